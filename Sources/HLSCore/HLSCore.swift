@@ -1,0 +1,2 @@
+// HLSCore: pure Swift models (playlists, ladder arithmetic, subtitles). No C imports.
+public enum HLSCore {}

@@ -1,0 +1,3 @@
+import XCTest
+@testable import HLSCore
+final class PlaceholderTests: XCTestCase { func testModuleLoads() { XCTAssertNotNil(HLSCore.self) } }

@@ -1,0 +1,3 @@
+import XCTest
+@testable import HLSKit
+final class HLSKitPlaceholderTests: XCTestCase { func testModuleLoads() { XCTAssertNotNil(HLSCore.self) } }
