@@ -33,9 +33,8 @@ public enum PlaylistParser {
 
         // "\r\n" is one Character in Swift, so split on both forms.
         let lines = text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
-        for (offset, raw) in lines.enumerated() {
+        for (offset, line) in lines.enumerated() {
             let number = offset + 1
-            let line = raw
             func fail(_ message: String) -> PlaylistParseError { PlaylistParseError(line: number, message: message) }
             if line.trimmingWhitespace().isEmpty { continue }
             guard sawHeader else {
