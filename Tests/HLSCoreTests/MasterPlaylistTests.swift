@@ -1,0 +1,78 @@
+import XCTest
+import HLSCore
+
+final class MasterPlaylistTests: XCTestCase {
+    func testLadderWithAudioAndSubtitles() {
+        let playlist = MasterPlaylist(
+            variants: [
+                Variant(uri: "1080p/index.m3u8", bandwidth: 5_630_000, averageBandwidth: 5_128_000,
+                        codecs: ["avc1.640028", CodecString.aacLC], width: 1920, height: 1080,
+                        frameRate: 30_000.0 / 1001, audioGroup: "audio", subtitlesGroup: "subs"),
+                Variant(uri: "720p/index.m3u8", bandwidth: 3_210_000, averageBandwidth: 2_928_000,
+                        codecs: ["avc1.64001f", "mp4a.40.2"], width: 1280, height: 720,
+                        frameRate: 25, audioGroup: "audio", subtitlesGroup: "subs"),
+            ],
+            media: [
+                MediaRendition(kind: .audio, groupID: "audio", language: "en", name: "English", isDefault: true,
+                               autoselect: true, channels: 2, uri: "audio/index.m3u8"),
+                MediaRendition(kind: .subtitles, groupID: "subs", language: "de", name: "Deutsch", isDefault: false,
+                               autoselect: true, channels: nil, uri: "subs/de/index.m3u8"),
+                MediaRendition(kind: .subtitles, groupID: "subs", language: nil, name: "Notes", isDefault: false,
+                               autoselect: false, uri: "subs/notes/index.m3u8"),
+            ])
+        XCTAssertEqual(playlist.version, 3)
+        XCTAssertEqual(playlist.render(), """
+            #EXTM3U
+            #EXT-X-VERSION:3
+            #EXT-X-INDEPENDENT-SEGMENTS
+            #EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",LANGUAGE="en",NAME="English",DEFAULT=YES,AUTOSELECT=YES,CHANNELS="2",URI="audio/index.m3u8"
+            #EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="subs",LANGUAGE="de",NAME="Deutsch",DEFAULT=NO,AUTOSELECT=YES,URI="subs/de/index.m3u8"
+            #EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="subs",NAME="Notes",DEFAULT=NO,AUTOSELECT=NO,URI="subs/notes/index.m3u8"
+            #EXT-X-STREAM-INF:BANDWIDTH=5630000,AVERAGE-BANDWIDTH=5128000,CODECS="avc1.640028,mp4a.40.2",RESOLUTION=1920x1080,FRAME-RATE=29.970,AUDIO="audio",SUBTITLES="subs"
+            1080p/index.m3u8
+            #EXT-X-STREAM-INF:BANDWIDTH=3210000,AVERAGE-BANDWIDTH=2928000,CODECS="avc1.64001f,mp4a.40.2",RESOLUTION=1280x720,FRAME-RATE=25.000,AUDIO="audio",SUBTITLES="subs"
+            720p/index.m3u8
+
+            """)
+    }
+
+    func testMinimalVariantOmitsOptionalAttributes() {
+        var playlist = MasterPlaylist(variants: [
+            Variant(uri: "v.m3u8", bandwidth: 800_000, averageBandwidth: 0, codecs: [], width: 0, height: 0),
+        ])
+        playlist.independentSegments = false
+        XCTAssertEqual(playlist.render(), """
+            #EXTM3U
+            #EXT-X-VERSION:3
+            #EXT-X-STREAM-INF:BANDWIDTH=800000
+            v.m3u8
+
+            """)
+    }
+
+    func testDefaultImpliesAutoselectAndEmptyURIIsOmitted() {
+        let playlist = MasterPlaylist(variants: [], media: [
+            MediaRendition(kind: .audio, groupID: "aac", name: "Main", isDefault: true, autoselect: false, uri: ""),
+        ])
+        XCTAssertEqual(playlist.render(), """
+            #EXTM3U
+            #EXT-X-VERSION:3
+            #EXT-X-INDEPENDENT-SEGMENTS
+            #EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="aac",NAME="Main",DEFAULT=YES,AUTOSELECT=YES
+
+            """)
+    }
+
+    func testQuotedStringsAndURIsAreSanitized() {
+        let playlist = MasterPlaylist(
+            variants: [Variant(uri: "720p/index.m3u8\n#EXT-X-ENDLIST", bandwidth: 1, averageBandwidth: 1,
+                               codecs: ["avc1\"x"], width: 2, height: 2, audioGroup: "a\"b")],
+            media: [MediaRendition(kind: .subtitles, groupID: "s", language: "e\"n", name: "He said \"hi\"\r\nbye",
+                                   uri: "s\".m3u8")])
+        let lines = playlist.render().split(separator: "\n", omittingEmptySubsequences: false)
+        XCTAssertEqual(lines.count, 7, "\(lines)")  // 6 lines and the final empty one
+        XCTAssertEqual(lines[3], #"#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="s",LANGUAGE="en",NAME="He said hibye",DEFAULT=NO,AUTOSELECT=YES,URI="s.m3u8""#)
+        XCTAssertEqual(lines[4], #"#EXT-X-STREAM-INF:BANDWIDTH=1,AVERAGE-BANDWIDTH=1,CODECS="avc1x",RESOLUTION=2x2,AUDIO="ab""#)
+        XCTAssertEqual(lines[5], "720p/index.m3u8#EXT-X-ENDLIST")
+    }
+}

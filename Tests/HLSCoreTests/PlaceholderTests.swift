@@ -1,3 +1,0 @@
-import XCTest
-@testable import HLSCore
-final class PlaceholderTests: XCTestCase { func testModuleLoads() { XCTAssertNotNil(HLSCore.self) } }
