@@ -1,0 +1,47 @@
+# hlsify: build, demo and test entry points. `make demo` and `make test` work on a
+# fresh Debian 12 machine: both first install whatever is missing (scripts/install-deps.sh).
+
+SWIFT      ?= swift
+VENV       := .cache/venv
+PYTEST     := $(VENV)/bin/pytest
+DEMO_INPUT ?= Fixtures/landscape-720p.mp4
+DEMO_OUT   ?= demo-output/lecture
+
+.NOTPARALLEL:
+.PHONY: all deps build debug demo test unit-test integration-test fixtures clean
+
+all: build
+
+## deps: install missing apt packages (as root) and the Python test venv in .cache/venv
+deps:
+	scripts/install-deps.sh
+
+## build: release build of the package (.build/release/hlsify)
+build:
+	$(SWIFT) build -c release
+
+## debug: debug build (.build/debug/hlsify, the binary the integration tests use)
+debug:
+	$(SWIFT) build
+
+## demo: install, build, and transcode a bundled sample into $(DEMO_OUT)
+demo: deps build
+	"$$($(SWIFT) build -c release --show-bin-path)/hlsify" $(DEMO_INPUT) --out $(DEMO_OUT) --force
+	@echo
+	@echo "HLS set written to $(CURDIR)/$(DEMO_OUT) (open $(DEMO_OUT)/master.m3u8 in an HLS player)"
+
+## test: install, build, and run every test (Swift unit tests, then the Python integration suite)
+test: deps debug unit-test integration-test
+
+unit-test:
+	$(SWIFT) test
+
+integration-test:
+	HLSIFY_BIN="$${HLSIFY_BIN:-$$($(SWIFT) build --show-bin-path)/hlsify}" $(PYTEST) -q Tests/Integration
+
+## fixtures: regenerate the media in Fixtures/ (the results are committed)
+fixtures:
+	Fixtures/make-fixtures.sh
+
+clean:
+	rm -rf .build demo-output
