@@ -21,5 +21,8 @@ static inline int hlsify_averror(int e) { return AVERROR(e); }
 static inline int hlsify_averror_eof(void) { return AVERROR_EOF; }
 static inline int hlsify_averror_eagain(void) { return AVERROR(EAGAIN); }
 static inline int64_t hlsify_nopts(void) { return AV_NOPTS_VALUE; }
+static inline int hlsify_averror_invaliddata(void) { return AVERROR_INVALIDDATA; }
+static inline int hlsify_averror_decoder_not_found(void) { return AVERROR_DECODER_NOT_FOUND; }
+static inline int hlsify_averror_exit(void) { return AVERROR_EXIT; }
 
 #endif

@@ -1,0 +1,45 @@
+import CFFmpeg
+
+/// An owned `AVFrame`; `deinit` frees it (dropping its buffer references).
+final class Frame {
+    let pointer: UnsafeMutablePointer<AVFrame>
+
+    init() throws {
+        guard let frame = av_frame_alloc() else { throw LibAVError.allocation("av_frame_alloc") }
+        pointer = frame
+    }
+
+    /// A new frame that references the same (reference-counted) buffers as `other`: no pixel copy.
+    convenience init(referencing other: Frame) throws {
+        try self.init()
+        try check(av_frame_ref(pointer, other.pointer), "av_frame_ref")
+    }
+
+    /// A writable video frame with its own buffers.
+    convenience init(width: Int, height: Int, format: AVPixelFormat) throws {
+        try self.init()
+        pointer.pointee.width = Int32(width)
+        pointer.pointee.height = Int32(height)
+        pointer.pointee.format = format.rawValue
+        try check(av_frame_get_buffer(pointer, 0), "av_frame_get_buffer(\(width)x\(height))")
+    }
+
+    deinit {
+        var frame: UnsafeMutablePointer<AVFrame>? = pointer
+        av_frame_free(&frame)
+    }
+
+    var width: Int { Int(pointer.pointee.width) }
+    var height: Int { Int(pointer.pointee.height) }
+    var format: Int32 { pointer.pointee.format }
+    var sampleCount: Int { Int(pointer.pointee.nb_samples) }
+
+    /// Best-effort presentation timestamp, in the decoder's packet time base.
+    var timestamp: Int64 {
+        let best = pointer.pointee.best_effort_timestamp
+        return best != noPTS ? best : pointer.pointee.pts
+    }
+
+    func makeWritable() throws { try check(av_frame_make_writable(pointer), "av_frame_make_writable") }
+    func unref() { av_frame_unref(pointer) }
+}

@@ -1,0 +1,47 @@
+import CFFmpeg
+
+/// An opened decoder (`AVCodecContext`) for one input stream; `deinit` frees it.
+final class MediaDecoder {
+    let context: UnsafeMutablePointer<AVCodecContext>
+
+    /// Opens the decoder for `stream`'s codec.
+    /// - Parameter threads: decoder threads; 0 lets libavcodec choose.
+    /// - Throws: `LibAVError` naming the call; a missing decoder is reported as `avcodec_find_decoder`.
+    init(stream: UnsafeMutablePointer<AVStream>, threads: Int = 0) throws {
+        let parameters = stream.pointee.codecpar!
+        guard let codec = avcodec_find_decoder(parameters.pointee.codec_id) else {
+            let name = String(cString: avcodec_get_name(parameters.pointee.codec_id))
+            throw LibAVError(call: "avcodec_find_decoder", reason: "no decoder for codec '\(name)'")
+        }
+        guard let context = avcodec_alloc_context3(codec) else {
+            throw LibAVError.allocation("avcodec_alloc_context3")
+        }
+        self.context = context
+        try check(avcodec_parameters_to_context(context, parameters), "avcodec_parameters_to_context")
+        context.pointee.pkt_timebase = stream.pointee.time_base
+        context.pointee.thread_count = Int32(threads)
+        try check(avcodec_open2(context, codec, nil), "avcodec_open2(\(String(cString: codec.pointee.name)))")
+    }
+
+    deinit {
+        var context: UnsafeMutablePointer<AVCodecContext>? = context
+        avcodec_free_context(&context)
+    }
+
+    /// Sends a packet (nil to start draining).
+    /// - Throws: `LibAVError` from `avcodec_send_packet`; EAGAIN never happens because callers drain first.
+    func send(_ packet: Packet?) throws {
+        let result = avcodec_send_packet(context, packet?.pointer)
+        if result == averrorEOF { return }
+        try check(result, "avcodec_send_packet")
+    }
+
+    /// Receives the next decoded frame into `frame`; false when more input is needed or the stream ended.
+    func receive(into frame: Frame) throws -> Bool {
+        frame.unref()
+        let result = avcodec_receive_frame(context, frame.pointer)
+        if result == averrorEAGAIN || result == averrorEOF { return false }
+        try check(result, "avcodec_receive_frame")
+        return true
+    }
+}

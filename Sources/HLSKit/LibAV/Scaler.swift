@@ -1,0 +1,61 @@
+import CFFmpeg
+
+/// Converts decoded frames of any size and pixel format to one rung's size in yuv420p,
+/// turning the picture upright when the source carries rotation metadata.
+///
+/// Owns its `SwsContext` and its output frames (allocated once, reused for every frame).
+final class Scaler {
+    let width: Int
+    let height: Int
+    let rotation: Int
+    private var context: OpaquePointer?
+    private let scaled: Frame      // at the pre-rotation size
+    private let rotated: Frame?    // at the final size, only when rotating
+
+    /// - Parameters:
+    ///   - width, height: the displayed (upright) output size.
+    ///   - rotation: clockwise degrees to turn the decoded picture: 0, 90, 180 or 270.
+    init(width: Int, height: Int, rotation: Int) throws {
+        self.width = width
+        self.height = height
+        self.rotation = rotation
+        let swaps = rotation == 90 || rotation == 270
+        scaled = try Frame(width: swaps ? height : width, height: swaps ? width : height, format: AV_PIX_FMT_YUV420P)
+        rotated = rotation == 0 ? nil : try Frame(width: width, height: height, format: AV_PIX_FMT_YUV420P)
+    }
+
+    deinit { sws_freeContext(context) }
+
+    /// Scales `source` and returns the reused output frame (valid until the next call).
+    /// - Throws: `LibAVError` from `sws_getCachedContext` / `sws_scale` / `av_frame_make_writable`.
+    func scale(_ source: Frame) throws -> Frame {
+        let src = source.pointer
+        context = sws_getCachedContext(
+            context, src.pointee.width, src.pointee.height, AVPixelFormat(rawValue: src.pointee.format),
+            scaled.pointer.pointee.width, scaled.pointer.pointee.height, AV_PIX_FMT_YUV420P,
+            SWS_BICUBIC, nil, nil, nil)
+        guard let context else {
+            throw LibAVError(call: "sws_getCachedContext", reason: "unsupported conversion from \(source.width)x\(source.height) pixel format \(source.format)")
+        }
+        try scaled.makeWritable()
+        let srcData = withUnsafePointer(to: &src.pointee.data) {
+            $0.withMemoryRebound(to: UnsafePointer<UInt8>?.self, capacity: 8) { $0 }
+        }
+        let srcStride = withUnsafePointer(to: &src.pointee.linesize) {
+            $0.withMemoryRebound(to: Int32.self, capacity: 8) { $0 }
+        }
+        let dst = scaled.pointer
+        let dstData = withUnsafeMutablePointer(to: &dst.pointee.data) {
+            $0.withMemoryRebound(to: UnsafeMutablePointer<UInt8>?.self, capacity: 8) { $0 }
+        }
+        let dstStride = withUnsafePointer(to: &dst.pointee.linesize) {
+            $0.withMemoryRebound(to: Int32.self, capacity: 8) { $0 }
+        }
+        let lines = sws_scale(context, srcData, srcStride, 0, src.pointee.height, dstData, dstStride)
+        if lines <= 0 { throw LibAVError(call: "sws_scale", code: lines < 0 ? lines : hlsify_averror_invaliddata()) }
+        guard let rotated else { return scaled }
+        try rotated.makeWritable()
+        PlaneRotation.rotate(from: scaled, to: rotated, degrees: rotation)
+        return rotated
+    }
+}

@@ -1,0 +1,160 @@
+import CFFmpeg
+import Foundation
+
+/// Container of the media segments.
+public enum SegmentFormat: String, Sendable, Codable, CaseIterable {
+    /// Fragmented MP4 (CMAF-style): an init section `init.mp4` plus `.m4s` fragments.
+    case fmp4
+    /// MPEG-2 transport stream `.ts` segments, each starting with PAT/PMT.
+    case ts
+
+    var segmentExtension: String { self == .fmp4 ? "m4s" : "ts" }
+}
+
+/// Muxes one encoded stream into numbered segment files with libavformat, cutting where the caller says.
+///
+/// Knows nothing of HLS: it reports each finished segment's file name and size. Owns the
+/// `AVFormatContext`, its custom `AVIOContext` and the sink behind it; `deinit` frees them.
+final class SegmentWriter {
+    static let initName = "init.mp4"
+
+    let format: SegmentFormat
+    let directory: URL
+    private var context: UnsafeMutablePointer<AVFormatContext>?
+    private var io: UnsafeMutablePointer<AVIOContext>?
+    private let sink = FileSink()
+    private let stream: UnsafeMutablePointer<AVStream>
+    private let encoderTimeBase: AVRational
+    private(set) var currentSegment: Int?
+    /// fMP4 only: the mov muxer (fragmented, no edit list) puts the first sample's decode time at
+    /// its presentation time, delaying the whole track by the encoder's reorder delay. Subtracting
+    /// that delay up front keeps presentation times exactly as given.
+    private var reorderDelay: Int64?
+    private var finished = false
+    /// Called with (index, file name, bytes) when a segment file is complete and closed.
+    var onSegment: ((Int, String, Int) throws -> Void)?
+
+    /// Creates the muxer for `encoder`'s stream and writes the header (the init section for fMP4).
+    /// - Throws: `LibAVError` naming the libavformat call, `SinkError` for file failures.
+    init(format: SegmentFormat, directory: URL, encoder: MediaEncoder) throws {
+        self.format = format
+        self.directory = directory
+        self.encoderTimeBase = encoder.timeBase
+        var context: UnsafeMutablePointer<AVFormatContext>?
+        try check(avformat_alloc_output_context2(&context, nil, format == .fmp4 ? "mp4" : "mpegts", nil),
+                  "avformat_alloc_output_context2")
+        guard let context else { throw LibAVError.allocation("avformat_alloc_output_context2") }
+        self.context = context
+        guard let stream = avformat_new_stream(context, nil) else {
+            throw LibAVError.allocation("avformat_new_stream")
+        }
+        self.stream = stream
+        try check(avcodec_parameters_from_context(stream.pointee.codecpar, encoder.context), "avcodec_parameters_from_context")
+        stream.pointee.time_base = encoder.timeBase
+
+        let bufferSize = 1 << 16
+        guard let buffer = av_malloc(bufferSize) else { throw LibAVError.allocation("av_malloc") }
+        guard let io = avio_alloc_context(buffer.assumingMemoryBound(to: UInt8.self), Int32(bufferSize), 1,
+                                          Unmanaged.passUnretained(sink).toOpaque(), nil, fileSinkWrite, nil) else {
+            av_free(buffer)
+            throw LibAVError.allocation("avio_alloc_context")
+        }
+        self.io = io
+        io.pointee.seekable = 0
+        context.pointee.pb = io
+        context.pointee.flags |= AVFMT_FLAG_CUSTOM_IO
+
+        var options: OpaquePointer?
+        defer { av_dict_free(&options) }
+        if format == .fmp4 {
+            // frag_custom: we cut fragments; frag_discont + use_editlist keep our timestamps as given,
+            // so audio and video segments written by separate muxers stay in sync.
+            av_dict_set(&options, "movflags", "+frag_custom+empty_moov+default_base_moof+skip_trailer+frag_discont", 0)
+            av_dict_set(&options, "use_editlist", "1", 0)
+            try sink.open(directory.appendingPathComponent(Self.initName).path)
+        } else {
+            try startSegment(0)
+        }
+        try check(avformat_write_header(context, &options), "avformat_write_header")
+        if format == .fmp4 {
+            avio_flush(io)
+            try sink.close()
+        }
+    }
+
+    deinit {
+        if let context {
+            if let io = context.pointee.pb {
+                av_free(io.pointee.buffer)
+                var pointer: UnsafeMutablePointer<AVIOContext>? = io
+                avio_context_free(&pointer)
+            }
+            avformat_free_context(context)
+        }
+    }
+
+    /// The time base packets must be rescaled to (known after the header is written).
+    var streamTimeBase: AVRational { stream.pointee.time_base }
+
+    func segmentName(_ index: Int) -> String {
+        String(format: "segment-%05d.%@", index, format.segmentExtension)
+    }
+
+    private func startSegment(_ index: Int) throws {
+        try sink.open(directory.appendingPathComponent(segmentName(index)).path)
+        currentSegment = index
+        if format == .ts, let context, index > 0 {
+            // Every TS segment starts with PAT/PMT so it can be decoded on its own.
+            av_opt_set(context.pointee.priv_data, "mpegts_flags", "resend_headers", 0)
+        }
+    }
+
+    private func endSegment() throws {
+        guard let context, let index = currentSegment else { return }
+        try check(av_write_frame(context, nil), "av_write_frame(flush)")
+        avio_flush(context.pointee.pb)
+        let bytes = try sink.close()
+        currentSegment = nil
+        try onSegment?(index, segmentName(index), bytes)
+    }
+
+    /// Writes `packet` (timestamps in the encoder's time base) into segment `segment`, closing the
+    /// current segment first when `segment` is a new one. Segment numbers only grow.
+    func write(_ packet: Packet, segment: Int) throws {
+        guard let context else { return }
+        if currentSegment != segment {
+            if format == .ts && currentSegment == 0 && segment == 0 {
+                // already open from the header
+            } else {
+                if currentSegment != nil { try endSegment() }
+                try startSegment(segment)
+            }
+        }
+        packet.pointer.pointee.stream_index = 0
+        if format == .fmp4 {
+            let pts = packet.pointer.pointee.pts, dts = packet.pointer.pointee.dts
+            if reorderDelay == nil { reorderDelay = (pts != noPTS && dts != noPTS) ? max(0, pts - dts) : 0 }
+            if let delay = reorderDelay, delay > 0 {
+                if pts != noPTS { packet.pointer.pointee.pts = pts - delay }
+                if dts != noPTS { packet.pointer.pointee.dts = dts - delay }
+            }
+        }
+        av_packet_rescale_ts(packet.pointer, encoderTimeBase, stream.pointee.time_base)
+        try check(av_write_frame(context, packet.pointer), "av_write_frame")
+        if let failure = sink.failure { throw SinkError(errno: failure.errno, operation: "write", path: failure.path) }
+    }
+
+    /// Flushes the last segment and the trailer. Call once, after the last packet.
+    func finish() throws {
+        guard let context, !finished else { return }
+        finished = true
+        if currentSegment == nil { return }
+        try check(av_write_frame(context, nil), "av_write_frame(flush)")
+        try check(av_write_trailer(context), "av_write_trailer")
+        avio_flush(context.pointee.pb)
+        let index = currentSegment!
+        let bytes = try sink.close()
+        currentSegment = nil
+        try onSegment?(index, segmentName(index), bytes)
+    }
+}
