@@ -1,0 +1,162 @@
+import CFFmpeg
+import Foundation
+
+/// The audio rendition: resamples to stereo, lays the samples on the video's timeline (silence
+/// fills gaps, overlaps are dropped, the end is cut or padded to the video's end), encodes AAC-LC
+/// once and cuts segments at the same boundaries as the video. Runs on the demuxing thread.
+final class AudioRendition {
+    static let frameSize = 1024
+
+    let directoryName: String
+    let sampleRate: Int
+    let bitrate: Int
+    let language: String
+    let encoder: MediaEncoder
+    private let resampler: Resampler
+    private let fifo: AudioFIFO
+    private let writer: SegmentWriter
+    private let timeline: MediaTimeline
+    private let frame: Frame
+    private let packet: Packet
+    /// Samples laid on the timeline so far (encoded + queued), counted from the first video frame.
+    private var placed: Int64 = 0
+    private var encoded: Int64 = 0
+    private var pendingDrop = 0
+    private var started = false
+    private var currentSegment = 0
+    /// Highest segment index the video has reached; audio never opens a segment the video lacks.
+    private var segmentLimit = 0
+    private(set) var log = SegmentLog()
+    private(set) var warnings: [String] = []
+    var onSegment: ((Int) -> Void)?
+
+    init(directory: URL, timeline: MediaTimeline, sourceSampleRate: Int, bitrate: Int, language: String,
+         format: SegmentFormat) throws {
+        self.directoryName = directory.lastPathComponent
+        self.timeline = timeline
+        self.bitrate = bitrate
+        self.language = language
+        sampleRate = sourceSampleRate == 44_100 ? 44_100 : 48_000
+        let sampleRate = self.sampleRate
+        resampler = try Resampler(sampleRate: sampleRate)
+        fifo = try AudioFIFO()
+        packet = try Packet()
+        encoder = try MediaEncoder(name: "aac") { context in
+            context.pointee.sample_fmt = AV_SAMPLE_FMT_FLTP
+            context.pointee.sample_rate = Int32(sampleRate)
+            av_channel_layout_default(&context.pointee.ch_layout, 2)
+            context.pointee.bit_rate = Int64(bitrate)
+            context.pointee.time_base = AVRational(num: 1, den: Int32(sampleRate))
+            context.pointee.profile = FF_PROFILE_AAC_LOW
+            context.pointee.flags |= AV_CODEC_FLAG_GLOBAL_HEADER
+        }
+        frame = try Frame()
+        frame.pointer.pointee.format = AV_SAMPLE_FMT_FLTP.rawValue
+        frame.pointer.pointee.sample_rate = Int32(sampleRate)
+        av_channel_layout_default(&frame.pointer.pointee.ch_layout, 2)
+        frame.pointer.pointee.nb_samples = Int32(Self.frameSize)
+        try check(av_frame_get_buffer(frame.pointer, 0), "av_frame_get_buffer(audio)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        writer = try SegmentWriter(format: format, directory: directory, encoder: encoder)
+        writer.onSegment = { [unowned self] index, name, bytes in
+            self.log.addFile(segment: index, uri: name, bytes: bytes)
+            self.onSegment?(index)
+        }
+    }
+
+    private var offsetSamples: Int64 { MediaTimeline.offsetSeconds * Int64(sampleRate) }
+
+    private func samples(atMicroseconds us: Int64) -> Int64 {
+        av_rescale(us, Int64(sampleRate), 1_000_000)
+    }
+
+    /// Lays one decoded frame (timestamp in `timeBase`) on the timeline.
+    func push(_ decoded: Frame, timeBase: AVRational) throws {
+        let timestamp = decoded.timestamp
+        if timestamp != noPTS {
+            let target = samples(atMicroseconds: timeline.relativeMicroseconds(timestamp, timeBase: timeBase))
+            let tolerance = Int64(sampleRate / 25)   // 40 ms: leave small jitter alone
+            // Timeline position of the next sample the resampler will hand over.
+            let expected = placed - Int64(pendingDrop)
+            let delta = target - expected
+            if delta > tolerance || (!started && delta > 0) {
+                let undrop = min(Int64(pendingDrop), delta)
+                pendingDrop -= Int(undrop)
+                let silence = delta - undrop
+                if silence > 0 {
+                    if started { warnings.append(String(format: "audio gap of %.3f s filled with silence", Double(silence) / Double(sampleRate))) }
+                    try fifo.writeSilence(count: Int(silence))
+                    placed += silence
+                }
+            } else if delta < -tolerance || (!started && delta < 0) {
+                pendingDrop += Int(-delta)
+            }
+            started = true
+        }
+        try resampler.convert(decoded) { planes, count in try self.append(planes, count) }
+    }
+
+    private func append(_ planes: UnsafeMutablePointer<UnsafeMutableRawPointer?>, _ count: Int) throws {
+        let skip = min(pendingDrop, count)
+        pendingDrop -= skip
+        let kept = count - skip
+        guard kept > 0 else { return }
+        if skip == 0 {
+            try fifo.write(planes, count: kept)
+        } else {
+            let bytes = skip * MemoryLayout<Float>.size
+            var shifted: [UnsafeMutableRawPointer?] = [planes[0].map { $0 + bytes }, planes[1].map { $0 + bytes }]
+            try shifted.withUnsafeMutableBufferPointer { try fifo.write($0.baseAddress!, count: kept) }
+        }
+        placed += Int64(kept)
+    }
+
+    /// Encodes the queued audio that lies before the latest video frame (so the audio never runs
+    /// into a segment the video does not have). `videoSegment` is that frame's segment.
+    func advance(toVideoMicroseconds horizon: Int64, videoSegment: Int) throws {
+        segmentLimit = max(segmentLimit, videoSegment)
+        let limit = samples(atMicroseconds: horizon)
+        let backlogCap = Int64(sampleRate * 30)  // badly interleaved files: don't hold more than 30 s
+        while fifo.count >= Self.frameSize,
+              encoded + Int64(Self.frameSize) <= limit || Int64(fifo.count) > backlogCap {
+            try encodeFrame(samples: Self.frameSize)
+        }
+    }
+
+    /// Flushes everything: audio is cut or padded with silence to end exactly where the video ends.
+    func finish(videoEndMicroseconds: Int64, lastVideoSegment: Int) throws {
+        segmentLimit = lastVideoSegment
+        try resampler.convert(nil) { planes, count in try self.append(planes, count) }
+        let end = samples(atMicroseconds: videoEndMicroseconds)
+        if placed < end { try fifo.writeSilence(count: Int(end - placed)); placed = end }
+        while encoded < end, fifo.count > 0 {
+            try encodeFrame(samples: Int(min(Int64(Self.frameSize), end - encoded, Int64(fifo.count))))
+        }
+        try encoder.send(nil)
+        try drain()
+        try writer.finish()
+    }
+
+    private func encodeFrame(samples count: Int) throws {
+        try frame.makeWritable()
+        frame.pointer.pointee.nb_samples = Int32(count)
+        let read = try fifo.read(into: frame, count: count)
+        frame.pointer.pointee.nb_samples = Int32(read)
+        frame.pointer.pointee.pts = encoded + offsetSamples
+        encoded += Int64(read)
+        try encoder.send(frame)
+        try drain()
+    }
+
+    private func drain() throws {
+        while try encoder.receive(into: packet) {
+            let relative = packet.pts - offsetSamples
+            let us = av_rescale(relative, 1_000_000, Int64(sampleRate))
+            let index = min(timeline.segments.index(atMicroseconds: us), segmentLimit)
+            currentSegment = max(currentSegment, index)
+            log.addMedia(segment: currentSegment, start: Double(relative) / Double(sampleRate),
+                         duration: Double(packet.duration) / Double(sampleRate))
+            try writer.write(packet, segment: currentSegment)
+        }
+    }
+}

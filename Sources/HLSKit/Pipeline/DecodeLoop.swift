@@ -1,0 +1,240 @@
+import CFFmpeg
+import Foundation
+
+/// The single pass over the source: reads packets, decodes video once and fans each frame out to
+/// every rendition's queue, decodes audio and feeds the audio rendition. Renditions are created at
+/// the first decoded video frame, whose timestamp anchors the segment boundaries.
+final class DecodeLoop {
+    struct Outcome {
+        var videos: [VideoRendition]
+        var audio: AudioRendition?
+        var decodedFrames: Int
+        var durationSeconds: Double
+        var warnings: [String]
+    }
+
+    private unowned let pipeline: TranscodePipeline
+    private let input: InputFile
+    private let source: SourceInfo
+    private let plans: [RenditionPlan]
+    private let videoDecoder: MediaDecoder
+    private let audioDecoder: MediaDecoder?
+    private let packet: Packet
+    private let frame: Frame
+    private let videoTimeBase: AVRational
+    private let audioTimeBase: AVRational
+
+    private var timeline: MediaTimeline?
+    private var videos: [VideoRendition] = []
+    private var audio: AudioRendition?
+    private var pendingAudio: [Frame] = []
+    private var decodedFrames = 0
+    private var decodeErrors = 0
+    private var lastTimestamp: Int64?
+    private var lastDuration: Int64 = 0
+    private var lastSegment = -1
+    private var videoEnd: Int64 = 0
+    private var lastProgress = Date.distantPast
+    private var warnings: [String] = []
+    private var warnedNonMonotonic = false
+
+    init(pipeline: TranscodePipeline, input: InputFile, source: SourceInfo, plans: [RenditionPlan],
+         videoDecoder: MediaDecoder, audioDecoder: MediaDecoder?) throws {
+        self.pipeline = pipeline
+        self.input = input
+        self.source = source
+        self.plans = plans
+        self.videoDecoder = videoDecoder
+        self.audioDecoder = audioDecoder
+        packet = try Packet()
+        frame = try Frame()
+        videoTimeBase = input.stream(source.videoStream).pointee.time_base
+        audioTimeBase = source.audioStream.map { input.stream($0).pointee.time_base } ?? AVRational(num: 1, den: 1)
+    }
+
+    /// Runs the pass to the end. On any failure every rendition thread is stopped before rethrowing.
+    func execute() throws -> Outcome {
+        do {
+            try readAll()
+            return try complete()
+        } catch {
+            for video in videos { video.queue.abort() }
+            for video in videos { video.join() }
+            if pipeline.cancel.isRaised { throw TranscodeError.cancelled }
+            if let failure = videos.compactMap(\.failure).first { throw DecodeLoop.classify(failure) }
+            throw DecodeLoop.classify(error)
+        }
+    }
+
+    private func readAll() throws {
+        while true {
+            if pipeline.cancel.isRaised { throw TranscodeError.cancelled }
+            let more: Bool
+            do {
+                more = try input.read(into: packet)
+            } catch let error as LibAVError {
+                if pipeline.cancel.isRaised { throw TranscodeError.cancelled }
+                if error.code == hlsify_averror(EIO) { throw TranscodeError.io("reading \(input.path): \(error.reason)") }
+                warnings.append("input ends early (\(error.reason)); output holds what could be read")
+                break
+            }
+            guard more else { break }
+            if packet.streamIndex == source.videoStream {
+                try decodeVideo(packet)
+            } else if packet.streamIndex == source.audioStream, audioDecoder != nil {
+                try decodeAudio(packet)
+            }
+        }
+        try decodeVideo(nil)
+        if audioDecoder != nil { try decodeAudio(nil) }
+    }
+
+    private func noteDecodeError(_ error: Error, stream: String) throws {
+        decodeErrors += 1
+        if decodeErrors == 1 { warnings.append("corrupt \(stream) data skipped: \(error)") }
+        if decodeErrors > TranscodePipeline.maxDecodeErrors {
+            throw TranscodeError.invalidInput("\(input.path): more than \(TranscodePipeline.maxDecodeErrors) corrupt packets, giving up (\(error))")
+        }
+    }
+
+    private func decodeVideo(_ packet: Packet?) throws {
+        do { try videoDecoder.send(packet) } catch let error as LibAVError {
+            try noteDecodeError(error, stream: "video")
+            return
+        }
+        while true {
+            let got: Bool
+            do { got = try videoDecoder.receive(into: frame) } catch let error as LibAVError {
+                try noteDecodeError(error, stream: "video")
+                break
+            }
+            guard got else { break }
+            try handleVideoFrame()
+        }
+    }
+
+    private func decodeAudio(_ packet: Packet?) throws {
+        guard let audioDecoder else { return }
+        do { try audioDecoder.send(packet) } catch let error as LibAVError {
+            try noteDecodeError(error, stream: "audio")
+            return
+        }
+        while true {
+            let got: Bool
+            do { got = try audioDecoder.receive(into: frame) } catch let error as LibAVError {
+                try noteDecodeError(error, stream: "audio")
+                break
+            }
+            guard got else { break }
+            if let audio {
+                try audio.push(frame, timeBase: audioTimeBase)
+            } else if timeline == nil, pendingAudio.count < 20_000 {
+                pendingAudio.append(try Frame(referencing: frame))
+            }
+        }
+    }
+
+    private var defaultDuration: Int64 {
+        let rate = source.frameRate
+        let ticks = av_rescale_q(1, AVRational(num: rate.den, den: rate.num), videoTimeBase)
+        return max(1, ticks)
+    }
+
+    private func handleVideoFrame() throws {
+        var timestamp = frame.timestamp
+        if timestamp == noPTS { timestamp = (lastTimestamp ?? 0) + (lastTimestamp == nil ? 0 : lastDuration) }
+        if let last = lastTimestamp, timestamp <= last {
+            if !warnedNonMonotonic {
+                warnings.append("video timestamps go backwards or repeat; renumbered to keep them increasing")
+                warnedNonMonotonic = true
+            }
+            timestamp = last + max(1, lastDuration)
+        }
+        let timeline = try timelineStarting(at: timestamp)
+        let duration = frame.pointer.pointee.pkt_duration > 0 ? frame.pointer.pointee.pkt_duration : defaultDuration
+        lastTimestamp = timestamp
+        lastDuration = duration
+
+        let relative = timeline.relativeMicroseconds(timestamp, timeBase: videoTimeBase)
+        let segment = timeline.segments.index(atMicroseconds: relative)
+        let startsSegment = segment != lastSegment
+        lastSegment = segment
+        let output = timeline.outputVideoTimestamp(timestamp)
+        for video in videos {
+            let item = VideoWorkItem(frame: try Frame(referencing: frame), outputTimestamp: output,
+                                     duration: duration, startsSegment: startsSegment)
+            if !video.queue.put(item) {
+                throw video.failure ?? TranscodeError.cancelled
+            }
+        }
+        decodedFrames += 1
+        let end = relative + av_rescale_q(duration, videoTimeBase, MediaTimeline.microseconds)
+        videoEnd = max(videoEnd, end)
+        try audio?.advance(toVideoMicroseconds: relative, videoSegment: segment)
+
+        let now = Date()
+        if now.timeIntervalSince(lastProgress) >= 0.25 {
+            lastProgress = now
+            pipeline.reportProgress(mediaSeconds: Double(relative) / 1_000_000, frames: decodedFrames,
+                                    duration: source.durationSeconds)
+        }
+    }
+
+    /// The timeline, created (with every rendition) at the first decoded video frame.
+    private func timelineStarting(at timestamp: Int64) throws -> MediaTimeline {
+        if let timeline { return timeline }
+        let timeline = MediaTimeline(videoTimeBase: videoTimeBase, firstVideoTimestamp: timestamp,
+                                     segments: SegmentTimeline(seconds: pipeline.options.segmentDuration))
+        self.timeline = timeline
+        let options = pipeline.options
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let threads = options.encoderThreads ?? max(1, min(4, cores))
+        let colors = ColorProperties(from: input.stream(source.videoStream).pointee.codecpar)
+        for plan in plans {
+            let rendition = try VideoRendition(
+                plan: plan, directory: pipeline.directory.appendingPathComponent(plan.name), timeline: timeline,
+                frameRate: source.frameRate, rotation: source.geometry.rotation, colors: colors,
+                options: options, threads: threads)
+            videos.append(rendition)
+            rendition.start()
+        }
+        if audioDecoder != nil {
+            audio = try AudioRendition(directory: pipeline.directory.appendingPathComponent("audio"), timeline: timeline,
+                                       sourceSampleRate: source.audioSampleRate, bitrate: options.audioBitrate,
+                                       language: source.audioLanguage, format: options.segmentFormat)
+            for pending in pendingAudio { try audio?.push(pending, timeBase: audioTimeBase) }
+            pendingAudio.removeAll()
+        }
+        return timeline
+    }
+
+    private func complete() throws -> Outcome {
+        guard decodedFrames > 0 else {
+            throw TranscodeError.invalidInput("\(input.path): no video frame could be decoded")
+        }
+        for video in videos { video.queue.close() }
+        try audio?.finish(videoEndMicroseconds: videoEnd, lastVideoSegment: max(0, lastSegment))
+        for video in videos { video.join() }
+        if let failure = videos.compactMap(\.failure).first { throw failure }
+        pipeline.reportProgress(mediaSeconds: Double(videoEnd) / 1_000_000, frames: decodedFrames,
+                                duration: Double(videoEnd) / 1_000_000)
+        return Outcome(videos: videos, audio: audio, decodedFrames: decodedFrames,
+                       durationSeconds: Double(videoEnd) / 1_000_000, warnings: warnings + (audio?.warnings ?? []))
+    }
+
+    /// Turns low-level failures into the engine's error kinds.
+    static func classify(_ error: Error) -> Error {
+        switch error {
+        case let error as TranscodeError: return error
+        case let error as SinkError:
+            return TranscodeError.io(error.description)
+        case let error as LibAVError:
+            if error.code == hlsify_averror(ENOSPC) || error.code == hlsify_averror(EIO) {
+                return TranscodeError.io(error.description)
+            }
+            return TranscodeError.engine(error)
+        default:
+            return error
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import CFFmpeg
+
+/// What the engine learns about a source from its container and stream headers.
+struct SourceInfo {
+    let videoStream: Int
+    let audioStream: Int?
+    let geometry: SourceGeometry
+    let frameRate: AVRational
+    let declaredFrames: Int
+    let durationSeconds: Double?
+    let audioLanguage: String
+    let audioSampleRate: Int
+    let container: String
+    let videoCodec: String
+
+    var frameRateValue: Double {
+        frameRate.num > 0 && frameRate.den > 0 ? Double(frameRate.num) / Double(frameRate.den) : 0
+    }
+
+    /// Reads the source's streams. Throws `TranscodeError.invalidInput` when there is no video stream.
+    init(input: InputFile) throws {
+        guard let video = input.bestStream(AVMEDIA_TYPE_VIDEO) else {
+            throw TranscodeError.invalidInput("no video stream in \(input.path)")
+        }
+        videoStream = video
+        let stream = input.stream(video)
+        let parameters = stream.pointee.codecpar!
+        guard parameters.pointee.width > 0, parameters.pointee.height > 0 else {
+            throw TranscodeError.invalidInput("video stream of \(input.path) has no picture size")
+        }
+        var sar = stream.pointee.sample_aspect_ratio
+        if sar.num <= 0 || sar.den <= 0 { sar = parameters.pointee.sample_aspect_ratio }
+        geometry = SourceGeometry(width: Int(parameters.pointee.width), height: Int(parameters.pointee.height),
+                                  sampleAspectNum: Int(sar.num), sampleAspectDen: Int(sar.den),
+                                  rotation: SourceInfo.rotation(of: stream))
+        frameRate = SourceInfo.frameRate(of: stream)
+        declaredFrames = Int(max(0, stream.pointee.nb_frames))
+        durationSeconds = input.durationSeconds
+        container = input.formatName
+        videoCodec = String(cString: avcodec_get_name(parameters.pointee.codec_id))
+        audioStream = input.bestStream(AVMEDIA_TYPE_AUDIO)
+        if let audio = audioStream {
+            let audioStream = input.stream(audio)
+            audioSampleRate = Int(audioStream.pointee.codecpar.pointee.sample_rate)
+            audioLanguage = LanguageTag.normalize(SourceInfo.metadata(audioStream.pointee.metadata, "language"))
+        } else {
+            audioSampleRate = 0
+            audioLanguage = "und"
+        }
+    }
+
+    /// Clockwise degrees (0, 90, 180, 270) the decoded picture must turn to be displayed upright.
+    static func rotation(of stream: UnsafeMutablePointer<AVStream>) -> Int {
+        var size: Int = 0
+        guard let data = av_stream_get_side_data(stream, AV_PKT_DATA_DISPLAYMATRIX, &size), size >= 36 else { return 0 }
+        let counterClockwise = data.withMemoryRebound(to: Int32.self, capacity: 9) { av_display_rotation_get($0) }
+        guard counterClockwise.isFinite else { return 0 }
+        let clockwise = Int((-counterClockwise).rounded())
+        let normalized = ((clockwise % 360) + 360) % 360
+        return ((normalized + 45) / 90 * 90) % 360
+    }
+
+    static func frameRate(of stream: UnsafeMutablePointer<AVStream>) -> AVRational {
+        let average = stream.pointee.avg_frame_rate
+        if average.num > 0 && average.den > 0 { return average }
+        let real = stream.pointee.r_frame_rate
+        if real.num > 0 && real.den > 0 { return real }
+        return AVRational(num: 25, den: 1)
+    }
+
+    static func metadata(_ dictionary: OpaquePointer?, _ key: String) -> String? {
+        guard let entry = av_dict_get(dictionary, key, nil, 0), let value = entry.pointee.value else { return nil }
+        return String(cString: value)
+    }
+}

@@ -1,0 +1,41 @@
+/// Why a transcode did not produce an output. Each case maps to a sysexits code for the command line.
+public enum TranscodeError: Error, CustomStringConvertible, Sendable {
+    /// The input file does not exist or cannot be read.
+    case inputMissing(String)
+    /// The input is not usable media (not a container, no video stream, undecodable).
+    case invalidInput(String)
+    /// The output folder exists and overwriting was not asked for.
+    case outputExists(String)
+    /// The output or staging folder could not be created.
+    case cannotCreateOutput(String)
+    /// Reading or writing failed (disk full, I/O error).
+    case io(String)
+    /// The task was cancelled; nothing was left at the output path.
+    case cancelled
+    /// A libav call failed in a way that is not the input's fault.
+    case engine(LibAVError)
+
+    public var description: String {
+        switch self {
+        case .inputMissing(let message), .invalidInput(let message), .outputExists(let message),
+             .cannotCreateOutput(let message), .io(let message):
+            return message
+        case .cancelled:
+            return "cancelled"
+        case .engine(let error):
+            return error.description
+        }
+    }
+
+    /// sysexits(3) code: 66 input missing, 65 bad data, 73 cannot create output, 74 I/O, 70 internal, 130 cancelled.
+    public var exitCode: Int32 {
+        switch self {
+        case .inputMissing: return 66
+        case .invalidInput: return 65
+        case .outputExists, .cannotCreateOutput: return 73
+        case .io: return 74
+        case .cancelled: return 130
+        case .engine: return 70
+        }
+    }
+}

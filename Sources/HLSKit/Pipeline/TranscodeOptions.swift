@@ -1,0 +1,37 @@
+/// What to make of a source: the ladder, the segmenting, the encoder settings.
+public struct TranscodeOptions: Sendable {
+    /// Rungs to produce, named by the short side; rungs above the source are dropped.
+    public var ladder: [Rung] = Rung.defaultLadder
+    /// Target segment duration in seconds (boundaries at multiples of it from the first video frame).
+    public var segmentDuration: Double = 4
+    /// fMP4 (default) or MPEG-TS segments.
+    public var segmentFormat: SegmentFormat = .fmp4
+    /// x264 preset (`ultrafast` … `veryslow`).
+    public var preset: String = "veryfast"
+    /// AAC-LC stereo bitrate in bits/s.
+    public var audioBitrate: Int = 128_000
+    /// Replace an existing output folder.
+    public var overwrite: Bool = false
+    /// Frames queued per rendition between the decoder and its encoder (memory bound).
+    public var queueCapacity: Int = 4
+    /// x264 threads per rendition; nil chooses from the core count and the number of rungs.
+    public var encoderThreads: Int?
+
+    public init() {}
+}
+
+/// A snapshot of a running transcode.
+public struct TranscodeProgress: Sendable, Equatable {
+    /// 0…1 of the source duration decoded so far.
+    public var fraction: Double
+    /// Source seconds decoded so far.
+    public var mediaSeconds: Double
+    /// Wall seconds since the start.
+    public var elapsedSeconds: Double
+    /// Decoded video frames per wall second.
+    public var framesPerSecond: Double
+    /// Media seconds per wall second.
+    public var speed: Double
+    /// Estimated wall seconds left, when it can be estimated.
+    public var etaSeconds: Double?
+}

@@ -1,0 +1,111 @@
+import CFFmpeg
+import Foundation
+
+/// One transcode, run synchronously on a thread the caller owns: demux and decode once, hand
+/// every decoded frame (by reference) to each rung's thread, encode audio on this thread, then
+/// write the playlists. Everything lands in `directory` (the staging folder).
+final class TranscodePipeline {
+    let inputPath: String
+    let directory: URL
+    let options: TranscodeOptions
+    let cancel: InterruptFlag
+    let progress: ((TranscodeProgress) -> Void)?
+    private let started = Date()
+    private var warnings: [String] = []
+
+    /// Decode errors tolerated (corrupt packets skipped) before the transcode fails.
+    static let maxDecodeErrors = 100
+
+    init(inputPath: String, directory: URL, options: TranscodeOptions, cancel: InterruptFlag,
+         progress: ((TranscodeProgress) -> Void)?) {
+        self.inputPath = inputPath
+        self.directory = directory
+        self.options = options
+        self.cancel = cancel
+        self.progress = progress
+    }
+
+    func run() throws -> TranscodeReport {
+        let input: InputFile
+        do {
+            input = try InputFile(path: inputPath, interrupt: cancel)
+        } catch let error as LibAVError {
+            if cancel.isRaised { throw TranscodeError.cancelled }
+            if error.code == hlsify_averror(ENOENT) { throw TranscodeError.inputMissing("\(inputPath): no such file") }
+            if error.code == hlsify_averror(EACCES) { throw TranscodeError.inputMissing("\(inputPath): permission denied") }
+            throw TranscodeError.invalidInput("\(inputPath): not a media file this engine can read (\(error.reason))")
+        }
+        let source = try SourceInfo(input: input)
+        var wanted: Set<Int> = [source.videoStream]
+        if let audio = source.audioStream { wanted.insert(audio) }
+        input.discardAllBut(wanted)
+
+        let videoDecoder: MediaDecoder
+        do {
+            videoDecoder = try MediaDecoder(stream: input.stream(source.videoStream))
+        } catch let error as LibAVError {
+            throw TranscodeError.invalidInput("\(inputPath): video stream cannot be decoded (\(error.reason))")
+        }
+        var audioDecoder: MediaDecoder?
+        if let audio = source.audioStream {
+            do {
+                audioDecoder = try MediaDecoder(stream: input.stream(audio))
+            } catch {
+                warnings.append("audio stream cannot be decoded, output has no audio: \(error)")
+            }
+        }
+        let plans = LadderPlanner.plan(rungs: options.ladder, source: source.geometry, frameRate: source.frameRateValue)
+        guard !plans.isEmpty else { throw TranscodeError.invalidInput("\(inputPath): no rendition fits the source") }
+
+        let run = try DecodeLoop(pipeline: self, input: input, source: source, plans: plans,
+                                 videoDecoder: videoDecoder, audioDecoder: audioDecoder)
+        let outcome = try run.execute()
+        return try finish(source: source, outcome: outcome)
+    }
+
+    func reportProgress(mediaSeconds: Double, frames: Int, duration: Double?) {
+        guard let progress else { return }
+        let elapsed = Date().timeIntervalSince(started)
+        let fraction = duration.map { $0 > 0 ? min(1, max(0, mediaSeconds / $0)) : 0 } ?? 0
+        let speed = elapsed > 0 ? mediaSeconds / elapsed : 0
+        let eta: Double? = (fraction > 0.01 && speed > 0) ? max(0, ((duration ?? 0) - mediaSeconds) / speed) : nil
+        progress(TranscodeProgress(fraction: fraction, mediaSeconds: mediaSeconds, elapsedSeconds: elapsed,
+                                   framesPerSecond: elapsed > 0 ? Double(frames) / elapsed : 0, speed: speed, etaSeconds: eta))
+    }
+
+    private func finish(source: SourceInfo, outcome: DecodeLoop.Outcome) throws -> TranscodeReport {
+        let publisher = PlaylistPublisher(directory: directory, format: options.segmentFormat,
+                                          segmentDuration: options.segmentDuration)
+        let published = try publisher.publishFinal(videos: outcome.videos, audio: outcome.audio,
+                                                   frameRate: source.frameRateValue)
+        warnings += outcome.warnings
+        let renditions = zip(outcome.videos, published.video).map { rendition, stats in
+            TranscodeReport.Rendition(
+                name: rendition.plan.name, width: rendition.plan.width, height: rendition.plan.height,
+                codecs: stats.codecs, playlist: stats.playlist, segments: stats.segments, bytes: stats.bytes,
+                peakBandwidth: stats.bandwidth.peak, averageBandwidth: stats.bandwidth.average,
+                encodedFrames: rendition.encodedFrames,
+                encoder: .init(codec: "h264", preset: options.preset, profile: StreamProfile.name(ofAVC1: stats.codecs),
+                               level: StreamProfile.level(ofAVC1: stats.codecs) ?? String(format: "%d.%d", rendition.plan.h264Level / 10, rendition.plan.h264Level % 10),
+                               bitrate: rendition.plan.encoder.bitrate, maxrate: rendition.plan.encoder.maxrate,
+                               bufsize: rendition.plan.encoder.bufsize, gop: rendition.gop, threads: rendition.threads))
+        }
+        var audioReport: TranscodeReport.Audio?
+        if let audio = outcome.audio, let stats = published.audio {
+            audioReport = .init(codec: "aac", bitrate: audio.bitrate, channels: 2, sampleRate: audio.sampleRate,
+                                language: audio.language, playlist: stats.playlist, segments: stats.segments,
+                                bytes: stats.bytes, peakBandwidth: stats.bandwidth.peak,
+                                averageBandwidth: stats.bandwidth.average)
+        }
+        return TranscodeReport(
+            input: inputPath, output: directory.path, master: PlaylistPublisher.masterName,
+            segmentFormat: options.segmentFormat.rawValue, segmentDuration: options.segmentDuration,
+            durationSeconds: outcome.durationSeconds, elapsedSeconds: Date().timeIntervalSince(started),
+            source: .init(width: source.geometry.width, height: source.geometry.height, frameRate: source.frameRateValue,
+                          videoFrames: source.declaredFrames, displayWidth: source.geometry.displayWidth,
+                          displayHeight: source.geometry.displayHeight, rotation: source.geometry.rotation,
+                          container: source.container, videoCodec: source.videoCodec),
+            decodedVideoFrames: outcome.decodedFrames, renditions: renditions, audio: audioReport,
+            subtitles: [], warnings: warnings)
+    }
+}

@@ -1,0 +1,95 @@
+/// What a finished transcode made: the JSON report of the command line, field for field.
+public struct TranscodeReport: Codable, Sendable, Equatable {
+    public struct Source: Codable, Sendable, Equatable {
+        public var width: Int
+        public var height: Int
+        public var frameRate: Double
+        /// Frames in the source as its container declares them (0 when it does not say).
+        public var videoFrames: Int
+        public var displayWidth: Int
+        public var displayHeight: Int
+        public var rotation: Int
+        public var container: String
+        public var videoCodec: String
+    }
+
+    public struct EncoderInfo: Codable, Sendable, Equatable {
+        public var codec: String
+        public var preset: String
+        public var profile: String
+        public var level: String
+        public var bitrate: Int
+        public var maxrate: Int
+        public var bufsize: Int
+        public var gop: Int
+        public var threads: Int
+    }
+
+    public struct Rendition: Codable, Sendable, Equatable {
+        public var name: String
+        public var width: Int
+        public var height: Int
+        public var codecs: String
+        public var playlist: String
+        public var segments: Int
+        public var bytes: Int
+        public var peakBandwidth: Int
+        public var averageBandwidth: Int
+        public var encodedFrames: Int
+        public var encoder: EncoderInfo
+    }
+
+    public struct Audio: Codable, Sendable, Equatable {
+        public var codec: String
+        public var bitrate: Int
+        public var channels: Int
+        public var sampleRate: Int
+        public var language: String
+        public var playlist: String
+        public var segments: Int
+        public var bytes: Int
+        public var peakBandwidth: Int
+        public var averageBandwidth: Int
+    }
+
+    public struct Subtitles: Codable, Sendable, Equatable {
+        public var language: String
+        public var cues: Int
+    }
+
+    public var input: String
+    public var output: String
+    public var master: String
+    public var segmentFormat: String
+    public var segmentDuration: Double
+    public var durationSeconds: Double
+    public var elapsedSeconds: Double
+    public var source: Source
+    public var decodedVideoFrames: Int
+    public var renditions: [Rendition]
+    public var audio: Audio?
+    public var subtitles: [Subtitles]
+    public var warnings: [String]
+
+    private enum CodingKeys: String, CodingKey {
+        case input, output, master, segmentFormat, segmentDuration, durationSeconds, elapsedSeconds
+        case source, decodedVideoFrames, renditions, audio, subtitles, warnings
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(input, forKey: .input)
+        try container.encode(output, forKey: .output)
+        try container.encode(master, forKey: .master)
+        try container.encode(segmentFormat, forKey: .segmentFormat)
+        try container.encode(segmentDuration, forKey: .segmentDuration)
+        try container.encode(durationSeconds, forKey: .durationSeconds)
+        try container.encode(elapsedSeconds, forKey: .elapsedSeconds)
+        try container.encode(source, forKey: .source)
+        try container.encode(decodedVideoFrames, forKey: .decodedVideoFrames)
+        try container.encode(renditions, forKey: .renditions)
+        try container.encode(audio, forKey: .audio)  // null, not absent, when there is no audio
+        try container.encode(subtitles, forKey: .subtitles)
+        try container.encode(warnings, forKey: .warnings)
+    }
+}

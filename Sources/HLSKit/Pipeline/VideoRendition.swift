@@ -1,0 +1,163 @@
+import CFFmpeg
+import Foundation
+
+/// One decoded frame on its way to one rendition: a reference to the shared decoder buffers
+/// (no pixel copy) plus where it sits on the output timeline.
+struct VideoWorkItem: @unchecked Sendable {
+    let frame: Frame
+    let outputTimestamp: Int64
+    let duration: Int64
+    let startsSegment: Bool
+}
+
+/// One rung of the ladder: scales the shared decoded frames to its size, encodes H.264 and cuts
+/// segments, on a thread of its own behind a bounded queue.
+final class VideoRendition: @unchecked Sendable {
+    let plan: RenditionPlan
+    let directoryName: String
+    let queue: BoundedQueue<VideoWorkItem>
+    let encoder: MediaEncoder
+    let threads: Int
+    let gop: Int
+    private let scaler: Scaler
+    private let writer: SegmentWriter
+    private let timeline: MediaTimeline
+    private let rotation: Int
+    private let packet: Packet
+    private var durations: [Int64: Int64] = [:]
+    private var currentSegment: Int?
+    private(set) var log = SegmentLog()
+    private(set) var encodedFrames = 0
+    private(set) var codecString: String?
+    private(set) var failure: Error?
+    private var thread: WorkerThread?
+    /// Called on this rendition's thread when a segment file is complete.
+    var onSegment: ((VideoRendition, Int) -> Void)?
+
+    init(plan: RenditionPlan, directory: URL, timeline: MediaTimeline, frameRate: AVRational, rotation: Int,
+         colors: ColorProperties, options: TranscodeOptions, threads: Int) throws {
+        self.plan = plan
+        self.directoryName = directory.lastPathComponent
+        self.timeline = timeline
+        self.rotation = rotation
+        self.threads = threads
+        queue = BoundedQueue(capacity: options.queueCapacity)
+        packet = try Packet()
+        scaler = try Scaler(width: plan.width, height: plan.height, rotation: rotation)
+        let fps = frameRate.num > 0 && frameRate.den > 0 ? Double(frameRate.num) / Double(frameRate.den) : 25
+        // Boundaries force IDR frames; the GOP limit only stops x264 from adding periodic ones mid-segment.
+        let gop = max(1, Int((options.segmentDuration * fps * 2).rounded(.up)))
+        self.gop = gop
+        let globalHeader = options.segmentFormat == .fmp4
+        encoder = try MediaEncoder(name: "libx264", options: [
+            ("preset", options.preset),
+            ("profile", "high"),
+            ("forced-idr", "1"),
+        ]) { context in
+            context.pointee.width = Int32(plan.width)
+            context.pointee.height = Int32(plan.height)
+            context.pointee.pix_fmt = AV_PIX_FMT_YUV420P
+            context.pointee.sample_aspect_ratio = AVRational(num: 1, den: 1)
+            context.pointee.time_base = timeline.videoTimeBase
+            if frameRate.num > 0 && frameRate.den > 0 { context.pointee.framerate = frameRate }
+            context.pointee.bit_rate = Int64(plan.encoder.bitrate)
+            context.pointee.rc_max_rate = Int64(plan.encoder.maxrate)
+            context.pointee.rc_buffer_size = Int32(plan.encoder.bufsize)
+            context.pointee.gop_size = Int32(gop)
+            context.pointee.level = Int32(plan.h264Level)
+            context.pointee.thread_count = Int32(threads)
+            colors.apply(to: context)
+            if globalHeader { context.pointee.flags |= AV_CODEC_FLAG_GLOBAL_HEADER }
+        }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        writer = try SegmentWriter(format: options.segmentFormat, directory: directory, encoder: encoder)
+        if globalHeader { codecString = CodecString.avc1(fromExtradata: encoder.extradata) }
+        writer.onSegment = { [unowned self] index, name, bytes in
+            self.log.addFile(segment: index, uri: name, bytes: bytes)
+            self.onSegment?(self, index)
+        }
+    }
+
+    /// Starts the encoding thread.
+    func start() {
+        let thread = WorkerThread(name: "hlsify-\(plan.name)") { [self] in
+            do {
+                while let item = queue.take() {
+                    try encode(item)
+                }
+                try flush()
+            } catch {
+                failure = error
+                queue.abort()
+            }
+        }
+        self.thread = thread
+        thread.start()
+    }
+
+    /// Waits for the thread to finish (after `queue.close()` or `queue.abort()`).
+    func join() { thread?.join() }
+
+    private func encode(_ item: VideoWorkItem) throws {
+        let source = item.frame
+        let input: Frame
+        if rotation == 0, source.width == plan.width, source.height == plan.height,
+           source.format == AV_PIX_FMT_YUV420P.rawValue {
+            input = source  // same size and format: encode the decoder's buffers directly
+        } else {
+            input = try scaler.scale(source)
+        }
+        input.pointer.pointee.pts = item.outputTimestamp
+        input.pointer.pointee.pict_type = item.startsSegment ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE
+        input.pointer.pointee.key_frame = item.startsSegment ? 1 : 0
+        durations[item.outputTimestamp] = item.duration
+        try encoder.send(input)
+        try drain()
+    }
+
+    private func flush() throws {
+        try encoder.send(nil)
+        try drain()
+        try writer.finish()
+    }
+
+    private func drain() throws {
+        while try encoder.receive(into: packet) {
+            encodedFrames += 1
+            let pts = packet.pts
+            let duration = durations.removeValue(forKey: pts) ?? 0
+            packet.pointer.pointee.duration = duration
+            var segment = currentSegment ?? 0
+            if packet.isKeyframe {
+                let index = timeline.segments.index(atMicroseconds: timeline.microseconds(ofOutputVideo: pts))
+                if currentSegment == nil || index > segment { segment = index }
+            }
+            if codecString == nil, packet.isKeyframe {
+                codecString = CodecString.avc1(fromExtradata: packet.bytes)
+            }
+            currentSegment = segment
+            log.addMedia(segment: segment, start: timeline.seconds(ofOutputVideo: pts), duration: timeline.seconds(ticks: duration))
+            try writer.write(packet, segment: segment)
+        }
+    }
+}
+
+/// Colour description copied from the source to every encoder, so players show the same colours.
+struct ColorProperties {
+    var primaries = AVCOL_PRI_UNSPECIFIED
+    var transfer = AVCOL_TRC_UNSPECIFIED
+    var space = AVCOL_SPC_UNSPECIFIED
+
+    init(from codecParameters: UnsafeMutablePointer<AVCodecParameters>) {
+        primaries = codecParameters.pointee.color_primaries
+        transfer = codecParameters.pointee.color_trc
+        space = codecParameters.pointee.color_space
+    }
+
+    func apply(to context: UnsafeMutablePointer<AVCodecContext>) {
+        context.pointee.color_primaries = primaries
+        context.pointee.color_trc = transfer
+        context.pointee.colorspace = space
+        context.pointee.color_range = AVCOL_RANGE_MPEG
+    }
+}

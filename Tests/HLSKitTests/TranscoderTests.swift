@@ -1,0 +1,142 @@
+import Foundation
+import XCTest
+@testable import HLSKit
+
+final class TranscoderTests: XCTestCase {
+    private func options(_ format: SegmentFormat = .fmp4, ladder: String = "720p,480p") throws -> TranscodeOptions {
+        var options = TranscodeOptions()
+        options.preset = "superfast"
+        options.segmentFormat = format
+        options.ladder = try Rung.parseLadder(ladder)
+        options.segmentDuration = 2
+        return options
+    }
+
+    func testEveryRenditionEncodesEveryDecodedFrameAndCutsAtTheSameInstants() async throws {
+        for format in SegmentFormat.allCases {
+            let input = try TestMedia.clip("ladder.mp4", seconds: 5)
+            let output = TestMedia.outputURL("ladder-\(format)")
+            let report = try await Transcoder.transcode(input: input, output: output, options: options(format))
+            XCTAssertEqual(report.decodedVideoFrames, 125)
+            XCTAssertEqual(report.renditions.map(\.name), ["720p", "480p"])
+            XCTAssertEqual(report.renditions.map(\.encodedFrames), [125, 125])
+            XCTAssertEqual(report.renditions.map(\.segments), [3, 3])
+            XCTAssertEqual(report.audio?.segments, 3)
+            XCTAssertEqual(report.audio?.language, "fr")
+            XCTAssertEqual(report.durationSeconds, 5, accuracy: 0.001)
+
+            // Read what was written with libav itself, not with our report.
+            for rendition in report.renditions {
+                let folder = output.appendingPathComponent(rendition.name)
+                let playlist = try PlaylistParser.parseMedia(String(contentsOf: folder.appendingPathComponent("index.m3u8")))
+                XCTAssertEqual(playlist.segments.map(\.duration), [2, 2, 1], accuracy: 0.0001)
+                var frames = 0
+                for segment in playlist.segments {
+                    let packets = try SegmentReader.videoPackets(folder: folder, segment: segment.uri, format: format)
+                    XCTAssertTrue(packets.first?.key ?? false, "\(rendition.name)/\(segment.uri) starts with a keyframe")
+                    XCTAssertEqual(packets.map(\.pts).min() ?? -1, 10 + segment.startTime, accuracy: 0.001)
+                    frames += packets.count
+                }
+                XCTAssertEqual(frames, 125)
+            }
+            let master = try String(contentsOf: output.appendingPathComponent("master.m3u8"))
+            XCTAssertTrue(master.contains("LANGUAGE=\"fr\""), master)
+            XCTAssertTrue(master.contains("RESOLUTION=1280x720"))
+        }
+    }
+
+    func testSourceWithoutAudioGivesVariantsWithoutAudio() async throws {
+        let input = try TestMedia.clip("silent.mp4", size: "640x360", seconds: 3, audio: false)
+        let output = TestMedia.outputURL("silent")
+        let report = try await Transcoder.transcode(input: input, output: output, options: options())
+        XCTAssertNil(report.audio)
+        XCTAssertEqual(report.renditions.map(\.name), ["360p"])
+        let master = try String(contentsOf: output.appendingPathComponent("master.m3u8"))
+        XCTAssertFalse(master.contains("AUDIO"))
+        XCTAssertFalse(master.contains("mp4a"))
+    }
+
+    func testExistingOutputIsRefusedUnlessOverwriting() async throws {
+        let input = try TestMedia.clip("short.mp4", size: "320x240", seconds: 1)
+        let output = TestMedia.outputURL("exists")
+        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        try Data("old".utf8).write(to: output.appendingPathComponent("old.txt"))
+        do {
+            _ = try await Transcoder.transcode(input: input, output: output, options: options())
+            XCTFail("expected outputExists")
+        } catch TranscodeError.outputExists {}
+        var overwrite = try options()
+        overwrite.overwrite = true
+        _ = try await Transcoder.transcode(input: input, output: output, options: overwrite)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: output.appendingPathComponent("old.txt").path))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: output.appendingPathComponent("master.m3u8").path))
+        XCTAssertEqual(try leftovers(beside: output), [])
+    }
+
+    func testBadInputsFailCleanlyWithTheirKind() async throws {
+        let notMedia = try TestMedia.file("notes.mp4", contents: Data("these are lecture notes, not a video\n".utf8))
+        let audioOnly = TestMedia.directory.appendingPathComponent("talk.m4a").path
+        if !FileManager.default.fileExists(atPath: audioOnly) {
+            try TestMedia.run("ffmpeg", ["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "sine=d=1", "-c:a", "aac", audioOnly])
+        }
+        let cases: [(String, (TranscodeError) -> Bool)] = [
+            (TestMedia.directory.appendingPathComponent("missing.mp4").path, { if case .inputMissing = $0 { return true }; return false }),
+            (notMedia, { if case .invalidInput = $0 { return true }; return false }),
+            (audioOnly, { if case .invalidInput(let message) = $0 { return message.contains("no video stream") }; return false }),
+        ]
+        for (input, matches) in cases {
+            let output = TestMedia.outputURL("bad")
+            do {
+                _ = try await Transcoder.transcode(input: input, output: output, options: options())
+                XCTFail("\(input) should fail")
+            } catch let error as TranscodeError {
+                XCTAssertTrue(matches(error), "\(input): \(error)")
+                XCTAssertTrue([65, 66].contains(error.exitCode))
+            }
+            XCTAssertFalse(FileManager.default.fileExists(atPath: output.path))
+            XCTAssertEqual(try leftovers(beside: output), [])
+        }
+    }
+
+    func testCancellingStopsPromptlyAndLeavesNothing() async throws {
+        let input = try TestMedia.clip("long.mp4", size: "1920x1080", seconds: 20)
+        let output = TestMedia.outputURL("cancel")
+        var slow = try options(ladder: "1080p,720p,480p")
+        slow.preset = "medium"
+        let task = Task { try await Transcoder.transcode(input: input, output: output, options: slow) }
+        try await Task.sleep(nanoseconds: 700_000_000)
+        let cancelledAt = Date()
+        task.cancel()
+        do {
+            _ = try await task.value
+            XCTFail("expected cancellation")
+        } catch TranscodeError.cancelled {}
+        XCTAssertLessThan(Date().timeIntervalSince(cancelledAt), 5, "stops promptly")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: output.path))
+        XCTAssertEqual(try leftovers(beside: output), [])
+    }
+
+    func testProgressAdvancesToCompletion() async throws {
+        let input = try TestMedia.clip("ladder.mp4", seconds: 5)
+        let (stream, task) = Transcoder.transcodeWithProgress(input: input, output: TestMedia.outputURL("progress"),
+                                                              options: try options())
+        var fractions: [Double] = []
+        for await update in stream { fractions.append(update.fraction) }
+        _ = try await task.value
+        XCTAssertFalse(fractions.isEmpty)
+        XCTAssertEqual(fractions, fractions.sorted(), "never goes backwards")
+        XCTAssertEqual(fractions.last ?? 0, 1, accuracy: 0.001)
+    }
+
+    /// Staging or backup folders left next to `output`.
+    private func leftovers(beside output: URL) throws -> [String] {
+        let name = output.lastPathComponent
+        return try FileManager.default.contentsOfDirectory(atPath: output.deletingLastPathComponent().path)
+            .filter { $0.hasPrefix(".\(name).hlsify-") }
+    }
+}
+
+private func XCTAssertEqual(_ a: [Double], _ b: [Double], accuracy: Double, file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertEqual(a.count, b.count, "\(a) vs \(b)", file: file, line: line)
+    for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: accuracy, "\(a) vs \(b)", file: file, line: line) }
+}
