@@ -1,0 +1,102 @@
+import ArgumentParser
+import Foundation
+import HLSKit
+
+/// `hlsify INPUT --out DIR …`
+struct TranscodeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "transcode",
+        abstract: "Transcode INPUT into an HLS set in DIR (master.m3u8 plus one folder per rendition).")
+
+    @Argument(help: "The source video file.")
+    var input: String
+
+    @Option(name: .long, help: "Output folder; it appears only when the set is complete.")
+    var out: String
+
+    @Option(name: .long, help: "Rungs named by the short side, optionally with a bitrate: 1080p,720p@2800k,480p.")
+    var ladder: String = "1080p,720p,480p"
+
+    @Option(name: .long, help: "Target segment duration in seconds.")
+    var segmentDuration: Double = 4
+
+    @Option(name: .long, help: "Segment container: fmp4 or ts.")
+    var segmentFormat: String = "fmp4"
+
+    @Option(name: .long, help: "x264 preset: ultrafast, superfast, veryfast, faster, fast, medium, slow, slower, veryslow.")
+    var preset: String = "veryfast"
+
+    @Option(name: .long, help: "AAC bitrate, e.g. 128k.")
+    var audioBitrate: String = "128k"
+
+    @Flag(name: .long, help: "Replace DIR if it exists.")
+    var force = false
+
+    @Flag(name: .long, help: "Print the JSON report on stdout when done.")
+    var json = false
+
+    @Flag(name: .long, help: "No progress on stderr.")
+    var quiet = false
+
+    @Flag(name: .long, help: "Let libav* print its own warnings on stderr.")
+    var verbose = false
+
+    static let presets = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo"]
+
+    func validate() throws {
+        do { _ = try Rung.parseLadder(ladder) } catch { throw ValidationError("--ladder: \(error)") }
+        guard segmentDuration >= 1, segmentDuration <= 60 else {
+            throw ValidationError("--segment-duration must be between 1 and 60 seconds")
+        }
+        guard SegmentFormat(rawValue: segmentFormat) != nil else {
+            throw ValidationError("--segment-format must be fmp4 or ts")
+        }
+        guard Self.presets.contains(preset) else {
+            throw ValidationError("--preset must be one of \(Self.presets.joined(separator: ", "))")
+        }
+        guard let rate = BitrateText.parse(audioBitrate), (32_000...320_000).contains(rate) else {
+            throw ValidationError("--audio-bitrate must be between 32k and 320k")
+        }
+    }
+
+    func run() async throws {
+        LibAVLog.setLevel(verbose ? .warning : .quiet)
+        var options = TranscodeOptions()
+        options.ladder = try Rung.parseLadder(ladder)
+        options.segmentDuration = segmentDuration
+        options.segmentFormat = SegmentFormat(rawValue: segmentFormat)!
+        options.preset = preset
+        options.audioBitrate = BitrateText.parse(audioBitrate)!
+        options.overwrite = force
+
+        let reporter = ProgressReporter(enabled: !quiet)
+        let task = Task {
+            try await Transcoder.transcode(input: input, output: URL(fileURLWithPath: out), options: options) {
+                reporter.update($0)
+            }
+        }
+        let signals = SignalCanceller(task: task)
+        defer { signals.stop() }
+        do {
+            let report = try await task.value
+            reporter.finish()
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                FileHandle.standardOutput.write(try encoder.encode(report))
+                FileHandle.standardOutput.write(Data("\n".utf8))
+            } else if !quiet {
+                Console.error(Summary.line(report))
+            }
+            if !quiet { for warning in report.warnings { Console.error("hlsify: warning: \(warning)") } }
+        } catch let error as TranscodeError {
+            reporter.finish()
+            Console.error("hlsify: \(error)")
+            throw ExitCode(error.exitCode)
+        } catch {
+            reporter.finish()
+            Console.error("hlsify: internal error: \(error)")
+            throw ExitCode(70)
+        }
+    }
+}
