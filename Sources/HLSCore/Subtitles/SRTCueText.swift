@@ -92,7 +92,10 @@ enum SRTCueText {
 
     private static func convertMarkup(_ scalars: [Unicode.Scalar]) -> String {
         var out = String.UnicodeScalarView()
+        // Open kept tags, outermost first; each name at most once, so this stays tiny.
         var open: [String] = []
+        // How many times each open name was opened (a nested <i><i> is written once).
+        var depth: [String: Int] = [:]
         func emit(_ text: String) { out.append(contentsOf: text.unicodeScalars) }
 
         var i = 0
@@ -101,16 +104,23 @@ enum SRTCueText {
             if scalar == "<", let tag = tag(in: scalars, at: i) {
                 i = tag.end
                 if keptTags.contains(tag.name) {
+                    let count = depth[tag.name, default: 0]
                     if tag.selfClosing {
                         // <i/> formats nothing
                     } else if !tag.closing {
-                        emit("<\(tag.name)>")
-                        open.append(tag.name)
-                    } else if let k = open.lastIndex(of: tag.name) {
+                        if count == 0 {
+                            emit("<\(tag.name)>")
+                            open.append(tag.name)
+                        }
+                        depth[tag.name] = count + 1
+                    } else if count > 1 {
+                        depth[tag.name] = count - 1
+                    } else if count == 1, let k = open.lastIndex(of: tag.name) {
                         let reopen = open[(k + 1)...]
                         for name in open[k...].reversed() { emit("</\(name)>") }
                         for name in reopen { emit("<\(name)>") }
                         open.remove(at: k)
+                        depth[tag.name] = 0
                     }
                 } else if tag.name == "br" {
                     emit("\n")

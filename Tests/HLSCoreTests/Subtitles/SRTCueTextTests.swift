@@ -34,6 +34,8 @@ final class SRTCueTextTests: XCTestCase {
         XCTAssertEqual(convert("close only</b>").text, "close only")
         XCTAssertEqual(convert("<i>a<b>b</i>c</b>").text, "<i>a<b>b</b></i><b>c</b>")
         XCTAssertEqual(convert("<i>one\ntwo</i>").text, "<i>one\ntwo</i>")
+        XCTAssertEqual(convert("<i>a<i>b</i>c</i>d").text, "<i>abc</i>d")
+        XCTAssertEqual(convert("<b><i>x</b>y</i>").text, "<b><i>x</i></b><i>y</i>")
     }
 
     func testEscaping() {
