@@ -18,11 +18,16 @@ public struct SubtitleSegmentSpan: Sendable, Equatable, Hashable {
     /// `end - start`.
     public var duration: Double { end - start }
 
+    /// The most spans `uniform` makes (over 11 days of 1-second segments).
+    public static let maxUniformCount = 1_000_000
+
     /// Spans of `segmentDuration` seconds from 0 covering `totalDuration`, the last one shorter
     /// when it does not divide evenly (boundary k at k × segmentDuration, as the design cuts
-    /// video). Empty when either value is not positive and finite.
+    /// video). Empty when either value is not positive and finite, or when it would take more
+    /// than `maxUniformCount` spans. Cost: linear in the number of spans.
     public static func uniform(segmentDuration: Double, totalDuration: Double) -> [SubtitleSegmentSpan] {
-        guard segmentDuration.isFinite, totalDuration.isFinite, segmentDuration > 0, totalDuration > 0
+        guard segmentDuration.isFinite, totalDuration.isFinite, segmentDuration > 0, totalDuration > 0,
+              (totalDuration / segmentDuration).rounded(.up) <= Double(maxUniformCount)
         else { return [] }
         var spans: [SubtitleSegmentSpan] = []
         var k = 0

@@ -21,6 +21,7 @@ final class WebVTTSegmenterTests: XCTestCase {
         XCTAssertEqual(SubtitleSegmentSpan.uniform(segmentDuration: 0.1, totalDuration: 0.3).last?.end, 0.3)
         XCTAssertEqual(SubtitleSegmentSpan.uniform(segmentDuration: 0, totalDuration: 8), [])
         XCTAssertEqual(SubtitleSegmentSpan.uniform(segmentDuration: 4, totalDuration: .nan), [])
+        XCTAssertEqual(SubtitleSegmentSpan.uniform(segmentDuration: 1e-9, totalDuration: 3_600), [])
     }
 
     func testCueCrossingABoundaryIsInBothSegmentsWithOriginalTimes() throws {
