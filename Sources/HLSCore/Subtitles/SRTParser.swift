@@ -1,14 +1,20 @@
 /// Reads SubRip (`.srt`) subtitles as people really write them.
 ///
-/// Text: see `SubtitleTextDecoder` for encodings; CRLF, LF and CR line ends. Structure: cue
-/// numbers may be missing or wrong (they are ignored), blank lines may be missing between cues
-/// or repeated, a blank line inside a cue's text does not end it (the text runs until the next
-/// timing line), trailing white space and a missing final newline are fine. Times: see
-/// `SRTTiming`. A cue that ends before it starts, or whose timing line cannot be read, is
-/// skipped with a warning naming its line; overlapping cues are kept. Cue text is converted
-/// to WebVTT payload as described in `SRTCueText`.
+/// - Bytes: a byte order mark picks UTF-8/16/32; otherwise UTF-8, or Windows-1252 when the
+///   bytes are not valid UTF-8 (with a warning). CRLF, LF and CR line ends.
+/// - Structure: cue numbers may be missing or wrong (they are ignored); blank lines may be
+///   missing between cues or repeated; a blank line inside a cue's text does not end it (text
+///   runs to the next cue); trailing white space and a missing final newline are fine.
+/// - Times: `H:MM:SS,mmm` with `,` `.` or `:` before the fraction, hours of any width (up to 9
+///   digits) or none, the fraction read as decimals (`,5` is 500 ms), arrows `-->` or `->`.
+/// - Broken cues: one that ends before it starts, or whose timing line cannot be read, is
+///   skipped with a warning naming its line. Overlapping cues are kept. Cues stay in file order.
+/// - Text becomes WebVTT payload: line breaks kept; `<i> <b> <u>` kept (balanced); `<br>` is a
+///   line break; `<font>` and other tags dropped, their text kept; `{\an7}`–`{\an9}` set
+///   `settings` to `line:0`, other `{\…}` codes are dropped; `&` `<` `>` escaped (so `-->` in
+///   text reads `--&gt;`); blank lines removed.
 ///
-/// Cost: linear in the input size (one pass to decode, one over the lines).
+/// Cost: linear in the input size.
 public struct SRTParser: Sendable {
     public init() {}
 
