@@ -137,9 +137,6 @@ enum SRTTiming {
     }
 }
 
-extension Character {
-    var isASCIIDigit: Bool { isASCII && isNumber }
-}
 
 extension Unicode.Scalar {
     var asciiDigitValue: Int? {
