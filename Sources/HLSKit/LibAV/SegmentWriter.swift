@@ -30,6 +30,8 @@ final class SegmentWriter {
     /// its presentation time, delaying the whole track by the encoder's reorder delay. Subtracting
     /// that delay up front keeps presentation times exactly as given.
     private var reorderDelay: Int64?
+    private let held: Packet
+    private var heldSegment: Int?
     private var finished = false
     /// Called with (index, file name, bytes) when a segment file is complete and closed.
     var onSegment: ((Int, String, Int) throws -> Void)?
@@ -40,6 +42,7 @@ final class SegmentWriter {
         self.format = format
         self.directory = directory
         self.encoderTimeBase = encoder.timeBase
+        held = try Packet()
         var context: UnsafeMutablePointer<AVFormatContext>?
         try check(avformat_alloc_output_context2(&context, nil, format == .fmp4 ? "mp4" : "mpegts", nil),
                   "avformat_alloc_output_context2")
@@ -120,17 +123,13 @@ final class SegmentWriter {
 
     /// Writes `packet` (timestamps in the encoder's time base) into segment `segment`, closing the
     /// current segment first when `segment` is a new one. Segment numbers only grow.
+    ///
+    /// Each packet is held back until the next one arrives, so its duration can be set to the real
+    /// distance between their decode times: the mov muxer takes the last sample of a fragment at
+    /// its stated duration, and a wrong one would move the next fragment's first frame.
     func write(_ packet: Packet, segment: Int) throws {
-        guard let context else { return }
-        if currentSegment != segment {
-            if format == .ts && currentSegment == 0 && segment == 0 {
-                // already open from the header
-            } else {
-                if currentSegment != nil { try endSegment() }
-                try startSegment(segment)
-            }
-        }
         packet.pointer.pointee.stream_index = 0
+        av_packet_rescale_ts(packet.pointer, encoderTimeBase, stream.pointee.time_base)
         if format == .fmp4 {
             let pts = packet.pointer.pointee.pts, dts = packet.pointer.pointee.dts
             if reorderDelay == nil { reorderDelay = (pts != noPTS && dts != noPTS) ? max(0, pts - dts) : 0 }
@@ -139,7 +138,24 @@ final class SegmentWriter {
                 if dts != noPTS { packet.pointer.pointee.dts = dts - delay }
             }
         }
-        av_packet_rescale_ts(packet.pointer, encoderTimeBase, stream.pointee.time_base)
+        if let heldSegment {
+            let gap = packet.pointer.pointee.dts - held.pointer.pointee.dts
+            if packet.pointer.pointee.dts != noPTS, held.pointer.pointee.dts != noPTS, gap > 0 {
+                held.pointer.pointee.duration = gap
+            }
+            try emit(held, segment: heldSegment)
+        }
+        held.unref()
+        av_packet_move_ref(held.pointer, packet.pointer)
+        heldSegment = segment
+    }
+
+    private func emit(_ packet: Packet, segment: Int) throws {
+        guard let context else { return }
+        if currentSegment != segment {
+            if currentSegment != nil { try endSegment() }
+            try startSegment(segment)
+        }
         try check(av_write_frame(context, packet.pointer), "av_write_frame")
         if let failure = sink.failure { throw SinkError(errno: failure.errno, operation: "write", path: failure.path) }
     }
@@ -148,6 +164,11 @@ final class SegmentWriter {
     func finish() throws {
         guard let context, !finished else { return }
         finished = true
+        if let heldSegment {
+            try emit(held, segment: heldSegment)
+            held.unref()
+            self.heldSegment = nil
+        }
         if currentSegment == nil { return }
         try check(av_write_frame(context, nil), "av_write_frame(flush)")
         try check(av_write_trailer(context), "av_write_trailer")

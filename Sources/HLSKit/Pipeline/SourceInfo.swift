@@ -13,6 +13,11 @@ struct SourceInfo {
     let container: String
     let videoCodec: String
 
+    /// The highest frame rate the source reaches: its average, or for variable-frame-rate sources the
+    /// stream's base rate (`r_frame_rate`) when that is higher and plausible. Used for the H.264 level
+    /// and the master playlist's FRAME-RATE, which RFC 8216 defines as a maximum.
+    let peakFrameRate: Double
+
     var frameRateValue: Double {
         frameRate.num > 0 && frameRate.den > 0 ? Double(frameRate.num) / Double(frameRate.den) : 0
     }
@@ -34,6 +39,10 @@ struct SourceInfo {
                                   sampleAspectNum: Int(sar.num), sampleAspectDen: Int(sar.den),
                                   rotation: SourceInfo.rotation(of: stream))
         frameRate = SourceInfo.frameRate(of: stream)
+        let average = frameRate.num > 0 && frameRate.den > 0 ? Double(frameRate.num) / Double(frameRate.den) : 0
+        let base = stream.pointee.r_frame_rate
+        let baseRate = base.num > 0 && base.den > 0 ? Double(base.num) / Double(base.den) : 0
+        peakFrameRate = (baseRate > average && baseRate <= 120) ? baseRate : average
         declaredFrames = Int(max(0, stream.pointee.nb_frames))
         durationSeconds = input.durationSeconds
         container = input.formatName

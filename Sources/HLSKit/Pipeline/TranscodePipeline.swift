@@ -54,7 +54,7 @@ final class TranscodePipeline {
                 warnings.append("audio stream cannot be decoded, output has no audio: \(error)")
             }
         }
-        let plans = LadderPlanner.plan(rungs: options.ladder, source: source.geometry, frameRate: source.frameRateValue)
+        let plans = LadderPlanner.plan(rungs: options.ladder, source: source.geometry, frameRate: source.peakFrameRate)
         guard !plans.isEmpty else { throw TranscodeError.invalidInput("\(inputPath): no rendition fits the source") }
 
         let run = try DecodeLoop(pipeline: self, input: input, source: source, plans: plans,
@@ -77,7 +77,7 @@ final class TranscodePipeline {
         let publisher = PlaylistPublisher(directory: directory, format: options.segmentFormat,
                                           segmentDuration: options.segmentDuration)
         let published = try publisher.publishFinal(videos: outcome.videos, audio: outcome.audio,
-                                                   frameRate: source.frameRateValue)
+                                                   frameRate: source.peakFrameRate)
         warnings += outcome.warnings
         let renditions = zip(outcome.videos, published.video).map { rendition, stats in
             TranscodeReport.Rendition(
