@@ -29,6 +29,9 @@ struct TranscodeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "AAC bitrate, e.g. 128k.")
     var audioBitrate: String = "128k"
 
+    @Option(name: .long, help: ArgumentHelp("A subtitle rendition from an SRT file, as LANG=FILE.srt (repeatable; the first is the default).", valueName: "LANG=FILE"))
+    var subtitles: [String] = []
+
     @Flag(name: .long, help: "Replace DIR if it exists.")
     var force = false
 
@@ -54,9 +57,24 @@ struct TranscodeCommand: AsyncParsableCommand {
         guard Self.presets.contains(preset) else {
             throw ValidationError("--preset must be one of \(Self.presets.joined(separator: ", "))")
         }
+        for entry in subtitles { _ = try Self.subtitleTrack(entry) }
         guard let rate = BitrateText.parse(audioBitrate), (32_000...320_000).contains(rate) else {
             throw ValidationError("--audio-bitrate must be between 32k and 320k")
         }
+    }
+
+    /// Parses `LANG=FILE` (the language a BCP 47 tag).
+    static func subtitleTrack(_ entry: String) throws -> SubtitleTrack {
+        guard let equals = entry.firstIndex(of: "="), equals != entry.startIndex,
+              entry.index(after: equals) != entry.endIndex else {
+            throw ValidationError("--subtitles takes LANG=FILE.srt, got '\(entry)'")
+        }
+        let language = String(entry[..<equals])
+        guard language.count <= 35, language.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }),
+              language.first?.isLetter == true else {
+            throw ValidationError("--subtitles: '\(language)' is not a language tag (like en or pt-BR)")
+        }
+        return SubtitleTrack(language: language, path: String(entry[entry.index(after: equals)...]))
     }
 
     func run() async throws {
@@ -68,6 +86,7 @@ struct TranscodeCommand: AsyncParsableCommand {
         options.preset = preset
         options.audioBitrate = BitrateText.parse(audioBitrate)!
         options.overwrite = force
+        options.subtitles = try subtitles.map(Self.subtitleTrack)
 
         let reporter = ProgressReporter(enabled: !quiet)
         let task = Task {

@@ -24,12 +24,19 @@ struct PlaylistPublisher {
     let format: SegmentFormat
     let segmentDuration: Double
 
+    /// One EXT-X-TARGETDURATION for every rendition (Apple's rule): the longest segment, rounded.
+    static func targetDuration(videos: [VideoRendition], audio: AudioRendition?) -> Int {
+        let all = videos.map { $0.log.records() } + (audio.map { [$0.log.records()] } ?? [])
+        return max(1, all.flatMap { $0 }.map { Int($0.duration.rounded()) }.max() ?? 1)
+    }
+
     /// Writes the final VOD playlists (ENDLIST) and the master. Returns the measured figures.
-    func publishFinal(videos: [VideoRendition], audio: AudioRendition?, frameRate: Double) throws -> Published {
+    /// `subtitles` are EXT-X-MEDIA entries of subtitle renditions already written.
+    func publishFinal(videos: [VideoRendition], audio: AudioRendition?, frameRate: Double,
+                      subtitles: [MediaRendition] = []) throws -> Published {
         let videoRecords = videos.map { $0.log.records() }
         let audioRecords = audio?.log.records()
-        let all = videoRecords + (audioRecords.map { [$0] } ?? [])
-        let target = max(1, all.flatMap { $0 }.map { Int($0.duration.rounded()) }.max() ?? 1)
+        let target = Self.targetDuration(videos: videos, audio: audio)
 
         var videoStats: [Stats] = []
         for (rendition, records) in zip(videos, videoRecords) {
@@ -56,7 +63,8 @@ struct PlaylistPublisher {
             variants.append(Variant(uri: stats.playlist, bandwidth: peak, averageBandwidth: average, codecs: codecs,
                                     width: rendition.plan.width, height: rendition.plan.height,
                                     frameRate: frameRate > 0 ? frameRate : nil,
-                                    audioGroup: audioStats == nil ? nil : Self.audioGroup, subtitlesGroup: nil))
+                                    audioGroup: audioStats == nil ? nil : Self.audioGroup,
+                                    subtitlesGroup: subtitles.first?.groupID))
         }
         var media: [MediaRendition] = []
         if let audio, let audioStats {
@@ -64,6 +72,7 @@ struct PlaylistPublisher {
             media.append(MediaRendition(kind: .audio, groupID: Self.audioGroup, language: audio.language, name: name,
                                         isDefault: true, autoselect: true, channels: 2, uri: audioStats.playlist))
         }
+        media += subtitles
         let master = MasterPlaylist(variants: Self.startOrder(variants), media: media)
         try Self.writeAtomically(master.render(), to: directory.appendingPathComponent(Self.masterName))
         return Published(video: videoStats, audio: audioStats)

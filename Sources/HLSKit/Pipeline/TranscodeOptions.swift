@@ -10,6 +10,8 @@ public struct TranscodeOptions: Sendable {
     public var preset: String = "veryfast"
     /// AAC-LC stereo bitrate in bits/s.
     public var audioBitrate: Int = 128_000
+    /// SRT files published as subtitle renditions (the first is the default).
+    public var subtitles: [SubtitleTrack] = []
     /// Replace an existing output folder.
     public var overwrite: Bool = false
     /// Frames queued per rendition between the decoder and its encoder (memory bound).

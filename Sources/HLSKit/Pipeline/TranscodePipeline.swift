@@ -26,6 +26,7 @@ final class TranscodePipeline {
     }
 
     func run() throws -> TranscodeReport {
+        let subtitles = try LoadedSubtitles.load(options.subtitles)
         let input: InputFile
         do {
             input = try InputFile(path: inputPath, interrupt: cancel)
@@ -60,7 +61,7 @@ final class TranscodePipeline {
         let run = try DecodeLoop(pipeline: self, input: input, source: source, plans: plans,
                                  videoDecoder: videoDecoder, audioDecoder: audioDecoder)
         let outcome = try run.execute()
-        return try finish(source: source, outcome: outcome)
+        return try finish(source: source, outcome: outcome, subtitles: subtitles)
     }
 
     func reportProgress(mediaSeconds: Double, frames: Int, duration: Double?) {
@@ -73,12 +74,34 @@ final class TranscodePipeline {
                                    framesPerSecond: elapsed > 0 ? Double(frames) / elapsed : 0, speed: speed, etaSeconds: eta))
     }
 
-    private func finish(source: SourceInfo, outcome: DecodeLoop.Outcome) throws -> TranscodeReport {
+    /// Segments the subtitles on the first video rendition's boundaries, mapped to the written video's
+    /// first presentation timestamp.
+    private func publishSubtitles(_ subtitles: [LoadedSubtitles], outcome: DecodeLoop.Outcome) throws -> [SubtitlePublisher.Published] {
+        guard !subtitles.isEmpty, let reference = outcome.videos.first else { return [] }
+        let records = reference.log.records()
+        guard let first = records.first else { return [] }
+        let folder = directory.appendingPathComponent(reference.directoryName)
+        let firstPTS: Int64
+        do {
+            firstPTS = try FirstPresentationTime.read(renditionFolder: folder, firstSegment: first.uri, format: options.segmentFormat)
+        } catch {
+            throw DecodeLoop.classify(error)
+        }
+        let spans = records.map { SubtitleSegmentSpan(start: $0.startTime, duration: $0.duration) }
+        let target = PlaylistPublisher.targetDuration(videos: outcome.videos, audio: outcome.audio)
+        return try SubtitlePublisher(directory: directory, targetDuration: target)
+            .publish(subtitles, spans: spans, totalDuration: outcome.durationSeconds, firstVideoPTS90k: firstPTS)
+    }
+
+    private func finish(source: SourceInfo, outcome: DecodeLoop.Outcome, subtitles: [LoadedSubtitles]) throws -> TranscodeReport {
+        warnings += outcome.warnings
+        let publishedSubtitles = try publishSubtitles(subtitles, outcome: outcome)
+        for subtitle in publishedSubtitles { warnings += subtitle.warnings }
         let publisher = PlaylistPublisher(directory: directory, format: options.segmentFormat,
                                           segmentDuration: options.segmentDuration)
         let published = try publisher.publishFinal(videos: outcome.videos, audio: outcome.audio,
-                                                   frameRate: source.peakFrameRate)
-        warnings += outcome.warnings
+                                                   frameRate: source.peakFrameRate,
+                                                   subtitles: publishedSubtitles.map(\.rendition))
         let renditions = zip(outcome.videos, published.video).map { rendition, stats in
             TranscodeReport.Rendition(
                 name: rendition.plan.name, width: rendition.plan.width, height: rendition.plan.height,
@@ -106,6 +129,7 @@ final class TranscodePipeline {
                           displayHeight: source.geometry.displayHeight, rotation: source.geometry.rotation,
                           container: source.container, videoCodec: source.videoCodec),
             decodedVideoFrames: outcome.decodedFrames, renditions: renditions, audio: audioReport,
-            subtitles: [], warnings: warnings)
+            subtitles: publishedSubtitles.map { .init(language: $0.rendition.language ?? "und", cues: $0.cues) },
+            warnings: warnings)
     }
 }

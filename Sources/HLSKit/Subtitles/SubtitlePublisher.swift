@@ -1,0 +1,83 @@
+import Foundation
+
+/// Writes the subtitle renditions: one WebVTT file per video segment (same boundaries, each with
+/// X-TIMESTAMP-MAP), a VOD media playlist, and a full sidecar `.vtt` for plain `<track>` use.
+struct SubtitlePublisher {
+    static let group = "subs"
+    static let folder = "subtitles"
+
+    struct Published {
+        var rendition: MediaRendition
+        var cues: Int
+        var sidecar: String
+        var warnings: [String]
+    }
+
+    let directory: URL
+    let targetDuration: Int
+
+    /// - Parameters:
+    ///   - spans: the video's segments (start and duration on the timeline from the first frame).
+    ///   - firstVideoPTS90k: presentation timestamp of the first video frame in the written segments, at 90 kHz.
+    func publish(_ subtitles: [LoadedSubtitles], spans: [SubtitleSegmentSpan], totalDuration: Double,
+                 firstVideoPTS90k: Int64) throws -> [Published] {
+        var used: Set<String> = []
+        var published: [Published] = []
+        for (position, subtitle) in subtitles.enumerated() {
+            let name = Self.folderName(for: subtitle.track.language, taken: &used)
+            let folder = directory.appendingPathComponent(Self.folder).appendingPathComponent(name)
+            do {
+                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            } catch {
+                throw TranscodeError.io("cannot create \(folder.path): \(error.localizedDescription)")
+            }
+            let segmentation: WebVTTSegmentation
+            do {
+                segmentation = try WebVTTSegmenter().segment(subtitle.cues, spans: spans, totalDuration: totalDuration,
+                                                             timestampMap: WebVTTTimestampMap(mpegts: firstVideoPTS90k, local: 0))
+            } catch {
+                throw TranscodeError.invalidInput("\(subtitle.track.path): \(error)")
+            }
+            var records: [SegmentRecord] = []
+            for segment in segmentation.segments {
+                let uri = String(format: "segment-%05d.vtt", segment.index)
+                let bytes = Data(segment.text.utf8)
+                try write(bytes, to: folder.appendingPathComponent(uri))
+                records.append(SegmentRecord(index: segment.index, uri: uri, duration: segment.duration,
+                                             byteSize: bytes.count, startTime: segment.start))
+            }
+            var playlist = MediaPlaylist(segments: records, kind: .vod, isComplete: true, mediaSequence: 0, mapURI: nil)
+            playlist.targetDurationOverride = targetDuration
+            let playlistPath = "\(Self.folder)/\(name)/\(PlaylistPublisher.mediaName)"
+            try PlaylistPublisher.writeAtomically(playlist.render(), to: directory.appendingPathComponent(playlistPath))
+
+            let kept = subtitle.cues.filter { $0.start < Int((totalDuration * 1000).rounded()) }
+            let sidecar = "\(Self.folder)/\(name).vtt"
+            try write(Data(WebVTTWriter().render(kept).utf8), to: directory.appendingPathComponent(sidecar))
+
+            let rendition = MediaRendition(kind: .subtitles, groupID: Self.group, language: subtitle.track.language,
+                                           name: subtitle.track.displayName, isDefault: position == 0,
+                                           autoselect: true, channels: nil, uri: playlistPath)
+            let warnings = subtitle.warnings + segmentation.warnings.map { "\(subtitle.track.path): \($0)" }
+            published.append(Published(rendition: rendition, cues: subtitle.cues.count, sidecar: sidecar, warnings: warnings))
+        }
+        return published
+    }
+
+    private func write(_ data: Data, to url: URL) throws {
+        do { try data.write(to: url, options: .atomic) } catch {
+            throw TranscodeError.io("writing \(url.path): \(error.localizedDescription)")
+        }
+    }
+
+    /// A safe folder name for a language tag, unique within the set (`en`, `en-2`, …).
+    static func folderName(for language: String, taken: inout Set<String>) -> String {
+        let cleaned = String(language.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" }.prefix(35))
+        let base = cleaned.isEmpty ? "und" : cleaned
+        var name = base
+        var counter = 2
+        while taken.contains(name) { name = "\(base)-\(counter)"; counter += 1 }
+        taken.insert(name)
+        return name
+    }
+}
