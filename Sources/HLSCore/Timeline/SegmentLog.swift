@@ -33,6 +33,9 @@ public struct SegmentLog: Sendable {
         entries[index] = entry
     }
 
+    /// Start of segment `index`'s media in seconds, if any was seen.
+    public func startTime(of index: Int) -> Double? { entries[index]?.start }
+
     /// Indices of segments whose files are complete, ascending.
     public var completedIndices: [Int] { entries.filter { $0.value.bytes != nil }.keys.sorted() }
 

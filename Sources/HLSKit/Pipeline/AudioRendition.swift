@@ -31,7 +31,7 @@ final class AudioRendition {
     var onSegment: ((Int) -> Void)?
 
     init(directory: URL, timeline: MediaTimeline, sourceSampleRate: Int, bitrate: Int, language: String,
-         format: SegmentFormat) throws {
+         format: SegmentFormat, notify: (@Sendable (SegmentEvent) -> Void)? = nil) throws {
         self.directoryName = directory.lastPathComponent
         self.timeline = timeline
         self.bitrate = bitrate
@@ -61,6 +61,11 @@ final class AudioRendition {
         writer.onSegment = { [unowned self] index, name, bytes in
             self.log.addFile(segment: index, uri: name, bytes: bytes)
             self.onSegment?(index)
+            if let notify {
+                let start = self.log.startTime(of: index) ?? 0
+                notify(SegmentEvent(rendition: self.directoryName, index: index, path: "\(self.directoryName)/\(name)",
+                                    bytes: bytes, startTime: start))
+            }
         }
     }
 

@@ -201,7 +201,8 @@ final class DecodeLoop {
         if audioDecoder != nil {
             audio = try AudioRendition(directory: pipeline.directory.appendingPathComponent("audio"), timeline: timeline,
                                        sourceSampleRate: source.audioSampleRate, bitrate: options.audioBitrate,
-                                       language: source.audioLanguage, format: options.segmentFormat)
+                                       language: source.audioLanguage, format: options.segmentFormat,
+                                       notify: options.onSegment)
             for pending in pendingAudio { try audio?.push(pending, timeBase: audioTimeBase) }
             pendingAudio.removeAll()
         }

@@ -19,7 +19,24 @@ public struct TranscodeOptions: Sendable {
     /// x264 threads per rendition; nil chooses from the core count and the number of rungs.
     public var encoderThreads: Int?
 
+    /// Called (from an encoder thread) each time a segment file of any rendition is complete.
+    public var onSegment: (@Sendable (SegmentEvent) -> Void)?
+
     public init() {}
+}
+
+/// A finished segment file, for progressive players and job events.
+public struct SegmentEvent: Sendable, Equatable, Codable {
+    /// Rendition folder name: `720p`, `audio`.
+    public var rendition: String
+    /// 0-based segment number.
+    public var index: Int
+    /// Path relative to the output folder, e.g. `720p/segment-00003.m4s`.
+    public var path: String
+    /// Bytes in the file.
+    public var bytes: Int
+    /// Start on the presentation timeline, seconds from the first video frame.
+    public var startTime: Double
 }
 
 /// A snapshot of a running transcode.

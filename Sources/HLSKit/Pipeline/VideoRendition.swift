@@ -72,9 +72,15 @@ final class VideoRendition: @unchecked Sendable {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         writer = try SegmentWriter(format: options.segmentFormat, directory: directory, encoder: encoder)
         if globalHeader { codecString = CodecString.avc1(fromExtradata: encoder.extradata) }
+        let notify = options.onSegment
         writer.onSegment = { [unowned self] index, name, bytes in
             self.log.addFile(segment: index, uri: name, bytes: bytes)
             self.onSegment?(self, index)
+            if let notify {
+                let start = self.log.startTime(of: index) ?? 0
+                notify(SegmentEvent(rendition: self.directoryName, index: index, path: "\(self.directoryName)/\(name)",
+                                    bytes: bytes, startTime: start))
+            }
         }
     }
 
