@@ -7,10 +7,14 @@ let package = Package(
     products: [
         .library(name: "HLSKit", targets: ["HLSKit"]),
         .library(name: "HLSCore", targets: ["HLSCore"]),
+        .library(name: "TranscodeQueue", targets: ["TranscodeQueue"]),
         .executable(name: "hlsify", targets: ["hlsify"]),
+        .executable(name: "transcode-worker", targets: ["transcode-worker"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
         // libav* (FFmpeg 5.1 on Debian 12) through its C API.
@@ -18,6 +22,12 @@ let package = Package(
             name: "CFFmpeg",
             pkgConfig: "libavformat",
             providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev", "libswscale-dev", "libswresample-dev"])]
+        ),
+        // librabbitmq 0.11 (Debian 12's librabbitmq-dev) through its C API; only TranscodeQueue/AMQP uses it.
+        .systemLibrary(
+            name: "CRabbitMQ",
+            pkgConfig: "librabbitmq",
+            providers: [.apt(["librabbitmq-dev"])]
         ),
         // Pure Swift: playlists, ladder arithmetic, subtitles. No C imports.
         .target(name: "HLSCore"),
@@ -27,12 +37,31 @@ let package = Package(
             dependencies: ["CFFmpeg", "HLSCore"],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
+        // The job queue: job model, events, output layout (pure), AMQP layer, worker loop, publisher.
+        .target(
+            name: "TranscodeQueue",
+            dependencies: [
+                "CRabbitMQ", "HLSKit",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "hlsify",
             dependencies: ["HLSKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
+        .executableTarget(
+            name: "transcode-worker",
+            dependencies: [
+                "TranscodeQueue", "HLSKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .testTarget(name: "HLSCoreTests", dependencies: ["HLSCore"]),
         .testTarget(name: "HLSKitTests", dependencies: ["HLSKit"], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "TranscodeQueueTests", dependencies: ["TranscodeQueue"]),
     ]
 )

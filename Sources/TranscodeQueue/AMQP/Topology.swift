@@ -1,0 +1,70 @@
+/// The exchanges and queues the worker and the publisher declare (idempotently) on every
+/// connection:
+///
+/// - `jobsQueue` (`hlsify.jobs`): durable quorum queue, `x-dead-letter-exchange` = `deadLetterExchange`
+///   (a message the broker dead-letters itself, e.g. rejected without requeue, still lands in the
+///   dead-letter queue);
+/// - `deadLetterExchange` (`hlsify.dead`): durable fanout exchange, bound to
+/// - `deadLetterQueue` (`hlsify.jobs.dead`): durable quorum queue that keeps what could not be done;
+/// - `eventsExchange` (`hlsify.events`): durable topic exchange, routing keys `job.<state>`.
+///
+/// Declaring an existing queue with other arguments is a broker error (406), reported as such.
+/// No `x-delivery-limit` is set: attempts are counted by the worker from `x-delivery-count`, so
+/// that `--max-attempts` can differ between deployments without redeclaring the queue.
+public struct Topology: Sendable, Equatable {
+    public var jobsQueue: String
+    public var deadLetterExchange: String
+    public var deadLetterQueue: String
+    public var eventsExchange: String
+
+    public init(jobsQueue: String = "hlsify.jobs", deadLetterExchange: String = "hlsify.dead",
+                deadLetterQueue: String = "hlsify.jobs.dead", eventsExchange: String = "hlsify.events") {
+        self.jobsQueue = jobsQueue
+        self.deadLetterExchange = deadLetterExchange
+        self.deadLetterQueue = deadLetterQueue
+        self.eventsExchange = eventsExchange
+    }
+
+    public struct ExchangeDeclaration: Sendable, Equatable {
+        public var name: String
+        public var type: String
+    }
+
+    public struct QueueDeclaration: Sendable, Equatable {
+        public var name: String
+        public var arguments: AMQPTable
+    }
+
+    public struct Binding: Sendable, Equatable {
+        public var queue: String
+        public var exchange: String
+        public var routingKey: String
+    }
+
+    public var exchanges: [ExchangeDeclaration] {
+        [ExchangeDeclaration(name: deadLetterExchange, type: "fanout"),
+         ExchangeDeclaration(name: eventsExchange, type: "topic")]
+    }
+
+    public var queues: [QueueDeclaration] {
+        [QueueDeclaration(name: deadLetterQueue, arguments: ["x-queue-type": .string("quorum")]),
+         QueueDeclaration(name: jobsQueue, arguments: ["x-queue-type": .string("quorum"),
+                                                       "x-dead-letter-exchange": .string(deadLetterExchange)])]
+    }
+
+    public var bindings: [Binding] {
+        [Binding(queue: deadLetterQueue, exchange: deadLetterExchange, routingKey: "#")]
+    }
+
+    /// Names must be 1–255 bytes (AMQP short strings) and not start with `amq.` (reserved).
+    public func validate() throws(AMQPError) {
+        for name in [jobsQueue, deadLetterExchange, deadLetterQueue, eventsExchange] {
+            guard (1...255).contains(name.utf8.count) else {
+                throw AMQPError.invalidConfiguration("exchange and queue names must be 1–255 bytes: \"\(name)\"")
+            }
+            guard !name.hasPrefix("amq.") else {
+                throw AMQPError.invalidConfiguration("names starting with amq. are reserved by the broker: \"\(name)\"")
+            }
+        }
+    }
+}

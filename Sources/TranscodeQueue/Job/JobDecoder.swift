@@ -1,0 +1,208 @@
+import Foundation
+import HLSCore
+
+/// Reads a job message strictly: a body that is not JSON, a missing field, a wrong type, an
+/// unknown rung, an unsafe job id or an unsafe path is a `JobRejection`, never a crash and never
+/// a guess. Keys the contract does not know are ignored and reported in `warnings` (the
+/// contract may be extended by producers before workers learn the new field).
+public struct JobDecoder: Sendable {
+    /// Largest body accepted, in bytes.
+    public var maximumBodySize: Int
+
+    public init(maximumBodySize: Int = 1 << 20) {
+        self.maximumBodySize = maximumBodySize
+    }
+
+    /// A decoded job and what was odd about its message.
+    public struct Decoded: Sendable, Equatable {
+        public var job: TranscodeJob
+        /// Unknown keys that were ignored.
+        public var warnings: [String]
+    }
+
+    /// - Throws: `JobRejection` saying what is wrong, with the job id when one could be read.
+    public func decode(_ body: Data) throws(JobRejection) -> Decoded {
+        guard body.count <= maximumBodySize else {
+            throw JobRejection(.tooLarge, "the body has \(body.count) bytes; at most \(maximumBodySize) are accepted")
+        }
+        guard String(data: body, encoding: .utf8) != nil else {
+            throw JobRejection(.notJSON, "the body is not UTF-8 text")
+        }
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: body, options: [])
+        } catch {
+            throw JobRejection(.notJSON, "the body is not JSON")
+        }
+        guard let dictionary = object as? [String: Any] else {
+            throw JobRejection(.invalidJob, "the body must be a JSON object, not \(Self.jsonKind(object))")
+        }
+        let rawJobId = (dictionary["jobId"] as? String).map { String($0.prefix(JobNames.maximumJobIdLength + 32)) }
+
+        let wire: WireJob
+        do {
+            wire = try JSONDecoder().decode(WireJob.self, from: body)
+        } catch let error as DecodingError {
+            throw JobRejection(.invalidJob, Self.describe(error), jobId: rawJobId)
+        } catch {
+            throw JobRejection(.invalidJob, "\(error)", jobId: rawJobId)
+        }
+        let job = wire.job
+        try validate(job)
+        let known = Set(TranscodeJob.CodingKeys.allCases.map(\.rawValue))
+        let warnings = dictionary.keys.filter { !known.contains($0) }.sorted().map { "unknown field \"\($0)\" ignored" }
+        return Decoded(job: job, warnings: warnings)
+    }
+
+    /// The checks that need no file system: ids, lexical paths, ladder, ranges, names.
+    public func validate(_ job: TranscodeJob) throws(JobRejection) {
+        let id = job.jobId
+        guard JobNames.isSafeJobId(id) else {
+            throw JobRejection(.unsafeJobId,
+                               "jobId \(Self.quoted(id)) is not a safe name (1–\(JobNames.maximumJobIdLength) characters of A-Z a-z 0-9 . _ -, starting with a letter or digit)",
+                               jobId: String(id.prefix(JobNames.maximumJobIdLength + 32)))
+        }
+        if case .failure(let problem) = JobNames.relativeComponents(job.input, hiddenAllowed: true) {
+            throw JobRejection(.unsafePath, "input \(Self.quoted(job.input)) \(problem.message)", jobId: id)
+        }
+        if case .failure(let problem) = JobNames.relativeComponents(job.output, hiddenAllowed: false) {
+            throw JobRejection(.unsafePath, "output \(Self.quoted(job.output)) \(problem.message)", jobId: id)
+        }
+        for (index, subtitle) in job.subtitles.enumerated() {
+            if case .failure(let problem) = JobNames.relativeComponents(subtitle.path, hiddenAllowed: true) {
+                throw JobRejection(.unsafePath, "subtitles[\(index)].path \(Self.quoted(subtitle.path)) \(problem.message)", jobId: id)
+            }
+            guard Self.isLanguageTag(subtitle.language) else {
+                throw JobRejection(.invalidJob, "subtitles[\(index)].language \(Self.quoted(subtitle.language)) is not a language tag (like en or pt-BR)", jobId: id)
+            }
+            if let name = subtitle.name, name.isEmpty || name.count > 128 || name.unicodeScalars.contains(where: { $0.value < 0x20 || $0 == "\"" }) {
+                throw JobRejection(.invalidJob, "subtitles[\(index)].name must be 1–128 characters without quotes or control characters", jobId: id)
+            }
+        }
+        if let ladder = job.ladder {
+            guard !ladder.isEmpty else { throw JobRejection(.invalidJob, "ladder is empty; leave it out for the worker's default", jobId: id) }
+            for (index, entry) in ladder.enumerated() {
+                do { _ = try Rung(parsing: entry) } catch {
+                    throw JobRejection(.invalidJob, "ladder[\(index)]: \(error)", jobId: id)
+                }
+                guard !entry.contains(",") else {
+                    throw JobRejection(.invalidJob, "ladder[\(index)]: one rung per entry, got \(Self.quoted(entry))", jobId: id)
+                }
+            }
+            do { _ = try Rung.parseLadder(ladder.joined(separator: ",")) } catch {
+                throw JobRejection(.invalidJob, "ladder: \(error)", jobId: id)
+            }
+        }
+        if let duration = job.segmentDuration {
+            guard duration.isFinite, TranscodeJob.segmentDurations.contains(duration) else {
+                throw JobRejection(.invalidJob, "segmentDuration must be between \(Int(TranscodeJob.segmentDurations.lowerBound)) and \(Int(TranscodeJob.segmentDurations.upperBound)) seconds, got \(duration)", jobId: id)
+            }
+        }
+        if let preset = job.preset, !TranscodeJob.presets.contains(preset) {
+            throw JobRejection(.invalidJob, "preset \(Self.quoted(preset)) is not one of \(TranscodeJob.presets.joined(separator: ", "))", jobId: id)
+        }
+    }
+
+    // MARK: - Details
+
+    static func isLanguageTag(_ tag: String) -> Bool {
+        guard (2...35).contains(tag.count), tag.first?.isLetter == true, tag.last != "-" else { return false }
+        return tag.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+    }
+
+    static func quoted(_ text: String) -> String {
+        let short = text.count > 80 ? String(text.prefix(80)) + "…" : text
+        return "\"\(short)\""
+    }
+
+    static func jsonKind(_ value: Any) -> String {
+        switch value {
+        case is [Any]: return "an array"
+        case is String: return "a string"
+        case is NSNull: return "null"
+        case is NSNumber: return "a number or boolean"
+        default: return "\(type(of: value))"
+        }
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ codingPath: [CodingKey]) -> String {
+            var text = ""
+            for key in codingPath {
+                if let index = key.intValue { text += "[\(index)]" } else { text += text.isEmpty ? key.stringValue : ".\(key.stringValue)" }
+            }
+            return text.isEmpty ? "the body" : text
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            let parent = path(context.codingPath)
+            return parent == "the body" ? "missing required field \"\(key.stringValue)\"" : "\(parent): missing required field \"\(key.stringValue)\""
+        case .typeMismatch(let type, let context):
+            return "\(path(context.codingPath)) must be \(typeName(type))"
+        case .valueNotFound(let type, let context):
+            return "\(path(context.codingPath)) must be \(typeName(type)), not null"
+        case .dataCorrupted(let context):
+            return "\(path(context.codingPath)): \(context.debugDescription)"
+        @unknown default:
+            return "\(error)"
+        }
+    }
+
+    private static func typeName(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: return "a string"
+        case is Double.Type, is Int.Type: return "a number"
+        case is Bool.Type: return "true or false"
+        case is [Any].Type, is [String].Type, is [TranscodeJob.Subtitle].Type: return "an array"
+        default:
+            let name = "\(type)"
+            if name.hasPrefix("Array") { return "an array" }
+            if name.hasPrefix("Dictionary") || name.contains("Subtitle") { return "an object" }
+            return name
+        }
+    }
+}
+
+/// The wire form, decoded with the standard decoder so wrong types are caught field by field
+/// (it reads `true` as no number and `1` as no boolean).
+private struct WireJob: Decodable {
+    let job: TranscodeJob
+
+    enum Keys: String, CodingKey {
+        case jobId, input, output, subtitles, ladder, segmentDuration, segmentFormat, preset, progressive
+    }
+
+    init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: Keys.self)
+        let formatText = try container.decodeIfPresent(String.self, forKey: .segmentFormat)
+        var format: TranscodeJob.SegmentFormat?
+        if let formatText {
+            guard let parsed = TranscodeJob.SegmentFormat(rawValue: formatText) else {
+                throw DecodingError.dataCorrupted(.init(codingPath: [Keys.segmentFormat],
+                                                        debugDescription: "must be \"fmp4\" or \"ts\", got \(JobDecoder.quoted(formatText))"))
+            }
+            format = parsed
+        }
+        job = TranscodeJob(
+            jobId: try container.decode(String.self, forKey: .jobId),
+            input: try container.decode(String.self, forKey: .input),
+            output: try container.decode(String.self, forKey: .output),
+            subtitles: try container.decodeIfPresent([WireSubtitle].self, forKey: .subtitles)?.map(\.subtitle) ?? [],
+            ladder: try container.decodeIfPresent([String].self, forKey: .ladder),
+            segmentDuration: try container.decodeIfPresent(Double.self, forKey: .segmentDuration),
+            segmentFormat: format,
+            preset: try container.decodeIfPresent(String.self, forKey: .preset),
+            progressive: try container.decodeIfPresent(Bool.self, forKey: .progressive))
+    }
+}
+
+private struct WireSubtitle: Decodable {
+    let subtitle: TranscodeJob.Subtitle
+    enum Keys: String, CodingKey { case language, name, path }
+    init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: Keys.self)
+        subtitle = TranscodeJob.Subtitle(language: try container.decode(String.self, forKey: .language),
+                                         name: try container.decodeIfPresent(String.self, forKey: .name),
+                                         path: try container.decode(String.self, forKey: .path))
+    }
+}

@@ -1,0 +1,79 @@
+import HLSCore
+
+/// What the worker fills in when a job leaves a field out.
+public struct JobDefaults: Sendable, Equatable {
+    public var ladder: [Rung] = Rung.defaultLadder
+    public var segmentDuration: Double = 4
+    public var segmentFormat: TranscodeJob.SegmentFormat = .fmp4
+    public var preset: String = "veryfast"
+
+    public init() {}
+}
+
+/// A job with its paths resolved under the roots and its defaults filled in: what the engine is
+/// asked to do.
+public struct JobPlan: Sendable, Equatable {
+    public struct Subtitle: Sendable, Equatable {
+        public var language: String
+        public var name: String?
+        /// Absolute path of the SRT file, links resolved.
+        public var path: String
+    }
+
+    public var job: TranscodeJob
+    /// Absolute input path, links resolved (when it exists).
+    public var inputPath: String
+    public var subtitles: [Subtitle]
+    /// Absolute output folder path (its parent's links resolved).
+    public var outputPath: String
+    /// The output folder relative to the output root (after resolution): the key of its lock and work folder.
+    public var outputKey: String
+    public var ladder: [Rung]
+    public var segmentDuration: Double
+    public var segmentFormat: TranscodeJob.SegmentFormat
+    public var preset: String
+}
+
+/// Turns a decoded job into a plan, confining every path to its root.
+public struct JobResolver: Sendable {
+    public let inputRoot: ConfinedRoot
+    public let outputRoot: ConfinedRoot
+    public var defaults: JobDefaults
+
+    public init(inputRoot: ConfinedRoot, outputRoot: ConfinedRoot, defaults: JobDefaults = JobDefaults()) {
+        self.inputRoot = inputRoot
+        self.outputRoot = outputRoot
+        self.defaults = defaults
+    }
+
+    /// - Throws: `JobRejection` (`unsafe-path`) for a path that leaves its root, `invalid-job`
+    ///   for values the decoder let through but the engine cannot take.
+    public func plan(_ job: TranscodeJob) throws(JobRejection) -> JobPlan {
+        let input: String
+        do { input = try inputRoot.resolve(job.input, hiddenAllowed: true).absolute } catch {
+            throw JobRejection(.unsafePath, "input \(JobDecoder.quoted(job.input)) \(error.message)", jobId: job.jobId)
+        }
+        var subtitles: [JobPlan.Subtitle] = []
+        for (index, subtitle) in job.subtitles.enumerated() {
+            do {
+                let path = try inputRoot.resolve(subtitle.path, hiddenAllowed: true).absolute
+                subtitles.append(JobPlan.Subtitle(language: subtitle.language, name: subtitle.name, path: path))
+            } catch {
+                throw JobRejection(.unsafePath, "subtitles[\(index)].path \(JobDecoder.quoted(subtitle.path)) \(error.message)", jobId: job.jobId)
+            }
+        }
+        let output: (absolute: String, relative: String)
+        do { output = try outputRoot.resolve(job.output, hiddenAllowed: false, finalLinkAllowed: false) } catch {
+            throw JobRejection(.unsafePath, "output \(JobDecoder.quoted(job.output)) \(error.message)", jobId: job.jobId)
+        }
+        let ladder: [Rung]
+        do { ladder = try job.rungs() ?? defaults.ladder } catch {
+            throw JobRejection(.invalidJob, "ladder: \(error)", jobId: job.jobId)
+        }
+        return JobPlan(job: job, inputPath: input, subtitles: subtitles, outputPath: output.absolute,
+                       outputKey: output.relative, ladder: ladder,
+                       segmentDuration: job.segmentDuration ?? defaults.segmentDuration,
+                       segmentFormat: job.segmentFormat ?? defaults.segmentFormat,
+                       preset: job.preset ?? defaults.preset)
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import HLSCore
+
+/// One transcode job: the JSON body of a persistent message on the jobs queue.
+///
+/// ```json
+/// { "jobId": "lecture-42", "input": "uploads/lecture-42.mp4", "output": "lecture-42",
+///   "subtitles": [ { "language": "en", "name": "English", "path": "uploads/lecture-42.en.srt" } ],
+///   "ladder": ["1080p", "720p", "480p"], "segmentDuration": 4, "segmentFormat": "fmp4",
+///   "preset": "veryfast", "progressive": true }
+/// ```
+///
+/// `jobId`, `input` and `output` are required; everything else falls back to the worker's
+/// defaults. Paths are relative to the worker's input and output roots. Decode messages with
+/// `JobDecoder`, which checks every field; this type only carries values.
+/// Pure Swift: no C module, no broker.
+public struct TranscodeJob: Sendable, Equatable, Encodable {
+    /// A subtitle rendition made from an SRT file under the input root.
+    public struct Subtitle: Sendable, Equatable, Codable {
+        /// BCP 47 language tag (`en`, `pt-BR`).
+        public var language: String
+        /// NAME shown in players; defaults to the language's English name.
+        public var name: String?
+        /// SRT file, relative to the input root.
+        public var path: String
+
+        public init(language: String, name: String? = nil, path: String) {
+            self.language = language
+            self.name = name
+            self.path = path
+        }
+    }
+
+    /// Segment containers a job may ask for (the engine's `SegmentFormat`, kept here as plain values).
+    public enum SegmentFormat: String, Sendable, Equatable, Codable, CaseIterable {
+        case fmp4, ts
+    }
+
+    /// x264 presets a job (or the worker's `--preset`) may name.
+    public static let presets = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium",
+                                 "slow", "slower", "veryslow", "placebo"]
+    /// Accepted segment durations, seconds (the command line's range).
+    public static let segmentDurations: ClosedRange<Double> = 1...60
+
+    /// Names the job in events, logs and the completion marker; a safe name (see `JobNames`).
+    public var jobId: String
+    /// Source video, relative to the input root.
+    public var input: String
+    /// Output folder, relative to the output root.
+    public var output: String
+    public var subtitles: [Subtitle]
+    /// Rungs as written in the job (`"720p"`, `"720p@2800k"`); nil means the worker's default ladder.
+    public var ladder: [String]?
+    public var segmentDuration: Double?
+    public var segmentFormat: SegmentFormat?
+    /// x264 preset; nil means the worker's `--preset`. An extension of the DESIGN.md contract.
+    public var preset: String?
+    /// Accepted and carried through; the engine has no progressive mode yet, so it changes nothing.
+    public var progressive: Bool?
+
+    public init(jobId: String, input: String, output: String, subtitles: [Subtitle] = [], ladder: [String]? = nil,
+                segmentDuration: Double? = nil, segmentFormat: SegmentFormat? = nil, preset: String? = nil,
+                progressive: Bool? = nil) {
+        self.jobId = jobId
+        self.input = input
+        self.output = output
+        self.subtitles = subtitles
+        self.ladder = ladder
+        self.segmentDuration = segmentDuration
+        self.segmentFormat = segmentFormat
+        self.preset = preset
+        self.progressive = progressive
+    }
+
+    /// The ladder as rungs (largest first); nil when the job names none.
+    /// - Throws: `LadderError` for a rung the engine does not know (checked already by `JobDecoder`).
+    public func rungs() throws -> [Rung]? {
+        guard let ladder else { return nil }
+        return try Rung.parseLadder(ladder.joined(separator: ","))
+    }
+
+    /// The message body: compact JSON with sorted keys, absent optionals left out.
+    public func jsonBody() -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Encoding plain strings, numbers and arrays cannot fail.
+        return (try? encoder.encode(self)) ?? Data()
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case jobId, input, output, subtitles, ladder, segmentDuration, segmentFormat, preset, progressive
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(jobId, forKey: .jobId)
+        try container.encode(input, forKey: .input)
+        try container.encode(output, forKey: .output)
+        if !subtitles.isEmpty { try container.encode(subtitles, forKey: .subtitles) }
+        try container.encodeIfPresent(ladder, forKey: .ladder)
+        try container.encodeIfPresent(segmentDuration, forKey: .segmentDuration)
+        try container.encodeIfPresent(segmentFormat, forKey: .segmentFormat)
+        try container.encodeIfPresent(preset, forKey: .preset)
+        try container.encodeIfPresent(progressive, forKey: .progressive)
+    }
+}

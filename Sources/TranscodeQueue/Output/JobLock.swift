@@ -1,0 +1,53 @@
+import Foundation
+
+/// An exclusive `flock(2)` on a lock file: held by whoever handles a job's output, released by
+/// the kernel when the holder dies (so a SIGKILLed worker never leaves it held).
+///
+/// flock locks belong to the open file description, so two deliveries of the same job inside one
+/// process exclude each other too (after a reconnect, a redelivered copy waits for the first).
+/// On a shared output root this needs a file system whose flock is cluster-wide (local disks,
+/// NFSv4 on Linux, CephFS); see README.
+public final class JobLock: @unchecked Sendable {
+    private var descriptor: Int32
+
+    private init(descriptor: Int32) {
+        self.descriptor = descriptor
+    }
+
+    deinit { release() }
+
+    /// Tries once; nil when someone else holds it.
+    /// - Throws: when the lock file cannot be created.
+    public static func tryAcquire(_ file: URL) throws -> JobLock? {
+        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let descriptor = open(file.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: file.path,
+                                                           NSLocalizedDescriptionKey: String(cString: strerror(errno))])
+        }
+        if flock(descriptor, LOCK_EX | LOCK_NB) == 0 {
+            return JobLock(descriptor: descriptor)
+        }
+        close(descriptor)
+        return nil
+    }
+
+    /// Waits (polling, so the wait can be cancelled) until the lock is ours.
+    /// - Parameter onWait: called once, when the lock turns out to be held by someone else.
+    /// - Throws: `CancellationError` when the task is cancelled while waiting; file errors.
+    public static func acquire(_ file: URL, pollInterval: Double = 0.5, onWait: () -> Void = {}) async throws -> JobLock {
+        var told = false
+        while true {
+            if let lock = try tryAcquire(file) { return lock }
+            if !told { onWait(); told = true }
+            try await Task.sleep(nanoseconds: UInt64(pollInterval * 1e9))
+        }
+    }
+
+    public func release() {
+        guard descriptor >= 0 else { return }
+        flock(descriptor, LOCK_UN)
+        close(descriptor)
+        descriptor = -1
+    }
+}

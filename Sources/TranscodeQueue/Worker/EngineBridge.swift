@@ -1,0 +1,92 @@
+import Foundation
+import HLSKit
+
+/// What the worker does after a transcode failed.
+enum FailureKind: Equatable {
+    /// It will never succeed: dead-letter at once with this reason.
+    case final(DeadLetterReason)
+    /// It may succeed later (disk full, I/O, an engine hiccup): retry until --max-attempts.
+    case transient
+    /// The worker is stopping: give the job back, unfinished.
+    case interrupted
+}
+
+enum FailurePolicy {
+    /// Bad media and missing inputs are final; cancellation is an interruption; everything
+    /// else (output folder, I/O, libav errors that are not the input's fault, unknown errors) is
+    /// treated as passing.
+    static func classify(_ error: Error) -> FailureKind {
+        if error is CancellationError { return .interrupted }
+        guard let error = error as? TranscodeError else { return .transient }
+        switch error {
+        case .invalidInput: return .final(.badMedia)
+        case .inputMissing: return .final(.inputMissing)
+        case .cancelled: return .interrupted
+        case .outputExists, .cannotCreateOutput, .io, .engine: return .transient
+        }
+    }
+}
+
+extension JobPlan {
+    /// The engine's options for this plan.
+    func transcodeOptions() -> TranscodeOptions {
+        var options = TranscodeOptions()
+        options.ladder = ladder
+        options.segmentDuration = segmentDuration
+        options.segmentFormat = segmentFormat == .ts ? .ts : .fmp4
+        options.preset = preset
+        options.subtitles = subtitles.map { SubtitleTrack(language: $0.language, name: $0.name, path: $0.path) }
+        options.overwrite = false
+        // job.progressive is accepted but not passed on: the engine has no progressive mode yet.
+        return options
+    }
+}
+
+extension JobEvent.Completion {
+    /// The `job.completed` payload for a finished transcode whose files are in `folder`.
+    init(report: TranscodeReport, output: String, folder: URL) {
+        let renditions = report.renditions.map {
+            Rendition(name: $0.name, width: $0.width, height: $0.height, codecs: $0.codecs, playlist: $0.playlist,
+                      bandwidth: $0.peakBandwidth, averageBandwidth: $0.averageBandwidth, segments: $0.segments,
+                      bytes: $0.bytes, encodedFrames: $0.encodedFrames)
+        }
+        let audio = report.audio.map {
+            Audio(codec: $0.codec, bitrate: $0.bitrate, channels: $0.channels, sampleRate: $0.sampleRate,
+                  segments: $0.segments, bytes: $0.bytes)
+        }
+        let segments = report.renditions.reduce(0) { $0 + $1.segments } + (report.audio?.segments ?? 0)
+        let speed = report.elapsedSeconds > 0 ? report.durationSeconds / report.elapsedSeconds : 0
+        self.init(output: output, master: output + "/" + CompletionMarker.masterPlaylist, segmentFormat: report.segmentFormat,
+                  segmentDuration: report.segmentDuration, renditions: renditions, audio: audio,
+                  subtitles: report.subtitles.map { Subtitles(language: $0.language, cues: $0.cues) },
+                  durationSeconds: report.durationSeconds, elapsedSeconds: report.elapsedSeconds,
+                  bytes: Self.folderBytes(folder), segments: segments, speed: speed)
+    }
+
+    /// Bytes of the regular files under `folder`.
+    static func folderBytes(_ folder: URL) -> Int {
+        guard let enumerator = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: [.fileSizeKey, .isRegularFileKey]) else {
+            return 0
+        }
+        var total = 0
+        for case let url as URL in enumerator {
+            guard let values = try? url.resourceValues(forKeys: [.fileSizeKey, .isRegularFileKey]), values.isRegularFile == true else { continue }
+            total += values.fileSize ?? 0
+        }
+        return total
+    }
+}
+
+extension JobEvent.Progress {
+    init(_ progress: TranscodeProgress) {
+        self.init(fraction: progress.fraction, mediaSeconds: progress.mediaSeconds, elapsedSeconds: progress.elapsedSeconds,
+                  fps: progress.framesPerSecond, speed: progress.speed, etaSeconds: progress.etaSeconds)
+    }
+}
+
+extension JobEvent.Segment {
+    init(_ segment: SegmentEvent) {
+        self.init(rendition: segment.rendition, index: segment.index, path: segment.path, bytes: segment.bytes,
+                  startTime: segment.startTime)
+    }
+}

@@ -1,0 +1,390 @@
+import Foundation
+import HLSKit
+import Logging
+import ServiceLifecycle
+
+/// Why a worker cannot start.
+public struct WorkerSetupError: Error, CustomStringConvertible {
+    public var description: String
+}
+
+/// The daemon: takes jobs from the jobs queue, transcodes them with the engine, reports events,
+/// and acknowledges a delivery only once its output is complete and in place.
+///
+/// For each delivery, in order:
+/// 1. decode strictly and confine the paths; a bad message is dead-lettered with its reason
+///    (`job.rejected`) and acknowledged;
+/// 2. take the output's lock (another delivery of the same output, here or on another worker
+///    sharing the output root, is waited for);
+/// 3. a complete output of this job: acknowledge without work (reporting `job.completed` only
+///    if its first report was never confirmed); a complete output of another job: reject;
+/// 4. past `maxAttempts` deliveries: dead-letter (`job.failed`, `max-attempts`);
+/// 5. `job.accepted`, remove leftovers, `job.started`, transcode into the private work folder
+///    (`job.progress` at most once per `progressInterval`, `job.segment` per finished segment),
+///    write the completion marker, rename the folder into place, `job.completed` (confirmed),
+///    acknowledge;
+/// 6. on failure: bad media or a missing input is dead-lettered at once; anything else is
+///    requeued after a delay (`job.failed`, `willRetry: true`) until the last attempt.
+///
+/// Graceful shutdown (SIGTERM/SIGINT through swift-service-lifecycle, or `shutdown()`): stop
+/// consuming, let running jobs finish for `shutdownGrace` seconds, then cancel them (the engine
+/// removes its staging folder) and requeue their deliveries; `run()` then returns.
+public final class TranscodeWorker: Service, @unchecked Sendable {
+    public let configuration: WorkerConfiguration
+    private let logger: Logger
+    private let client: AMQPClient
+    private let resolver: JobResolver
+    private let layout: OutputLayout
+    private let decoder: JobDecoder
+    private let events: EventPublisher
+    private let jobs = JobRegistry()
+    private let stateLock = NSLock()
+    private var shuttingDown = false
+
+    public init(configuration: WorkerConfiguration, logger: Logger) throws(WorkerSetupError) {
+        self.configuration = configuration
+        self.logger = logger
+        let inputRoot: ConfinedRoot, outputRoot: ConfinedRoot
+        do { inputRoot = try ConfinedRoot(configuration.inputRoot) } catch {
+            throw WorkerSetupError(description: "input root \(error.message)")
+        }
+        do { outputRoot = try ConfinedRoot(configuration.outputRoot) } catch {
+            throw WorkerSetupError(description: "output root \(error.message)")
+        }
+        do { try configuration.topology.validate() } catch { throw WorkerSetupError(description: "\(error)") }
+        guard configuration.maxAttempts >= 1 else { throw WorkerSetupError(description: "max attempts must be at least 1") }
+        guard (1...1000).contains(configuration.prefetch) else { throw WorkerSetupError(description: "prefetch must be between 1 and 1000") }
+        resolver = JobResolver(inputRoot: inputRoot, outputRoot: outputRoot, defaults: configuration.defaults)
+        layout = OutputLayout(root: outputRoot)
+        decoder = JobDecoder(maximumBodySize: configuration.maximumBodySize)
+        var clientConfiguration = AMQPClient.Configuration(
+            endpoint: configuration.endpoint, connectionName: "hlsify transcode-worker \(configuration.workerId)",
+            topology: configuration.topology,
+            consumer: AMQPClient.Consumer(queue: configuration.topology.jobsQueue, prefetch: configuration.prefetch,
+                                          tag: "hlsify-\(configuration.workerId)"),
+            reconnect: Backoff(initial: configuration.reconnectInitialDelay, maximum: configuration.reconnectMaxDelay))
+        clientConfiguration.heartbeat = configuration.heartbeat
+        client = AMQPClient(configuration: clientConfiguration, logger: logger)
+        events = EventPublisher(client: client, exchange: configuration.topology.eventsExchange, logger: logger)
+    }
+
+    /// Runs until shut down; returns normally after a graceful shutdown.
+    public func run() async throws {
+        client.start()
+        logger.info("worker started", metadata: [
+            "workerId": "\(configuration.workerId)", "broker": "\(configuration.endpoint)",
+            "queue": "\(configuration.topology.jobsQueue)", "inputRoot": "\(resolver.inputRoot.path)",
+            "outputRoot": "\(resolver.outputRoot.path)", "prefetch": "\(configuration.prefetch)",
+            "maxAttempts": "\(configuration.maxAttempts)"])
+        await withGracefulShutdownHandler {
+            await withTaskCancellationHandler {
+                for await delivery in client.deliveries {
+                    jobs.start { [self] in await handle(delivery) }
+                }
+                if jobs.count > 0 {
+                    logger.info("waiting for running jobs", metadata: ["jobs": "\(jobs.count)",
+                                                                       "graceSeconds": "\(configuration.shutdownGrace)"])
+                }
+                if !(await jobs.drain(grace: configuration.shutdownGrace)) {
+                    logger.warning("grace period over: running jobs were stopped and returned to the queue")
+                }
+            } onCancel: {
+                shutdown()
+                jobs.cancelAll()
+            }
+        } onGracefulShutdown: {
+            self.shutdown()
+        }
+        await client.close(drainTimeout: 10)
+        logger.info("worker stopped", metadata: ["workerId": "\(configuration.workerId)"])
+    }
+
+    /// Stops taking jobs; `run()` returns once the running ones are done (or the grace period is over).
+    public func shutdown() {
+        stateLock.lock()
+        let first = !shuttingDown
+        shuttingDown = true
+        stateLock.unlock()
+        guard first else { return }
+        logger.info("shutting down: taking no new jobs", metadata: ["runningJobs": "\(jobs.count)"])
+        let client = self.client
+        Task { await client.stopConsuming() }
+    }
+
+    // MARK: - One delivery
+
+    private func handle(_ delivery: AMQPDelivery) async {
+        let attempt = delivery.attempt
+        let decoded: JobDecoder.Decoded
+        do {
+            decoded = try decoder.decode(Data(delivery.body))
+        } catch {
+            await reject(delivery, error, attempt: attempt)
+            return
+        }
+        let job = decoded.job
+        var log = logger
+        log[metadataKey: "jobId"] = "\(job.jobId)"
+        log[metadataKey: "attempt"] = "\(attempt)"
+        let plan: JobPlan
+        do {
+            plan = try resolver.plan(job)
+        } catch {
+            await reject(delivery, error, attempt: attempt)
+            return
+        }
+
+        let lock: JobLock
+        do {
+            lock = try await JobLock.acquire(layout.lockFile(for: plan.outputKey)) {
+                log.info("job waiting: another delivery of this output is being handled")
+            }
+        } catch is CancellationError {
+            await client.settle(delivery, .reject(requeue: true))
+            log.info("job returned to the queue (shutting down)")
+            return
+        } catch {
+            await failed(delivery, job: job, plan: plan, attempt: attempt, error: error, log: log)
+            return
+        }
+        defer { lock.release() }
+
+        switch layout.inspect(outputPath: plan.outputPath, jobId: job.jobId) {
+        case .complete(let marker):
+            await acknowledgeComplete(delivery, marker: marker, plan: plan, attempt: attempt, log: log)
+            return
+        case .otherJob(let other):
+            await reject(delivery, JobRejection(.outputConflict, "output \"\(job.output)\" holds the complete output of job \"\(other)\"",
+                                                jobId: job.jobId), attempt: attempt)
+            return
+        case .absent, .incomplete:
+            break
+        }
+
+        if attempt > configuration.maxAttempts {
+            await deadLetter(delivery, jobId: job.jobId, reason: .attemptsExhausted,
+                             message: "delivered \(attempt) times (the worker may have died each time); --max-attempts is \(configuration.maxAttempts)",
+                             attempt: attempt, log: log)
+            return
+        }
+
+        events.send(.accepted(job, workerId: configuration.workerId, attempt: attempt, redelivered: delivery.redelivered,
+                              warnings: decoded.warnings))
+        log.info("job accepted", metadata: ["input": "\(job.input)", "output": "\(job.output)",
+                                            "ladder": "\(plan.ladder.map(\.description).joined(separator: ","))",
+                                            "redelivered": "\(delivery.redelivered)"])
+        for warning in decoded.warnings { log.warning("job message: \(warning)") }
+
+        let work = layout.workFolder(for: plan.outputKey)
+        let staged = work.appendingPathComponent("output")
+        do {
+            try prepare(work: work, plan: plan, log: log)
+        } catch {
+            await failed(delivery, job: job, plan: plan, attempt: attempt, error: error, log: log)
+            return
+        }
+
+        events.send(.started(jobId: job.jobId, input: job.input, output: job.output, workerId: configuration.workerId, attempt: attempt))
+        log.info("job started")
+        let report: TranscodeReport
+        do {
+            report = try await transcode(plan, into: staged, attempt: attempt)
+        } catch {
+            try? FileManager.default.removeItem(at: work)
+            await failed(delivery, job: job, plan: plan, attempt: attempt, error: error, log: log)
+            return
+        }
+
+        let completion = JobEvent.Completion(report: report, output: job.output, folder: staged)
+        var marker = CompletionMarker(jobId: job.jobId, workerId: configuration.workerId, attempt: attempt,
+                                      eventPublished: false, completion: completion)
+        do {
+            try marker.write(in: staged)
+            try moveIntoPlace(staged, plan: plan)
+            try? FileManager.default.removeItem(at: work)
+        } catch {
+            try? FileManager.default.removeItem(at: work)
+            await failed(delivery, job: job, plan: plan, attempt: attempt, error: TranscodeError.io("cannot put the output in place: \(error)"), log: log)
+            return
+        }
+        log.info("job output in place", metadata: ["output": "\(plan.outputPath)", "bytes": "\(completion.bytes)",
+                                                   "elapsedSeconds": "\(String(format: "%.1f", completion.elapsedSeconds))"])
+
+        do {
+            try await events.publish(.completed(jobId: job.jobId, completion, workerId: configuration.workerId, attempt: attempt))
+        } catch {
+            // Without a confirmed job.completed the delivery stays unacknowledged: its redelivery
+            // finds the output complete and reports the completion then.
+            log.warning("job.completed not confirmed; returning the delivery so that a redelivery reports it",
+                        metadata: ["error": "\(error)"])
+            await client.settle(delivery, .reject(requeue: true))
+            return
+        }
+        marker.eventPublished = true
+        do { try marker.write(in: URL(fileURLWithPath: plan.outputPath)) } catch {
+            log.warning("cannot update the completion marker", metadata: ["error": "\(error)"])
+        }
+        if await client.settle(delivery, .ack) {
+            log.info("job completed", metadata: ["output": "\(job.output)", "speed": "\(String(format: "%.2f", completion.speed))"])
+        } else {
+            log.info("job completed; its delivery belonged to a channel that is gone, so the broker redelivers it and it is acknowledged without work")
+        }
+    }
+
+    /// Empties the work folder and removes a partial output left by an earlier attempt.
+    private func prepare(work: URL, plan: JobPlan, log: Logger) throws {
+        let fileManager = FileManager.default
+        var info = stat()
+        if lstat(work.path, &info) == 0 {
+            try fileManager.removeItem(at: work)
+            log.info("job leftovers of an earlier attempt removed", metadata: ["folder": "\(work.path)"])
+        }
+        try fileManager.createDirectory(at: work, withIntermediateDirectories: true)
+        if lstat(plan.outputPath, &info) == 0 {
+            try fileManager.removeItem(atPath: plan.outputPath)
+            log.info("job partial output of an earlier attempt removed", metadata: ["output": "\(plan.outputPath)"])
+        }
+    }
+
+    /// Renames the finished folder to the output path (same file system: atomic).
+    private func moveIntoPlace(_ staged: URL, plan: JobPlan) throws {
+        let target = URL(fileURLWithPath: plan.outputPath)
+        let parent = target.deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
+        // The parent may have been created just now, or replaced: it must still resolve under the root.
+        guard let realParent = ConfinedRoot.realPath(parent.path), resolver.outputRoot.contains(realParent) else {
+            throw TranscodeError.cannotCreateOutput("\(parent.path) leads outside the output root")
+        }
+        var info = stat()
+        if lstat(target.path, &info) == 0 { try FileManager.default.removeItem(at: target) }
+        guard rename(staged.path, target.path) == 0 else {
+            throw TranscodeError.cannotCreateOutput("cannot move the output to \(target.path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    private func transcode(_ plan: JobPlan, into folder: URL, attempt: Int) async throws -> TranscodeReport {
+        var options = plan.transcodeOptions()
+        let events = self.events
+        let jobId = plan.job.jobId
+        let workerId = configuration.workerId
+        options.onSegment = { segment in
+            events.send(.segment(jobId: jobId, JobEvent.Segment(segment), workerId: workerId, attempt: attempt))
+        }
+        let throttle = ProgressThrottle(interval: configuration.progressInterval)
+        return try await Transcoder.transcode(input: plan.inputPath, output: folder, options: options) { progress in
+            guard throttle.isDue() else { return }
+            events.send(.progress(jobId: jobId, JobEvent.Progress(progress), workerId: workerId, attempt: attempt))
+        }
+    }
+
+    /// A redelivery whose output is already complete: report the completion if it was never
+    /// confirmed, then acknowledge.
+    private func acknowledgeComplete(_ delivery: AMQPDelivery, marker: CompletionMarker, plan: JobPlan, attempt: Int, log: Logger) async {
+        if !marker.eventPublished {
+            var updated = marker
+            do {
+                try await events.publish(.completed(jobId: marker.jobId, marker.completion, workerId: configuration.workerId,
+                                                    attempt: attempt))
+            } catch {
+                log.warning("job.completed not confirmed; returning the delivery", metadata: ["error": "\(error)"])
+                await client.settle(delivery, .reject(requeue: true))
+                return
+            }
+            updated.eventPublished = true
+            try? updated.write(in: URL(fileURLWithPath: plan.outputPath))
+            log.info("job was complete but its completion had not been reported: reported now")
+        }
+        if await client.settle(delivery, .ack) {
+            log.info("job already complete; acknowledged without work")
+        } else {
+            log.info("job already complete; acknowledgement skipped (channel gone, the broker redelivers it)")
+        }
+    }
+
+    // MARK: - Failures
+
+    private func failed(_ delivery: AMQPDelivery, job: TranscodeJob, plan: JobPlan, attempt: Int, error: Error, log: Logger) async {
+        switch FailurePolicy.classify(error) {
+        case .interrupted:
+            events.send(.failed(jobId: job.jobId, reason: "interrupted", message: "the worker is shutting down; the job goes back to the queue",
+                                willRetry: true, workerId: configuration.workerId, attempt: attempt))
+            await client.settle(delivery, .reject(requeue: true))
+            log.info("job interrupted and returned to the queue")
+        case .final(let reason):
+            await deadLetter(delivery, jobId: job.jobId, reason: reason, message: "\(error)", attempt: attempt, log: log)
+        case .transient:
+            if attempt >= configuration.maxAttempts {
+                await deadLetter(delivery, jobId: job.jobId, reason: .attemptsExhausted,
+                                 message: "attempt \(attempt) of \(configuration.maxAttempts) failed: \(error)", attempt: attempt, log: log)
+                return
+            }
+            events.send(.failed(jobId: job.jobId, reason: "transient", message: "\(error)", willRetry: true,
+                                workerId: configuration.workerId, attempt: attempt))
+            let delay = min(60, configuration.retryDelay * Double(attempt))
+            log.warning("job failed; retrying", metadata: ["error": "\(error)", "retryInSeconds": "\(delay)"])
+            try? await Task.sleep(nanoseconds: UInt64(delay * 1e9))
+            await client.settle(delivery, .reject(requeue: true))
+        }
+    }
+
+    private func reject(_ delivery: AMQPDelivery, _ error: Error, attempt: Int) async {
+        let rejection = (error as? JobRejection) ?? JobRejection(.invalidJob, "\(error)")
+        var log = logger
+        log[metadataKey: "jobId"] = "\(rejection.jobId ?? "null")"
+        log[metadataKey: "attempt"] = "\(attempt)"
+        await deadLetter(delivery, jobId: rejection.jobId, reason: rejection.reason, message: rejection.message, attempt: attempt, log: log)
+    }
+
+    /// Publishes a copy of the delivery to the dead-letter exchange with the reason in its
+    /// headers, reports `job.rejected` or `job.failed`, then acknowledges the original. If the
+    /// copy cannot be confirmed on the delivery's own channel, nothing is acknowledged and the
+    /// broker's redelivery does it again.
+    private func deadLetter(_ delivery: AMQPDelivery, jobId: String?, reason: DeadLetterReason, message: String, attempt: Int,
+                            log: Logger) async {
+        var headers = delivery.properties.headers ?? AMQPTable()
+        headers["x-hlsify-reason"] = .string(reason.rawValue)
+        headers["x-hlsify-error"] = .string(String(message.prefix(2000)))
+        headers["x-hlsify-state"] = .string(reason.isRejection ? "rejected" : "failed")
+        headers["x-hlsify-worker-id"] = .string(configuration.workerId)
+        headers["x-hlsify-attempt"] = .int(Int64(attempt))
+        headers["x-hlsify-dead-lettered-at"] = .string(JobEvent.timestampText(Date()))
+        headers["x-hlsify-original-queue"] = .string(configuration.topology.jobsQueue)
+        if let jobId { headers["x-hlsify-job-id"] = .string(jobId) }
+        var properties = delivery.properties
+        properties.headers = headers
+        properties.deliveryMode = 2
+        properties.expiration = nil
+        let copy = AMQPOutgoingMessage(exchange: configuration.topology.deadLetterExchange, routingKey: delivery.routingKey,
+                                       properties: properties, body: delivery.body)
+        let event: JobEvent = reason.isRejection
+            ? .rejected(jobId: jobId, reason: reason, message: message, workerId: configuration.workerId, attempt: attempt)
+            : .failed(jobId: jobId, reason: reason.rawValue, message: message, willRetry: false, workerId: configuration.workerId,
+                      attempt: attempt)
+        do {
+            try await client.publish(copy, policy: .boundTo(channelGeneration: delivery.channelGeneration))
+        } catch {
+            switch error {
+            case .nacked, .returned:
+                // The broker would not take the copy: let it dead-letter the original itself
+                // (the queue's x-dead-letter-exchange; the reason is then only in the event).
+                try? await events.publish(event)
+                await client.settle(delivery, .reject(requeue: false))
+                log.error("job dead-lettered by the broker (our copy was refused)", metadata: ["reason": "\(reason.rawValue)",
+                                                                                              "error": "\(message)"])
+            default:
+                log.warning("dead-letter copy not confirmed; the broker will redeliver the message",
+                            metadata: ["reason": "\(reason.rawValue)", "error": "\(error)"])
+            }
+            return
+        }
+        do { try await events.publish(event) } catch {
+            log.warning("event not confirmed", metadata: ["event": "\(event.routingKey)", "error": "\(error)"])
+        }
+        await client.settle(delivery, .ack)
+        if reason.isRejection {
+            log.warning("job rejected and dead-lettered", metadata: ["reason": "\(reason.rawValue)", "error": "\(message)"])
+        } else {
+            log.error("job failed and dead-lettered", metadata: ["reason": "\(reason.rawValue)", "error": "\(message)"])
+        }
+    }
+}

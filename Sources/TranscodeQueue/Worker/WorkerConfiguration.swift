@@ -1,0 +1,43 @@
+import Foundation
+
+/// Everything a `TranscodeWorker` is told (the command line's options and environment variables).
+public struct WorkerConfiguration: Sendable {
+    public var endpoint: AMQPEndpoint
+    public var inputRoot: String
+    public var outputRoot: String
+    public var topology: Topology = Topology()
+    /// Deliveries of one job that are worked on before it is dead-lettered (`x-delivery-count` + 1).
+    public var maxAttempts: Int = 3
+    /// Unacknowledged deliveries at once, and so jobs transcoded at once.
+    public var prefetch: Int = 1
+    /// Names this worker in events, logs and the broker's connection list.
+    public var workerId: String
+    /// What a job leaves out.
+    public var defaults: JobDefaults = JobDefaults()
+    /// Heartbeat asked of the broker, seconds.
+    public var heartbeat: Int = 30
+    /// On SIGTERM, how long the running job may take to finish before it is stopped and requeued.
+    public var shutdownGrace: Double = 30
+    /// Wait before requeueing a job that failed for a passing reason, seconds, × the attempt number (capped at 60 s).
+    public var retryDelay: Double = 5
+    /// Reconnect backoff: first and largest wait, seconds.
+    public var reconnectInitialDelay: Double = 0.5
+    public var reconnectMaxDelay: Double = 30
+    /// Seconds between two `job.progress` events of a job.
+    public var progressInterval: Double = 1
+    /// Largest message body accepted, bytes.
+    public var maximumBodySize: Int = 1 << 20
+
+    public init(endpoint: AMQPEndpoint, inputRoot: String, outputRoot: String, workerId: String) {
+        self.endpoint = endpoint
+        self.inputRoot = inputRoot
+        self.outputRoot = outputRoot
+        self.workerId = workerId
+    }
+
+    /// `hostname-pid`, the default worker id.
+    public static func defaultWorkerId() -> String {
+        let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "worker"
+        return "\(host)-\(getpid())"
+    }
+}

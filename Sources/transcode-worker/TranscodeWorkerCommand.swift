@@ -1,0 +1,293 @@
+import ArgumentParser
+import Foundation
+import HLSKit
+import Logging
+import ServiceLifecycle
+import TranscodeQueue
+
+@main
+struct TranscodeWorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "transcode-worker",
+        abstract: "Take transcode jobs from RabbitMQ and turn each into an HLS set; or submit a job.",
+        discussion: """
+        Every option also reads an environment variable, named in its help (the option wins).
+        Exit codes: 0 done (also after SIGTERM/SIGINT), 64 usage, 65 invalid job, 66 job file missing,
+        69 broker unavailable or no confirm, 75 confirm timed out, 78 bad configuration.
+        """,
+        subcommands: [RunCommand.self, SubmitCommand.self],
+        defaultSubcommand: RunCommand.self)
+}
+
+/// Sets up swift-log on stderr once, at the given level.
+enum Logs {
+    static func bootstrap(level text: String?) throws -> Logger.Level {
+        let name = Environment.resolve(text, "HLSIFY_LOG_LEVEL", default: "info")
+        guard let level = Logger.Level(rawValue: name.lowercased()) else {
+            throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        return level
+    }
+}
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the worker until SIGTERM or SIGINT (the default subcommand).")
+
+    @OptionGroup var broker: BrokerOptions
+
+    @Option(name: .long, help: ArgumentHelp("Folder the jobs' input and subtitle paths are relative to (env HLSIFY_INPUT_ROOT; required).", valueName: "dir"))
+    var inputRoot: String?
+
+    @Option(name: .long, help: ArgumentHelp("Folder the jobs' output paths are relative to (env HLSIFY_OUTPUT_ROOT; required).", valueName: "dir"))
+    var outputRoot: String?
+
+    @Option(name: .long, help: ArgumentHelp("Deliveries of a job worked on before it is dead-lettered (env HLSIFY_MAX_ATTEMPTS; default 3).", valueName: "n"))
+    var maxAttempts: Int?
+
+    @Option(name: .long, help: ArgumentHelp("Unacknowledged jobs at once, so jobs transcoded at once (env HLSIFY_PREFETCH; default 1).", valueName: "n"))
+    var prefetch: Int?
+
+    @Option(name: .long, help: ArgumentHelp("Names this worker in events and logs (env HLSIFY_WORKER_ID; default HOST-PID).", valueName: "name"))
+    var workerId: String?
+
+    @Option(name: .long, help: ArgumentHelp("x264 preset for jobs that name none (env HLSIFY_PRESET; default veryfast).", valueName: "preset"))
+    var preset: String?
+
+    @Option(name: .long, help: ArgumentHelp("Ladder for jobs that name none (env HLSIFY_LADDER; default 1080p,720p,480p).", valueName: "rungs"))
+    var ladder: String?
+
+    @Option(name: .long, help: ArgumentHelp("Segment duration for jobs that name none, seconds (env HLSIFY_SEGMENT_DURATION; default 4).", valueName: "seconds"))
+    var segmentDuration: Double?
+
+    @Option(name: .long, help: ArgumentHelp("Segment format for jobs that name none, fmp4 or ts (env HLSIFY_SEGMENT_FORMAT; default fmp4).", valueName: "format"))
+    var segmentFormat: String?
+
+    @Option(name: .long, help: ArgumentHelp("On SIGTERM, seconds a running job may take to finish before it is stopped and requeued (env HLSIFY_SHUTDOWN_GRACE; default 30).", valueName: "seconds"))
+    var shutdownGrace: Double?
+
+    @Option(name: .long, help: ArgumentHelp("Wait before requeueing a job that failed for a passing reason, seconds × attempt (env HLSIFY_RETRY_DELAY; default 5).", valueName: "seconds"))
+    var retryDelay: Double?
+
+    @Option(name: .long, help: ArgumentHelp("Longest wait between reconnection attempts, seconds (env HLSIFY_RECONNECT_MAX_DELAY; default 30).", valueName: "seconds"))
+    var reconnectMaxDelay: Double?
+
+    @Option(name: .long, help: ArgumentHelp("Seconds between two job.progress events of a job (env HLSIFY_PROGRESS_INTERVAL; default 1).", valueName: "seconds"))
+    var progressInterval: Double?
+
+    @Option(name: .long, help: ArgumentHelp("trace, debug, info, notice, warning, error or critical (env HLSIFY_LOG_LEVEL; default info).", valueName: "level"))
+    var logLevel: String?
+
+    func validate() throws {
+        _ = try workerConfiguration()
+    }
+
+    func workerConfiguration() throws -> WorkerConfiguration {
+        guard let input = Environment.resolve(inputRoot, "HLSIFY_INPUT_ROOT") else {
+            throw ValidationError("--input-root (or HLSIFY_INPUT_ROOT) is required")
+        }
+        guard let output = Environment.resolve(outputRoot, "HLSIFY_OUTPUT_ROOT") else {
+            throw ValidationError("--output-root (or HLSIFY_OUTPUT_ROOT) is required")
+        }
+        var configuration = WorkerConfiguration(endpoint: try broker.endpoint(), inputRoot: input, outputRoot: output,
+                                                workerId: Environment.resolve(workerId, "HLSIFY_WORKER_ID",
+                                                                              default: WorkerConfiguration.defaultWorkerId()))
+        configuration.topology = try broker.topology()
+        configuration.heartbeat = try broker.heartbeatSeconds()
+        configuration.maxAttempts = try Environment.resolve(maxAttempts, "HLSIFY_MAX_ATTEMPTS", default: 3, option: "--max-attempts")
+        guard (1...1000).contains(configuration.maxAttempts) else { throw ValidationError("--max-attempts must be between 1 and 1000") }
+        configuration.prefetch = try Environment.resolve(prefetch, "HLSIFY_PREFETCH", default: 1, option: "--prefetch")
+        guard (1...1000).contains(configuration.prefetch) else { throw ValidationError("--prefetch must be between 1 and 1000") }
+        guard JobNames.isSafeJobId(configuration.workerId) else {
+            throw ValidationError("--worker-id must be 1–128 characters of A-Z a-z 0-9 . _ -")
+        }
+        var defaults = JobDefaults()
+        defaults.preset = Environment.resolve(preset, "HLSIFY_PRESET", default: "veryfast")
+        guard TranscodeJob.presets.contains(defaults.preset) else {
+            throw ValidationError("--preset must be one of \(TranscodeJob.presets.joined(separator: ", "))")
+        }
+        if let ladderText = Environment.resolve(ladder, "HLSIFY_LADDER") {
+            do { defaults.ladder = try Rung.parseLadder(ladderText) } catch { throw ValidationError("--ladder: \(error)") }
+        }
+        defaults.segmentDuration = try Environment.resolve(segmentDuration, "HLSIFY_SEGMENT_DURATION", default: 4, option: "--segment-duration")
+        guard TranscodeJob.segmentDurations.contains(defaults.segmentDuration) else {
+            throw ValidationError("--segment-duration must be between 1 and 60 seconds")
+        }
+        let formatText = Environment.resolve(segmentFormat, "HLSIFY_SEGMENT_FORMAT", default: "fmp4")
+        guard let format = TranscodeJob.SegmentFormat(rawValue: formatText) else {
+            throw ValidationError("--segment-format must be fmp4 or ts")
+        }
+        defaults.segmentFormat = format
+        configuration.defaults = defaults
+        configuration.shutdownGrace = try Environment.resolve(shutdownGrace, "HLSIFY_SHUTDOWN_GRACE", default: 30, option: "--shutdown-grace")
+        configuration.retryDelay = try Environment.resolve(retryDelay, "HLSIFY_RETRY_DELAY", default: 5, option: "--retry-delay")
+        configuration.reconnectMaxDelay = try Environment.resolve(reconnectMaxDelay, "HLSIFY_RECONNECT_MAX_DELAY", default: 30,
+                                                                  option: "--reconnect-max-delay")
+        configuration.progressInterval = try Environment.resolve(progressInterval, "HLSIFY_PROGRESS_INTERVAL", default: 1,
+                                                                 option: "--progress-interval")
+        guard configuration.shutdownGrace >= 0, configuration.retryDelay >= 0, configuration.reconnectMaxDelay > 0,
+              configuration.progressInterval >= 0 else {
+            throw ValidationError("--shutdown-grace, --retry-delay and --progress-interval must be 0 or more, --reconnect-max-delay more than 0")
+        }
+        configuration.reconnectInitialDelay = min(0.5, configuration.reconnectMaxDelay)
+        return configuration
+    }
+
+    func run() async throws {
+        signal(SIGPIPE, SIG_IGN)
+        _ = try Logs.bootstrap(level: logLevel)
+        LibAVLog.setLevel(.quiet)
+        let logger = Logger(label: "hlsify.worker")
+        let configuration = try workerConfiguration()
+        let worker: TranscodeWorker
+        do {
+            worker = try TranscodeWorker(configuration: configuration, logger: logger)
+        } catch {
+            logger.critical("cannot start: \(error)")
+            throw ExitCode(78)
+        }
+        let group = ServiceGroup(services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        try await group.run()
+    }
+}
+
+struct SubmitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "submit",
+        abstract: "Publish one job (with publisher confirms); exit 0 only when the broker confirmed it.",
+        discussion: """
+        The job comes from JOB.json, from standard input (-), or from the flags (--job-id, --input, --output, …).
+        It is checked against the contract first (exit 65 when invalid) unless --raw is given; on success the job id is printed.
+        """)
+
+    @OptionGroup var broker: BrokerOptions
+
+    @Argument(help: ArgumentHelp("A job file, or - for standard input; leave out to build the job from the flags.", valueName: "JOB.json"))
+    var file: String?
+
+    @Option(name: .long, help: "Job id (a safe name).")
+    var jobId: String?
+
+    @Option(name: .long, help: "Input path, relative to the worker's input root.")
+    var input: String?
+
+    @Option(name: .long, help: "Output folder, relative to the worker's output root (default: the job id).")
+    var output: String?
+
+    @Option(name: .long, help: "Rungs, e.g. 1080p,720p,480p.")
+    var ladder: String?
+
+    @Option(name: .long, help: "Segment duration, seconds.")
+    var segmentDuration: Double?
+
+    @Option(name: .long, help: "fmp4 or ts.")
+    var segmentFormat: String?
+
+    @Option(name: .long, help: "x264 preset.")
+    var preset: String?
+
+    @Option(name: .long, help: ArgumentHelp("A subtitle track, LANG=PATH (repeatable).", valueName: "LANG=PATH"))
+    var subtitles: [String] = []
+
+    @Flag(name: .long, help: "Mark the job progressive (accepted; the engine has no progressive mode yet).")
+    var progressive = false
+
+    @Flag(name: .long, help: "Send the file's bytes as they are, without checking them (for tests of bad messages).")
+    var raw = false
+
+    @Option(name: .long, help: ArgumentHelp("Seconds to wait for the broker's confirm (env HLSIFY_SUBMIT_TIMEOUT; default 30).", valueName: "seconds"))
+    var timeout: Double?
+
+    @Option(name: .long, help: ArgumentHelp("Log level (env HLSIFY_LOG_LEVEL; default warning).", valueName: "level"))
+    var logLevel: String?
+
+    func validate() throws {
+        if file != nil, jobId != nil || input != nil || output != nil || ladder != nil || segmentDuration != nil
+            || segmentFormat != nil || preset != nil || !subtitles.isEmpty || progressive {
+            throw ValidationError("give either JOB.json (or -) or the job flags, not both")
+        }
+        if file == nil {
+            guard jobId != nil, input != nil else { throw ValidationError("without JOB.json, --job-id and --input are required") }
+            guard !raw else { throw ValidationError("--raw needs JOB.json (or -)") }
+        }
+    }
+
+    func run() async throws {
+        signal(SIGPIPE, SIG_IGN)
+        _ = try Logs.bootstrap(level: logLevel ?? Environment.string("HLSIFY_LOG_LEVEL") ?? "warning")
+        let logger = Logger(label: "hlsify.submit")
+        let seconds = try Environment.resolve(timeout, "HLSIFY_SUBMIT_TIMEOUT", default: 30, option: "--timeout")
+
+        var body: Data
+        var jobId: String?
+        if let file {
+            if file == "-" {
+                body = FileHandle.standardInput.readDataToEndOfFile()
+            } else {
+                guard let data = FileManager.default.contents(atPath: file) else {
+                    FileHandle.standardError.write(Data("transcode-worker submit: cannot read \(file)\n".utf8))
+                    throw ExitCode(66)
+                }
+                body = data
+            }
+            if raw {
+                jobId = (try? JSONSerialization.jsonObject(with: body) as? [String: Any])?["jobId"] as? String
+            } else {
+                do {
+                    jobId = try JobDecoder().decode(body).job.jobId
+                } catch {
+                    FileHandle.standardError.write(Data("transcode-worker submit: invalid job: \(error)\n".utf8))
+                    throw ExitCode(65)
+                }
+            }
+        } else {
+            let job = try jobFromFlags()
+            do { try JobDecoder().validate(job) } catch {
+                FileHandle.standardError.write(Data("transcode-worker submit: invalid job: \(error)\n".utf8))
+                throw ExitCode(65)
+            }
+            body = job.jsonBody()
+            jobId = job.jobId
+        }
+
+        let publisher = JobPublisher(endpoint: try broker.endpoint(), topology: try broker.topology(),
+                                     connectionName: "hlsify submit", reconnect: nil, logger: logger)
+        do {
+            try await publisher.submit(body: body, jobId: jobId, timeout: seconds)
+        } catch {
+            await publisher.close(drainTimeout: 0)
+            FileHandle.standardError.write(Data("transcode-worker submit: \(error)\n".utf8))
+            if case .timedOut = error { throw ExitCode(75) }
+            throw ExitCode(69)
+        }
+        await publisher.close()
+        print(jobId ?? "")
+    }
+
+    private func jobFromFlags() throws -> TranscodeJob {
+        guard let jobId, let input else { throw ValidationError("--job-id and --input are required") }
+        var format: TranscodeJob.SegmentFormat?
+        if let segmentFormat {
+            guard let parsed = TranscodeJob.SegmentFormat(rawValue: segmentFormat) else {
+                throw ValidationError("--segment-format must be fmp4 or ts")
+            }
+            format = parsed
+        }
+        let tracks = try subtitles.map { entry -> TranscodeJob.Subtitle in
+            guard let equals = entry.firstIndex(of: "="), equals != entry.startIndex, entry.index(after: equals) != entry.endIndex else {
+                throw ValidationError("--subtitles takes LANG=PATH, got '\(entry)'")
+            }
+            return TranscodeJob.Subtitle(language: String(entry[..<equals]), path: String(entry[entry.index(after: equals)...]))
+        }
+        return TranscodeJob(jobId: jobId, input: input, output: output ?? jobId, subtitles: tracks,
+                            ladder: ladder.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } },
+                            segmentDuration: segmentDuration, segmentFormat: format, preset: preset,
+                            progressive: progressive ? true : nil)
+    }
+}
