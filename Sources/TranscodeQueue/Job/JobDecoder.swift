@@ -30,7 +30,7 @@ public struct JobDecoder: Sendable {
         }
         let object: Any
         do {
-            object = try JSONSerialization.jsonObject(with: body, options: [])
+            object = try JSONSerialization.jsonObject(with: body, options: [.fragmentsAllowed])
         } catch {
             throw JobRejection(.notJSON, "the body is not JSON")
         }
