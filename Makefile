@@ -8,7 +8,7 @@ DEMO_INPUT ?= Fixtures/landscape-720p.mp4
 DEMO_OUT   ?= demo-output/lecture
 
 .NOTPARALLEL:
-.PHONY: all deps build debug demo test unit-test integration-test fixtures clean
+.PHONY: all deps build debug demo test unit-test integration-test test-broker-shell fixtures clean
 
 all: build
 
@@ -31,13 +31,25 @@ demo: deps build
 	@echo "HLS set written to $(CURDIR)/$(DEMO_OUT) (open $(DEMO_OUT)/master.m3u8 in an HLS player)"
 
 ## test: install, build, and run every test (Swift unit tests, then the Python integration suite)
-test: deps debug unit-test integration-test
+## against a private RabbitMQ node started for the run and stopped after it (own ports, own
+## epmd, data in a temporary folder; see scripts/rabbitmq-test-node.sh). The tests find it
+## through HLSIFY_TEST_AMQP_URL and HLSIFY_TEST_RABBITMQCTL.
+test: deps debug
+	scripts/rabbitmq-test-node.sh run -- $(MAKE) --no-print-directory unit-test integration-test
 
+## unit-test: Swift tests (the broker tests skip unless HLSIFY_TEST_AMQP_URL is set)
 unit-test:
 	$(SWIFT) test
 
+## integration-test: the pytest suite (the worker tests need the variables `make test` sets)
 integration-test:
-	HLSIFY_BIN="$${HLSIFY_BIN:-$$($(SWIFT) build --show-bin-path)/hlsify}" $(PYTEST) -q Tests/Integration
+	BIN="$$($(SWIFT) build --show-bin-path)"; \
+	HLSIFY_BIN="$${HLSIFY_BIN:-$$BIN/hlsify}" HLSIFY_WORKER_BIN="$${HLSIFY_WORKER_BIN:-$$BIN/transcode-worker}" \
+	$(PYTEST) -q Tests/Integration
+
+## test-broker-shell: a shell with a private broker running and its variables set (exit to stop it)
+test-broker-shell:
+	scripts/rabbitmq-test-node.sh run -- $${SHELL:-bash}
 
 ## fixtures: regenerate the media in Fixtures/ (the results are committed)
 fixtures:

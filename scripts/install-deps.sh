@@ -32,8 +32,9 @@ APT_TEST=(
     gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
     gstreamer1.0-plugins-bad gstreamer1.0-libav
 )
-# Later issues add their packages here, e.g. the worker's broker and the browser check:
-#   APT_WORKER=(librabbitmq-dev rabbitmq-server)
+# The worker: librabbitmq for the CRabbitMQ target, and the broker its tests start privately.
+APT_WORKER=(librabbitmq-dev rabbitmq-server)
+# Later issues add their packages here, e.g. the browser check:
 #   APT_BROWSER=(chromium chromium-driver)
 APT_LATER=()
 
@@ -63,7 +64,7 @@ apt_install_missing() {
     apt-get install -y -qq "${missing[@]}" >&2
 }
 
-apt_install_missing "${APT_BUILD[@]}" "${APT_TEST[@]}" ${APT_LATER[@]+"${APT_LATER[@]}"}
+apt_install_missing "${APT_BUILD[@]}" "${APT_TEST[@]}" "${APT_WORKER[@]}" ${APT_LATER[@]+"${APT_LATER[@]}"}
 
 # ---------------------------------------------------------------------------
 # Python test helpers in .cache/venv

@@ -8,6 +8,10 @@
 #   scripts/rabbitmq-test-node.sh stop DIR     stop that node, its epmd, and everything they started
 #   scripts/rabbitmq-test-node.sh ctl DIR ARGS rabbitmqctl ARGS against that node
 #                                              (e.g. `ctl DIR stop_app`, `ctl DIR start_app`)
+#   scripts/rabbitmq-test-node.sh run -- CMD…  start a node in a new temporary folder, run CMD
+#                                              with DIR/env exported, then stop the node and
+#                                              remove the folder (also on failure or Ctrl-C);
+#                                              exits with CMD's status (`make test` uses this)
 #
 # DIR/env is a sourceable file with
 #   HLSIFY_TEST_AMQP_URL            amqp://guest:guest@127.0.0.1:PORT/
@@ -26,8 +30,28 @@ set -euo pipefail
 die() { printf 'rabbitmq-test-node: %s\n' "$*" >&2; exit 1; }
 log() { printf 'rabbitmq-test-node: %s\n' "$*" >&2; }
 
-[ $# -ge 2 ] || die "usage: $0 start|stop|ctl DIR [ARGS...]"
-cmd="$1"; dir="$2"; shift 2
+[ $# -ge 2 ] || die "usage: $0 start|stop|ctl DIR [ARGS...] | run -- CMD [ARGS...]"
+cmd="$1"; shift
+if [ "$cmd" = run ]; then
+    [ "${1:-}" = "--" ] && shift
+    [ $# -ge 1 ] || die "usage: $0 run -- CMD [ARGS...]"
+    self="$(cd "$(dirname "$0")" && pwd)/$(basename "$0")"
+    dir="$(mktemp -d "${TMPDIR:-/tmp}/hlsify-rabbitmq.XXXXXX")"
+    cleanup() {
+        "$self" stop "$dir" || true
+        rm -rf "$dir"
+    }
+    trap cleanup EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    "$self" start "$dir"
+    # shellcheck disable=SC1091
+    . "$dir/env"
+    status=0
+    "$@" || status=$?
+    exit "$status"
+fi
+dir="$1"; shift
 
 free_port() {
     python3 - <<'EOF'

@@ -32,14 +32,21 @@ public final class JobLock: @unchecked Sendable {
         return nil
     }
 
+    /// The wait was given up because `giveUp` said so.
+    public struct Abandoned: Error {}
+
     /// Waits (polling, so the wait can be cancelled) until the lock is ours.
-    /// - Parameter onWait: called once, when the lock turns out to be held by someone else.
-    /// - Throws: `CancellationError` when the task is cancelled while waiting; file errors.
-    public static func acquire(_ file: URL, pollInterval: Double = 0.5, onWait: () -> Void = {}) async throws -> JobLock {
+    /// - Parameters:
+    ///   - onWait: called once, when the lock turns out to be held by someone else.
+    ///   - giveUp: asked between polls; true stops waiting (the delivery waiting for the lock is gone).
+    /// - Throws: `CancellationError` when the task is cancelled while waiting, `Abandoned`, file errors.
+    public static func acquire(_ file: URL, pollInterval: Double = 0.5, onWait: () -> Void = {},
+                               giveUp: () -> Bool = { false }) async throws -> JobLock {
         var told = false
         while true {
             if let lock = try tryAcquire(file) { return lock }
             if !told { onWait(); told = true }
+            if giveUp() { throw Abandoned() }
             try await Task.sleep(nanoseconds: UInt64(pollInterval * 1e9))
         }
     }

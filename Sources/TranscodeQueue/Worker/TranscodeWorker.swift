@@ -136,9 +136,16 @@ public final class TranscodeWorker: Service, @unchecked Sendable {
 
         let lock: JobLock
         do {
-            lock = try await JobLock.acquire(layout.lockFile(for: plan.outputKey)) {
+            let client = self.client
+            lock = try await JobLock.acquire(layout.lockFile(for: plan.outputKey), onWait: {
                 log.info("job waiting: another delivery of this output is being handled")
-            }
+            }, giveUp: {
+                // The channel that brought this delivery is gone: the broker has requeued it already.
+                client.currentGeneration != delivery.channelGeneration
+            })
+        } catch is JobLock.Abandoned {
+            log.info("job delivery dropped while waiting (its channel closed; the broker redelivers it)")
+            return
         } catch is CancellationError {
             await client.settle(delivery, .reject(requeue: true))
             log.info("job returned to the queue (shutting down)")
