@@ -19,12 +19,14 @@ let package = Package(
             pkgConfig: "libavformat",
             providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev", "libswscale-dev", "libswresample-dev"])]
         ),
+        // The few POSIX calls Swift's Glibc module hides (renameat2).
+        .target(name: "CPosix"),
         // Pure Swift: playlists, ladder arithmetic, subtitles. No C imports.
         .target(name: "HLSCore"),
         // The engine: libav wrappers and the transcoding pipeline.
         .target(
             name: "HLSKit",
-            dependencies: ["CFFmpeg", "HLSCore"],
+            dependencies: ["CFFmpeg", "CPosix", "HLSCore"],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         .executableTarget(

@@ -60,6 +60,7 @@ final class DecodeLoop {
         } catch {
             for video in videos { video.queue.abort() }
             for video in videos { video.join() }
+            if pipeline.cancel.isExpired { throw TranscodeError.invalidInput(timeLimitMessage) }
             if pipeline.cancel.isRaised { throw TranscodeError.cancelled }
             if let failure = videos.compactMap(\.failure).first { throw DecodeLoop.classify(failure) }
             throw DecodeLoop.classify(error)
@@ -68,12 +69,12 @@ final class DecodeLoop {
 
     private func readAll() throws {
         while true {
-            if pipeline.cancel.isRaised { throw TranscodeError.cancelled }
+            try checkCancelled()
             let more: Bool
             do {
                 more = try input.read(into: packet)
             } catch let error as LibAVError {
-                if pipeline.cancel.isRaised { throw TranscodeError.cancelled }
+                try checkCancelled()
                 if error.code == hlsify_averror(EIO) { throw TranscodeError.io("reading \(input.path): \(error.reason)") }
                 warnings.append("input ends early (\(error.reason)); output holds what could be read")
                 break
@@ -89,11 +90,21 @@ final class DecodeLoop {
         if audioDecoder != nil { try decodeAudio(nil) }
     }
 
+    private var timeLimitMessage: String {
+        "\(input.path): rejected: processing went over the time limit (input stalls or is far too slow to decode)"
+    }
+
+    private func checkCancelled() throws {
+        if pipeline.cancel.isExpired { throw TranscodeError.invalidInput(timeLimitMessage) }
+        if pipeline.cancel.isRaised { throw TranscodeError.cancelled }
+    }
+
     private func noteDecodeError(_ error: Error, stream: String) throws {
         decodeErrors += 1
         if decodeErrors == 1 { warnings.append("corrupt \(stream) data skipped: \(error)") }
-        if decodeErrors > TranscodePipeline.maxDecodeErrors {
-            throw TranscodeError.invalidInput("\(input.path): more than \(TranscodePipeline.maxDecodeErrors) corrupt packets, giving up (\(error))")
+        let limit = pipeline.options.limits.maxCorruptPackets
+        if decodeErrors > limit {
+            throw TranscodeError.invalidInput("\(input.path): rejected: more than \(limit) corrupt packets (\(error))")
         }
     }
 
@@ -156,6 +167,10 @@ final class DecodeLoop {
         lastDuration = duration
 
         let relative = timeline.relativeMicroseconds(timestamp, timeBase: videoTimeBase)
+        let maxDuration = pipeline.options.limits.maxDuration
+        if Double(relative) / 1_000_000 > maxDuration {
+            throw TranscodeError.invalidInput(String(format: "%@: rejected: video runs past the duration limit of %.0f s", input.path, maxDuration))
+        }
         let segment = timeline.segments.index(atMicroseconds: relative)
         let startsSegment = segment != lastSegment
         lastSegment = segment

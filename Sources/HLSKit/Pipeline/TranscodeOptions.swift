@@ -12,6 +12,8 @@ public struct TranscodeOptions: Sendable {
     public var audioBitrate: Int = 128_000
     /// SRT files published as subtitle renditions (the first is the default).
     public var subtitles: [SubtitleTrack] = []
+    /// What an input may be: containers, picture size, duration, streams, time.
+    public var limits = InputLimits()
     /// Replace an existing output folder.
     public var overwrite: Bool = false
     /// Frames queued per rendition between the decoder and its encoder (memory bound).
