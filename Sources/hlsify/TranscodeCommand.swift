@@ -32,6 +32,9 @@ struct TranscodeCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("A subtitle rendition from an SRT file, as LANG=FILE.srt (repeatable; the first is the default).", valueName: "LANG=FILE"))
     var subtitles: [String] = []
 
+    @Flag(name: .long, help: "Write in place and publish playlists as each segment completes (players can start after the first).")
+    var progressive = false
+
     @Flag(name: .long, help: "Replace DIR if it exists.")
     var force = false
 
@@ -86,6 +89,7 @@ struct TranscodeCommand: AsyncParsableCommand {
         options.preset = preset
         options.audioBitrate = BitrateText.parse(audioBitrate)!
         options.overwrite = force
+        options.progressive = progressive
         options.subtitles = try subtitles.map(Self.subtitleTrack)
 
         let reporter = ProgressReporter(enabled: !quiet)

@@ -12,7 +12,11 @@ struct OutputStaging {
     /// Checks the target, clears stale staging folders, and creates a new staging folder next to it.
     /// - Throws: `TranscodeError.outputExists` when the target exists and `overwrite` is false,
     ///   `.cannotCreateOutput` when the folder cannot be made.
-    init(target: URL, overwrite: Bool) throws {
+    /// True when writing straight into the target (progressive publishing).
+    let inPlace: Bool
+
+    init(target: URL, overwrite: Bool, inPlace: Bool = false) throws {
+        self.inPlace = inPlace
         let fileManager = FileManager.default
         self.target = target.standardizedFileURL
         var isDirectory: ObjCBool = false
@@ -31,6 +35,21 @@ struct OutputStaging {
             throw TranscodeError.cannotCreateOutput("cannot create \(parent.path): \(Self.reason(error))")
         }
         Self.removeStale(beside: self.target)
+        if inPlace {
+            staging = self.target
+            do {
+                if fileManager.fileExists(atPath: self.target.path) {
+                    // Move the old output aside first: the folder is rebuilt from nothing.
+                    let old = parent.appendingPathComponent("\(Self.prefix(for: self.target))staging-\(getpid())-old")
+                    try fileManager.moveItem(at: self.target, to: old)
+                    try? fileManager.removeItem(at: old)
+                }
+                try fileManager.createDirectory(at: staging, withIntermediateDirectories: false)
+            } catch {
+                throw TranscodeError.cannotCreateOutput("cannot create \(staging.path): \(Self.reason(error))")
+            }
+            return
+        }
         let name = "\(Self.prefix(for: self.target))staging-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         staging = parent.appendingPathComponent(name)
         do {
@@ -57,6 +76,10 @@ struct OutputStaging {
     /// Flushes the staging folder to disk and moves it to the target, swapping out an old output
     /// atomically if there is one (then deleting it).
     func commit() throws {
+        if inPlace {
+            try? DiskSync.syncTree(staging)
+            return
+        }
         do {
             try DiskSync.syncTree(staging)
         } catch {

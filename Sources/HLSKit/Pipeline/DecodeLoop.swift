@@ -38,8 +38,12 @@ final class DecodeLoop {
     private var warnings: [String] = []
     private var warnedNonMonotonic = false
 
+    private let subtitles: [LoadedSubtitles]
+    private var progressive: ProgressivePublisher?
+
     init(pipeline: TranscodePipeline, input: InputFile, source: SourceInfo, plans: [RenditionPlan],
-         videoDecoder: MediaDecoder, audioDecoder: MediaDecoder?) throws {
+         videoDecoder: MediaDecoder, audioDecoder: MediaDecoder?, subtitles: [LoadedSubtitles] = []) throws {
+        self.subtitles = subtitles
         self.pipeline = pipeline
         self.input = input
         self.source = source
@@ -211,7 +215,6 @@ final class DecodeLoop {
                 frameRate: source.frameRate, rotation: source.geometry.rotation, colors: colors,
                 options: options, threads: threads)
             videos.append(rendition)
-            rendition.start()
         }
         if audioDecoder != nil {
             audio = try AudioRendition(directory: pipeline.directory.appendingPathComponent("audio"), timeline: timeline,
@@ -221,7 +224,51 @@ final class DecodeLoop {
             for pending in pendingAudio { try audio?.push(pending, timeBase: audioTimeBase) }
             pendingAudio.removeAll()
         }
+        if options.progressive { try startProgressive() }
+        for video in videos { video.start() }
         return timeline
+    }
+
+    /// Hooks every rendition's segment completion to a progressive publisher.
+    private func startProgressive() throws {
+        let directory = pipeline.directory
+        let format = pipeline.options.segmentFormat
+        let reference = videos.first
+        var firstPTS: Int64?
+        let subtitleWriter = subtitles.isEmpty ? nil : try ProgressiveSubtitles(tracks: subtitles, directory: directory) {
+            if firstPTS == nil, let reference {
+                let folder = directory.appendingPathComponent(reference.directoryName)
+                firstPTS = try? FirstPresentationTime.read(renditionFolder: folder,
+                                                           firstSegment: reference.log.closedRecord(0)?.uri ?? "", format: format)
+            }
+            return firstPTS
+        }
+        let publisher = ProgressivePublisher(
+            directory: directory, format: format, segmentDuration: pipeline.options.segmentDuration,
+            frameRate: source.peakFrameRate,
+            videos: videos.map { video in
+                .init(folder: video.directoryName, codecs: { [unowned video] in video.codecString },
+                      peak: video.plan.encoder.maxrate, average: video.plan.encoder.bitrate,
+                      width: video.plan.width, height: video.plan.height)
+            },
+            audio: audio.map { .init(folder: $0.directoryName, codecs: { CodecString.aacLC }, peak: $0.bitrate * 11 / 10,
+                                     average: $0.bitrate, width: 0, height: 0, language: $0.language) },
+            subtitles: subtitleWriter)
+        for video in videos {
+            video.onSegment = { rendition, index in
+                if let record = rendition.log.closedRecord(index) {
+                    publisher.segmentClosed(folder: rendition.directoryName, record: record)
+                }
+            }
+        }
+        if let audio {
+            audio.onSegment = { [unowned audio] index in
+                if let record = audio.log.closedRecord(index) {
+                    publisher.segmentClosed(folder: audio.directoryName, record: record)
+                }
+            }
+        }
+        progressive = publisher
     }
 
     private func complete() throws -> Outcome {
@@ -232,6 +279,7 @@ final class DecodeLoop {
         try audio?.finish(videoEndMicroseconds: videoEnd, lastVideoSegment: max(0, lastSegment))
         for video in videos { video.join() }
         if let failure = videos.compactMap(\.failure).first { throw failure }
+        if let failure = progressive?.failure { throw failure }
         pipeline.reportProgress(mediaSeconds: Double(videoEnd) / 1_000_000, frames: decodedFrames,
                                 duration: Double(videoEnd) / 1_000_000)
         return Outcome(videos: videos, audio: audio, decodedFrames: decodedFrames,

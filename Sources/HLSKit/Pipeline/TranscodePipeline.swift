@@ -59,7 +59,7 @@ final class TranscodePipeline {
         guard !plans.isEmpty else { throw TranscodeError.invalidInput("\(inputPath): no rendition fits the source") }
 
         let run = try DecodeLoop(pipeline: self, input: input, source: source, plans: plans,
-                                 videoDecoder: videoDecoder, audioDecoder: audioDecoder)
+                                 videoDecoder: videoDecoder, audioDecoder: audioDecoder, subtitles: subtitles)
         let outcome = try run.execute()
         return try finish(source: source, outcome: outcome, subtitles: subtitles)
     }
