@@ -207,13 +207,15 @@ final class DecodeLoop {
         self.timeline = timeline
         let options = pipeline.options
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        let threads = options.encoderThreads ?? max(1, min(4, cores))
+        let totalPixels = plans.reduce(0) { $0 + $1.width * $1.height }
         let colors = ColorProperties(from: input.stream(source.videoStream).pointee.codecpar)
         for plan in plans {
             let rendition = try VideoRendition(
                 plan: plan, directory: pipeline.directory.appendingPathComponent(plan.name), timeline: timeline,
                 frameRate: source.frameRate, rotation: source.geometry.rotation, colors: colors,
-                options: options, threads: threads)
+                options: options,
+                threads: options.encoderThreads ?? Self.encoderThreads(pixels: plan.width * plan.height,
+                                                                        totalPixels: totalPixels, cores: cores))
             videos.append(rendition)
         }
         if audioDecoder != nil {
@@ -284,6 +286,15 @@ final class DecodeLoop {
                                 duration: Double(videoEnd) / 1_000_000)
         return Outcome(videos: videos, audio: audio, decodedFrames: decodedFrames,
                        durationSeconds: Double(videoEnd) / 1_000_000, warnings: warnings + (audio?.warnings ?? []))
+    }
+
+    /// x264 threads for one rung: its share of the ladder's pixels times the cores, rounded up, so
+    /// the renditions together keep every core busy without many more threads (and frames in
+    /// flight, which cost memory) than cores. Overridable with `TranscodeOptions.encoderThreads`.
+    static func encoderThreads(pixels: Int, totalPixels: Int, cores: Int) -> Int {
+        guard totalPixels > 0 else { return 1 }
+        let share = Double(pixels) / Double(totalPixels) * Double(cores)
+        return max(1, min(cores, Int(share.rounded(.up))))
     }
 
     /// Turns low-level failures into the engine's error kinds.
