@@ -7,7 +7,7 @@ final class ProgressReporter: @unchecked Sendable {
     private let enabled: Bool
     private let terminal = Console.stderrIsTerminal
     private let lock = NSLock()
-    private var lastLine = Date.distantPast
+    private var lastLine = Date()  // first plain line after a few seconds: short runs stay quiet
     private var drewBar = false
 
     init(enabled: Bool) { self.enabled = enabled }
