@@ -112,35 +112,31 @@ final class DecodeLoop {
         }
     }
 
-    private func decodeVideo(_ packet: Packet?) throws {
-        do { try videoDecoder.send(packet) } catch let error as LibAVError {
-            try noteDecodeError(error, stream: "video")
+    /// Sends one packet (nil drains) and hands every decoded frame to `handle`. Corrupt data is
+    /// counted and skipped, up to the limit.
+    private func decode(_ packet: Packet?, with decoder: MediaDecoder, stream: String, handle: () throws -> Void) throws {
+        do { try decoder.send(packet) } catch let error as LibAVError {
+            try noteDecodeError(error, stream: stream)
             return
         }
         while true {
             let got: Bool
-            do { got = try videoDecoder.receive(into: frame) } catch let error as LibAVError {
-                try noteDecodeError(error, stream: "video")
+            do { got = try decoder.receive(into: frame) } catch let error as LibAVError {
+                try noteDecodeError(error, stream: stream)
                 break
             }
             guard got else { break }
-            try handleVideoFrame()
+            try handle()
         }
+    }
+
+    private func decodeVideo(_ packet: Packet?) throws {
+        try decode(packet, with: videoDecoder, stream: "video") { try handleVideoFrame() }
     }
 
     private func decodeAudio(_ packet: Packet?) throws {
         guard let audioDecoder else { return }
-        do { try audioDecoder.send(packet) } catch let error as LibAVError {
-            try noteDecodeError(error, stream: "audio")
-            return
-        }
-        while true {
-            let got: Bool
-            do { got = try audioDecoder.receive(into: frame) } catch let error as LibAVError {
-                try noteDecodeError(error, stream: "audio")
-                break
-            }
-            guard got else { break }
+        try decode(packet, with: audioDecoder, stream: "audio") {
             if let audio {
                 try audio.push(frame, timeBase: audioTimeBase)
             } else if timeline == nil, pendingAudio.count < 20_000 {
