@@ -11,7 +11,8 @@
   the cues on the video's timeline through X-TIMESTAMP-MAP.
 
 Part (a) converts a small corpus of messy SRT files written below; part (b) transcodes two
-fixtures with two languages in both segment formats; part (c) plays them.
+fixtures with two languages in both segment formats; part (c) plays them. The last section
+holds tests for engine bugs this suite found; they fail until the engine is fixed.
 """
 
 from __future__ import annotations
@@ -996,3 +997,79 @@ def test_gstreamer_lists_the_text_tracks_and_shows_cues_on_time(subs):
             f"{[round(w, 4) for w in want]}")
     assert len(shown) >= len(want) - 1, f"only {len(shown)} of {len(want)} cue times reached the text sink: {shown}"
 
+
+# ---------------------------------------------------------------------------
+# engine bugs found by this suite (these fail until the engine is fixed)
+# ---------------------------------------------------------------------------
+
+SCHEDULE_SRT = b"""1
+00:00:01,000 --> 00:00:04,000
+Today's plan:
+10:00 --> 11:00 lecture
+then lunch
+
+2
+00:00:05,000 --> 00:00:06,000
+See you there
+"""
+
+
+def test_clock_times_with_an_arrow_inside_text_do_not_split_a_cue(tmp_path):
+    """Issue 3: "the string `-->` inside text never breaking a cue". A text line such as
+    "10:00 --> 11:00 lecture" inside a cue (no blank line before it) is text to `srt` and to
+    a reader; hlsify takes it for a timing line in MM:SS form, ends the cue there, drops
+    that line without a warning and makes a cue at 00:10:00 out of the rest."""
+    src = tmp_path / "schedule.srt"
+    src.write_bytes(SCHEDULE_SRT)
+    res = run_hlsify("subtitles", str(src), timeout=60)
+    assert res.returncode == 0, res.describe()
+    vtt = read_vtt_text(res.stdout, "schedule.srt -> stdout")
+    assert_cues_equal(vtt.captions, expected_cues(SCHEDULE_SRT), "schedule.srt")
+
+
+def _small_run(tmp_path, src: str, *extra: str) -> Transcode:
+    small = next(f for f in VIDEO_FIXTURES if f.name == "small-320x180.mp4")
+    out = str(tmp_path / "out")
+    res = run_hlsify(src, "--out", out, "--json", "--quiet", "--segment-duration", str(SEGMENT_DURATION),
+                     "--preset", MATRIX_PRESET, *extra)
+    return Transcode(small, "fmp4", str(tmp_path), out, res, extra)
+
+
+def test_subtitle_names_are_unique_in_the_group(tmp_path):
+    """RFC 8216 4.3.4.1.1: all EXT-X-MEDIA tags in one group MUST have different NAMEs.
+    Simplified and Traditional Chinese (or pt-BR and pt-PT, or two English tracks) are a
+    normal course set-up; hlsify names both renditions after the primary language
+    ("Chinese", "Chinese"), so a player lists two identical entries."""
+    run = _small_run(tmp_path, fixture_path("small-320x180.mp4"),
+                     "--subtitles", f"zh-Hans={EN_SRT}", "--subtitles", f"zh-Hant={EN_SRT}")
+    names = [m.name for m in run.hls.media if m.type == "SUBTITLES"]
+    assert len(names) == 2 and len(set(names)) == 2, f"NAMEs in group \"subs\": {names}\n{run.hls.master_text}"
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_cues_follow_the_source_timeline_when_the_video_starts_late(tmp_path, fmt):
+    """SRT times count from the start of the source (where a player shows 00:00; here the
+    audio), not from its first video frame. Phone and screen recordings often start the
+    video a little after the audio. hlsify drops the audio before the first frame and maps
+    SRT 0 to the first video frame (MPEGTS = its PTS, LOCAL 0), so every cue shows as late
+    as the video started: 0.5 s here. The first frame is source time 0.5 s, so MPEGTS/90000 -
+    LOCAL must be the first frame's PTS - 0.5 s."""
+    src = str(tmp_path / "late-video.mp4")
+    h.run(["ffmpeg", "-v", "error", "-nostdin", "-y", "-i", fixture_path("landscape-720p.mp4"),
+           "-itsoffset", "0.5", "-i", fixture_path("landscape-720p.mp4"),
+           "-map", "1:v", "-map", "0:a", "-c", "copy", "-t", "5", src])
+    info = h.ffprobe_json(src, "-show_entries", "stream=codec_type,start_time:format=start_time")
+    origin = Fraction(info["format"]["start_time"])
+    video_start = next(Fraction(s["start_time"]) for s in info["streams"] if s["codec_type"] == "video")
+    assert video_start - origin == Fraction(1, 2), f"fixture: video starts at {video_start}, source at {origin}"
+    run = _small_run(tmp_path, src, "--segment-format", fmt, "--ladder", "480p", "--subtitles", f"en={EN_SRT}")
+    video = run.hls.variants[0].playlist
+    first = ffprobe_first_video_pts(video.standalone(0), video.suffix)
+    seg = run.hls.media[[m.type for m in run.hls.media].index("SUBTITLES")].playlist.segments[0]
+    header = read_vtt_file(seg.path).metadata[0]
+    fields = dict(part.split(":", 1) for part in header[len("X-TIMESTAMP-MAP="):].split(","))
+    zero = Fraction(int(fields["MPEGTS"]), 90000) - Fraction(Timestamp.from_string(fields["LOCAL"]).in_milliseconds(), 1000)
+    late = zero - (first - (video_start - origin))
+    assert abs(late) < Fraction(1, 1000), (
+        f"{fmt}: SRT time 0 is mapped to PTS {float(zero):.4f} s, the source's 00:00 is at {float(first - video_start + origin):.4f} s "
+        f"(first frame {float(first):.4f} s is source time {float(video_start):.3f} s): every cue shows {float(late):+.3f} s late")
