@@ -8,7 +8,7 @@ DEMO_INPUT ?= Fixtures/landscape-720p.mp4
 DEMO_OUT   ?= demo-output/lecture
 
 .NOTPARALLEL:
-.PHONY: all deps build debug demo test unit-test integration-test fixtures clean
+.PHONY: all deps build debug demo test unit-test fuzz integration-test fixtures clean
 
 all: build
 
@@ -30,11 +30,15 @@ demo: deps build
 	@echo
 	@echo "HLS set written to $(CURDIR)/$(DEMO_OUT) (open $(DEMO_OUT)/master.m3u8 in an HLS player)"
 
-## test: install, build, and run every test (Swift unit tests, then the Python integration suite)
-test: deps debug unit-test integration-test
+## test: install, build, and run every test (Swift unit tests, the SRT fuzzer, then the Python integration suite)
+test: deps debug unit-test fuzz integration-test
 
 unit-test:
 	$(SWIFT) test
+
+## fuzz: build the libFuzzer target for the SRT parser (Fuzz/) and run it for 30 s
+fuzz:
+	Fuzz/run.sh 30
 
 integration-test:
 	HLSIFY_BIN="$${HLSIFY_BIN:-$$($(SWIFT) build --show-bin-path)/hlsify}" $(PYTEST) -q Tests/Integration
