@@ -117,7 +117,7 @@ struct TranscodeCommand: AsyncParsableCommand {
         defer { signals.stop() }
         do {
             let report = try await task.value
-            reporter.finish()
+            reporter.finish(succeeded: true, last: reporter.latest)
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -11,6 +11,9 @@ final class DecodeLoop {
         var decodedFrames: Int
         var durationSeconds: Double
         var warnings: [String]
+        /// Source time of the first video frame from the container's start (what a player of the
+        /// source shows as 00:00, and where SRT times count from).
+        var videoStartInSource: Double
     }
 
     private unowned let pipeline: TranscodePipeline
@@ -227,13 +230,21 @@ final class DecodeLoop {
         return timeline
     }
 
+    /// Source time of the first video frame from the container's start, in seconds (never negative).
+    private var videoStartInSource: Double {
+        guard let timeline else { return 0 }
+        let first = Double(av_rescale_q(timeline.firstVideoTimestamp, videoTimeBase, MediaTimeline.microseconds)) / 1_000_000
+        return max(0, first - input.startSeconds)
+    }
+
     /// Hooks every rendition's segment completion to a progressive publisher.
     private func startProgressive() throws {
         let directory = pipeline.directory
         let format = pipeline.options.segmentFormat
         let reference = videos.first
         var firstPTS: Int64?
-        let subtitleWriter = subtitles.isEmpty ? nil : try ProgressiveSubtitles(tracks: subtitles, directory: directory) {
+        let subtitleWriter = subtitles.isEmpty ? nil : try ProgressiveSubtitles(tracks: subtitles, directory: directory,
+                                                                                sourceOffset: videoStartInSource) {
             if firstPTS == nil, let reference {
                 let folder = directory.appendingPathComponent(reference.directoryName)
                 firstPTS = try? FirstPresentationTime.read(renditionFolder: folder,
@@ -281,7 +292,8 @@ final class DecodeLoop {
         pipeline.reportProgress(mediaSeconds: Double(videoEnd) / 1_000_000, frames: decodedFrames,
                                 duration: Double(videoEnd) / 1_000_000)
         return Outcome(videos: videos, audio: audio, decodedFrames: decodedFrames,
-                       durationSeconds: Double(videoEnd) / 1_000_000, warnings: warnings + (audio?.warnings ?? []))
+                       durationSeconds: Double(videoEnd) / 1_000_000, warnings: warnings + (audio?.warnings ?? []),
+                       videoStartInSource: videoStartInSource)
     }
 
     /// x264 threads for one rung: its share of the ladder's pixels times the cores, rounded up, so
