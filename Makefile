@@ -8,7 +8,7 @@ DEMO_INPUT ?= Fixtures/landscape-720p.mp4
 DEMO_OUT   ?= demo-output/lecture
 
 .NOTPARALLEL:
-.PHONY: all deps build debug demo test unit-test integration-test test-broker-shell fixtures clean
+.PHONY: all deps build debug demo test unit-test fuzz integration-test test-broker-shell fixtures clean
 
 all: build
 
@@ -30,16 +30,20 @@ demo: deps build
 	@echo
 	@echo "HLS set written to $(CURDIR)/$(DEMO_OUT) (open $(DEMO_OUT)/master.m3u8 in an HLS player)"
 
-## test: install, build, and run every test (Swift unit tests, then the Python integration suite)
-## against a private RabbitMQ node started for the run and stopped after it (own ports, own
-## epmd, data in a temporary folder; see scripts/rabbitmq-test-node.sh). The tests find it
-## through HLSIFY_TEST_AMQP_URL and HLSIFY_TEST_RABBITMQCTL.
+## test: install, build, and run every test (Swift unit tests, the SRT fuzzer, then the Python
+## integration suite) against a private RabbitMQ node started for the run and stopped after it
+## (own ports, own epmd, data in a temporary folder; see scripts/rabbitmq-test-node.sh). The
+## tests find it through HLSIFY_TEST_AMQP_URL and HLSIFY_TEST_RABBITMQCTL.
 test: deps debug
-	scripts/rabbitmq-test-node.sh run -- $(MAKE) --no-print-directory unit-test integration-test
+	scripts/rabbitmq-test-node.sh run -- $(MAKE) --no-print-directory unit-test fuzz integration-test
 
 ## unit-test: Swift tests (the broker tests skip unless HLSIFY_TEST_AMQP_URL is set)
 unit-test:
 	$(SWIFT) test
+
+## fuzz: build the libFuzzer target for the SRT parser (Fuzz/) and run it for 30 s
+fuzz:
+	Fuzz/run.sh 30
 
 ## integration-test: the pytest suite (the worker tests need the variables `make test` sets)
 integration-test:

@@ -23,6 +23,8 @@ let package = Package(
             pkgConfig: "libavformat",
             providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev", "libswscale-dev", "libswresample-dev"])]
         ),
+        // The few POSIX calls Swift's Glibc module hides (renameat2).
+        .target(name: "CPosix"),
         // librabbitmq 0.11 (Debian 12's librabbitmq-dev) through its C API; only TranscodeQueue/AMQP uses it.
         .systemLibrary(
             name: "CRabbitMQ",
@@ -34,7 +36,7 @@ let package = Package(
         // The engine: libav wrappers and the transcoding pipeline.
         .target(
             name: "HLSKit",
-            dependencies: ["CFFmpeg", "HLSCore"],
+            dependencies: ["CFFmpeg", "CPosix", "HLSCore"],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         // The job queue: job model, events, output layout (pure), AMQP layer, worker loop, publisher.

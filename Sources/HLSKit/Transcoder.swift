@@ -29,7 +29,7 @@ public enum Transcoder {
         guard FileManager.default.isReadableFile(atPath: input) else {
             throw TranscodeError.inputMissing("\(input): permission denied")
         }
-        let staging = try OutputStaging(target: output, overwrite: options.overwrite)
+        let staging = try OutputStaging(target: output, overwrite: options.overwrite, inPlace: options.progressive)
         let cancel = InterruptFlag()
         let pipeline = TranscodePipeline(inputPath: input, directory: staging.staging, options: options,
                                          cancel: cancel, progress: progress)

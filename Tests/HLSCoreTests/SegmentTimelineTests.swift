@@ -76,3 +76,19 @@ final class SegmentLogTests: XCTestCase {
         XCTAssertEqual(log.records()[0].duration, 0.12, accuracy: 1e-9)
     }
 }
+
+final class SegmentLogClosedRecordTests: XCTestCase {
+    func testASegmentIsClosedOnceItsFileIsDoneAndTheNextHasStarted() {
+        var log = SegmentLog()
+        log.addMedia(segment: 0, start: 0, duration: 0.04)
+        log.addMedia(segment: 0, start: 3.96, duration: 0.04)
+        XCTAssertNil(log.closedRecord(0), "file not complete")
+        log.addFile(segment: 0, uri: "s0", bytes: 10)
+        XCTAssertNil(log.closedRecord(0), "next segment not started: duration unknown")
+        log.addMedia(segment: 1, start: 4, duration: 0.04)
+        let record = log.closedRecord(0)
+        XCTAssertEqual(record?.duration ?? 0, 4, accuracy: 1e-9)
+        XCTAssertEqual(record?.byteSize, 10)
+        XCTAssertNil(log.closedRecord(1))
+    }
+}

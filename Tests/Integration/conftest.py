@@ -11,10 +11,9 @@ from __future__ import annotations
 import functools
 import json
 import os
-import shutil
 import subprocess
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Optional
 
 import pytest

@@ -8,13 +8,12 @@ hls muxer in test_checkers.py, so a broken checker shows up there, not as an eng
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 import os
 import subprocess
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Optional
 from urllib.parse import unquote, urlsplit

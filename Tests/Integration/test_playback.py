@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+import warnings
 
 import pytest
 
-import hlscheck as h
 from conftest import FORMATS, VIDEO_FIXTURES
 
 PLAYED = ["landscape-1080p.mp4", "no-audio.mp4"]
 CASES = [(f, fmt) for f in VIDEO_FIXTURES if f.name in PLAYED for fmt in FORMATS]
+
+HANG_TIMEOUT = 60
 
 PTS = re.compile(r"pts: (\d+):(\d\d):(\d\d(?:\.\d+)?)")
 
@@ -33,17 +36,35 @@ def last_pts(log: str, sink: str) -> float | None:
     return best
 
 
+def play(master: str, timeout: float) -> tuple[int | None, str]:
+    """Runs playbin on the master playlist; (exit code or None on a hang, output)."""
+    cmd = ["gst-launch-1.0", "-v", "playbin", f"uri=file://{master}",
+           "video-sink=fakesink name=vsink sync=false silent=false",
+           "audio-sink=fakesink name=asink sync=false silent=false"]
+    try:
+        res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+        return res.returncode, res.stdout + res.stderr
+    except subprocess.TimeoutExpired as e:
+        out = e.stdout.decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
+        return None, out
+
+
 @pytest.mark.parametrize("case", CASES, indirect=True,
                          ids=[f"{os.path.splitext(f.name)[0]}-{fmt}" for f, fmt in CASES])
 def test_gstreamer_plays_to_the_end(case):
     case.require_success()
     master = os.path.abspath(os.path.join(case.out, "master.m3u8"))
-    res = h.run(["gst-launch-1.0", "-v", "playbin", f"uri=file://{master}",
-                 "video-sink=fakesink name=vsink sync=false silent=false",
-                 "audio-sink=fakesink name=asink sync=false silent=false"],
-                timeout=120, check=False, text=True)
-    log = res.stdout + res.stderr
-    assert res.returncode == 0, f"gst-launch exited {res.returncode}:\n{log[-3000:]}"
+    # With sync=false a 5 s clip plays in about a second. GStreamer 1.22's HLS demuxer was
+    # once seen (1 run in ~20, not reproducible since) to hang on a set that it played at
+    # once on every other try: a hang is retried once, with a warning; two hangs fail.
+    code, log = play(master, HANG_TIMEOUT)
+    if code is None:
+        first = log
+        code, log = play(master, HANG_TIMEOUT)
+        if code is None:
+            pytest.fail(f"gst-launch hung twice ({HANG_TIMEOUT}s each); output tail:\n{first[-2000:]}\n---\n{log[-2000:]}")
+        warnings.warn(f"gst-launch hung once on {master} and played on the retry; tail of the hung run:\n{first[-1500:]}")
+    assert code == 0, f"gst-launch exited {code}:\n{log[-3000:]}"
     assert "Got EOS" in log, f"no end of stream:\n{log[-3000:]}"
     assert "ERROR" not in log, log[-3000:]
     duration = case.source.duration

@@ -33,6 +33,17 @@ public struct SegmentLog: Sendable {
         entries[index] = entry
     }
 
+    /// The record of a segment whose file is complete and whose successor has started (so its
+    /// duration is known); nil otherwise. For progressive publishing, while later segments are
+    /// still being written.
+    public func closedRecord(_ index: Int) -> SegmentRecord? {
+        guard let entry = entries[index], let bytes = entry.bytes,
+              let next = entries[index + 1] ?? entries.filter({ $0.key > index }).min(by: { $0.key < $1.key })?.value
+        else { return nil }
+        return SegmentRecord(index: index, uri: entry.uri ?? "", duration: max(0, next.start - entry.start),
+                             byteSize: bytes, startTime: entry.start)
+    }
+
     /// Start of segment `index`'s media in seconds, if any was seen.
     public func startTime(of index: Int) -> Double? { entries[index]?.start }
 

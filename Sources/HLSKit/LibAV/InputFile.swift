@@ -1,4 +1,5 @@
 import CFFmpeg
+import Foundation
 
 /// An opened source container (`AVFormatContext`), read packet by packet; `deinit` closes it.
 ///
@@ -7,9 +8,13 @@ final class InputFile {
     private var context: UnsafeMutablePointer<AVFormatContext>?
     let path: String
 
-    /// Opens `path` and probes its streams.
+    /// Opens `path` as a local file (never as a URL or protocol name) and probes its streams.
+    /// - Parameters:
+    ///   - containers: demuxers allowed (libavformat names); empty allows any.
+    ///   - maxStreams, probeBytes, analyzeMicroseconds: probing limits.
     /// - Throws: `LibAVError` from `avformat_open_input` / `avformat_find_stream_info`.
-    init(path: String, interrupt: InterruptFlag? = nil) throws {
+    init(path: String, interrupt: InterruptFlag? = nil, containers: [String] = [], maxStreams: Int = 1000,
+         probeBytes: Int = 5_000_000, analyzeMicroseconds: Int = 5_000_000) throws {
         self.path = path
         guard let allocated = avformat_alloc_context() else {
             throw LibAVError.allocation("avformat_alloc_context")
@@ -19,13 +24,41 @@ final class InputFile {
             allocated.pointee.interrupt_callback.opaque = Unmanaged.passUnretained(interrupt).toOpaque()
         }
         var options: OpaquePointer?
-        av_dict_set(&options, "protocol_whitelist", "file", 0)
         defer { av_dict_free(&options) }
+        av_dict_set(&options, "protocol_whitelist", "file", 0)
+        if !containers.isEmpty { av_dict_set(&options, "format_whitelist", containers.joined(separator: ","), 0) }
+        av_dict_set(&options, "max_streams", String(maxStreams), 0)
+        av_dict_set(&options, "probesize", String(probeBytes), 0)
+        av_dict_set(&options, "analyzeduration", String(analyzeMicroseconds), 0)
+        av_dict_set(&options, "enable_drefs", "0", 0)
         var context: UnsafeMutablePointer<AVFormatContext>? = allocated
+        // "file:" + absolute path: a name like "concat:a|b" or "http://…" is only ever a local file name.
+        let url = "file:" + InputFile.absolute(path)
         // On failure avformat_open_input frees the context and sets it to NULL.
-        try check(avformat_open_input(&context, path, nil, &options), "avformat_open_input")
+        try check(avformat_open_input(&context, url, nil, &options), "avformat_open_input")
         self.context = context
         try check(avformat_find_stream_info(context, nil), "avformat_find_stream_info")
+    }
+
+    static func absolute(_ path: String) -> String {
+        if path.hasPrefix("/") { return path }
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        guard getcwd(&buffer, buffer.count) != nil else { return path }
+        return String(cString: buffer) + "/" + path
+    }
+
+    /// The container libavformat guesses for `path` from its first bytes, without opening a demuxer
+    /// (so nothing the file refers to is ever read). Nil when nothing matches.
+    static func probeFormatName(path: String) -> String? {
+        var io: UnsafeMutablePointer<AVIOContext>?
+        var options: OpaquePointer?
+        av_dict_set(&options, "protocol_whitelist", "file", 0)
+        defer { av_dict_free(&options) }
+        guard avio_open2(&io, "file:" + absolute(path), AVIO_FLAG_READ, nil, &options) >= 0, let io else { return nil }
+        defer { var pointer: UnsafeMutablePointer<AVIOContext>? = io; avio_closep(&pointer) }
+        var format: UnsafePointer<AVInputFormat>?
+        guard av_probe_input_buffer2(io, &format, nil, nil, 0, 1 << 20) >= 0, let name = format?.pointee.name else { return nil }
+        return String(cString: name)
     }
 
     deinit { avformat_close_input(&context) }
@@ -39,6 +72,12 @@ final class InputFile {
     }
 
     /// Container duration in seconds, if known.
+    /// Where the container's timeline starts (what players show as 00:00), in seconds; 0 if unknown.
+    var startSeconds: Double {
+        let start = formatContext.pointee.start_time
+        return start == noPTS ? 0 : Double(start) / Double(AV_TIME_BASE)
+    }
+
     var durationSeconds: Double? {
         let duration = formatContext.pointee.duration
         guard duration != noPTS, duration > 0 else { return nil }
@@ -88,13 +127,24 @@ final class InputFile {
     }
 }
 
-/// A cancellation flag libav polls during blocking calls (`AVIOInterruptCB`).
+/// A cancellation flag libav polls during blocking calls (`AVIOInterruptCB`), with an optional
+/// wall-clock deadline after which it counts as raised.
 final class InterruptFlag: @unchecked Sendable {
     private let lock = NSLockLite()
     private var raised = false
+    private var deadline: DispatchTime?
 
     func raise() { lock.withLock { raised = true } }
-    var isRaised: Bool { lock.withLock { raised } }
+
+    /// From now on the flag also counts as raised once `seconds` have passed.
+    func expire(after seconds: Double) {
+        lock.withLock { deadline = .now() + .milliseconds(Int(min(seconds, 1e9) * 1000)) }
+    }
+
+    /// True once `expire(after:)`'s deadline has passed.
+    var isExpired: Bool { lock.withLock { deadline.map { DispatchTime.now() >= $0 } ?? false } }
+
+    var isRaised: Bool { lock.withLock { raised || (deadline.map { DispatchTime.now() >= $0 } ?? false) } }
 }
 
 private let interruptCallback: @convention(c) (UnsafeMutableRawPointer?) -> Int32 = { opaque in

@@ -7,7 +7,9 @@ final class MediaDecoder {
     /// Opens the decoder for `stream`'s codec.
     /// - Parameter threads: decoder threads; 0 lets libavcodec choose.
     /// - Throws: `LibAVError` naming the call; a missing decoder is reported as `avcodec_find_decoder`.
-    init(stream: UnsafeMutablePointer<AVStream>, threads: Int = 0) throws {
+    /// - Parameter maxPixels: largest picture area the decoder accepts (`max_pixels`), so a stream
+    ///   that grows mid-file fails instead of allocating huge frames.
+    init(stream: UnsafeMutablePointer<AVStream>, threads: Int = 0, maxPixels: Int? = nil) throws {
         let parameters = stream.pointee.codecpar!
         guard let codec = avcodec_find_decoder(parameters.pointee.codec_id) else {
             let name = String(cString: avcodec_get_name(parameters.pointee.codec_id))
@@ -20,7 +22,10 @@ final class MediaDecoder {
         try check(avcodec_parameters_to_context(context, parameters), "avcodec_parameters_to_context")
         context.pointee.pkt_timebase = stream.pointee.time_base
         context.pointee.thread_count = Int32(threads)
-        try check(avcodec_open2(context, codec, nil), "avcodec_open2(\(String(cString: codec.pointee.name)))")
+        var options: OpaquePointer?
+        defer { av_dict_free(&options) }
+        if let maxPixels { av_dict_set(&options, "max_pixels", String(maxPixels), 0) }
+        try check(avcodec_open2(context, codec, &options), "avcodec_open2(\(String(cString: codec.pointee.name)))")
     }
 
     deinit {

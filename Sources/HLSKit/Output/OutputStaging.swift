@@ -1,15 +1,22 @@
+import CPosix
 import Foundation
 
 /// The output appears all at once: work happens in a hidden staging folder beside the target,
-/// which is renamed into place only when complete. On failure the staging folder is removed.
+/// which is flushed to disk and then renamed into place only when complete (an existing output is
+/// swapped atomically). A crash at any moment leaves either no output or the complete previous
+/// one at the target; staging folders left by crashed runs are removed on the next start.
 struct OutputStaging {
     let target: URL
     let staging: URL
 
-    /// Checks the target and creates the staging folder next to it.
+    /// Checks the target, clears stale staging folders, and creates a new staging folder next to it.
     /// - Throws: `TranscodeError.outputExists` when the target exists and `overwrite` is false,
     ///   `.cannotCreateOutput` when the folder cannot be made.
-    init(target: URL, overwrite: Bool) throws {
+    /// True when writing straight into the target (progressive publishing).
+    let inPlace: Bool
+
+    init(target: URL, overwrite: Bool, inPlace: Bool = false) throws {
+        self.inPlace = inPlace
         let fileManager = FileManager.default
         self.target = target.standardizedFileURL
         var isDirectory: ObjCBool = false
@@ -22,35 +29,73 @@ struct OutputStaging {
             }
         }
         let parent = self.target.deletingLastPathComponent()
-        let name = ".\(self.target.lastPathComponent).hlsify-staging-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        staging = parent.appendingPathComponent(name)
         do {
             try fileManager.createDirectory(at: parent, withIntermediateDirectories: true)
+        } catch {
+            throw TranscodeError.cannotCreateOutput("cannot create \(parent.path): \(Self.reason(error))")
+        }
+        Self.removeStale(beside: self.target)
+        if inPlace {
+            staging = self.target
+            do {
+                if fileManager.fileExists(atPath: self.target.path) {
+                    // Move the old output aside first: the folder is rebuilt from nothing.
+                    let old = parent.appendingPathComponent("\(Self.prefix(for: self.target))staging-\(getpid())-old")
+                    try fileManager.moveItem(at: self.target, to: old)
+                    try? fileManager.removeItem(at: old)
+                }
+                try fileManager.createDirectory(at: staging, withIntermediateDirectories: false)
+            } catch {
+                throw TranscodeError.cannotCreateOutput("cannot create \(staging.path): \(Self.reason(error))")
+            }
+            return
+        }
+        let name = "\(Self.prefix(for: self.target))staging-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        staging = parent.appendingPathComponent(name)
+        do {
             try fileManager.createDirectory(at: staging, withIntermediateDirectories: false)
         } catch {
             throw TranscodeError.cannotCreateOutput("cannot create \(staging.path): \(Self.reason(error))")
         }
     }
 
-    /// Moves the finished staging folder to the target, replacing an old output if there is one.
+    private static func prefix(for target: URL) -> String { ".\(target.lastPathComponent).hlsify-" }
+
+    /// Removes `.NAME.hlsify-staging-PID-…` folders whose process no longer runs.
+    static func removeStale(beside target: URL) {
+        let parent = target.deletingLastPathComponent()
+        let prefix = prefix(for: target) + "staging-"
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: parent.path) else { return }
+        for name in names where name.hasPrefix(prefix) {
+            let pid = name.dropFirst(prefix.count).split(separator: "-").first.flatMap { Int32($0) }
+            if let pid, pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH { continue }
+            try? FileManager.default.removeItem(at: parent.appendingPathComponent(name))
+        }
+    }
+
+    /// Flushes the staging folder to disk and moves it to the target, swapping out an old output
+    /// atomically if there is one (then deleting it).
     func commit() throws {
+        if inPlace {
+            try? DiskSync.syncTree(staging)
+            return
+        }
+        do {
+            try DiskSync.syncTree(staging)
+        } catch {
+            throw TranscodeError.io("cannot flush \(staging.path) to disk: \(error)")
+        }
         let fileManager = FileManager.default
-        let old = target.deletingLastPathComponent()
-            .appendingPathComponent(".\(target.lastPathComponent).hlsify-old-\(getpid())")
-        var movedOld = false
         if fileManager.fileExists(atPath: target.path) {
-            try? fileManager.removeItem(at: old)
-            do { try fileManager.moveItem(at: target, to: old) } catch {
-                throw TranscodeError.cannotCreateOutput("cannot replace \(target.path): \(Self.reason(error))")
+            if hlsify_rename_exchange(staging.path, target.path) != 0 {
+                throw TranscodeError.cannotCreateOutput("cannot replace \(target.path): \(String(cString: strerror(errno)))")
             }
-            movedOld = true
+            // The staging path now holds the previous output.
+            try? fileManager.removeItem(at: staging)
+        } else if rename(staging.path, target.path) != 0 {
+            throw TranscodeError.cannotCreateOutput("cannot move output into \(target.path): \(String(cString: strerror(errno)))")
         }
-        if rename(staging.path, target.path) != 0 {
-            let message = String(cString: strerror(errno))
-            if movedOld { _ = rename(old.path, target.path) }
-            throw TranscodeError.cannotCreateOutput("cannot move output into \(target.path): \(message)")
-        }
-        if movedOld { try? fileManager.removeItem(at: old) }
+        try? DiskSync.sync(path: target.deletingLastPathComponent().path)
     }
 
     /// Removes the staging folder and everything in it.
@@ -60,5 +105,37 @@ struct OutputStaging {
 
     private static func reason(_ error: Error) -> String {
         (error as NSError).localizedFailureReason ?? (error as NSError).localizedDescription
+    }
+}
+
+/// fsync(2) for files and folders.
+enum DiskSync {
+    struct Failure: Error, CustomStringConvertible {
+        let path: String
+        let code: Int32
+        var description: String { "fsync \(path): \(String(cString: strerror(code)))" }
+    }
+
+    /// Flushes every file and folder below `root`, folders after their contents.
+    static func syncTree(_ root: URL) throws {
+        let fileManager = FileManager.default
+        if let enumerator = fileManager.enumerator(atPath: root.path) {
+            var folders: [String] = []
+            while let relative = enumerator.nextObject() as? String {
+                let path = root.appendingPathComponent(relative).path
+                var isDirectory: ObjCBool = false
+                guard fileManager.fileExists(atPath: path, isDirectory: &isDirectory) else { continue }
+                if isDirectory.boolValue { folders.append(path) } else { try sync(path: path) }
+            }
+            for folder in folders.reversed() { try sync(path: folder) }
+        }
+        try sync(path: root.path)
+    }
+
+    static func sync(path: String) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw Failure(path: path, code: errno) }
+        defer { close(fd) }
+        if fsync(fd) != 0 { throw Failure(path: path, code: errno) }
     }
 }

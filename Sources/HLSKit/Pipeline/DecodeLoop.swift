@@ -11,6 +11,9 @@ final class DecodeLoop {
         var decodedFrames: Int
         var durationSeconds: Double
         var warnings: [String]
+        /// Source time of the first video frame from the container's start (what a player of the
+        /// source shows as 00:00, and where SRT times count from).
+        var videoStartInSource: Double
     }
 
     private unowned let pipeline: TranscodePipeline
@@ -38,8 +41,12 @@ final class DecodeLoop {
     private var warnings: [String] = []
     private var warnedNonMonotonic = false
 
+    private let subtitles: [LoadedSubtitles]
+    private var progressive: ProgressivePublisher?
+
     init(pipeline: TranscodePipeline, input: InputFile, source: SourceInfo, plans: [RenditionPlan],
-         videoDecoder: MediaDecoder, audioDecoder: MediaDecoder?) throws {
+         videoDecoder: MediaDecoder, audioDecoder: MediaDecoder?, subtitles: [LoadedSubtitles] = []) throws {
+        self.subtitles = subtitles
         self.pipeline = pipeline
         self.input = input
         self.source = source
@@ -60,6 +67,7 @@ final class DecodeLoop {
         } catch {
             for video in videos { video.queue.abort() }
             for video in videos { video.join() }
+            if pipeline.cancel.isExpired { throw TranscodeError.invalidInput(timeLimitMessage) }
             if pipeline.cancel.isRaised { throw TranscodeError.cancelled }
             if let failure = videos.compactMap(\.failure).first { throw DecodeLoop.classify(failure) }
             throw DecodeLoop.classify(error)
@@ -68,12 +76,12 @@ final class DecodeLoop {
 
     private func readAll() throws {
         while true {
-            if pipeline.cancel.isRaised { throw TranscodeError.cancelled }
+            try checkCancelled()
             let more: Bool
             do {
                 more = try input.read(into: packet)
             } catch let error as LibAVError {
-                if pipeline.cancel.isRaised { throw TranscodeError.cancelled }
+                try checkCancelled()
                 if error.code == hlsify_averror(EIO) { throw TranscodeError.io("reading \(input.path): \(error.reason)") }
                 warnings.append("input ends early (\(error.reason)); output holds what could be read")
                 break
@@ -89,43 +97,49 @@ final class DecodeLoop {
         if audioDecoder != nil { try decodeAudio(nil) }
     }
 
+    private var timeLimitMessage: String {
+        "\(input.path): rejected: processing went over the time limit (input stalls or is far too slow to decode)"
+    }
+
+    private func checkCancelled() throws {
+        if pipeline.cancel.isExpired { throw TranscodeError.invalidInput(timeLimitMessage) }
+        if pipeline.cancel.isRaised { throw TranscodeError.cancelled }
+    }
+
     private func noteDecodeError(_ error: Error, stream: String) throws {
         decodeErrors += 1
         if decodeErrors == 1 { warnings.append("corrupt \(stream) data skipped: \(error)") }
-        if decodeErrors > TranscodePipeline.maxDecodeErrors {
-            throw TranscodeError.invalidInput("\(input.path): more than \(TranscodePipeline.maxDecodeErrors) corrupt packets, giving up (\(error))")
+        let limit = pipeline.options.limits.maxCorruptPackets
+        if decodeErrors > limit {
+            throw TranscodeError.invalidInput("\(input.path): rejected: more than \(limit) corrupt packets (\(error))")
+        }
+    }
+
+    /// Sends one packet (nil drains) and hands every decoded frame to `handle`. Corrupt data is
+    /// counted and skipped, up to the limit.
+    private func decode(_ packet: Packet?, with decoder: MediaDecoder, stream: String, handle: () throws -> Void) throws {
+        do { try decoder.send(packet) } catch let error as LibAVError {
+            try noteDecodeError(error, stream: stream)
+            return
+        }
+        while true {
+            let got: Bool
+            do { got = try decoder.receive(into: frame) } catch let error as LibAVError {
+                try noteDecodeError(error, stream: stream)
+                break
+            }
+            guard got else { break }
+            try handle()
         }
     }
 
     private func decodeVideo(_ packet: Packet?) throws {
-        do { try videoDecoder.send(packet) } catch let error as LibAVError {
-            try noteDecodeError(error, stream: "video")
-            return
-        }
-        while true {
-            let got: Bool
-            do { got = try videoDecoder.receive(into: frame) } catch let error as LibAVError {
-                try noteDecodeError(error, stream: "video")
-                break
-            }
-            guard got else { break }
-            try handleVideoFrame()
-        }
+        try decode(packet, with: videoDecoder, stream: "video") { try handleVideoFrame() }
     }
 
     private func decodeAudio(_ packet: Packet?) throws {
         guard let audioDecoder else { return }
-        do { try audioDecoder.send(packet) } catch let error as LibAVError {
-            try noteDecodeError(error, stream: "audio")
-            return
-        }
-        while true {
-            let got: Bool
-            do { got = try audioDecoder.receive(into: frame) } catch let error as LibAVError {
-                try noteDecodeError(error, stream: "audio")
-                break
-            }
-            guard got else { break }
+        try decode(packet, with: audioDecoder, stream: "audio") {
             if let audio {
                 try audio.push(frame, timeBase: audioTimeBase)
             } else if timeline == nil, pendingAudio.count < 20_000 {
@@ -156,6 +170,10 @@ final class DecodeLoop {
         lastDuration = duration
 
         let relative = timeline.relativeMicroseconds(timestamp, timeBase: videoTimeBase)
+        let maxDuration = pipeline.options.limits.maxDuration
+        if Double(relative) / 1_000_000 > maxDuration {
+            throw TranscodeError.invalidInput(String(format: "%@: rejected: video runs past the duration limit of %.0f s", input.path, maxDuration))
+        }
         let segment = timeline.segments.index(atMicroseconds: relative)
         let startsSegment = segment != lastSegment
         lastSegment = segment
@@ -188,15 +206,16 @@ final class DecodeLoop {
         self.timeline = timeline
         let options = pipeline.options
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        let threads = options.encoderThreads ?? max(1, min(4, cores))
+        let totalPixels = plans.reduce(0) { $0 + $1.width * $1.height }
         let colors = ColorProperties(from: input.stream(source.videoStream).pointee.codecpar)
         for plan in plans {
             let rendition = try VideoRendition(
                 plan: plan, directory: pipeline.directory.appendingPathComponent(plan.name), timeline: timeline,
                 frameRate: source.frameRate, rotation: source.geometry.rotation, colors: colors,
-                options: options, threads: threads)
+                options: options,
+                threads: options.encoderThreads ?? Self.encoderThreads(pixels: plan.width * plan.height,
+                                                                        totalPixels: totalPixels, cores: cores))
             videos.append(rendition)
-            rendition.start()
         }
         if audioDecoder != nil {
             audio = try AudioRendition(directory: pipeline.directory.appendingPathComponent("audio"), timeline: timeline,
@@ -206,7 +225,59 @@ final class DecodeLoop {
             for pending in pendingAudio { try audio?.push(pending, timeBase: audioTimeBase) }
             pendingAudio.removeAll()
         }
+        if options.progressive { try startProgressive() }
+        for video in videos { video.start() }
         return timeline
+    }
+
+    /// Source time of the first video frame from the container's start, in seconds (never negative).
+    private var videoStartInSource: Double {
+        guard let timeline else { return 0 }
+        let first = Double(av_rescale_q(timeline.firstVideoTimestamp, videoTimeBase, MediaTimeline.microseconds)) / 1_000_000
+        return max(0, first - input.startSeconds)
+    }
+
+    /// Hooks every rendition's segment completion to a progressive publisher.
+    private func startProgressive() throws {
+        let directory = pipeline.directory
+        let format = pipeline.options.segmentFormat
+        let reference = videos.first
+        var firstPTS: Int64?
+        let subtitleWriter = subtitles.isEmpty ? nil : try ProgressiveSubtitles(tracks: subtitles, directory: directory,
+                                                                                sourceOffset: videoStartInSource) {
+            if firstPTS == nil, let reference {
+                let folder = directory.appendingPathComponent(reference.directoryName)
+                firstPTS = try? FirstPresentationTime.read(renditionFolder: folder,
+                                                           firstSegment: reference.log.closedRecord(0)?.uri ?? "", format: format)
+            }
+            return firstPTS
+        }
+        let publisher = ProgressivePublisher(
+            directory: directory, format: format, segmentDuration: pipeline.options.segmentDuration,
+            frameRate: source.peakFrameRate,
+            videos: videos.map { video in
+                .init(folder: video.directoryName, codecs: { [unowned video] in video.codecString },
+                      peak: video.plan.encoder.maxrate, average: video.plan.encoder.bitrate,
+                      width: video.plan.width, height: video.plan.height)
+            },
+            audio: audio.map { .init(folder: $0.directoryName, codecs: { CodecString.aacLC }, peak: $0.bitrate * 11 / 10,
+                                     average: $0.bitrate, width: 0, height: 0, language: $0.language) },
+            subtitles: subtitleWriter)
+        for video in videos {
+            video.onSegment = { rendition, index in
+                if let record = rendition.log.closedRecord(index) {
+                    publisher.segmentClosed(folder: rendition.directoryName, record: record)
+                }
+            }
+        }
+        if let audio {
+            audio.onSegment = { [unowned audio] index in
+                if let record = audio.log.closedRecord(index) {
+                    publisher.segmentClosed(folder: audio.directoryName, record: record)
+                }
+            }
+        }
+        progressive = publisher
     }
 
     private func complete() throws -> Outcome {
@@ -217,10 +288,21 @@ final class DecodeLoop {
         try audio?.finish(videoEndMicroseconds: videoEnd, lastVideoSegment: max(0, lastSegment))
         for video in videos { video.join() }
         if let failure = videos.compactMap(\.failure).first { throw failure }
+        if let failure = progressive?.failure { throw failure }
         pipeline.reportProgress(mediaSeconds: Double(videoEnd) / 1_000_000, frames: decodedFrames,
                                 duration: Double(videoEnd) / 1_000_000)
         return Outcome(videos: videos, audio: audio, decodedFrames: decodedFrames,
-                       durationSeconds: Double(videoEnd) / 1_000_000, warnings: warnings + (audio?.warnings ?? []))
+                       durationSeconds: Double(videoEnd) / 1_000_000, warnings: warnings + (audio?.warnings ?? []),
+                       videoStartInSource: videoStartInSource)
+    }
+
+    /// x264 threads for one rung: its share of the ladder's pixels times the cores, rounded up, so
+    /// the renditions together keep every core busy without many more threads (and frames in
+    /// flight, which cost memory) than cores. Overridable with `TranscodeOptions.encoderThreads`.
+    static func encoderThreads(pixels: Int, totalPixels: Int, cores: Int) -> Int {
+        guard totalPixels > 0 else { return 1 }
+        let share = Double(pixels) / Double(totalPixels) * Double(cores)
+        return max(1, min(cores, Int(share.rounded(.up))))
     }
 
     /// Turns low-level failures into the engine's error kinds.

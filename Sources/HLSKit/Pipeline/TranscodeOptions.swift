@@ -12,6 +12,12 @@ public struct TranscodeOptions: Sendable {
     public var audioBitrate: Int = 128_000
     /// SRT files published as subtitle renditions (the first is the default).
     public var subtitles: [SubtitleTrack] = []
+    /// Write in place and publish playlists as segments complete (EVENT playlists, then VOD with
+    /// ENDLIST at the end), so players can start after the first segment. Without it the output
+    /// is staged and appears all at once.
+    public var progressive: Bool = false
+    /// What an input may be: containers, picture size, duration, streams, time.
+    public var limits = InputLimits()
     /// Replace an existing output folder.
     public var overwrite: Bool = false
     /// Frames queued per rendition between the decoder and its encoder (memory bound).

@@ -13,9 +13,6 @@ final class TranscodePipeline {
     private let started = Date()
     private var warnings: [String] = []
 
-    /// Decode errors tolerated (corrupt packets skipped) before the transcode fails.
-    static let maxDecodeErrors = 100
-
     init(inputPath: String, directory: URL, options: TranscodeOptions, cancel: InterruptFlag,
          progress: ((TranscodeProgress) -> Void)?) {
         self.inputPath = inputPath
@@ -27,30 +24,33 @@ final class TranscodePipeline {
 
     func run() throws -> TranscodeReport {
         let subtitles = try LoadedSubtitles.load(options.subtitles)
+        let limits = options.limits
+        cancel.expire(after: min(limits.timeLimit ?? 120, 120))  // opening and probing
         let input: InputFile
         do {
-            input = try InputFile(path: inputPath, interrupt: cancel)
+            input = try InputFile(path: inputPath, interrupt: cancel, containers: limits.containers,
+                                  maxStreams: max(limits.maxStreams * 4, 64), probeBytes: limits.probeBytes,
+                                  analyzeMicroseconds: Int(limits.analyzeSeconds * 1_000_000))
         } catch let error as LibAVError {
-            if cancel.isRaised { throw TranscodeError.cancelled }
-            if error.code == hlsify_averror(ENOENT) { throw TranscodeError.inputMissing("\(inputPath): no such file") }
-            if error.code == hlsify_averror(EACCES) { throw TranscodeError.inputMissing("\(inputPath): permission denied") }
-            throw TranscodeError.invalidInput("\(inputPath): not a media file this engine can read (\(error.reason))")
+            throw openFailure(error)
         }
         let source = try SourceInfo(input: input)
+        try InputPolicy(limits: limits, path: inputPath).check(input: input, source: source)
+        cancel.expire(after: limits.deadline(forDuration: source.durationSeconds) - Date().timeIntervalSince(started))
         var wanted: Set<Int> = [source.videoStream]
         if let audio = source.audioStream { wanted.insert(audio) }
         input.discardAllBut(wanted)
 
         let videoDecoder: MediaDecoder
         do {
-            videoDecoder = try MediaDecoder(stream: input.stream(source.videoStream))
+            videoDecoder = try MediaDecoder(stream: input.stream(source.videoStream), maxPixels: limits.maxPixels)
         } catch let error as LibAVError {
             throw TranscodeError.invalidInput("\(inputPath): video stream cannot be decoded (\(error.reason))")
         }
         var audioDecoder: MediaDecoder?
         if let audio = source.audioStream {
             do {
-                audioDecoder = try MediaDecoder(stream: input.stream(audio))
+                audioDecoder = try MediaDecoder(stream: input.stream(audio), maxPixels: limits.maxPixels)
             } catch {
                 warnings.append("audio stream cannot be decoded, output has no audio: \(error)")
             }
@@ -59,9 +59,23 @@ final class TranscodePipeline {
         guard !plans.isEmpty else { throw TranscodeError.invalidInput("\(inputPath): no rendition fits the source") }
 
         let run = try DecodeLoop(pipeline: self, input: input, source: source, plans: plans,
-                                 videoDecoder: videoDecoder, audioDecoder: audioDecoder)
+                                 videoDecoder: videoDecoder, audioDecoder: audioDecoder, subtitles: subtitles)
         let outcome = try run.execute()
         return try finish(source: source, outcome: outcome, subtitles: subtitles)
+    }
+
+    /// The error for an input libavformat would not open, naming the rule where one applies.
+    private func openFailure(_ error: LibAVError) -> TranscodeError {
+        if cancel.isExpired { return .invalidInput("\(inputPath): rejected: opening took longer than the time limit") }
+        if cancel.isRaised { return .cancelled }
+        if error.code == hlsify_averror(ENOENT) { return .inputMissing("\(inputPath): no such file") }
+        if error.code == hlsify_averror(EACCES) { return .inputMissing("\(inputPath): permission denied") }
+        if let detected = InputFile.probeFormatName(path: inputPath),
+           !options.limits.containers.isEmpty,
+           !detected.split(separator: ",").contains(where: { options.limits.containers.contains(String($0)) }) {
+            return .invalidInput("\(inputPath): rejected: container '\(detected)' is not an accepted upload format")
+        }
+        return .invalidInput("\(inputPath): not a media file this engine can read (\(error.reason))")
     }
 
     func reportProgress(mediaSeconds: Double, frames: Int, duration: Double?) {
@@ -90,7 +104,8 @@ final class TranscodePipeline {
         let spans = records.map { SubtitleSegmentSpan(start: $0.startTime, duration: $0.duration) }
         let target = PlaylistPublisher.targetDuration(videos: outcome.videos, audio: outcome.audio)
         return try SubtitlePublisher(directory: directory, targetDuration: target)
-            .publish(subtitles, spans: spans, totalDuration: outcome.durationSeconds, firstVideoPTS90k: firstPTS)
+            .publish(subtitles, spans: spans, totalDuration: outcome.durationSeconds, firstVideoPTS90k: firstPTS,
+                     sourceOffset: outcome.videoStartInSource)
     }
 
     private func finish(source: SourceInfo, outcome: DecodeLoop.Outcome, subtitles: [LoadedSubtitles]) throws -> TranscodeReport {

@@ -1,0 +1,7 @@
+#ifndef HLSIFY_CPOSIX_H
+#define HLSIFY_CPOSIX_H
+
+/// Atomically swaps two paths (Linux renameat2 RENAME_EXCHANGE). Returns 0, or -1 with errno set.
+int hlsify_rename_exchange(const char *from, const char *to);
+
+#endif

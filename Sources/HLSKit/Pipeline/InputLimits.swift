@@ -1,0 +1,38 @@
+/// What the engine accepts from an untrusted upload. Checked from the container and stream headers
+/// before any work starts, and again while decoding (a stream that grows mid-file is caught too).
+public struct InputLimits: Sendable, Equatable {
+    /// Containers the demuxer may be (libavformat demuxer names). Never playlists (`hls`),
+    /// `concat`, image sequences (`image2`), `lavfi`, `tee`, `data` or network formats.
+    public var containers: [String] = InputLimits.uploadContainers
+    /// Largest picture side in pixels.
+    public var maxDimension: Int = 8192
+    /// Largest picture area in pixels (36 Mpx: 8K UHD is 35.4 Mpx).
+    public var maxPixels: Int = 36_000_000
+    /// Longest accepted duration in seconds (6 hours).
+    public var maxDuration: Double = 6 * 3600
+    /// Most streams a container may hold.
+    public var maxStreams: Int = 32
+    /// Bytes libavformat may read while probing the format and streams.
+    public var probeBytes: Int = 20_000_000
+    /// Media time libavformat may read while analysing streams, in seconds.
+    public var analyzeSeconds: Double = 15
+    /// Wall-clock limit for a whole transcode in seconds; nil derives it from the duration:
+    /// 120 s + 20 × the source duration (far above a 2-core machine's veryfast speed).
+    public var timeLimit: Double?
+    /// Corrupt packets skipped before the transcode fails.
+    public var maxCorruptPackets: Int = 100
+
+    public init() {}
+
+    /// Upload containers: MP4/MOV/3GP, Matroska/WebM, AVI, MPEG-TS/PS, FLV, Ogg, ASF/WMV, MXF,
+    /// and common audio files.
+    public static let uploadContainers = [
+        "mov", "mp4", "m4a", "3gp", "3g2", "mj2", "matroska", "webm", "avi", "mpegts", "mpeg", "flv", "ogg",
+        "asf", "mxf", "wav", "w64", "mp3", "aac", "flac", "caf", "aiff", "amr",
+    ]
+
+    /// The wall-clock limit for a source of `duration` seconds.
+    func deadline(forDuration duration: Double?) -> Double {
+        timeLimit ?? (120 + 20 * min(maxDuration, max(0, duration ?? maxDuration)))
+    }
+}
