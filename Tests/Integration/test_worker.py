@@ -396,16 +396,25 @@ def test_end_to_end_events_in_order_and_output_plays(site: Site):
     assert worker.stop() == 0
 
 
-def test_sigkill_mid_transcode_then_a_second_worker_completes_exactly_once(site: Site):
+@pytest.mark.parametrize("progressive", [False, True], ids=["staged", "progressive"])
+def test_sigkill_mid_transcode_then_a_second_worker_completes_exactly_once(site: Site, progressive: bool):
     bus = site.bus
     first = site.start_worker("w-killed")
-    site.submit({"jobId": "kill-1", "input": site.clips.long, "output": "kill-1", **LONG_JOB})
+    site.submit({"jobId": "kill-1", "input": site.clips.long, "output": "kill-1", "progressive": progressive, **LONG_JOB})
+    partial = site.output("kill-1")
     bus.wait(lambda: any(e["state"] == "segment" for e in bus.of("kill-1")), 120, "the first segment", (first,))
+    if progressive:
+        bus.wait(lambda: os.path.isfile(os.path.join(partial, "master.m3u8")), 60, "the progressive master playlist", (first,))
     first.expected_exit = True
     first.proc.kill()
     first.proc.wait()
-    assert work_leftovers(site.output_root), "the killed worker should have left a partial transcode behind"
-    assert not os.path.exists(site.output("kill-1")), "nothing may appear at the output path before completion"
+    if progressive:
+        # Written in place: players can already follow it, but it is not complete (no marker).
+        assert os.path.isfile(os.path.join(partial, "master.m3u8")), h.list_tree(site.output_root)
+        assert not os.path.exists(os.path.join(partial, ".hlsify-complete.json"))
+    else:
+        assert work_leftovers(site.output_root), "the killed worker should have left a partial transcode behind"
+        assert not os.path.exists(partial), "nothing may appear at the output path before completion"
 
     second = site.start_worker("w-second")
     bus.wait(lambda: bus.of("kill-1", "completed"), 180, "job.completed from the second worker", (second,))
@@ -416,7 +425,12 @@ def test_sigkill_mid_transcode_then_a_second_worker_completes_exactly_once(site:
     assert completed[0]["workerId"] == "w-second" and completed[0]["attempt"] == 2
     second_run = [e for e in bus.of("kill-1") if e["workerId"] == "w-second"]
     assert states(second_run)[:2] == ["accepted", "started"] and second_run[0]["redelivered"] is True
-    assert_plays(site.output("kill-1"))
+    hls = assert_plays(site.output("kill-1"))
+    # One whole output: every segment of the second run, none left from the first.
+    for playlist in hls.media_playlists():
+        names = {os.path.basename(s.path) for s in playlist.segments}
+        on_disk = {n for n in os.listdir(os.path.dirname(playlist.path)) if n.startswith("segment-")}
+        assert on_disk == names, f"{playlist.uri}: files not in the playlist: {sorted(on_disk - names)}"
     assert work_leftovers(site.output_root) == [], "the leftovers of the killed attempt must be gone"
     assert sorted(os.listdir(site.output_root)) == [".hlsify-work", "kill-1"]
     assert bus.queue_depth(bus.jobs)[0] == 0 and bus.unacked(bus.jobs) == 0

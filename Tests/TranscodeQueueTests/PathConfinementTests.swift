@@ -113,6 +113,8 @@ final class PathConfinementTests: XCTestCase {
         XCTAssertEqual(plan.segmentDuration, 4)
         XCTAssertEqual(plan.segmentFormat, .fmp4)
         XCTAssertEqual(plan.preset, "veryfast")
+        XCTAssertFalse(plan.progressive)
+        XCTAssertTrue(try resolver.plan(TranscodeJob(jobId: "a", input: "uploads/a.mp4", output: "a", progressive: true)).progressive)
 
         try link("escape.srt", in: inputRoot, to: outside.appendingPathComponent("secret.mp4").path)
         XCTAssertThrowsError(try resolver.plan(TranscodeJob(jobId: "a", input: "uploads/a.mp4", output: "a",

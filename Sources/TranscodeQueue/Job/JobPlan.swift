@@ -32,6 +32,9 @@ public struct JobPlan: Sendable, Equatable {
     public var segmentDuration: Double
     public var segmentFormat: TranscodeJob.SegmentFormat
     public var preset: String
+    /// Written in place and published as segments complete (the engine's progressive mode),
+    /// instead of appearing all at once.
+    public var progressive: Bool
 }
 
 /// Turns a decoded job into a plan, confining every path to its root.
@@ -74,6 +77,6 @@ public struct JobResolver: Sendable {
                        outputKey: output.relative, ladder: ladder,
                        segmentDuration: job.segmentDuration ?? defaults.segmentDuration,
                        segmentFormat: job.segmentFormat ?? defaults.segmentFormat,
-                       preset: job.preset ?? defaults.preset)
+                       preset: job.preset ?? defaults.preset, progressive: job.progressive ?? false)
     }
 }

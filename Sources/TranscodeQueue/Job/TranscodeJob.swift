@@ -55,7 +55,9 @@ public struct TranscodeJob: Sendable, Equatable, Encodable {
     public var segmentFormat: SegmentFormat?
     /// x264 preset; nil means the worker's `--preset`. An extension of the DESIGN.md contract.
     public var preset: String?
-    /// Accepted and carried through; the engine has no progressive mode yet, so it changes nothing.
+    /// Write the output in place and publish playlists as segments complete (the engine's
+    /// progressive mode), so players can start before the end; nil or false: the output appears
+    /// all at once.
     public var progressive: Bool?
 
     public init(jobId: String, input: String, output: String, subtitles: [Subtitle] = [], ladder: [String]? = nil,

@@ -37,7 +37,7 @@ extension JobPlan {
         options.preset = preset
         options.subtitles = subtitles.map { SubtitleTrack(language: $0.language, name: $0.name, path: $0.path) }
         options.overwrite = false
-        // job.progressive is accepted but not passed on: the engine has no progressive mode yet.
+        options.progressive = progressive
         return options
     }
 }

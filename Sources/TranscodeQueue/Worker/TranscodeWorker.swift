@@ -22,7 +22,8 @@ public struct WorkerSetupError: Error, CustomStringConvertible {
 /// 5. `job.accepted`, remove leftovers, `job.started`, transcode into the private work folder
 ///    (`job.progress` at most once per `progressInterval`, `job.segment` per finished segment),
 ///    write the completion marker, rename the folder into place, `job.completed` (confirmed),
-///    acknowledge;
+///    acknowledge; a progressive job is written in place instead, and is complete once its
+///    marker is written;
 /// 6. on failure: bad media or a missing input is dead-lettered at once; anything else is
 ///    requeued after a delay (`job.failed`, `willRetry: true`) until the last attempt.
 ///
@@ -182,8 +183,11 @@ public final class TranscodeWorker: Service, @unchecked Sendable {
                                             "redelivered": "\(delivery.redelivered)"])
         for warning in decoded.warnings { log.warning("job message: \(warning)") }
 
+        // A staged job is made in its private work folder and renamed into place when complete;
+        // a progressive one is written in place (players follow it as segments appear) and is
+        // complete once its marker is there.
         let work = layout.workFolder(for: plan.outputKey)
-        let staged = work.appendingPathComponent("output")
+        let target = plan.progressive ? URL(fileURLWithPath: plan.outputPath) : work.appendingPathComponent("output")
         do {
             try prepare(work: work, plan: plan, log: log)
         } catch {
@@ -192,25 +196,26 @@ public final class TranscodeWorker: Service, @unchecked Sendable {
         }
 
         events.send(.started(jobId: job.jobId, input: job.input, output: job.output, workerId: configuration.workerId, attempt: attempt))
-        log.info("job started")
+        log.info("job started", metadata: ["progressive": "\(plan.progressive)"])
         let report: TranscodeReport
         do {
-            report = try await transcode(plan, into: staged, attempt: attempt)
+            report = try await transcode(plan, into: target, attempt: attempt)
         } catch {
             try? FileManager.default.removeItem(at: work)
             await failed(delivery, job: job, plan: plan, attempt: attempt, error: error, log: log)
             return
         }
 
-        let completion = JobEvent.Completion(report: report, output: job.output, folder: staged)
+        let completion = JobEvent.Completion(report: report, output: job.output, folder: target)
         var marker = CompletionMarker(jobId: job.jobId, workerId: configuration.workerId, attempt: attempt,
                                       eventPublished: false, completion: completion)
         do {
-            try marker.write(in: staged)
-            try moveIntoPlace(staged, plan: plan)
+            try marker.write(in: target)
+            if !plan.progressive { try moveIntoPlace(target, plan: plan) }
             try? FileManager.default.removeItem(at: work)
         } catch {
             try? FileManager.default.removeItem(at: work)
+            if plan.progressive { try? FileManager.default.removeItem(at: target) }
             await failed(delivery, job: job, plan: plan, attempt: attempt, error: TranscodeError.io("cannot put the output in place: \(error)"), log: log)
             return
         }
@@ -238,7 +243,8 @@ public final class TranscodeWorker: Service, @unchecked Sendable {
         }
     }
 
-    /// Empties the work folder and removes a partial output left by an earlier attempt.
+    /// Removes the work folder and a partial output left by an earlier attempt; creates the work
+    /// folder again for a staged job.
     private func prepare(work: URL, plan: JobPlan, log: Logger) throws {
         let fileManager = FileManager.default
         var info = stat()
@@ -246,7 +252,7 @@ public final class TranscodeWorker: Service, @unchecked Sendable {
             try fileManager.removeItem(at: work)
             log.info("job leftovers of an earlier attempt removed", metadata: ["folder": "\(work.path)"])
         }
-        try fileManager.createDirectory(at: work, withIntermediateDirectories: true)
+        if !plan.progressive { try fileManager.createDirectory(at: work, withIntermediateDirectories: true) }
         if lstat(plan.outputPath, &info) == 0 {
             try fileManager.removeItem(atPath: plan.outputPath)
             log.info("job partial output of an earlier attempt removed", metadata: ["output": "\(plan.outputPath)"])
