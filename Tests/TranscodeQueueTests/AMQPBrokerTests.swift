@@ -205,6 +205,72 @@ final class AMQPBrokerTests: XCTestCase {
         XCTAssertTrue(settled)
     }
 
+    func testATopologyThatCannotBeDeclaredIsRetriedNotFatal() async throws {
+        // The jobs queue exists as a classic queue: declaring it as a quorum queue fails (406).
+        let connection = try connect()
+        try connection.openChannel(1)
+        try connection.declareQueue(1, name: "\(prefix).jobs")
+        connection.close()
+        var configuration = AMQPClient.Configuration(endpoint: endpoint, connectionName: "test", topology: topology(),
+                                                     reconnect: Backoff(initial: 0.1, maximum: 0.2))
+        configuration.heartbeat = 0
+        let client = AMQPClient(configuration: configuration, logger: logger)
+        client.start()
+        try await Task.sleep(nanoseconds: 1_000_000_000)
+        XCTAssertFalse(client.isConnected)
+        let progress = AMQPOutgoingMessage(exchange: "\(prefix).events", routingKey: "job.progress", properties: AMQPProperties(), body: [])
+        do {
+            try await client.publish(progress, policy: .transient)
+            XCTFail("a transient publication cannot succeed without a connection")
+        } catch {
+            XCTAssertEqual(error, .dropped)
+        }
+        // Once the queue is fixed the client gets through by itself.
+        let fixer = try connect()
+        try fixer.openChannel(1)
+        try fixer.deleteQueue(1, name: "\(prefix).jobs")
+        fixer.close()
+        let job = AMQPOutgoingMessage(exchange: "", routingKey: "\(prefix).jobs", mandatory: true, properties: AMQPProperties(), body: [1])
+        try await client.publish(job, policy: .once)
+        XCTAssertTrue(client.isConnected)
+        await client.close()
+    }
+
+    func testAConsumerWhoseQueueIsReplacedRecoversOnceItCanBeDeclaredAgain() async throws {
+        let topology = self.topology()
+        var configuration = AMQPClient.Configuration(
+            endpoint: endpoint, connectionName: "test", topology: topology,
+            consumer: AMQPClient.Consumer(queue: topology.jobsQueue, prefetch: 1, tag: "t"),
+            reconnect: Backoff(initial: 0.1, maximum: 0.2))
+        configuration.heartbeat = 0
+        let client = AMQPClient(configuration: configuration, logger: logger)
+        client.start()
+        let job = AMQPOutgoingMessage(exchange: "", routingKey: topology.jobsQueue, properties: AMQPProperties(deliveryMode: 2), body: [9])
+        try await client.publish(job, policy: .once)
+        var deliveries = client.deliveries.makeAsyncIterator()
+        let first = await deliveries.next()
+        XCTAssertEqual(first?.body, [9])
+        if let first { await client.settle(first, .ack) }
+
+        // Someone replaces the queue with a classic one: the broker cancels our consumer, and the
+        // client's declarations now fail (406) every time; it must keep trying, not crash or spin.
+        let admin = try connect()
+        try admin.openChannel(1)
+        let before = client.currentGeneration
+        try admin.deleteQueue(1, name: topology.jobsQueue)
+        try admin.declareQueue(1, name: topology.jobsQueue)
+        try await Task.sleep(nanoseconds: 1_000_000_000)
+        XCTAssertFalse(client.isConnected)
+        XCTAssertLessThan(client.currentGeneration - before, 30, "retries must wait for the backoff, not spin")
+        try admin.deleteQueue(1, name: topology.jobsQueue)
+        admin.close()
+
+        try await client.publish(job, policy: .once)
+        let again = await deliveries.next()
+        XCTAssertEqual(again?.body, [9], "consuming again after the queue was declared anew")
+        await client.close()
+    }
+
     func testHeartbeatsKeepAnIdleClientConnected() async throws {
         var configuration = AMQPClient.Configuration(endpoint: endpoint, connectionName: "test", topology: topology(), reconnect: nil)
         configuration.heartbeat = 1

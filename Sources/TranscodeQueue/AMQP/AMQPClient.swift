@@ -407,13 +407,17 @@ public final class AMQPClient: @unchecked Sendable {
             try setUpChannel()
             logger.info("channel reopened", metadata: ["channel": "\(channel)"])
         } catch {
-            connectionLost(error)
+            // A channel that cannot be set up again (say, the topology now fails to declare):
+            // start over with a new connection, after the backoff.
+            connectionLost(error, channelRecovery: false)
         }
     }
 
-    /// The connection is gone: drop it, settle what was in flight, reconnect later.
-    private func connectionLost(_ error: AMQPError) {
-        if error.isChannelOnly, let connection, !connection.isBroken {
+    /// The connection is gone (or is given up): drop it, settle what was in flight, reconnect later.
+    /// - Parameter channelRecovery: when the error only closed the channel, open another channel
+    ///   on the same connection instead.
+    private func connectionLost(_ error: AMQPError, channelRecovery: Bool = true) {
+        if channelRecovery, error.isChannelOnly, let connection, !connection.isBroken {
             channelLost(error)
             return
         }
