@@ -35,9 +35,16 @@ public struct WorkerConfiguration: Sendable {
         self.workerId = workerId
     }
 
-    /// `hostname-pid`, the default worker id.
+    /// `hostname-pid`, the default worker id (gethostname(2), no DNS lookup; characters a job id
+    /// would not allow become `-`).
     public static func defaultWorkerId() -> String {
-        let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "worker"
-        return "\(host)-\(getpid())"
+        var buffer = [CChar](repeating: 0, count: 256)
+        let name = gethostname(&buffer, buffer.count) == 0
+            ? String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
+        let short = name.split(separator: ".").first.map(String.init) ?? ""
+        let safe = String(short.unicodeScalars.map { scalar -> Character in
+            scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || scalar == "_" || scalar == "-") ? Character(scalar) : "-"
+        }).prefix(100)
+        return "\(safe.isEmpty || safe.first == "-" ? "worker" : String(safe))-\(getpid())"
     }
 }
