@@ -151,7 +151,7 @@ class Bus:
             ch.exchange_declare(self.events_exchange, exchange_type="topic", durable=True)
             ch.queue_declare(self.dlq, durable=True, arguments={"x-queue-type": "quorum"})
             ch.queue_declare(self.jobs, durable=True, arguments={"x-queue-type": "quorum", "x-dead-letter-exchange": self.dlx})
-            ch.queue_bind(self.dlq, self.dlx, routing_key="#")
+            ch.queue_bind(self.dlq, self.dlx, routing_key=self.jobs)
             ch.queue_declare(self.capture, durable=True)
             ch.queue_bind(self.capture, self.events_exchange, routing_key="job.#")
 

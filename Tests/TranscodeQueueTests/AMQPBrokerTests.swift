@@ -205,35 +205,25 @@ final class AMQPBrokerTests: XCTestCase {
         XCTAssertTrue(settled)
     }
 
-    func testATopologyThatCannotBeDeclaredIsRetriedNotFatal() async throws {
-        // The jobs queue exists as a classic queue: declaring it as a quorum queue fails (406).
+    func testExistingQueuesAreUsedAsTheyAre() async throws {
+        // The jobs queue exists already as a classic queue: declaring it as a quorum queue would
+        // fail (406); the client looks it up passively and uses it.
         let connection = try connect()
         try connection.openChannel(1)
         try connection.declareQueue(1, name: "\(prefix).jobs")
         connection.close()
-        var configuration = AMQPClient.Configuration(endpoint: endpoint, connectionName: "test", topology: topology(),
-                                                     reconnect: Backoff(initial: 0.1, maximum: 0.2))
+        var configuration = AMQPClient.Configuration(endpoint: endpoint, connectionName: "test", topology: topology(), reconnect: nil)
         configuration.heartbeat = 0
         let client = AMQPClient(configuration: configuration, logger: logger)
         client.start()
-        try await Task.sleep(nanoseconds: 1_000_000_000)
-        XCTAssertFalse(client.isConnected)
-        let progress = AMQPOutgoingMessage(exchange: "\(prefix).events", routingKey: "job.progress", properties: AMQPProperties(), body: [])
-        do {
-            try await client.publish(progress, policy: .transient)
-            XCTFail("a transient publication cannot succeed without a connection")
-        } catch {
-            XCTAssertEqual(error, .dropped)
-        }
-        // Once the queue is fixed the client gets through by itself.
-        let fixer = try connect()
-        try fixer.openChannel(1)
-        try fixer.deleteQueue(1, name: "\(prefix).jobs")
-        fixer.close()
         let job = AMQPOutgoingMessage(exchange: "", routingKey: "\(prefix).jobs", mandatory: true, properties: AMQPProperties(), body: [1])
         try await client.publish(job, policy: .once)
         XCTAssertTrue(client.isConnected)
         await client.close()
+        let check = try connect()
+        defer { check.close() }
+        try check.openChannel(1)
+        XCTAssertEqual(try check.declareQueue(1, name: "\(prefix).jobs").messages, 1, "still the classic queue, with the message")
     }
 
     func testAConsumerWhoseQueueIsReplacedRecoversOnceItCanBeDeclaredAgain() async throws {
@@ -252,18 +242,18 @@ final class AMQPBrokerTests: XCTestCase {
         XCTAssertEqual(first?.body, [9])
         if let first { await client.settle(first, .ack) }
 
-        // Someone replaces the queue with a classic one: the broker cancels our consumer, and the
-        // client's declarations now fail (406) every time; it must keep trying, not crash or spin.
+        // Someone replaces the queue with an exclusive one of their own: the broker cancels our
+        // consumer, and every attempt to set the channel up again now fails (405 RESOURCE_LOCKED).
+        // The client must keep trying after its backoff, not crash or spin.
         let admin = try connect()
         try admin.openChannel(1)
         let before = client.currentGeneration
         try admin.deleteQueue(1, name: topology.jobsQueue)
-        try admin.declareQueue(1, name: topology.jobsQueue)
+        try admin.declareQueue(1, name: topology.jobsQueue, durable: false, exclusive: true)
         try await Task.sleep(nanoseconds: 1_000_000_000)
         XCTAssertFalse(client.isConnected)
         XCTAssertLessThan(client.currentGeneration - before, 30, "retries must wait for the backoff, not spin")
-        try admin.deleteQueue(1, name: topology.jobsQueue)
-        admin.close()
+        admin.close()  // the exclusive queue goes with its connection
 
         try await client.publish(job, policy: .once)
         let again = await deliveries.next()

@@ -69,7 +69,7 @@ final class AMQPModelTests: XCTestCase {
         XCTAssertEqual(jobs.arguments["x-queue-type"], .string("quorum"))
         XCTAssertEqual(jobs.arguments["x-dead-letter-exchange"], .string("hlsify.dead"))
         XCTAssertEqual(topology.exchanges.first { $0.name == "hlsify.events" }?.type, "topic")
-        XCTAssertEqual(topology.bindings, [Topology.Binding(queue: "hlsify.jobs.dead", exchange: "hlsify.dead", routingKey: "#")])
+        XCTAssertEqual(topology.bindings, [Topology.Binding(queue: "hlsify.jobs.dead", exchange: "hlsify.dead", routingKey: "hlsify.jobs")])
         XCTAssertNoThrow(try topology.validate())
         XCTAssertThrowsError(try Topology(jobsQueue: "amq.jobs").validate())
         XCTAssertThrowsError(try Topology(eventsExchange: "").validate())

@@ -367,20 +367,35 @@ public final class AMQPClient: @unchecked Sendable {
             "broker": "\(configuration.endpoint)", "error": "\(error)", "retryIn": "\(String(format: "%.1f", delay))s"])
     }
 
-    /// Opens a fresh channel (new number), declares the topology, enables confirms, consumes.
+    /// Opens a fresh channel (new number), makes sure of the topology, enables confirms, consumes.
+    ///
+    /// Each exchange and queue is first looked up passively and used as it is when it exists (a
+    /// deployment may have declared it with arguments of its own, say `x-delivery-limit`);
+    /// only a missing one is declared, with the arguments of `Topology`.
     private func setUpChannel() throws(AMQPError) {
         guard let connection else { throw AMQPError.notConnected("no connection") }
-        channel = channel >= 2000 ? 1 : channel + 1
         generation += 1
         nextSequence = 1
         consumerTag = nil
-        try connection.openChannel(channel)
+        try openNextChannel(connection)
         let topology = configuration.topology
         for exchange in topology.exchanges {
-            try connection.declareExchange(channel, name: exchange.name, type: exchange.type)
+            do {
+                try connection.declareExchange(channel, name: exchange.name, type: exchange.type, passive: true)
+            } catch where error.replyCode == 404 {
+                try openNextChannel(connection)
+                try connection.declareExchange(channel, name: exchange.name, type: exchange.type)
+                logger.info("declared exchange", metadata: ["exchange": "\(exchange.name)", "type": "\(exchange.type)"])
+            }
         }
         for queue in topology.queues {
-            try connection.declareQueue(channel, name: queue.name, arguments: queue.arguments)
+            do {
+                try connection.declareQueue(channel, name: queue.name, passive: true)
+            } catch where error.replyCode == 404 {
+                try openNextChannel(connection)
+                try connection.declareQueue(channel, name: queue.name, arguments: queue.arguments)
+                logger.info("declared queue", metadata: ["queue": "\(queue.name)", "arguments": "\(queue.arguments)"])
+            }
         }
         for binding in topology.bindings {
             try connection.bindQueue(channel, queue: binding.queue, exchange: binding.exchange, routingKey: binding.routingKey)
@@ -391,6 +406,13 @@ public final class AMQPClient: @unchecked Sendable {
             consumerTag = try connection.consume(channel, queue: consumer.queue, consumerTag: consumer.tag)
         }
         setConnected(true)
+    }
+
+    /// Opens the channel with the next number (a closed channel's number is not reused at once,
+    /// so that nothing late for it can be taken for the new one).
+    private func openNextChannel(_ connection: AMQPConnection) throws(AMQPError) {
+        channel = channel >= 2000 ? 1 : channel + 1
+        try connection.openChannel(channel)
     }
 
     /// The broker closed our channel: the connection is fine, open another channel.

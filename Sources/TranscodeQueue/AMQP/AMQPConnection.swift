@@ -91,10 +91,12 @@ final class AMQPConnection {
         if reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION { isBroken = true }
     }
 
-    func declareExchange(_ channel: UInt16, name: String, type: String, durable: Bool = true) throws(AMQPError) {
+    /// - Parameter passive: only check that it exists (404 NOT_FOUND closes the channel otherwise).
+    func declareExchange(_ channel: UInt16, name: String, type: String, durable: Bool = true, passive: Bool = false) throws(AMQPError) {
         let connection = try live()
         let arena = CArena()
-        _ = amqp_exchange_declare(connection, channel, arena.bytes(name), arena.bytes(type), 0, durable ? 1 : 0, 0, 0, amqp_empty_table)
+        _ = amqp_exchange_declare(connection, channel, arena.bytes(name), arena.bytes(type), passive ? 1 : 0, durable ? 1 : 0, 0, 0,
+                                  amqp_empty_table)
         try check(amqp_get_rpc_reply(connection), "declare exchange \(name)", channel: channel)
     }
 

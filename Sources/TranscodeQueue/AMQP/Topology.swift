@@ -8,9 +8,10 @@
 /// - `deadLetterQueue` (`hlsify.jobs.dead`): durable quorum queue that keeps what could not be done;
 /// - `eventsExchange` (`hlsify.events`): durable topic exchange, routing keys `job.<state>`.
 ///
-/// Declaring an existing queue with other arguments is a broker error (406), reported as such.
-/// No `x-delivery-limit` is set: attempts are counted by the worker from `x-delivery-count`, so
-/// that `--max-attempts` can differ between deployments without redeclaring the queue.
+/// Exchanges and queues that exist already are used as they are (looked up passively); only
+/// missing ones are declared, with these arguments. No `x-delivery-limit` is set: attempts are
+/// counted by the worker from `x-delivery-count`, so that `--max-attempts` can differ between
+/// deployments without redeclaring the queue.
 public struct Topology: Sendable, Equatable {
     public var jobsQueue: String
     public var deadLetterExchange: String
@@ -53,7 +54,10 @@ public struct Topology: Sendable, Equatable {
     }
 
     public var bindings: [Binding] {
-        [Binding(queue: deadLetterQueue, exchange: deadLetterExchange, routingKey: "#")]
+        // The jobs queue's name is the routing key of its dead letters (the broker's and the
+        // worker's copies alike), so the binding also works on a direct or topic exchange that a
+        // deployment declared under this name.
+        [Binding(queue: deadLetterQueue, exchange: deadLetterExchange, routingKey: jobsQueue)]
     }
 
     /// Names must be 1–255 bytes (AMQP short strings) and not start with `amq.` (reserved).
