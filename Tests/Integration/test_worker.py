@@ -215,14 +215,6 @@ class Bus:
             ok = ch.queue_declare(queue, passive=True).method
             return ok.message_count, ok.consumer_count
 
-    def unacked(self, queue: str) -> int:
-        out = rabbitmqctl("list_queues", "-q", "--no-table-headers", "name", "messages_unacknowledged").stdout
-        for line in out.splitlines():
-            parts = line.split()
-            if len(parts) == 2 and parts[0] == queue:
-                return int(parts[1])
-        return 0
-
     def of(self, job_id: Optional[str], state: Optional[str] = None) -> list[dict]:
         return [e for e in self.events if e.get("jobId") == job_id and (state is None or e.get("state") == state)]
 
@@ -309,6 +301,15 @@ class Site:
     def output(self, name: str) -> str:
         return os.path.join(self.output_root, name)
 
+    def stop_all_and_assert_drained(self) -> None:
+        """Stops every worker (each must exit 0), then checks the jobs queue is empty: a delivery
+        left unacknowledged would be back in the queue once its worker's channel closed."""
+        for w in self.workers:
+            if not w.expected_exit or w.proc.poll() is None:
+                assert w.stop() == 0, f"worker {w.worker_id} exited non-zero:\n{w.log()[-4000:]}"
+        ready, consumers = self.bus.queue_depth(self.bus.jobs)
+        assert (ready, consumers) == (0, 0), f"{ready} message(s) left in the jobs queue"
+
 
 @pytest.fixture
 def site(clips, tmp_path) -> Site:
@@ -388,7 +389,7 @@ def test_end_to_end_events_in_order_and_output_plays(site: Site):
     marker = json.load(open(os.path.join(out, ".hlsify-complete.json")))
     assert marker["jobId"] == "e2e-1" and marker["eventPublished"] is True
     assert work_leftovers(site.output_root) == []
-    assert bus.queue_depth(bus.jobs)[0] == 0 and bus.unacked(bus.jobs) == 0
+    site.stop_all_and_assert_drained()
     assert bus.drain_dead_letters() == []
     log = worker.log()
     for state in ("job accepted", "job started", "job completed"):
@@ -433,7 +434,7 @@ def test_sigkill_mid_transcode_then_a_second_worker_completes_exactly_once(site:
         assert on_disk == names, f"{playlist.uri}: files not in the playlist: {sorted(on_disk - names)}"
     assert work_leftovers(site.output_root) == [], "the leftovers of the killed attempt must be gone"
     assert sorted(os.listdir(site.output_root)) == [".hlsify-work", "kill-1"]
-    assert bus.queue_depth(bus.jobs)[0] == 0 and bus.unacked(bus.jobs) == 0
+    site.stop_all_and_assert_drained()
     assert bus.drain_dead_letters() == []
     assert second.stop() == 0
 
@@ -454,7 +455,7 @@ def test_broker_restart_mid_job_reconnects_and_completes(site: Site):
     bus.wait(lambda: bus.of("restart-1", "completed"), 180, "job.completed after the restart", (worker,))
     # The redelivered copy (the first delivery died with the channel) must be acknowledged
     # without a second transcode and without a second job.completed.
-    bus.wait(lambda: bus.queue_depth(bus.jobs)[0] == 0 and bus.unacked(bus.jobs) == 0, 60, "the jobs queue to empty", (worker,))
+    bus.wait(lambda: "acknowledged without work" in worker.log(), 60, "the redelivered copy to be acknowledged", (worker,))
     time.sleep(1)
     bus.poll()
     assert len(bus.of("restart-1", "completed")) == 1, states(bus.of("restart-1"))
@@ -561,7 +562,7 @@ def test_malformed_and_hostile_messages_are_dead_lettered_and_the_worker_keeps_s
     assert sorted(os.listdir(outside)) == ["secret.mp4"]
     assert json.load(open(os.path.join(taken, ".hlsify-complete.json")))["jobId"] == "owner"
     assert_plays(site.output("after-the-storm"))
-    assert bus.queue_depth(bus.jobs)[0] == 0 and bus.unacked(bus.jobs) == 0
+    site.stop_all_and_assert_drained()
     assert worker.stop() == 0
 
 
@@ -583,7 +584,7 @@ def test_passing_failures_are_retried_then_dead_lettered_after_max_attempts(site
     assert headers.get("x-hlsify-original-queue") == bus.jobs
     assert bus.of("retry-1", "completed") == []
     assert work_leftovers(site.output_root) == []
-    assert bus.queue_depth(bus.jobs)[0] == 0 and bus.unacked(bus.jobs) == 0
+    site.stop_all_and_assert_drained()
     assert worker.stop() == 0
 
 
@@ -612,7 +613,7 @@ def test_fifty_jobs_two_workers_all_complete_none_twice_none_lost(site: Site):
     assert sorted(os.listdir(site.output("batch"))) == ids
     assert_plays(site.output("batch/batch-00"))
     assert_plays(site.output("batch/batch-49"))
-    assert bus.queue_depth(bus.jobs)[0] == 0 and bus.unacked(bus.jobs) == 0
+    site.stop_all_and_assert_drained()
     assert bus.drain_dead_letters() == []
     assert work_leftovers(site.output_root) == []
     for w in workers:
@@ -621,7 +622,9 @@ def test_fifty_jobs_two_workers_all_complete_none_twice_none_lost(site: Site):
 
 def test_sigterm_lets_the_running_job_finish_within_the_grace_period(site: Site):
     bus = site.bus
-    worker = site.start_worker("w-graceful", "--shutdown-grace", "120")
+    # A 2 s heartbeat: the broker drops a connection silent for two intervals, so one connection
+    # from start to end shows that heartbeats flowed while the engine kept both cores busy.
+    worker = site.start_worker("w-graceful", "--shutdown-grace", "120", "--heartbeat", "2")
     site.submit({"jobId": "graceful-1", "input": site.clips.long, "output": "graceful-1", **LONG_JOB})
     bus.wait(lambda: any(e["state"] == "segment" for e in bus.of("graceful-1")), 120, "the transcode to be under way", (worker,))
     worker.proc.send_signal(signal.SIGTERM)
@@ -634,7 +637,10 @@ def test_sigterm_lets_the_running_job_finish_within_the_grace_period(site: Site)
     assert bus.of("graceful-2") == [], "a job was taken after SIGTERM"
     assert_plays(site.output("graceful-1"))
     assert bus.queue_depth(bus.jobs)[0] == 1, "the job submitted after SIGTERM must still be queued"
-    assert "shutting down" in worker.log()
+    log = worker.log()
+    assert "shutting down" in log
+    assert log.count("connected to the broker") == 1 and "reconnecting" not in log, log[-4000:]
+    assert "heartbeat=2" in log
 
 
 def test_sigterm_past_the_grace_period_stops_the_job_and_requeues_it(site: Site):
@@ -668,8 +674,7 @@ def test_a_channel_closed_by_the_consumer_timeout_is_survived(site: Site):
         bus.wait(lambda: "connected to the broker" in worker.log(), 30, "the worker to connect", (worker,))
         site.submit({"jobId": "timeout-1", "input": site.clips.long, "output": "timeout-1", **LONG_JOB})
         bus.wait(lambda: bus.of("timeout-1", "completed"), 180, "job.completed despite consumer timeouts", (worker,))
-        bus.wait(lambda: bus.queue_depth(bus.jobs)[0] == 0 and bus.unacked(bus.jobs) == 0, 60,
-                 "the redelivered copies to be acknowledged", (worker,))
+        bus.wait(lambda: "acknowledged without work" in worker.log(), 60, "the redelivered copy to be acknowledged", (worker,))
     finally:
         rabbitmqctl("eval", "application:set_env(rabbit, consumer_timeout, 1800000).")
     time.sleep(1)
