@@ -170,6 +170,8 @@ public final class TranscodeWorker: Service, @unchecked Sendable {
         }
 
         if attempt > configuration.maxAttempts {
+            // Whatever the attempts that died left behind goes with the job.
+            try? removeLeftovers(work: layout.workFolder(for: plan.outputKey), plan: plan, log: log)
             await deadLetter(delivery, jobId: job.jobId, reason: .attemptsExhausted,
                              message: "delivered \(attempt) times (the worker may have died each time); --max-attempts is \(configuration.maxAttempts)",
                              attempt: attempt, log: log)
@@ -243,18 +245,23 @@ public final class TranscodeWorker: Service, @unchecked Sendable {
         }
     }
 
-    /// Removes the work folder and a partial output left by an earlier attempt; creates the work
-    /// folder again for a staged job.
+    /// Removes the work folder and a partial output left by an earlier attempt, then creates the
+    /// work folder again for a staged job.
     private func prepare(work: URL, plan: JobPlan, log: Logger) throws {
-        let fileManager = FileManager.default
+        try removeLeftovers(work: work, plan: plan, log: log)
+        if !plan.progressive { try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true) }
+    }
+
+    /// Removes what earlier attempts left: the work folder (engine staging included) and an
+    /// incomplete output (the caller has checked that it is not complete).
+    private func removeLeftovers(work: URL, plan: JobPlan, log: Logger) throws {
         var info = stat()
         if lstat(work.path, &info) == 0 {
-            try fileManager.removeItem(at: work)
+            try FileManager.default.removeItem(at: work)
             log.info("job leftovers of an earlier attempt removed", metadata: ["folder": "\(work.path)"])
         }
-        if !plan.progressive { try fileManager.createDirectory(at: work, withIntermediateDirectories: true) }
         if lstat(plan.outputPath, &info) == 0 {
-            try fileManager.removeItem(atPath: plan.outputPath)
+            try FileManager.default.removeItem(atPath: plan.outputPath)
             log.info("job partial output of an earlier attempt removed", metadata: ["output": "\(plan.outputPath)"])
         }
     }
