@@ -8,7 +8,7 @@ DEMO_INPUT ?= Fixtures/landscape-720p.mp4
 DEMO_OUT   ?= demo-output/lecture
 
 .NOTPARALLEL:
-.PHONY: all deps build debug demo test unit-test fuzz integration-test fixtures clean
+.PHONY: all deps build debug demo test unit-test fuzz integration-test fixtures bench clean
 
 all: build
 
@@ -42,6 +42,11 @@ fuzz:
 
 integration-test:
 	HLSIFY_BIN="$${HLSIFY_BIN:-$$($(SWIFT) build --show-bin-path)/hlsify}" $(PYTEST) -q Tests/Integration
+
+## bench: hlsify against the ffmpeg command line (Benchmarks/run.py; not part of the tests;
+##        BENCH_ARGS=--quick for a smoke run). Writes Benchmarks/RESULTS.md.
+bench:
+	python3 Benchmarks/run.py $(BENCH_ARGS)
 
 ## fixtures: regenerate the media in Fixtures/ (the results are committed)
 fixtures:
