@@ -8,7 +8,7 @@ DEMO_INPUT ?= Fixtures/landscape-720p.mp4
 DEMO_OUT   ?= demo-output/lecture
 
 .NOTPARALLEL:
-.PHONY: all deps build debug demo test unit-test fuzz integration-test test-broker-shell fixtures clean
+.PHONY: all deps build debug demo test unit-test fuzz integration-test asan-test test-broker-shell fixtures bench clean
 
 all: build
 
@@ -30,12 +30,13 @@ demo: deps build
 	@echo
 	@echo "HLS set written to $(CURDIR)/$(DEMO_OUT) (open $(DEMO_OUT)/master.m3u8 in an HLS player)"
 
-## test: install, build, and run every test (Swift unit tests, the SRT fuzzer, then the Python
-## integration suite) against a private RabbitMQ node started for the run and stopped after it
-## (own ports, own epmd, data in a temporary folder; see scripts/rabbitmq-test-node.sh). The
-## tests find it through HLSIFY_TEST_AMQP_URL and HLSIFY_TEST_RABBITMQCTL.
+## test: install, build, and run every test (Swift unit tests, the SRT fuzzer, the Python integration
+##       suite, then the unit and hostile-input tests again under AddressSanitizer) against a private
+##       RabbitMQ node started for the run and stopped after it (own ports, own epmd, data in a
+##       temporary folder; see scripts/rabbitmq-test-node.sh). The tests find it through
+##       HLSIFY_TEST_AMQP_URL and HLSIFY_TEST_RABBITMQCTL.
 test: deps debug
-	scripts/rabbitmq-test-node.sh run -- $(MAKE) --no-print-directory unit-test fuzz integration-test
+	scripts/rabbitmq-test-node.sh run -- $(MAKE) --no-print-directory unit-test fuzz integration-test asan-test
 
 ## unit-test: Swift tests (the broker tests skip unless HLSIFY_TEST_AMQP_URL is set)
 unit-test:
@@ -54,6 +55,26 @@ integration-test:
 ## test-broker-shell: a shell with a private broker running and its variables set (exit to stop it)
 test-broker-shell:
 	scripts/rabbitmq-test-node.sh run -- $${SHELL:-bash}
+
+## asan-test: a debug build with AddressSanitizer in .build-asan: the Swift unit tests (leaks too,
+##            but for the Swift runtime's own in scripts/lsan-suppressions.txt; the two wall-clock
+##            tests are skipped, a sanitizer's slowdown makes them flaky), then hlsify on the hostile inputs
+##            (memory errors only: leaks are the unit tests' job; memory limit raised for the
+##            shadow memory)
+asan-test:
+	ASAN_OPTIONS=detect_leaks=1 \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/scripts/lsan-suppressions.txt:print_suppressions=0 \
+	$(SWIFT) test --sanitize=address --scratch-path .build-asan \
+	    --skip testPathologicalInputsFinishQuickly --skip testCancellingStopsPromptlyAndLeavesNothing
+	$(SWIFT) build --sanitize=address --scratch-path .build-asan --product hlsify
+	ASAN_OPTIONS=detect_leaks=0 HLSIFY_RSS_LIMIT_MB=3000 \
+	HLSIFY_BIN="$$($(SWIFT) build --sanitize=address --scratch-path .build-asan --show-bin-path)/hlsify" \
+	$(PYTEST) -q Tests/Integration/test_hostile.py -k "not sigkill"
+
+## bench: hlsify against the ffmpeg command line (Benchmarks/run.py; not part of the tests;
+##        BENCH_ARGS=--quick for a smoke run). Writes Benchmarks/RESULTS.md.
+bench:
+	python3 Benchmarks/run.py $(BENCH_ARGS)
 
 ## fixtures: regenerate the media in Fixtures/ (the results are committed)
 fixtures:
