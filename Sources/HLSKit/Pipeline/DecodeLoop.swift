@@ -67,7 +67,7 @@ final class DecodeLoop {
         } catch {
             for video in videos { video.queue.abort() }
             for video in videos { video.join() }
-            if pipeline.cancel.isExpired { throw TranscodeError.invalidInput(timeLimitMessage) }
+            if pipeline.cancel.isExpired { throw TranscodeError.timeLimit(timeLimitMessage) }
             if pipeline.cancel.isRaised { throw TranscodeError.cancelled }
             if let failure = videos.compactMap(\.failure).first { throw DecodeLoop.classify(failure) }
             throw DecodeLoop.classify(error)
@@ -102,7 +102,7 @@ final class DecodeLoop {
     }
 
     private func checkCancelled() throws {
-        if pipeline.cancel.isExpired { throw TranscodeError.invalidInput(timeLimitMessage) }
+        if pipeline.cancel.isExpired { throw TranscodeError.timeLimit(timeLimitMessage) }
         if pipeline.cancel.isRaised { throw TranscodeError.cancelled }
     }
 

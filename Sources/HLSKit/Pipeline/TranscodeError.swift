@@ -10,6 +10,8 @@ public enum TranscodeError: Error, CustomStringConvertible, Sendable {
     case cannotCreateOutput(String)
     /// Reading or writing failed (disk full, I/O error).
     case io(String)
+    /// The wall-clock time limit passed: the input stalls, or the machine is far too slow for it.
+    case timeLimit(String)
     /// The task was cancelled; nothing was left at the output path.
     case cancelled
     /// A libav call failed in a way that is not the input's fault.
@@ -18,7 +20,7 @@ public enum TranscodeError: Error, CustomStringConvertible, Sendable {
     public var description: String {
         switch self {
         case .inputMissing(let message), .invalidInput(let message), .outputExists(let message),
-             .cannotCreateOutput(let message), .io(let message):
+             .cannotCreateOutput(let message), .io(let message), .timeLimit(let message):
             return message
         case .cancelled:
             return "cancelled"
@@ -27,11 +29,11 @@ public enum TranscodeError: Error, CustomStringConvertible, Sendable {
         }
     }
 
-    /// sysexits(3) code: 66 input missing, 65 bad data, 73 cannot create output, 74 I/O, 70 internal, 130 cancelled.
+    /// sysexits(3) code: 66 input missing, 65 bad data (and inputs rejected by the time limit), 73 cannot create output, 74 I/O, 70 internal, 130 cancelled.
     public var exitCode: Int32 {
         switch self {
         case .inputMissing: return 66
-        case .invalidInput: return 65
+        case .invalidInput, .timeLimit: return 65
         case .outputExists, .cannotCreateOutput: return 73
         case .io: return 74
         case .cancelled: return 130

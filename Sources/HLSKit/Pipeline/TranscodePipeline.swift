@@ -72,7 +72,7 @@ final class TranscodePipeline {
 
     /// The error for an input libavformat would not open, naming the rule where one applies.
     private func openFailure(_ error: LibAVError) -> TranscodeError {
-        if cancel.isExpired { return .invalidInput("\(inputPath): rejected: opening took longer than the time limit") }
+        if cancel.isExpired { return .timeLimit("\(inputPath): rejected: opening took longer than the time limit") }
         if cancel.isRaised { return .cancelled }
         if error.code == hlsify_averror(ENOENT) { return .inputMissing("\(inputPath): no such file") }
         if error.code == hlsify_averror(EACCES) { return .inputMissing("\(inputPath): permission denied") }

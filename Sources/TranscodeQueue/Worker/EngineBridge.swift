@@ -23,6 +23,8 @@ enum FailurePolicy {
         case .inputMissing: return .final(.inputMissing)
         case .cancelled: return .interrupted
         case .outputExists, .cannotCreateOutput, .io, .engine: return .transient
+        // A stalling input and an overloaded machine look the same: retry, then dead-letter.
+        case .timeLimit: return .transient
         }
     }
 }
