@@ -32,6 +32,8 @@ final class SegmentWriter {
     private var reorderDelay: Int64?
     private let held: Packet
     private var heldSegment: Int?
+    /// fMP4: the fragment being written holds a sample already.
+    private var fragmentHasSamples = false
     private var finished = false
     /// Called with (index, file name, bytes) when a segment file is complete and closed.
     var onSegment: ((Int, String, Int) throws -> Void)?
@@ -106,6 +108,7 @@ final class SegmentWriter {
     private func startSegment(_ index: Int) throws {
         try sink.open(directory.appendingPathComponent(segmentName(index)).path)
         currentSegment = index
+        fragmentHasSamples = false
         if format == .ts, let context, index > 0 {
             // Every TS segment starts with PAT/PMT so it can be decoded on its own.
             av_opt_set(context.pointee.priv_data, "mpegts_flags", "resend_headers", 0)
@@ -150,13 +153,20 @@ final class SegmentWriter {
         heldSegment = segment
     }
 
+    /// Writes one packet. In fMP4 every keyframe starts a fragment (moof + mdat) of its own, also
+    /// inside a segment, so that an I-frame playlist entry (moof through the keyframe's sample)
+    /// holds that one frame and nothing before it.
     private func emit(_ packet: Packet, segment: Int) throws {
         guard let context else { return }
         if currentSegment != segment {
             if currentSegment != nil { try endSegment() }
             try startSegment(segment)
+        } else if format == .fmp4, packet.isKeyframe, fragmentHasSamples {
+            try check(av_write_frame(context, nil), "av_write_frame(fragment)")
+            fragmentHasSamples = false
         }
         try check(av_write_frame(context, packet.pointer), "av_write_frame")
+        fragmentHasSamples = true
         if let failure = sink.failure { throw SinkError(errno: failure.errno, operation: "write", path: failure.path) }
     }
 
