@@ -82,6 +82,23 @@ final class IFrameOutputTests: XCTestCase {
                 XCTAssertEqual(firstPTS ?? -1, keyframeTimes.first ?? -2, accuracy: 0.001)
             }
             XCTAssertGreaterThan(midSegmentIFrames, 0, "the scene cuts put I-frames inside segments")
+            if format == .fmp4 {
+                // Fragments: one per keyframe in video, one per segment in audio (where every frame is a keyframe).
+                let audio = output.appendingPathComponent("audio")
+                for segment in try PlaylistParser.parseMedia(String(contentsOf: audio.appendingPathComponent("index.m3u8"))).segments {
+                    let bytes = [UInt8](try Data(contentsOf: audio.appendingPathComponent(segment.uri)))
+                    XCTAssertEqual(try MP4BoxReader.boxes(in: bytes).filter { $0.type == "moof" }.count, 1, "audio/\(segment.uri)")
+                }
+                for rendition in report.renditions {
+                    let folder = output.appendingPathComponent(rendition.name)
+                    let iFrames = try PlaylistParser.parseMedia(String(contentsOf: folder.appendingPathComponent("iframes.m3u8")))
+                    for segment in try PlaylistParser.parseMedia(String(contentsOf: folder.appendingPathComponent("index.m3u8"))).segments {
+                        let bytes = [UInt8](try Data(contentsOf: folder.appendingPathComponent(segment.uri)))
+                        XCTAssertEqual(try MP4BoxReader.boxes(in: bytes).filter { $0.type == "moof" }.count,
+                                       iFrames.segments.filter { $0.uri == segment.uri }.count, "\(rendition.name)/\(segment.uri)")
+                    }
+                }
+            }
         }
     }
 

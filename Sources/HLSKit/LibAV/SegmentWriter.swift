@@ -32,7 +32,9 @@ final class SegmentWriter {
     private var reorderDelay: Int64?
     private let held: Packet
     private var heldSegment: Int?
-    /// fMP4: the fragment being written holds a sample already.
+    /// fMP4 video: every keyframe starts a fragment. (Not audio, where every packet is a keyframe.)
+    private let fragmentAtKeyframes: Bool
+    /// The fragment being written holds a sample already.
     private var fragmentHasSamples = false
     private var finished = false
     /// Called with (index, file name, bytes) when a segment file is complete and closed.
@@ -55,6 +57,7 @@ final class SegmentWriter {
         }
         self.stream = stream
         try check(avcodec_parameters_from_context(stream.pointee.codecpar, encoder.context), "avcodec_parameters_from_context")
+        fragmentAtKeyframes = format == .fmp4 && stream.pointee.codecpar.pointee.codec_type == AVMEDIA_TYPE_VIDEO
         stream.pointee.time_base = encoder.timeBase
 
         let bufferSize = 1 << 16
@@ -153,15 +156,15 @@ final class SegmentWriter {
         heldSegment = segment
     }
 
-    /// Writes one packet. In fMP4 every keyframe starts a fragment (moof + mdat) of its own, also
-    /// inside a segment, so that an I-frame playlist entry (moof through the keyframe's sample)
+    /// Writes one packet. In fMP4 video every keyframe starts a fragment (moof + mdat) of its own,
+    /// also inside a segment, so that an I-frame playlist entry (moof through the keyframe's sample)
     /// holds that one frame and nothing before it.
     private func emit(_ packet: Packet, segment: Int) throws {
         guard let context else { return }
         if currentSegment != segment {
             if currentSegment != nil { try endSegment() }
             try startSegment(segment)
-        } else if format == .fmp4, packet.isKeyframe, fragmentHasSamples {
+        } else if fragmentAtKeyframes, packet.isKeyframe, fragmentHasSamples {
             try check(av_write_frame(context, nil), "av_write_frame(fragment)")
             fragmentHasSamples = false
         }

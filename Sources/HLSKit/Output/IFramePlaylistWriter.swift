@@ -19,7 +19,7 @@ struct IFramePlaylistWriter {
     /// Parses the segments of `records` in `folder` and writes `folder/iframes.m3u8`.
     /// - Parameter totalDuration: the rendition's content duration (sum of its EXTINF), where the
     ///   last I-frame's entry ends.
-    /// - Throws: `ContainerParseError` when a segment cannot be parsed, `TranscodeError.io` when
+    /// - Throws: `ContainerParseError` when a segment cannot be parsed or none holds an I-frame, `TranscodeError.io` when
     ///   a file cannot be read or written.
     func write(folder: String, records: [SegmentRecord], totalDuration: Double) throws -> Written {
         let base = directory.appendingPathComponent(folder)
@@ -36,6 +36,9 @@ struct IFramePlaylistWriter {
                 builder.add(try IFrameLocator.transportStream(segment: read(base.appendingPathComponent(record.uri))),
                             segmentURI: record.uri)
             }
+        }
+        guard builder.count > 0 else {
+            throw ContainerParseError(offset: 0, message: "no I-frame in the \(records.count) segments of \(folder)")
         }
         let playlist = builder.playlist(totalDuration: totalDuration, mapURI: format == .fmp4 ? SegmentWriter.initName : nil)
         let path = folder + "/" + Self.playlistName
