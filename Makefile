@@ -8,7 +8,7 @@ DEMO_INPUT ?= Fixtures/landscape-720p.mp4
 DEMO_OUT   ?= demo-output/lecture
 
 .NOTPARALLEL:
-.PHONY: all deps build debug demo test unit-test integration-test fixtures clean
+.PHONY: all deps build debug demo test unit-test fuzz integration-test asan-test fixtures bench clean
 
 all: build
 
@@ -30,14 +30,38 @@ demo: deps build
 	@echo
 	@echo "HLS set written to $(CURDIR)/$(DEMO_OUT) (open $(DEMO_OUT)/master.m3u8 in an HLS player)"
 
-## test: install, build, and run every test (Swift unit tests, then the Python integration suite)
-test: deps debug unit-test integration-test
+## test: install, build, and run every test (Swift unit tests, the SRT fuzzer, the Python integration suite,
+##       then the unit and hostile-input tests again under AddressSanitizer)
+test: deps debug unit-test fuzz integration-test asan-test
 
 unit-test:
 	$(SWIFT) test
 
+## fuzz: build the libFuzzer target for the SRT parser (Fuzz/) and run it for 30 s
+fuzz:
+	Fuzz/run.sh 30
+
 integration-test:
 	HLSIFY_BIN="$${HLSIFY_BIN:-$$($(SWIFT) build --show-bin-path)/hlsify}" $(PYTEST) -q Tests/Integration
+
+## asan-test: a debug build with AddressSanitizer in .build-asan: the Swift unit tests (leaks too,
+##            but for the Swift runtime's own in scripts/lsan-suppressions.txt; the wall-clock SRT
+##            test is skipped, a sanitizer makes it meaningless), then hlsify on the hostile inputs
+##            (memory errors only: leaks are the unit tests' job; memory limit raised for the
+##            shadow memory)
+asan-test:
+	ASAN_OPTIONS=detect_leaks=1 \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/scripts/lsan-suppressions.txt:print_suppressions=0 \
+	$(SWIFT) test --sanitize=address --scratch-path .build-asan --skip testPathologicalInputsFinishQuickly
+	$(SWIFT) build --sanitize=address --scratch-path .build-asan --product hlsify
+	ASAN_OPTIONS=detect_leaks=0 HLSIFY_RSS_LIMIT_MB=3000 \
+	HLSIFY_BIN="$$($(SWIFT) build --sanitize=address --scratch-path .build-asan --show-bin-path)/hlsify" \
+	$(PYTEST) -q Tests/Integration/test_hostile.py -k "not sigkill"
+
+## bench: hlsify against the ffmpeg command line (Benchmarks/run.py; not part of the tests;
+##        BENCH_ARGS=--quick for a smoke run). Writes Benchmarks/RESULTS.md.
+bench:
+	python3 Benchmarks/run.py $(BENCH_ARGS)
 
 ## fixtures: regenerate the media in Fixtures/ (the results are committed)
 fixtures:

@@ -7,7 +7,7 @@ final class ProgressReporter: @unchecked Sendable {
     private let enabled: Bool
     private let terminal = Console.stderrIsTerminal
     private let lock = NSLock()
-    private var lastLine = Date.distantPast
+    private var lastLine = Date()  // first plain line after a few seconds: short runs stay quiet
     private var drewBar = false
 
     init(enabled: Bool) { self.enabled = enabled }
@@ -15,6 +15,7 @@ final class ProgressReporter: @unchecked Sendable {
     func update(_ progress: TranscodeProgress) {
         guard enabled else { return }
         lock.lock(); defer { lock.unlock() }
+        latest = progress
         let percent = Int((progress.fraction * 100).rounded(.down))
         let eta = progress.etaSeconds.map(Self.clock) ?? "--:--"
         if terminal {
@@ -32,10 +33,18 @@ final class ProgressReporter: @unchecked Sendable {
         }
     }
 
-    func finish() {
+    /// Ends the bar's line; on success without a terminal, prints the final 100% line so even a
+    /// run shorter than the line interval shows its progress.
+    func finish(succeeded: Bool = false, last: TranscodeProgress? = nil) {
         lock.lock(); defer { lock.unlock() }
         if drewBar { FileHandle.standardError.write(Data("\n".utf8)); drewBar = false }
+        if enabled, !terminal, succeeded, let last {
+            Console.error(String(format: "hlsify: progress 100%% %.1f fps %.2fx eta 0:00", last.framesPerSecond, last.speed))
+        }
     }
+
+    /// The latest update seen.
+    private(set) var latest: TranscodeProgress?
 
     static func clock(_ seconds: Double) -> String {
         let total = Int(seconds.rounded())

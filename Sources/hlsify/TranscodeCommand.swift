@@ -35,6 +35,15 @@ struct TranscodeCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Write in place and publish playlists as each segment completes (players can start after the first).")
     var progressive = false
 
+    @Option(name: .long, help: "Reject sources longer than this many seconds.")
+    var maxDuration: Double = InputLimits().maxDuration
+
+    @Option(name: .long, help: "Reject pictures larger than this on either side.")
+    var maxDimension: Int = InputLimits().maxDimension
+
+    @Option(name: .long, help: "Give up after this many wall-clock seconds (default: 120 s + 20 × the source duration).")
+    var timeLimit: Double?
+
     @Flag(name: .long, help: "Replace DIR if it exists.")
     var force = false
 
@@ -61,6 +70,9 @@ struct TranscodeCommand: AsyncParsableCommand {
             throw ValidationError("--preset must be one of \(Self.presets.joined(separator: ", "))")
         }
         for entry in subtitles { _ = try Self.subtitleTrack(entry) }
+        guard maxDuration > 0, maxDimension >= 16, (timeLimit ?? 1) > 0 else {
+            throw ValidationError("--max-duration, --max-dimension and --time-limit must be positive")
+        }
         guard let rate = BitrateText.parse(audioBitrate), (32_000...320_000).contains(rate) else {
             throw ValidationError("--audio-bitrate must be between 32k and 320k")
         }
@@ -90,6 +102,9 @@ struct TranscodeCommand: AsyncParsableCommand {
         options.audioBitrate = BitrateText.parse(audioBitrate)!
         options.overwrite = force
         options.progressive = progressive
+        options.limits.maxDuration = maxDuration
+        options.limits.maxDimension = maxDimension
+        options.limits.timeLimit = timeLimit
         options.subtitles = try subtitles.map(Self.subtitleTrack)
 
         let reporter = ProgressReporter(enabled: !quiet)
@@ -102,7 +117,7 @@ struct TranscodeCommand: AsyncParsableCommand {
         defer { signals.stop() }
         do {
             let report = try await task.value
-            reporter.finish()
+            reporter.finish(succeeded: true, last: reporter.latest)
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

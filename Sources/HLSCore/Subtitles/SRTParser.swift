@@ -81,7 +81,10 @@ private struct Reader {
             afterNumber = false
             return
         }
-        if let times = SRTTiming.parse(line) {
+        // Inside a cue's text, only a full HH:MM:SS timing line starts a new cue: "10:00 --> 11:00
+        // lecture" there is text (and `-->` in text must never break a cue).
+        let insideText = pending != nil && !atCueStart && !afterNumber
+        if let times = SRTTiming.parse(line), !insideText || SRTTiming.hasHours(line) {
             finishPending()
             if times.end < times.start {
                 warn(number, "cue ends (\(WebVTTTimestamp.format(times.end))) before it starts "
@@ -96,7 +99,7 @@ private struct Reader {
             atCueStart = false
             afterNumber = true
             return
-        } else if SRTTiming.looksLikeBrokenTiming(line, atCueStart: atCueStart, afterNumber: afterNumber) {
+        } else if !insideText, SRTTiming.looksLikeBrokenTiming(line, atCueStart: atCueStart, afterNumber: afterNumber) {
             finishPending()
             skipping = true
             warn(number, "cannot read the cue times in \(SubtitleLines.excerpt(line)); cue skipped")

@@ -1,3 +1,4 @@
+import Foundation
 /// Reads SRT timing lines (`00:01:02,345 --> 00:01:04,000`) as people really write them.
 ///
 /// Accepted: hours of any width up to 9 digits (or none: `MM:SS,mmm`), `,` `.` or `:` before the
@@ -22,6 +23,17 @@ enum SRTTiming {
         guard let end = cursor.timestamp() else { return nil }
         guard cursor.atEnd || cursor.peekIsWhitespace else { return nil }
         return Times(start: start, end: end)
+    }
+
+    /// True when both timestamps of a timing line carry hours (`HH:MM:SS`), the form every SRT
+    /// writer uses; a bare `MM:SS --> MM:SS` inside cue text is more likely text.
+    static func hasHours(_ line: Substring) -> Bool {
+        let parts = line.components(separatedBy: "-->")
+        let sides = parts.count == 2 ? parts : line.components(separatedBy: "->")
+        guard sides.count == 2 else { return false }
+        return sides.allSatisfy { side in
+            side.trimmingCharacters(in: .whitespaces).prefix { $0 != " " && $0 != "\t" }.filter { $0 == ":" }.count >= 2
+        }
     }
 
     /// True for a line that was surely meant as a timing line even though `parse` fails,

@@ -72,6 +72,12 @@ final class InputFile {
     }
 
     /// Container duration in seconds, if known.
+    /// Where the container's timeline starts (what players show as 00:00), in seconds; 0 if unknown.
+    var startSeconds: Double {
+        let start = formatContext.pointee.start_time
+        return start == noPTS ? 0 : Double(start) / Double(AV_TIME_BASE)
+    }
+
     var durationSeconds: Double? {
         let duration = formatContext.pointee.duration
         guard duration != noPTS, duration > 0 else { return nil }

@@ -117,20 +117,24 @@ final class ProgressiveSubtitles {
     private let directory: URL
     private let firstVideoPTS: () -> Int64?
 
-    init(tracks: [LoadedSubtitles], directory: URL, firstVideoPTS: @escaping () -> Int64?) throws {
+    private let sourceOffset: Double
+
+    init(tracks: [LoadedSubtitles], directory: URL, sourceOffset: Double, firstVideoPTS: @escaping () -> Int64?) throws {
         self.tracks = tracks
+        self.sourceOffset = sourceOffset
         self.directory = directory
         self.firstVideoPTS = firstVideoPTS
         var used: Set<String> = []
         var folders: [String] = []
         var renditions: [MediaRendition] = []
+        let names = SubtitlePublisher.uniqueNames(tracks.map(\.track))
         for (position, track) in tracks.enumerated() {
             let name = SubtitlePublisher.folderName(for: track.track.language, taken: &used)
             folders.append(name)
             try FileManager.default.createDirectory(
                 at: directory.appendingPathComponent("\(SubtitlePublisher.folder)/\(name)"), withIntermediateDirectories: true)
             renditions.append(MediaRendition(kind: .subtitles, groupID: SubtitlePublisher.group, language: track.track.language,
-                                             name: track.track.displayName, isDefault: position == 0, autoselect: true,
+                                             name: names[position], isDefault: position == 0, autoselect: true,
                                              channels: nil, uri: "\(SubtitlePublisher.folder)/\(name)/\(PlaylistPublisher.mediaName)"))
         }
         self.folders = folders
@@ -140,10 +144,12 @@ final class ProgressiveSubtitles {
     /// Writes the newest subtitle segment of every track and its EVENT playlist.
     func publish(spansUpTo video: [SegmentRecord], targetDuration: Int) throws {
         guard let last = video.last, let pts = firstVideoPTS() else { return }
-        let spans = video.map { SubtitleSegmentSpan(start: $0.startTime, duration: $0.duration) }
+        let spans = video.map { SubtitleSegmentSpan(start: $0.startTime + sourceOffset, duration: $0.duration) }
+        let map = WebVTTTimestampMap(mpegts: pts, local: Int((sourceOffset * 1000).rounded()))
         for (track, folder) in zip(tracks, folders) {
-            let segmentation = try WebVTTSegmenter().segment(track.cues, spans: spans, totalDuration: last.startTime + last.duration,
-                                                             timestampMap: WebVTTTimestampMap(mpegts: pts, local: 0))
+            let segmentation = try WebVTTSegmenter().segment(track.cues, spans: spans,
+                                                             totalDuration: last.startTime + last.duration + sourceOffset,
+                                                             timestampMap: map)
             var records: [SegmentRecord] = []
             for segment in segmentation.segments {
                 let uri = String(format: "segment-%05d.vtt", segment.index)
@@ -152,7 +158,7 @@ final class ProgressiveSubtitles {
                     try PlaylistPublisher.writeAtomically(segment.text, to: url)
                 }
                 records.append(SegmentRecord(index: segment.index, uri: uri, duration: segment.duration,
-                                             byteSize: segment.text.utf8.count, startTime: segment.start))
+                                             byteSize: segment.text.utf8.count, startTime: segment.start - sourceOffset))
             }
             var playlist = MediaPlaylist(segments: records, kind: .event, isComplete: false, mediaSequence: 0, mapURI: nil)
             playlist.targetDurationOverride = targetDuration

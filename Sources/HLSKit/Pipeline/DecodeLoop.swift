@@ -11,6 +11,9 @@ final class DecodeLoop {
         var decodedFrames: Int
         var durationSeconds: Double
         var warnings: [String]
+        /// Source time of the first video frame from the container's start (what a player of the
+        /// source shows as 00:00, and where SRT times count from).
+        var videoStartInSource: Double
     }
 
     private unowned let pipeline: TranscodePipeline
@@ -112,35 +115,31 @@ final class DecodeLoop {
         }
     }
 
-    private func decodeVideo(_ packet: Packet?) throws {
-        do { try videoDecoder.send(packet) } catch let error as LibAVError {
-            try noteDecodeError(error, stream: "video")
+    /// Sends one packet (nil drains) and hands every decoded frame to `handle`. Corrupt data is
+    /// counted and skipped, up to the limit.
+    private func decode(_ packet: Packet?, with decoder: MediaDecoder, stream: String, handle: () throws -> Void) throws {
+        do { try decoder.send(packet) } catch let error as LibAVError {
+            try noteDecodeError(error, stream: stream)
             return
         }
         while true {
             let got: Bool
-            do { got = try videoDecoder.receive(into: frame) } catch let error as LibAVError {
-                try noteDecodeError(error, stream: "video")
+            do { got = try decoder.receive(into: frame) } catch let error as LibAVError {
+                try noteDecodeError(error, stream: stream)
                 break
             }
             guard got else { break }
-            try handleVideoFrame()
+            try handle()
         }
+    }
+
+    private func decodeVideo(_ packet: Packet?) throws {
+        try decode(packet, with: videoDecoder, stream: "video") { try handleVideoFrame() }
     }
 
     private func decodeAudio(_ packet: Packet?) throws {
         guard let audioDecoder else { return }
-        do { try audioDecoder.send(packet) } catch let error as LibAVError {
-            try noteDecodeError(error, stream: "audio")
-            return
-        }
-        while true {
-            let got: Bool
-            do { got = try audioDecoder.receive(into: frame) } catch let error as LibAVError {
-                try noteDecodeError(error, stream: "audio")
-                break
-            }
-            guard got else { break }
+        try decode(packet, with: audioDecoder, stream: "audio") {
             if let audio {
                 try audio.push(frame, timeBase: audioTimeBase)
             } else if timeline == nil, pendingAudio.count < 20_000 {
@@ -231,13 +230,21 @@ final class DecodeLoop {
         return timeline
     }
 
+    /// Source time of the first video frame from the container's start, in seconds (never negative).
+    private var videoStartInSource: Double {
+        guard let timeline else { return 0 }
+        let first = Double(av_rescale_q(timeline.firstVideoTimestamp, videoTimeBase, MediaTimeline.microseconds)) / 1_000_000
+        return max(0, first - input.startSeconds)
+    }
+
     /// Hooks every rendition's segment completion to a progressive publisher.
     private func startProgressive() throws {
         let directory = pipeline.directory
         let format = pipeline.options.segmentFormat
         let reference = videos.first
         var firstPTS: Int64?
-        let subtitleWriter = subtitles.isEmpty ? nil : try ProgressiveSubtitles(tracks: subtitles, directory: directory) {
+        let subtitleWriter = subtitles.isEmpty ? nil : try ProgressiveSubtitles(tracks: subtitles, directory: directory,
+                                                                                sourceOffset: videoStartInSource) {
             if firstPTS == nil, let reference {
                 let folder = directory.appendingPathComponent(reference.directoryName)
                 firstPTS = try? FirstPresentationTime.read(renditionFolder: folder,
@@ -285,7 +292,8 @@ final class DecodeLoop {
         pipeline.reportProgress(mediaSeconds: Double(videoEnd) / 1_000_000, frames: decodedFrames,
                                 duration: Double(videoEnd) / 1_000_000)
         return Outcome(videos: videos, audio: audio, decodedFrames: decodedFrames,
-                       durationSeconds: Double(videoEnd) / 1_000_000, warnings: warnings + (audio?.warnings ?? []))
+                       durationSeconds: Double(videoEnd) / 1_000_000, warnings: warnings + (audio?.warnings ?? []),
+                       videoStartInSource: videoStartInSource)
     }
 
     /// x264 threads for one rung: its share of the ladder's pixels times the cores, rounded up, so

