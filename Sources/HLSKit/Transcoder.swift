@@ -25,7 +25,12 @@ public enum Transcoder {
         guard FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory) else {
             throw TranscodeError.inputMissing("\(input): no such file")
         }
-        if isDirectory.boolValue { throw TranscodeError.invalidInput("\(input) is a folder, not a media file") }
+        if isDirectory.boolValue { throw TranscodeError.invalidInput("\(input): rejected: a folder, not a media file") }
+        // FIFOs, devices and sockets can block or never end: only regular files are media uploads.
+        if let type = try? FileManager.default.attributesOfItem(atPath: input)[.type] as? FileAttributeType,
+           type != .typeRegular {
+            throw TranscodeError.invalidInput("\(input): rejected: not a regular file")
+        }
         guard FileManager.default.isReadableFile(atPath: input) else {
             throw TranscodeError.inputMissing("\(input): permission denied")
         }

@@ -13,8 +13,18 @@ final class InputFile {
     ///   - containers: demuxers allowed (libavformat names); empty allows any.
     ///   - maxStreams, probeBytes, analyzeMicroseconds: probing limits.
     /// - Throws: `LibAVError` from `avformat_open_input` / `avformat_find_stream_info`.
+    /// What the container header declares, before streams are probed.
+    struct Header {
+        var streams: Int
+        var pictureSizes: [(Int, Int)]
+    }
+
+    /// - Parameters:
+    ///   - maxPixels: passed to every decoder libavformat opens while probing.
+    ///   - checkHeader: called after the header is read and before probing; throw to stop.
     init(path: String, interrupt: InterruptFlag? = nil, containers: [String] = [], maxStreams: Int = 1000,
-         probeBytes: Int = 5_000_000, analyzeMicroseconds: Int = 5_000_000) throws {
+         probeBytes: Int = 5_000_000, analyzeMicroseconds: Int = 5_000_000, maxPixels: Int? = nil,
+         checkHeader: ((Header) throws -> Void)? = nil) throws {
         self.path = path
         guard let allocated = avformat_alloc_context() else {
             throw LibAVError.allocation("avformat_alloc_context")
@@ -37,7 +47,43 @@ final class InputFile {
         // On failure avformat_open_input frees the context and sets it to NULL.
         try check(avformat_open_input(&context, url, nil, &options), "avformat_open_input")
         self.context = context
-        try check(avformat_find_stream_info(context, nil), "avformat_find_stream_info")
+        let count = Int(context!.pointee.nb_streams)
+        if let checkHeader {
+            var sizes: [(Int, Int)] = []
+            for index in 0..<count {
+                let parameters = context!.pointee.streams[index]!.pointee.codecpar!.pointee
+                if parameters.codec_type == AVMEDIA_TYPE_VIDEO, parameters.width > 0, parameters.height > 0 {
+                    sizes.append((Int(parameters.width), Int(parameters.height)))
+                }
+            }
+            try checkHeader(Header(streams: count, pictureSizes: sizes))
+        }
+        if checkHeader != nil { discardAllButFirstAudioAndVideo(count: count) }
+        // Probing decoders: one thread each and the picture-size cap, so a header that lies cannot
+        // make them allocate huge frames.
+        var streamOptions = [OpaquePointer?](repeating: nil, count: max(count, 1))
+        defer { for index in streamOptions.indices { av_dict_free(&streamOptions[index]) } }
+        for index in 0..<count {
+            av_dict_set(&streamOptions[index], "threads", "1", 0)
+            if let maxPixels { av_dict_set(&streamOptions[index], "max_pixels", String(maxPixels), 0) }
+        }
+        try streamOptions.withUnsafeMutableBufferPointer { buffer in
+            try check(avformat_find_stream_info(context, count > 0 ? buffer.baseAddress : nil), "avformat_find_stream_info")
+        }
+    }
+
+    /// Before probing, keeps only the first video stream (not cover art) and the first audio
+    /// stream, so extra streams are neither probed nor decoded.
+    private func discardAllButFirstAudioAndVideo(count: Int) {
+        var keptVideo = false, keptAudio = false
+        for index in 0..<count {
+            let stream = formatContext.pointee.streams[index]!
+            let type = stream.pointee.codecpar.pointee.codec_type
+            let cover = stream.pointee.disposition & AV_DISPOSITION_ATTACHED_PIC != 0
+            if type == AVMEDIA_TYPE_VIDEO && !cover && !keptVideo { keptVideo = true; continue }
+            if type == AVMEDIA_TYPE_AUDIO && !keptAudio { keptAudio = true; continue }
+            stream.pointee.discard = AVDISCARD_ALL
+        }
     }
 
     static func absolute(_ path: String) -> String {
@@ -93,10 +139,11 @@ final class InputFile {
     func bestStream(_ type: AVMediaType) -> Int? {
         let index = av_find_best_stream(formatContext, type, -1, -1, nil, 0)
         guard index >= 0 else { return nil }
-        if stream(Int(index)).pointee.disposition & AV_DISPOSITION_ATTACHED_PIC != 0 {
+        let chosen = stream(Int(index)).pointee
+        if chosen.disposition & AV_DISPOSITION_ATTACHED_PIC != 0 || chosen.discard == AVDISCARD_ALL {
             for candidate in 0..<streamCount {
                 let st = stream(candidate)
-                if st.pointee.codecpar.pointee.codec_type == type,
+                if st.pointee.codecpar.pointee.codec_type == type, st.pointee.discard != AVDISCARD_ALL,
                    st.pointee.disposition & AV_DISPOSITION_ATTACHED_PIC == 0 {
                     return candidate
                 }

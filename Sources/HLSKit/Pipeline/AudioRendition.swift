@@ -90,8 +90,7 @@ final class AudioRendition {
                 let silence = delta - undrop
                 if silence > 0 {
                     if started { warnings.append(String(format: "audio gap of %.3f s filled with silence", Double(silence) / Double(sampleRate))) }
-                    try fifo.writeSilence(count: Int(silence))
-                    placed += silence
+                    try appendSilence(silence)
                 }
             } else if delta < -tolerance || (!started && delta < 0) {
                 pendingDrop += Int(-delta)
@@ -133,13 +132,29 @@ final class AudioRendition {
         segmentLimit = lastVideoSegment
         try resampler.convert(nil) { planes, count in try self.append(planes, count) }
         let end = samples(atMicroseconds: videoEndMicroseconds)
-        if placed < end { try fifo.writeSilence(count: Int(end - placed)); placed = end }
+        if placed < end { try appendSilence(end - placed, limit: end) }
         while encoded < end, fifo.count > 0 {
             try encodeFrame(samples: Int(min(Int64(Self.frameSize), end - encoded, Int64(fifo.count))))
         }
         try encoder.send(nil)
         try drain()
         try writer.finish()
+    }
+
+    /// Lays `count` samples of silence on the timeline in bounded chunks, encoding as it goes, so a
+    /// long gap (hostile timestamps) costs time but never memory.
+    private func appendSilence(_ count: Int64, limit: Int64? = nil) throws {
+        var remaining = count
+        let chunk = Int64(sampleRate) * 10
+        while remaining > 0 {
+            let part = min(remaining, chunk)
+            try fifo.writeSilence(count: Int(part))
+            placed += part
+            remaining -= part
+            while fifo.count > Int(chunk), limit.map({ encoded + Int64(Self.frameSize) <= $0 }) ?? true {
+                try encodeFrame(samples: Self.frameSize)
+            }
+        }
     }
 
     private func encodeFrame(samples count: Int) throws {

@@ -291,6 +291,10 @@ final class DecodeLoop {
         if let failure = progressive?.failure { throw failure }
         pipeline.reportProgress(mediaSeconds: Double(videoEnd) / 1_000_000, frames: decodedFrames,
                                 duration: Double(videoEnd) / 1_000_000)
+        if let declared = source.durationSeconds, declared > 1, Double(videoEnd) / 1_000_000 < declared * 0.9 - 0.5 {
+            warnings.append(String(format: "the video ends at %.2f s but the container says %.2f s: the file may be truncated",
+                                   Double(videoEnd) / 1_000_000, declared))
+        }
         return Outcome(videos: videos, audio: audio, decodedFrames: decodedFrames,
                        durationSeconds: Double(videoEnd) / 1_000_000, warnings: warnings + (audio?.warnings ?? []),
                        videoStartInSource: videoStartInSource)

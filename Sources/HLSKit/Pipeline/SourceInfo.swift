@@ -25,7 +25,7 @@ struct SourceInfo {
     /// Reads the source's streams. Throws `TranscodeError.invalidInput` when there is no video stream.
     init(input: InputFile) throws {
         guard let video = input.bestStream(AVMEDIA_TYPE_VIDEO) else {
-            throw TranscodeError.invalidInput("no video stream in \(input.path)")
+            throw TranscodeError.invalidInput("\(input.path): rejected: no video stream")
         }
         videoStream = video
         let stream = input.stream(video)

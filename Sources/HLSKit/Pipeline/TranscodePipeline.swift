@@ -29,10 +29,16 @@ final class TranscodePipeline {
         let input: InputFile
         do {
             input = try InputFile(path: inputPath, interrupt: cancel, containers: limits.containers,
-                                  maxStreams: max(limits.maxStreams * 4, 64), probeBytes: limits.probeBytes,
-                                  analyzeMicroseconds: Int(limits.analyzeSeconds * 1_000_000))
+                                  maxStreams: limits.maxStreams + 1, probeBytes: limits.probeBytes,
+                                  analyzeMicroseconds: Int(limits.analyzeSeconds * 1_000_000),
+                                  maxPixels: limits.maxPixels) { header in
+                // Checked from the container header, before any stream is probed or decoded.
+                try InputPolicy(limits: limits, path: self.inputPath).checkHeader(header)
+            }
         } catch let error as LibAVError {
             throw openFailure(error)
+        } catch let error as InputPolicy.Rejection {
+            throw TranscodeError.invalidInput(error.message)
         }
         let source = try SourceInfo(input: input)
         try InputPolicy(limits: limits, path: inputPath).check(input: input, source: source)
@@ -45,7 +51,7 @@ final class TranscodePipeline {
         do {
             videoDecoder = try MediaDecoder(stream: input.stream(source.videoStream), maxPixels: limits.maxPixels)
         } catch let error as LibAVError {
-            throw TranscodeError.invalidInput("\(inputPath): video stream cannot be decoded (\(error.reason))")
+            throw TranscodeError.invalidInput("\(inputPath): rejected: the video stream cannot be decoded (\(error.reason))")
         }
         var audioDecoder: MediaDecoder?
         if let audio = source.audioStream {
@@ -70,6 +76,10 @@ final class TranscodePipeline {
         if cancel.isRaised { return .cancelled }
         if error.code == hlsify_averror(ENOENT) { return .inputMissing("\(inputPath): no such file") }
         if error.code == hlsify_averror(EACCES) { return .inputMissing("\(inputPath): permission denied") }
+        if error.code == hlsify_averror(ENOMEM) {
+            // avformat_new_stream fails this way past max_streams.
+            return .invalidInput("\(inputPath): rejected: more than \(options.limits.maxStreams) streams")
+        }
         if let detected = InputFile.probeFormatName(path: inputPath),
            !options.limits.containers.isEmpty,
            !detected.split(separator: ",").contains(where: { options.limits.containers.contains(String($0)) }) {

@@ -105,7 +105,10 @@ final class VideoRendition: @unchecked Sendable {
     }
 
     /// Waits for the thread to finish (after `queue.close()` or `queue.abort()`).
-    func join() { thread?.join() }
+    func join() {
+        thread?.join()
+        thread = nil  // the thread's closure holds this rendition: break the cycle
+    }
 
     private func encode(_ item: VideoWorkItem) throws {
         let source = item.frame
