@@ -20,10 +20,10 @@ final class MasterPlaylistTests: XCTestCase {
                 MediaRendition(kind: .subtitles, groupID: "subs", language: nil, name: "Notes", isDefault: false,
                                autoselect: false, uri: "subs/notes/index.m3u8"),
             ])
-        XCTAssertEqual(playlist.version, 3)
+        XCTAssertEqual(playlist.version, 4)
         XCTAssertEqual(playlist.render(), """
             #EXTM3U
-            #EXT-X-VERSION:3
+            #EXT-X-VERSION:4
             #EXT-X-INDEPENDENT-SEGMENTS
             #EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",LANGUAGE="en",NAME="English",DEFAULT=YES,AUTOSELECT=YES,CHANNELS="2",URI="audio/index.m3u8"
             #EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="subs",LANGUAGE="de",NAME="Deutsch",DEFAULT=NO,AUTOSELECT=YES,URI="subs/de/index.m3u8"
@@ -43,7 +43,7 @@ final class MasterPlaylistTests: XCTestCase {
         playlist.independentSegments = false
         XCTAssertEqual(playlist.render(), """
             #EXTM3U
-            #EXT-X-VERSION:3
+            #EXT-X-VERSION:1
             #EXT-X-STREAM-INF:BANDWIDTH=800000
             v.m3u8
 
@@ -56,7 +56,7 @@ final class MasterPlaylistTests: XCTestCase {
         ])
         XCTAssertEqual(playlist.render(), """
             #EXTM3U
-            #EXT-X-VERSION:3
+            #EXT-X-VERSION:4
             #EXT-X-INDEPENDENT-SEGMENTS
             #EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="aac",NAME="Main",DEFAULT=YES,AUTOSELECT=YES
 
@@ -74,5 +74,58 @@ final class MasterPlaylistTests: XCTestCase {
         XCTAssertEqual(lines[3], #"#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="s",LANGUAGE="en",NAME="He said hibye",DEFAULT=NO,AUTOSELECT=YES,URI="s.m3u8""#)
         XCTAssertEqual(lines[4], #"#EXT-X-STREAM-INF:BANDWIDTH=1,AVERAGE-BANDWIDTH=1,CODECS="avc1x",RESOLUTION=2x2,AUDIO="ab""#)
         XCTAssertEqual(lines[5], "720p/index.m3u8#EXT-X-ENDLIST")
+    }
+
+    func testIFrameStreamsVideoRangeAndClosedCaptions() {
+        let playlist = MasterPlaylist(
+            variants: [
+                Variant(uri: "720p/index.m3u8", bandwidth: 3_000_000, averageBandwidth: 2_500_000,
+                        codecs: ["avc1.64001f"], width: 1280, height: 720, frameRate: 25,
+                        videoRange: .sdr, closedCaptions: .none),
+                Variant(uri: "hdr/index.m3u8", bandwidth: 6_000_000, averageBandwidth: 5_000_000,
+                        codecs: ["hvc1.2.4.L123.B0"], width: 1920, height: 1080,
+                        videoRange: .pq, closedCaptions: .group("cc")),
+            ],
+            iFrameVariants: [
+                IFrameVariant(uri: "720p/iframes.m3u8", bandwidth: 410_000, averageBandwidth: 120_000,
+                              codecs: ["avc1.64001f"], width: 1280, height: 720, videoRange: .sdr),
+                IFrameVariant(uri: "audio\n/iframes.m3u8", bandwidth: 1, averageBandwidth: 0, codecs: [], width: 0, height: 0),
+            ])
+        XCTAssertEqual(playlist.version, 4, "I-frame streams are a version 4 feature")
+        XCTAssertEqual(playlist.render(), """
+            #EXTM3U
+            #EXT-X-VERSION:4
+            #EXT-X-INDEPENDENT-SEGMENTS
+            #EXT-X-STREAM-INF:BANDWIDTH=3000000,AVERAGE-BANDWIDTH=2500000,CODECS="avc1.64001f",RESOLUTION=1280x720,FRAME-RATE=25.000,VIDEO-RANGE=SDR,CLOSED-CAPTIONS=NONE
+            720p/index.m3u8
+            #EXT-X-STREAM-INF:BANDWIDTH=6000000,AVERAGE-BANDWIDTH=5000000,CODECS="hvc1.2.4.L123.B0",RESOLUTION=1920x1080,VIDEO-RANGE=PQ,CLOSED-CAPTIONS="cc"
+            hdr/index.m3u8
+            #EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=410000,AVERAGE-BANDWIDTH=120000,CODECS="avc1.64001f",RESOLUTION=1280x720,VIDEO-RANGE=SDR,URI="720p/iframes.m3u8"
+            #EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=1,URI="audio/iframes.m3u8"
+
+            """)
+    }
+
+    func testVersionFollowsTheFeaturesUsed() {
+        let bare = Variant(uri: "v.m3u8", bandwidth: 1, averageBandwidth: 0, codecs: [], width: 0, height: 0,
+                           videoRange: .sdr, closedCaptions: .none)
+        XCTAssertEqual(MasterPlaylist(variants: [bare]).version, 1, "nothing here needs more than version 1")
+        var withAudio = bare
+        withAudio.audioGroup = "audio"
+        XCTAssertEqual(MasterPlaylist(variants: [withAudio]).version, 4)
+        var withSubtitles = bare
+        withSubtitles.subtitlesGroup = "subs"
+        XCTAssertEqual(MasterPlaylist(variants: [withSubtitles]).version, 4)
+        XCTAssertEqual(MasterPlaylist(variants: [bare], iFrameVariants: [
+            IFrameVariant(uri: "i.m3u8", bandwidth: 1, averageBandwidth: 1, codecs: [], width: 2, height: 2),
+        ]).version, 4)
+    }
+
+    func testVideoRangeFromTransferCharacteristics() {
+        XCTAssertEqual(VideoRange(transferCharacteristics: 1), .sdr)    // BT.709
+        XCTAssertEqual(VideoRange(transferCharacteristics: 2), .sdr)    // unspecified
+        XCTAssertEqual(VideoRange(transferCharacteristics: 13), .sdr)   // sRGB
+        XCTAssertEqual(VideoRange(transferCharacteristics: 16), .pq)    // SMPTE ST 2084
+        XCTAssertEqual(VideoRange(transferCharacteristics: 18), .hlg)   // ARIB STD-B67
     }
 }

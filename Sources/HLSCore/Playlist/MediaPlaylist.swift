@@ -19,9 +19,13 @@ public struct MediaPlaylist: Sendable, Equatable {
     /// A target duration to use when larger than the segments need, so that every rendition
     /// declares the same one.
     public var targetDurationOverride: Int?
+    /// Writes EXT-X-I-FRAMES-ONLY: each entry is one I-frame (usually a byte range of a segment
+    /// file) lasting until the next one (RFC 8216 §4.3.3.6).
+    public var iFramesOnly: Bool
 
     public init(segments: [SegmentRecord] = [], kind: Kind = .vod, isComplete: Bool = true, mediaSequence: Int = 0,
-                mapURI: String? = nil, independentSegments: Bool = true, targetDurationOverride: Int? = nil) {
+                mapURI: String? = nil, independentSegments: Bool = true, targetDurationOverride: Int? = nil,
+                iFramesOnly: Bool = false) {
         self.segments = segments
         self.kind = kind
         self.isComplete = isComplete
@@ -29,6 +33,7 @@ public struct MediaPlaylist: Sendable, Equatable {
         self.mapURI = mapURI
         self.independentSegments = independentSegments
         self.targetDurationOverride = targetDurationOverride
+        self.iFramesOnly = iFramesOnly
     }
 
     /// EXT-X-TARGETDURATION: the longest EXTINF rounded to the nearest integer (halves up), at
@@ -39,13 +44,20 @@ public struct MediaPlaylist: Sendable, Equatable {
     }
 
     /// Lowest EXT-X-VERSION the tags need (RFC 8216 §7): 3 for decimal EXTINF durations (always
-    /// written), 6 with EXT-X-MAP (in a playlist that is not I-frames only).
-    public var version: Int { mapURI == nil ? 3 : 6 }
+    /// written), 4 for EXT-X-BYTERANGE or EXT-X-I-FRAMES-ONLY, 5 for EXT-X-MAP in an I-frames-only
+    /// playlist and 6 for EXT-X-MAP in any other.
+    public var version: Int {
+        var version = 3
+        if iFramesOnly || segments.contains(where: { $0.byteRange != nil }) { version = 4 }
+        if mapURI != nil { version = max(version, iFramesOnly ? 5 : 6) }
+        return version
+    }
 
     /// Sum of the segment durations, seconds.
     public var totalDuration: Double { segments.reduce(0) { $0 + $1.duration } }
 
-    /// The playlist text, one tag per line, LF line ends, EXTINF with 6 decimals:
+    /// The playlist text, one tag per line, LF line ends, EXTINF with 6 decimals, EXT-X-BYTERANGE
+    /// (always with its offset) after the EXTINF of a segment that has one:
     /// ```
     /// #EXTM3U
     /// #EXT-X-VERSION:6
@@ -58,6 +70,7 @@ public struct MediaPlaylist: Sendable, Equatable {
     /// segment-00000.m4s
     /// #EXT-X-ENDLIST
     /// ```
+    /// An I-frame playlist has EXT-X-I-FRAMES-ONLY before EXT-X-MAP, and `#EXT-X-BYTERANGE:…` lines.
     /// CR and LF are removed from URIs, double quotes from the EXT-X-MAP URI.
     public func render() -> String {
         var lines = [
@@ -68,9 +81,11 @@ public struct MediaPlaylist: Sendable, Equatable {
             "#EXT-X-PLAYLIST-TYPE:\(kind.rawValue)",
         ]
         if independentSegments { lines.append("#EXT-X-INDEPENDENT-SEGMENTS") }
+        if iFramesOnly { lines.append("#EXT-X-I-FRAMES-ONLY") }
         if let mapURI { lines.append("#EXT-X-MAP:URI=\(PlaylistText.quoted(mapURI))") }
         for segment in segments {
             lines.append("#EXTINF:\(PlaylistText.fixed(Self.extinf(segment.duration), decimals: 6)),")
+            if let range = segment.byteRange { lines.append("#EXT-X-BYTERANGE:\(range.attributeValue)") }
             lines.append(PlaylistText.uriLine(segment.uri))
         }
         if isComplete { lines.append("#EXT-X-ENDLIST") }

@@ -15,13 +15,16 @@ public struct PlaylistParseError: Error, Equatable, Sendable, CustomStringConver
 /// A small reader of the playlists `MediaPlaylist.render()` writes, for tests and for resuming.
 public enum PlaylistParser {
     /// Reads a media playlist. Segments get `index` = media sequence + position and `startTime`
-    /// = the sum of the durations before them (starting at 0); `byteSize` is 0 since a playlist
-    /// does not record it (stat the file). A target duration above what the segments need is
+    /// = the sum of the durations before them (starting at 0); `byteSize` is the EXT-X-BYTERANGE
+    /// length, or 0 for a whole file since a playlist does not record it (stat the file). A byte
+    /// range without an offset starts where the previous segment's range of the same URI ended.
+    /// EXT-X-I-FRAMES-ONLY sets `iFramesOnly`. A target duration above what the segments need is
     /// kept as `targetDurationOverride`; a missing EXT-X-PLAYLIST-TYPE reads as `.vod`.
     /// Unknown tags and comments are skipped; CRLF line ends are accepted.
     /// Throws `PlaylistParseError` for a missing #EXTM3U or EXT-X-TARGETDURATION, a malformed
-    /// value, an EXTINF without a URI (or the reverse), a segment after EXT-X-ENDLIST, or a
-    /// segment longer than the target duration allows.
+    /// value, an EXTINF without a URI (or the reverse), a segment after EXT-X-ENDLIST, a segment
+    /// longer than the target duration allows, or a byte range without an offset whose segment
+    /// does not follow a range of the same URI.
     public static func parseMedia(_ text: String) throws -> MediaPlaylist {
         var playlist = MediaPlaylist(segments: [], kind: .vod, isComplete: false, mediaSequence: 0,
                                      mapURI: nil, independentSegments: false)
@@ -30,6 +33,8 @@ public enum PlaylistParser {
         var sawHeader = false
         var durations: [Double] = []
         var uris: [String] = []
+        var ranges: [ByteRange?] = []
+        var pendingRange: (length: Int, offset: Int?, line: Int)?
 
         // "\r\n" is one Character in Swift, so split on both forms.
         let lines = text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
@@ -45,15 +50,28 @@ public enum PlaylistParser {
             if !line.hasPrefix("#") {
                 guard let duration = pendingDuration else { throw fail("URI \"\(line)\" without #EXTINF before it") }
                 guard !playlist.isComplete else { throw fail("segment after #EXT-X-ENDLIST") }
+                var range: ByteRange?
+                if let pending = pendingRange {
+                    var offset = pending.offset
+                    if offset == nil, uris.last == String(line), let previous = ranges.last ?? nil {
+                        offset = previous.end
+                    }
+                    guard let start = offset else {
+                        throw PlaylistParseError(line: pending.line, message: "EXT-X-BYTERANGE without an offset needs a range of the same URI before it")
+                    }
+                    range = ByteRange(length: pending.length, offset: start)
+                    pendingRange = nil
+                }
                 durations.append(duration.value)
                 uris.append(String(line))
+                ranges.append(range)
                 pendingDuration = nil
                 continue
             }
-            if let pending = pendingDuration {
+            let (tag, value) = split(tag: line)
+            if let pending = pendingDuration, tag != "#EXT-X-BYTERANGE" {
                 throw PlaylistParseError(line: pending.line, message: "#EXTINF must be followed by a URI line")
             }
-            let (tag, value) = split(tag: line)
             switch tag {
             case "#EXTM3U":
                 throw fail("#EXTM3U appears twice")
@@ -84,6 +102,16 @@ public enum PlaylistParser {
                     throw fail("bad EXTINF; expected #EXTINF:<seconds>,")
                 }
                 pendingDuration = (duration, number)
+            case "#EXT-X-I-FRAMES-ONLY":
+                playlist.iFramesOnly = true
+            case "#EXT-X-BYTERANGE":
+                let parts = value.map { $0.split(separator: "@", omittingEmptySubsequences: false) } ?? []
+                guard (1...2).contains(parts.count), let length = Int(parts[0]), length >= 0,
+                      parts.count == 1 || Int(parts[1]).map({ $0 >= 0 }) == true else {
+                    throw fail("bad EXT-X-BYTERANGE; expected <length>[@<offset>]")
+                }
+                guard pendingRange == nil else { throw fail("two EXT-X-BYTERANGE tags for one segment") }
+                pendingRange = (length, parts.count == 2 ? Int(parts[1]) : nil, number)
             case "#EXT-X-ENDLIST":
                 playlist.isComplete = true
             default:
@@ -94,14 +122,19 @@ public enum PlaylistParser {
         if let pending = pendingDuration {
             throw PlaylistParseError(line: pending.line, message: "#EXTINF at the end without a URI")
         }
+        if let pending = pendingRange {
+            throw PlaylistParseError(line: pending.line, message: "EXT-X-BYTERANGE at the end without a URI")
+        }
         guard let target = declaredTarget else {
             throw PlaylistParseError(line: 0, message: "missing #EXT-X-TARGETDURATION")
         }
 
         var start = 0.0
         for (position, (duration, uri)) in zip(durations, uris).enumerated() {
+            let range = ranges[position]
             playlist.segments.append(SegmentRecord(index: playlist.mediaSequence + position, uri: uri,
-                                                   duration: duration, byteSize: 0, startTime: start))
+                                                   duration: duration, byteSize: range?.length ?? 0, startTime: start,
+                                                   byteRange: range))
             start += duration
         }
         let needed = playlist.targetDuration

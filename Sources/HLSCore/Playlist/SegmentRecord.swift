@@ -6,16 +6,19 @@ public struct SegmentRecord: Sendable, Equatable, Codable {
     public var uri: String
     /// Measured duration, seconds.
     public var duration: Double
-    /// Size of the segment file, bytes.
+    /// Size of the segment, bytes: the file, or the byte range when there is one.
     public var byteSize: Int
     /// Start on the presentation timeline, seconds.
     public var startTime: Double
+    /// The part of the file at `uri` this segment is (EXT-X-BYTERANGE); nil for the whole file.
+    public var byteRange: ByteRange?
 
-    public init(index: Int, uri: String, duration: Double, byteSize: Int, startTime: Double) {
+    public init(index: Int, uri: String, duration: Double, byteSize: Int, startTime: Double, byteRange: ByteRange? = nil) {
         self.index = index
         self.uri = uri
         self.duration = duration
         self.byteSize = byteSize
         self.startTime = startTime
+        self.byteRange = byteRange
     }
 }

@@ -17,9 +17,14 @@ public struct Variant: Sendable, Equatable {
     public var audioGroup: String?
     /// GROUP-ID of the subtitle renditions.
     public var subtitlesGroup: String?
+    /// VIDEO-RANGE; omitted when nil (audio only).
+    public var videoRange: VideoRange?
+    /// CLOSED-CAPTIONS; omitted when `.unspecified`.
+    public var closedCaptions: ClosedCaptions
 
     public init(uri: String, bandwidth: Int, averageBandwidth: Int, codecs: [String], width: Int, height: Int,
-                frameRate: Double? = nil, audioGroup: String? = nil, subtitlesGroup: String? = nil) {
+                frameRate: Double? = nil, audioGroup: String? = nil, subtitlesGroup: String? = nil,
+                videoRange: VideoRange? = nil, closedCaptions: ClosedCaptions = .unspecified) {
         self.uri = uri
         self.bandwidth = bandwidth
         self.averageBandwidth = averageBandwidth
@@ -29,6 +34,8 @@ public struct Variant: Sendable, Equatable {
         self.frameRate = frameRate
         self.audioGroup = audioGroup
         self.subtitlesGroup = subtitlesGroup
+        self.videoRange = videoRange
+        self.closedCaptions = closedCaptions
     }
 
     /// The attribute list after "#EXT-X-STREAM-INF:".
@@ -40,8 +47,14 @@ public struct Variant: Sendable, Equatable {
         if let frameRate, frameRate.isFinite, frameRate > 0 {
             attributes.append("FRAME-RATE=\(PlaylistText.fixed(frameRate, decimals: 3))")
         }
+        if let videoRange { attributes.append("VIDEO-RANGE=\(videoRange.rawValue)") }
         if let audioGroup { attributes.append("AUDIO=\(PlaylistText.quoted(audioGroup))") }
         if let subtitlesGroup { attributes.append("SUBTITLES=\(PlaylistText.quoted(subtitlesGroup))") }
+        switch closedCaptions {
+        case .unspecified: break
+        case .none: attributes.append("CLOSED-CAPTIONS=NONE")
+        case .group(let id): attributes.append("CLOSED-CAPTIONS=\(PlaylistText.quoted(id))")
+        }
         return attributes.joined(separator: ",")
     }
 }

@@ -32,6 +32,10 @@ final class SegmentWriter {
     private var reorderDelay: Int64?
     private let held: Packet
     private var heldSegment: Int?
+    /// fMP4 video: every keyframe starts a fragment. (Not audio, where every packet is a keyframe.)
+    private let fragmentAtKeyframes: Bool
+    /// The fragment being written holds a sample already.
+    private var fragmentHasSamples = false
     private var finished = false
     /// Called with (index, file name, bytes) when a segment file is complete and closed.
     var onSegment: ((Int, String, Int) throws -> Void)?
@@ -53,6 +57,7 @@ final class SegmentWriter {
         }
         self.stream = stream
         try check(avcodec_parameters_from_context(stream.pointee.codecpar, encoder.context), "avcodec_parameters_from_context")
+        fragmentAtKeyframes = format == .fmp4 && stream.pointee.codecpar.pointee.codec_type == AVMEDIA_TYPE_VIDEO
         stream.pointee.time_base = encoder.timeBase
 
         let bufferSize = 1 << 16
@@ -106,6 +111,7 @@ final class SegmentWriter {
     private func startSegment(_ index: Int) throws {
         try sink.open(directory.appendingPathComponent(segmentName(index)).path)
         currentSegment = index
+        fragmentHasSamples = false
         if format == .ts, let context, index > 0 {
             // Every TS segment starts with PAT/PMT so it can be decoded on its own.
             av_opt_set(context.pointee.priv_data, "mpegts_flags", "resend_headers", 0)
@@ -150,13 +156,20 @@ final class SegmentWriter {
         heldSegment = segment
     }
 
+    /// Writes one packet. In fMP4 video every keyframe starts a fragment (moof + mdat) of its own,
+    /// also inside a segment, so that an I-frame playlist entry (moof through the keyframe's sample)
+    /// holds that one frame and nothing before it.
     private func emit(_ packet: Packet, segment: Int) throws {
         guard let context else { return }
         if currentSegment != segment {
             if currentSegment != nil { try endSegment() }
             try startSegment(segment)
+        } else if fragmentAtKeyframes, packet.isKeyframe, fragmentHasSamples {
+            try check(av_write_frame(context, nil), "av_write_frame(fragment)")
+            fragmentHasSamples = false
         }
         try check(av_write_frame(context, packet.pointer), "av_write_frame")
+        fragmentHasSamples = true
         if let failure = sink.failure { throw SinkError(errno: failure.errno, operation: "write", path: failure.path) }
     }
 

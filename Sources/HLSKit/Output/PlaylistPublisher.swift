@@ -18,6 +18,9 @@ struct PlaylistPublisher {
     struct Published {
         var video: [Stats]
         var audio: Stats?
+        /// Per video rendition, its I-frame playlist; nil where it could not be made (see `warnings`).
+        var iFrames: [IFramePlaylistWriter.Written?]
+        var warnings: [String]
     }
 
     let directory: URL
@@ -30,8 +33,14 @@ struct PlaylistPublisher {
         return max(1, all.flatMap { $0 }.map { Int($0.duration.rounded()) }.max() ?? 1)
     }
 
-    /// Writes the final VOD playlists (ENDLIST) and the master. Returns the measured figures.
+    /// Writes the final VOD playlists (ENDLIST), each video rendition's I-frame playlist (parsed
+    /// from its segment files) and the master. Returns the measured figures.
     /// `subtitles` are EXT-X-MEDIA entries of subtitle renditions already written.
+    ///
+    /// The master lists the variants with VIDEO-RANGE (from the colour transfer copied from the
+    /// source) and CLOSED-CAPTIONS=NONE (no CEA-608/708 captions are muxed), then one
+    /// EXT-X-I-FRAME-STREAM-INF per variant whose I-frame playlist could be made: a segment that
+    /// cannot be parsed costs that line and a warning, not the transcode.
     func publishFinal(videos: [VideoRendition], audio: AudioRendition?, frameRate: Double,
                       subtitles: [MediaRendition] = []) throws -> Published {
         let videoRecords = videos.map { $0.log.records() }
@@ -50,8 +59,28 @@ struct PlaylistPublisher {
                                         codecs: CodecString.aacLC)
         }
 
+        let iFrameWriter = IFramePlaylistWriter(directory: directory, format: format)
+        var iFrames: [IFramePlaylistWriter.Written?] = []
+        var warnings: [String] = []
+        for (rendition, records) in zip(videos, videoRecords) {
+            do {
+                let total = records.reduce(0) { $0 + $1.duration }
+                iFrames.append(try iFrameWriter.write(folder: rendition.directoryName, records: records, totalDuration: total))
+            } catch {
+                iFrames.append(nil)
+                warnings.append("\(rendition.directoryName): no I-frame playlist, its segments could not be parsed: \(error)")
+            }
+        }
+
         var variants: [Variant] = []
-        for (rendition, stats) in zip(videos, videoStats) {
+        var iFrameVariants: [IFrameVariant] = []
+        for (rendition, (stats, iFrame)) in zip(videos, zip(videoStats, iFrames)) {
+            if let iFrame {
+                iFrameVariants.append(IFrameVariant(uri: iFrame.playlist, bandwidth: iFrame.bandwidth.peak,
+                                                    averageBandwidth: iFrame.bandwidth.average, codecs: [stats.codecs],
+                                                    width: rendition.plan.width, height: rendition.plan.height,
+                                                    videoRange: rendition.videoRange))
+            }
             var codecs = [stats.codecs]
             var peak = stats.bandwidth.peak
             var average = stats.bandwidth.average
@@ -64,7 +93,8 @@ struct PlaylistPublisher {
                                     width: rendition.plan.width, height: rendition.plan.height,
                                     frameRate: frameRate > 0 ? frameRate : nil,
                                     audioGroup: audioStats == nil ? nil : Self.audioGroup,
-                                    subtitlesGroup: subtitles.first?.groupID))
+                                    subtitlesGroup: subtitles.first?.groupID,
+                                    videoRange: rendition.videoRange, closedCaptions: .none))
         }
         var media: [MediaRendition] = []
         if let audio, let audioStats {
@@ -73,9 +103,10 @@ struct PlaylistPublisher {
                                         isDefault: true, autoselect: true, channels: 2, uri: audioStats.playlist))
         }
         media += subtitles
-        let master = MasterPlaylist(variants: Self.startOrder(variants), media: media)
+        let master = MasterPlaylist(variants: Self.startOrder(variants), media: media,
+                                    iFrameVariants: Self.startOrder(iFrameVariants))
         try Self.writeAtomically(master.render(), to: directory.appendingPathComponent(Self.masterName))
-        return Published(video: videoStats, audio: audioStats)
+        return Published(video: videoStats, audio: audioStats, iFrames: iFrames, warnings: warnings)
     }
 
     private func writeMedia(records: [SegmentRecord], folder: String, target: Int, codecs: String) throws -> Stats {
@@ -95,6 +126,11 @@ struct PlaylistPublisher {
     /// audio rendition is playing; starting at the top avoids that switch.
     static func startOrder(_ variants: [Variant]) -> [Variant] {
         variants.sorted { $0.bandwidth > $1.bandwidth }
+    }
+
+    /// I-frame streams in the same order: from the largest picture to the smallest.
+    static func startOrder(_ variants: [IFrameVariant]) -> [IFrameVariant] {
+        variants.sorted { ($0.width * $0.height, $0.bandwidth) > ($1.width * $1.height, $1.bandwidth) }
     }
 
     static func writeAtomically(_ text: String, to url: URL) throws {

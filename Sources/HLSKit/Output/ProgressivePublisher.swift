@@ -5,6 +5,11 @@ import Foundation
 /// master is written too, so a player can start after the first segment. Segments are listed
 /// only after their files are closed, so a player never fetches a half-written one. Called from
 /// several encoder threads; everything is serialised by one lock.
+///
+/// The master written here has the final master's variant attributes (VIDEO-RANGE,
+/// CLOSED-CAPTIONS=NONE) with provisional bandwidths, but no EXT-X-I-FRAME-STREAM-INF: I-frame
+/// playlists are final-only. `PlaylistPublisher.publishFinal` writes them, parsed from the
+/// finished segments, and rewrites the master with them when the transcode ends.
 final class ProgressivePublisher: @unchecked Sendable {
     struct Track {
         let folder: String
@@ -16,6 +21,8 @@ final class ProgressivePublisher: @unchecked Sendable {
         let height: Int
         /// Audio only: the LANGUAGE of the rendition.
         var language: String? = nil
+        /// Video only: VIDEO-RANGE.
+        var videoRange: VideoRange? = nil
     }
 
     private let lock = NSLockLite()
@@ -84,7 +91,8 @@ final class ProgressivePublisher: @unchecked Sendable {
                                     averageBandwidth: average, codecs: codecs, width: video.width, height: video.height,
                                     frameRate: frameRate > 0 ? frameRate : nil,
                                     audioGroup: audio == nil ? nil : PlaylistPublisher.audioGroup,
-                                    subtitlesGroup: subtitles?.renditions.first?.groupID))
+                                    subtitlesGroup: subtitles?.renditions.first?.groupID,
+                                    videoRange: video.videoRange, closedCaptions: .none))
         }
         var media: [MediaRendition] = []
         if let audio {

@@ -258,7 +258,7 @@ final class DecodeLoop {
             videos: videos.map { video in
                 .init(folder: video.directoryName, codecs: { [unowned video] in video.codecString },
                       peak: video.plan.encoder.maxrate, average: video.plan.encoder.bitrate,
-                      width: video.plan.width, height: video.plan.height)
+                      width: video.plan.width, height: video.plan.height, videoRange: video.videoRange)
             },
             audio: audio.map { .init(folder: $0.directoryName, codecs: { CodecString.aacLC }, peak: $0.bitrate * 11 / 10,
                                      average: $0.bitrate, width: 0, height: 0, language: $0.language) },

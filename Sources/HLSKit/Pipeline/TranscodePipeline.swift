@@ -127,8 +127,10 @@ final class TranscodePipeline {
         let published = try publisher.publishFinal(videos: outcome.videos, audio: outcome.audio,
                                                    frameRate: source.peakFrameRate,
                                                    subtitles: publishedSubtitles.map(\.rendition))
-        let renditions = zip(outcome.videos, published.video).map { rendition, stats in
-            TranscodeReport.Rendition(
+        warnings += published.warnings
+        let renditions = zip(outcome.videos, zip(published.video, published.iFrames)).map { rendition, written in
+            let (stats, iFrames) = written
+            return TranscodeReport.Rendition(
                 name: rendition.plan.name, width: rendition.plan.width, height: rendition.plan.height,
                 codecs: stats.codecs, playlist: stats.playlist, segments: stats.segments, bytes: stats.bytes,
                 peakBandwidth: stats.bandwidth.peak, averageBandwidth: stats.bandwidth.average,
@@ -136,7 +138,9 @@ final class TranscodePipeline {
                 encoder: .init(codec: "h264", preset: options.preset, profile: StreamProfile.name(ofAVC1: stats.codecs),
                                level: StreamProfile.level(ofAVC1: stats.codecs) ?? String(format: "%d.%d", rendition.plan.h264Level / 10, rendition.plan.h264Level % 10),
                                bitrate: rendition.plan.encoder.bitrate, maxrate: rendition.plan.encoder.maxrate,
-                               bufsize: rendition.plan.encoder.bufsize, gop: rendition.gop, threads: rendition.threads))
+                               bufsize: rendition.plan.encoder.bufsize, gop: rendition.gop, threads: rendition.threads),
+                iFrames: iFrames.map { .init(playlist: $0.playlist, iFrames: $0.iFrames, peakBandwidth: $0.bandwidth.peak,
+                                             averageBandwidth: $0.bandwidth.average) })
         }
         var audioReport: TranscodeReport.Audio?
         if let audio = outcome.audio, let stats = published.audio {

@@ -37,6 +37,17 @@ public struct TranscodeReport: Codable, Sendable, Equatable {
         public var averageBandwidth: Int
         public var encodedFrames: Int
         public var encoder: EncoderInfo
+        /// The rendition's I-frame playlist; absent when it could not be made.
+        public var iFrames: IFramePlaylist?
+    }
+
+    /// An I-frame playlist (EXT-X-I-FRAMES-ONLY) of a video rendition.
+    public struct IFramePlaylist: Codable, Sendable, Equatable {
+        /// Relative to the output folder: "720p/iframes.m3u8".
+        public var playlist: String
+        public var iFrames: Int
+        public var peakBandwidth: Int
+        public var averageBandwidth: Int
     }
 
     public struct Audio: Codable, Sendable, Equatable {

@@ -19,6 +19,8 @@ final class VideoRendition: @unchecked Sendable {
     let encoder: MediaEncoder
     let threads: Int
     let gop: Int
+    /// VIDEO-RANGE of the output: from the colour transfer copied from the source.
+    let videoRange: VideoRange
     private let scaler: Scaler
     private let writer: SegmentWriter
     private let timeline: MediaTimeline
@@ -41,6 +43,7 @@ final class VideoRendition: @unchecked Sendable {
         self.timeline = timeline
         self.rotation = rotation
         self.threads = threads
+        videoRange = colors.videoRange
         queue = BoundedQueue(capacity: options.queueCapacity)
         packet = try Packet()
         scaler = try Scaler(width: plan.width, height: plan.height, rotation: rotation)
@@ -162,6 +165,9 @@ struct ColorProperties {
         transfer = codecParameters.pointee.color_trc
         space = codecParameters.pointee.color_space
     }
+
+    /// PQ or HLG when the transfer says so; SDR for everything else, unspecified included.
+    var videoRange: VideoRange { VideoRange(transferCharacteristics: Int(transfer.rawValue)) }
 
     func apply(to context: UnsafeMutablePointer<AVCodecContext>) {
         context.pointee.color_primaries = primaries
