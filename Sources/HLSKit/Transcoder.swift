@@ -1,3 +1,4 @@
+import CPosix
 import Foundation
 
 /// The engine's entry point: turns one source video into an adaptive HLS set.
@@ -42,6 +43,7 @@ public enum Transcoder {
             var report = try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<TranscodeReport, Error>) in
                     let thread = Thread {
+                        hlsify_set_thread_name("hlsify-decode")
                         do { continuation.resume(returning: try pipeline.run()) } catch { continuation.resume(throwing: error) }
                     }
                     thread.name = "hlsify-decode"

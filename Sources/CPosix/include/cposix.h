@@ -4,4 +4,7 @@
 /// Atomically swaps two paths (Linux renameat2 RENAME_EXCHANGE). Returns 0, or -1 with errno set.
 int hlsify_rename_exchange(const char *from, const char *to);
 
+/// Names the calling thread (Linux keeps 15 bytes), for top, perf and /proc/PID/task/*/comm.
+void hlsify_set_thread_name(const char *name);
+
 #endif

@@ -1,3 +1,4 @@
+import CPosix
 import Foundation
 
 /// A blocking first-in first-out queue of fixed capacity between two threads we own.
@@ -80,6 +81,7 @@ final class WorkerThread: @unchecked Sendable {
     init(name: String, stackSize: Int = 8 << 20, _ body: @escaping () -> Void) {
         let done = self.done
         thread = Thread {
+            hlsify_set_thread_name(name)  // shows in top, perf and /proc
             body()
             done.signal()
         }
