@@ -231,6 +231,12 @@ def _stat_cpu(text: str) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK   # fields 14, 15: utime, stime
 
 
+def busy_seconds() -> float:
+    """CPU seconds the whole machine has spent busy since boot (all cores, /proc/stat)."""
+    f = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(f[:8]) - f[3] - f[4]) / CLK_TCK      # minus idle and iowait
+
+
 def measure(steps: list[list[str]], out: Path, *, stdout_file: Path | None = None,
             sampler: ThreadSampler | None = None, time_wrap: bool = True, wrapped: int = 0) -> dict:
     """Runs the commands one after another, each under GNU time; polls `out` for playability.
@@ -245,6 +251,7 @@ def measure(steps: list[list[str]], out: Path, *, stdout_file: Path | None = Non
     first = None
     children = False
     t0 = time.monotonic()
+    busy0 = busy_seconds()
     tfile = CACHE / "time.txt"
     for i, cmd in enumerate(steps):
         tfile.unlink(missing_ok=True)
@@ -276,9 +283,11 @@ def measure(steps: list[list[str]], out: Path, *, stdout_file: Path | None = Non
             cpu += float(u) + float(s)
             rss = max(rss, int(m))
     wall = time.monotonic() - t0
+    others = max(0.0, busy_seconds() - busy0 - cpu) / wall if time_wrap else None
     if first is None and playable(out):
         first = wall
-    return {"wall": wall, "cpu": cpu, "rss_kb": rss, "first_playable": first, "had_children": children}
+    return {"wall": wall, "cpu": cpu, "rss_kb": rss, "first_playable": first, "had_children": children,
+            "others": others}
 
 
 # ---------------------------------------------------------------------------- the three sides
@@ -559,7 +568,7 @@ def bench_input(kind: str, src: Path, args, sides_log: dict) -> dict:
             fp = res["first_playable"]
             log(f"{kind} round {rnd + 1} {side:16s} wall {res['wall']:6.1f} s  cpu {res['cpu']:6.1f} s  "
                 f"rss {res['rss_kb'] / 1024:6.0f} MB  playable {fp if fp is None else round(fp, 1)} s  "
-                f"psnr {res.get('psnr', '')}  (load {load:.1f})")
+                f"psnr {res.get('psnr', '')}  (others {res['others']:.2f} cores)")
             if not args.keep:
                 shutil.rmtree(out, ignore_errors=True)
     sides_log[kind] = cmds
@@ -767,14 +776,19 @@ def write_results(results: dict, rows: list[dict], path: Path) -> None:
         L += ["> **This is a `--quick` smoke run** (synthetic input only, one run of each side, no 120 s clip): "
               "the figures are indicative, not the medians the issue asks for. The full run "
               "(`make bench`) must be redone on a quiet machine.", ""]
-    L += ["Command: `make bench` (= `python3 Benchmarks/run.py" + results["argv"] + "`)", "",
+    L += ["Command: `python3 Benchmarks/run.py" + results["argv"] + "` (`make bench` runs it with the defaults: "
+          "3 alternating runs of each side on both inputs; `make bench BENCH_ARGS=--quick` is the smoke run)", "",
           f"- date: {mc['date']}",
           f"- machine: {mc['nproc']} cores ({mc['cpu']}), {mc['memory']} memory, Linux {mc['kernel']}",
-          f"- load average (1 min) at the start of each run: {results['load_range']}; "
-          "the machine is shared, so wall times carry noise",
+          f"- other processes kept {results.get('others_range', '?')} cores busy during the runs (median "
+          f"{results.get('others_median', '?')}), see *Every run*; the machine is shared, so wall times carry that noise",
           f"- hlsify commit {mc['commit']}, {mc['swift']}",
           f"- {mc['ffmpeg']}",
-          "- medians over the runs; runs alternate ours, (a), (b), ours --progressive", ""]
+          "- medians over the runs; runs alternate ours, (a), (b), ours --progressive",
+          "- CPU and peak RSS come from GNU time around each process (`%U+%S`, `%M`); "
+          + ("**some measured process started child processes, which GNU time may not count**"
+             if any(x.get("had_children") for r in results["inputs"].values() for v in r["runs"].values() for x in v)
+             else "no measured process started a child process (checked every 50 ms), so they cover all the work"), ""]
     L += ["## Table", ""] + table_lines(results)
     L += ["First playable: the folder is polled every 50 ms; playable = master.m3u8 exists and every media "
           "playlist it names lists at least one segment. (b)'s master is written by the benchmark after the "
@@ -788,6 +802,25 @@ def write_results(results: dict, rows: list[dict], path: Path) -> None:
     L += ["", "## Where our time goes", ""]
     for kind, prof in results.get("profiles", {}).items():
         L += profile_lines(kind, prof)
+    L += ["## Every run", "", "In the order they ran. *others* = cores kept busy by every other process on the "
+          "machine during the run (busy time from /proc/stat minus the run's own CPU, over its wall time; "
+          "includes this script's polling): the noise indicator. *load* = 1-minute load average at the start, "
+          "which also still counts the previous benchmark run's threads.", "",
+          "| input | round | side | wall s | CPU s | peak RSS MB | first playable s | others (cores) | load |",
+          "|---|---:|---|---:|---:|---:|---:|---:|---:|"]
+    for kind, r in results["inputs"].items():
+        n = max(len(v) for v in r["runs"].values())
+        for i in range(n):
+            for side in ("ours", "a", "b", "ours-progressive"):
+                if i < len(r["runs"][side]):
+                    x = r["runs"][side][i]
+                    L.append(f"| {kind} | {i + 1} | {side} | {x['wall']:.1f} | {x['cpu']:.1f} | "
+                             f"{x['rss_kb'] / 1024:.0f} | {fmt(x['first_playable'])} | {fmt(x.get('others'), 2)} | "
+                             f"{x.get('load', 0):.1f} |")
+    for x in results.get("long_runs", []):
+        L.append(f"| long (120 s) | – | ours | {x['wall']:.1f} | {x['cpu']:.1f} | {x['rss_kb'] / 1024:.0f} | "
+                 f"{fmt(x['first_playable'])} | {fmt(x.get('others'), 2)} | {x.get('load', 0):.1f} |")
+    L += [""]
     L += ["## Commands compared", ""]
     for kind, cmds in results["commands"].items():
         L.append(f"**{kind}**")
@@ -818,7 +851,14 @@ def main() -> None:
     ap.add_argument("--no-perf", action="store_true", help="profile with /proc sampling only")
     ap.add_argument("--long-runs", type=int, default=1, help="runs of ours on the 120 s clip (default 1)")
     ap.add_argument("--results", type=Path, default=RESULTS_MD, help="where to write RESULTS.md")
+    ap.add_argument("--render", type=Path, metavar="RESULTS_JSON",
+                    help="only rewrite RESULTS.md from a saved .cache/bench/results.json (no runs)")
     args = ap.parse_args()
+    if args.render:
+        results = json.loads(args.render.read_text())
+        write_results(results, evaluate(results), args.results)
+        log(f"wrote {args.results} from {args.render}")
+        return
     if args.quick:
         args.runs = 1
     for tool in ("ffmpeg", GNU_TIME):
@@ -853,10 +893,13 @@ def main() -> None:
             prepare_out(out)
             loads.append(os.getloadavg()[0])
             res = measure([ours_cmd(sources["long"], out, False)], out, stdout_file=CACHE / "report.json")
-            log(f"long round {i + 1} ours wall {res['wall']:.1f} s cpu {res['cpu']:.1f} s rss {res['rss_kb'] / 1024:.0f} MB")
+            res["load"] = loads[-1]
+            log(f"long round {i + 1} ours wall {res['wall']:.1f} s cpu {res['cpu']:.1f} s rss {res['rss_kb'] / 1024:.0f} MB "
+                f"(others {res['others']:.2f} cores)")
             long_runs.append(res)
             shutil.rmtree(out, ignore_errors=True)
         results["long"] = medians(long_runs)
+        results["long_runs"] = long_runs
     for kind in kinds:
         log(f"profiling ours on {kind} ({'perf + ' if use_perf else ''}/proc sampling)")
         out = CACHE / "out" / kind / "profile"
@@ -864,6 +907,10 @@ def main() -> None:
         if not args.keep:
             shutil.rmtree(out, ignore_errors=True)
     results["load_range"] = f"{min(loads):.1f}–{max(loads):.1f}" if loads else "?"
+    others = [x["others"] for r in results["inputs"].values() for runs in r["runs"].values() for x in runs]
+    others += [x["others"] for x in results.get("long_runs", [])]
+    results["others_range"] = f"{min(others):.2f}–{max(others):.2f}"
+    results["others_median"] = f"{statistics.median(others):.2f}"
 
     rows = evaluate(results)
     (CACHE / "results.json").write_text(json.dumps(results, indent=1, default=str))
