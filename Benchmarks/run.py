@@ -693,28 +693,31 @@ def profile_lines(kind: str, prof: dict) -> list[str]:
         lines.append(f"| {t['tid']} | {t['comm']} | {t['cpu']:.1f} | {100 * t['cpu'] / total:.0f}% | "
                      f"{t['alive']:.1f} | {act} |")
     lines.append("")
-    # Per stage by thread name (when named), else by perf.
+    dec = decode_thread(prof)
     if named:
         groups: dict[str, float] = {}
         for t in prof["threads"]:
             groups[t["comm"]] = groups.get(t["comm"], 0) + t.get("cpu", 0)
         lines.append("CPU by thread name: " + ", ".join(f"{k} {v:.1f} s ({100 * v / total:.0f}%)"
-                                                      for k, v in sorted(groups.items(), key=lambda kv: -kv[1])))
+                                                      for k, v in sorted(groups.items(), key=lambda kv: -kv[1]))
+                     + ". Threads that libavcodec and x264 start carry the name of the thread that opened the "
+                       "codec, so this is not a split by stage" + ("; the next line is." if perf else "."))
         lines.append("")
-    dec = decode_thread(prof)
-    if perf and not named:
+    if perf:
         roles: dict[str, float] = {}
         for t in prof["threads"]:
             st = perf["per_tid"].get(str(t["tid"]), {})
             top = max(st, key=st.get) if st else None
             if t is dec or top == "decode + AAC (libavcodec)":
-                role = "decode thread + libavcodec's frame threads"
+                role = "decode (decode thread + libavcodec's frame threads)"
+            elif t["comm"].startswith("hlsify-") and t["comm"] != "hlsify-decode":
+                role = f"{t['comm']} thread (scale, x264 unless it has threads of its own, mux)"
             elif top in ("encode (x264)", "scale (swscale)"):
-                role = "rung threads + x264's own threads (scale, encode, mux)"
+                role = f"x264's own worker threads (named `{t['comm']}` after the thread that opened the encoder)"
             else:
                 role = "other threads (main, Swift/dispatch pool, idle)"
             roles[role] = roles.get(role, 0) + t.get("cpu", 0)
-        lines.append("CPU by role (threads assigned by what perf saw them do): " + "; ".join(
+        lines.append("CPU by role (each thread assigned by what perf saw it do): " + "; ".join(
             f"{k} {v:.1f} s ({100 * v / total:.0f}%)" for k, v in sorted(roles.items(), key=lambda kv: -kv[1])))
         lines.append("")
     if dec:
@@ -726,7 +729,7 @@ def profile_lines(kind: str, prof: dict) -> list[str]:
         lines.append("")
     if perf and perf["samples"]:
         n = perf["samples"]
-        lines.append(f"CPU by stage (perf, {n} samples at 499 Hz, by library and symbol):")
+        lines.append(f"CPU by stage (perf, {n} samples at 499 Hz, by the library each sample fell in):")
         lines.append("")
         lines.append("| stage | share | ≈ CPU s |")
         lines.append("|---|---:|---:|")
