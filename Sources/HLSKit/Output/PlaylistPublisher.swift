@@ -81,26 +81,14 @@ struct PlaylistPublisher {
                                                     width: rendition.plan.width, height: rendition.plan.height,
                                                     videoRange: rendition.videoRange))
             }
-            var codecs = [stats.codecs]
-            var peak = stats.bandwidth.peak
-            var average = stats.bandwidth.average
-            if let audioStats {
-                codecs.append(audioStats.codecs)
-                peak += audioStats.bandwidth.peak
-                average += audioStats.bandwidth.average
-            }
-            variants.append(Variant(uri: stats.playlist, bandwidth: peak, averageBandwidth: average, codecs: codecs,
-                                    width: rendition.plan.width, height: rendition.plan.height,
-                                    frameRate: frameRate > 0 ? frameRate : nil,
-                                    audioGroup: audioStats == nil ? nil : Self.audioGroup,
-                                    subtitlesGroup: subtitles.first?.groupID,
-                                    videoRange: rendition.videoRange, closedCaptions: .none))
+            variants.append(Self.variant(uri: stats.playlist, videoCodecs: stats.codecs, video: stats.bandwidth,
+                                         audio: audioStats.map { ($0.codecs, $0.bandwidth) },
+                                         width: rendition.plan.width, height: rendition.plan.height, frameRate: frameRate,
+                                         subtitlesGroup: subtitles.first?.groupID, videoRange: rendition.videoRange))
         }
         var media: [MediaRendition] = []
         if let audio, let audioStats {
-            let name = audio.language == "und" ? "Main" : LanguageTag.displayName(audio.language)
-            media.append(MediaRendition(kind: .audio, groupID: Self.audioGroup, language: audio.language, name: name,
-                                        isDefault: true, autoselect: true, channels: 2, uri: audioStats.playlist))
+            media.append(Self.audioRendition(language: audio.language, uri: audioStats.playlist))
         }
         media += subtitles
         let master = MasterPlaylist(variants: Self.startOrder(variants), media: media,
@@ -110,13 +98,39 @@ struct PlaylistPublisher {
     }
 
     private func writeMedia(records: [SegmentRecord], folder: String, target: Int, codecs: String) throws -> Stats {
-        var playlist = MediaPlaylist(segments: records, kind: .vod, isComplete: true, mediaSequence: 0,
-                                     mapURI: format == .fmp4 ? SegmentWriter.initName : nil)
-        playlist.targetDurationOverride = target
         let path = folder + "/" + Self.mediaName
-        try Self.writeAtomically(playlist.render(), to: directory.appendingPathComponent(path))
+        let playlist = try Self.writeMediaPlaylist(records, to: path, in: directory, target: target,
+                                                   mapURI: format == .fmp4 ? SegmentWriter.initName : nil)
         return Stats(playlist: path, segments: records.count, bytes: records.reduce(0) { $0 + $1.byteSize },
                      bandwidth: Bandwidth.measure(records, targetDuration: playlist.targetDuration), codecs: codecs)
+    }
+
+    /// Writes one media playlist at `path` (relative to `directory`) with the set's shared target
+    /// duration: VOD with ENDLIST, or EVENT without it while a progressive transcode runs.
+    @discardableResult
+    static func writeMediaPlaylist(_ records: [SegmentRecord], to path: String, in directory: URL, target: Int,
+                                   kind: MediaPlaylist.Kind = .vod, mapURI: String?) throws -> MediaPlaylist {
+        var playlist = MediaPlaylist(segments: records, kind: kind, isComplete: kind == .vod, mediaSequence: 0, mapURI: mapURI)
+        playlist.targetDurationOverride = target
+        try writeAtomically(playlist.render(), to: directory.appendingPathComponent(path))
+        return playlist
+    }
+
+    /// A variant: a video rendition plus the audio group it plays with, whose codecs and bandwidths add up.
+    static func variant(uri: String, videoCodecs: String, video: BandwidthStats, audio: (codecs: String, bandwidth: BandwidthStats)?,
+                        width: Int, height: Int, frameRate: Double, subtitlesGroup: String?, videoRange: VideoRange?) -> Variant {
+        let bandwidth = audio.map { video + $0.bandwidth } ?? video
+        return Variant(uri: uri, bandwidth: bandwidth.peak, averageBandwidth: bandwidth.average,
+                       codecs: [videoCodecs] + (audio.map { [$0.codecs] } ?? []), width: width, height: height,
+                       frameRate: frameRate > 0 ? frameRate : nil, audioGroup: audio == nil ? nil : audioGroup,
+                       subtitlesGroup: subtitlesGroup, videoRange: videoRange, closedCaptions: .none)
+    }
+
+    /// The audio group's EXT-X-MEDIA entry: named after its language ("Main" when unknown).
+    static func audioRendition(language: String, uri: String) -> MediaRendition {
+        MediaRendition(kind: .audio, groupID: audioGroup, language: language,
+                       name: language == "und" ? "Main" : LanguageTag.displayName(language),
+                       isDefault: true, autoselect: true, channels: 2, uri: uri)
     }
 
     /// Variants from the highest bandwidth to the lowest.

@@ -67,40 +67,26 @@ final class ProgressivePublisher: @unchecked Sendable {
     }
 
     private func writeMedia(folder: String) throws {
-        var playlist = MediaPlaylist(segments: records[folder] ?? [], kind: .event, isComplete: false,
-                                     mediaSequence: 0, mapURI: format == .fmp4 ? SegmentWriter.initName : nil)
-        playlist.targetDurationOverride = targetDuration
-        try PlaylistPublisher.writeAtomically(playlist.render(),
-                                              to: directory.appendingPathComponent("\(folder)/\(PlaylistPublisher.mediaName)"))
+        try PlaylistPublisher.writeMediaPlaylist(records[folder] ?? [], to: "\(folder)/\(PlaylistPublisher.mediaName)",
+                                                 in: directory, target: targetDuration, kind: .event,
+                                                 mapURI: format == .fmp4 ? SegmentWriter.initName : nil)
     }
 
     private func writeMasterIfReady() throws {
         guard !masterWritten else { return }
         let tracks = videos + (audio.map { [$0] } ?? [])
         guard tracks.allSatisfy({ !(records[$0.folder] ?? []).isEmpty }) else { return }
-        var variants: [Variant] = []
-        for video in videos {
-            var codecs = [video.codecs() ?? "avc1.640028"]
-            var peak = video.peak, average = video.average
-            if let audio {
-                codecs.append(CodecString.aacLC)
-                peak += audio.peak
-                average += audio.average
-            }
-            variants.append(Variant(uri: "\(video.folder)/\(PlaylistPublisher.mediaName)", bandwidth: peak,
-                                    averageBandwidth: average, codecs: codecs, width: video.width, height: video.height,
-                                    frameRate: frameRate > 0 ? frameRate : nil,
-                                    audioGroup: audio == nil ? nil : PlaylistPublisher.audioGroup,
-                                    subtitlesGroup: subtitles?.renditions.first?.groupID,
-                                    videoRange: video.videoRange, closedCaptions: .none))
+        let audioPart = audio.map { (codecs: CodecString.aacLC, bandwidth: BandwidthStats(peak: $0.peak, average: $0.average)) }
+        let variants = videos.map { video in
+            PlaylistPublisher.variant(uri: "\(video.folder)/\(PlaylistPublisher.mediaName)", videoCodecs: video.codecs() ?? "avc1.640028",
+                                      video: BandwidthStats(peak: video.peak, average: video.average), audio: audioPart,
+                                      width: video.width, height: video.height, frameRate: frameRate,
+                                      subtitlesGroup: subtitles?.renditions.first?.groupID, videoRange: video.videoRange)
         }
         var media: [MediaRendition] = []
         if let audio {
-            let language = audio.language ?? "und"
-            media.append(MediaRendition(kind: .audio, groupID: PlaylistPublisher.audioGroup, language: language,
-                                        name: language == "und" ? "Main" : LanguageTag.displayName(language),
-                                        isDefault: true, autoselect: true, channels: 2,
-                                        uri: "\(audio.folder)/\(PlaylistPublisher.mediaName)"))
+            media.append(PlaylistPublisher.audioRendition(language: audio.language ?? "und",
+                                                          uri: "\(audio.folder)/\(PlaylistPublisher.mediaName)"))
         }
         media += subtitles?.renditions ?? []
         let master = MasterPlaylist(variants: PlaylistPublisher.startOrder(variants), media: media)
@@ -111,9 +97,8 @@ final class ProgressivePublisher: @unchecked Sendable {
 
 /// Subtitle renditions written segment by segment alongside the first video rendition.
 final class ProgressiveSubtitles {
-    let renditions: [MediaRendition]
+    private let layout: SubtitleLayout
     private let tracks: [LoadedSubtitles]
-    private let folders: [String]
     private let directory: URL
     private let firstVideoPTS: () -> Int64?
 
@@ -124,46 +109,32 @@ final class ProgressiveSubtitles {
         self.sourceOffset = sourceOffset
         self.directory = directory
         self.firstVideoPTS = firstVideoPTS
-        var used: Set<String> = []
-        var folders: [String] = []
-        var renditions: [MediaRendition] = []
-        let names = SubtitlePublisher.uniqueNames(tracks.map(\.track))
-        for (position, track) in tracks.enumerated() {
-            let name = SubtitlePublisher.folderName(for: track.track.language, taken: &used)
-            folders.append(name)
+        let layout = SubtitleLayout(tracks.map(\.track))
+        for folder in layout.folders {
             try FileManager.default.createDirectory(
-                at: directory.appendingPathComponent("\(SubtitlePublisher.folder)/\(name)"), withIntermediateDirectories: true)
-            renditions.append(MediaRendition(kind: .subtitles, groupID: SubtitlePublisher.group, language: track.track.language,
-                                             name: names[position], isDefault: position == 0, autoselect: true,
-                                             channels: nil, uri: "\(SubtitlePublisher.folder)/\(name)/\(PlaylistPublisher.mediaName)"))
+                at: directory.appendingPathComponent("\(SubtitlePublisher.folder)/\(folder)"), withIntermediateDirectories: true)
         }
-        self.folders = folders
-        self.renditions = renditions
+        self.layout = layout
     }
+
+    var renditions: [MediaRendition] { layout.renditions }
 
     /// Writes the newest subtitle segment of every track and its EVENT playlist.
     func publish(spansUpTo video: [SegmentRecord], targetDuration: Int) throws {
         guard let last = video.last, let pts = firstVideoPTS() else { return }
-        let spans = video.map { SubtitleSegmentSpan(start: $0.startTime + sourceOffset, duration: $0.duration) }
-        let map = WebVTTTimestampMap(mpegts: pts, local: Int((sourceOffset * 1000).rounded()))
-        for (track, folder) in zip(tracks, folders) {
-            let segmentation = try WebVTTSegmenter().segment(track.cues, spans: spans,
-                                                             totalDuration: last.startTime + last.duration + sourceOffset,
-                                                             timestampMap: map)
-            var records: [SegmentRecord] = []
-            for segment in segmentation.segments {
-                let uri = String(format: "segment-%05d.vtt", segment.index)
-                let url = directory.appendingPathComponent("\(SubtitlePublisher.folder)/\(folder)/\(uri)")
-                if segment.index == last.index || !FileManager.default.fileExists(atPath: url.path) {
-                    try PlaylistPublisher.writeAtomically(segment.text, to: url)
+        let spans = video.map { SubtitleSegmentSpan(start: $0.startTime, duration: $0.duration) }
+        for (position, track) in tracks.enumerated() {
+            let cut = try SubtitleCut(track.cues, videoSpans: spans, totalDuration: last.startTime + last.duration,
+                                      firstVideoPTS90k: pts, sourceOffset: sourceOffset)
+            let folder = "\(SubtitlePublisher.folder)/\(layout.folders[position])"
+            for (record, text) in zip(cut.records, cut.texts) {
+                let url = directory.appendingPathComponent("\(folder)/\(record.uri)")
+                if record.index == last.index || !FileManager.default.fileExists(atPath: url.path) {
+                    try PlaylistPublisher.writeAtomically(text, to: url)
                 }
-                records.append(SegmentRecord(index: segment.index, uri: uri, duration: segment.duration,
-                                             byteSize: segment.text.utf8.count, startTime: segment.start - sourceOffset))
             }
-            var playlist = MediaPlaylist(segments: records, kind: .event, isComplete: false, mediaSequence: 0, mapURI: nil)
-            playlist.targetDurationOverride = targetDuration
-            try PlaylistPublisher.writeAtomically(
-                playlist.render(), to: directory.appendingPathComponent("\(SubtitlePublisher.folder)/\(folder)/\(PlaylistPublisher.mediaName)"))
+            try PlaylistPublisher.writeMediaPlaylist(cut.records, to: layout.playlistPath(position), in: directory,
+                                                     target: targetDuration, kind: .event, mapURI: nil)
         }
     }
 }

@@ -60,3 +60,11 @@ public struct TranscodeProgress: Sendable, Equatable {
     /// Estimated wall seconds left, when it can be estimated.
     public var etaSeconds: Double?
 }
+
+extension SegmentEvent {
+    /// The event for the just-closed segment `index` of the rendition in `folder`, as `log` saw it.
+    init(folder: String, index: Int, file: String, bytes: Int, log: SegmentLog) {
+        self.init(rendition: folder, index: index, path: "\(folder)/\(file)", bytes: bytes,
+                  startTime: log.startTime(of: index) ?? 0)
+    }
+}

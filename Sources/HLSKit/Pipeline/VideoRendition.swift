@@ -79,11 +79,7 @@ final class VideoRendition: @unchecked Sendable {
         writer.onSegment = { [unowned self] index, name, bytes in
             self.log.addFile(segment: index, uri: name, bytes: bytes)
             self.onSegment?(self, index)
-            if let notify {
-                let start = self.log.startTime(of: index) ?? 0
-                notify(SegmentEvent(rendition: self.directoryName, index: index, path: "\(self.directoryName)/\(name)",
-                                    bytes: bytes, startTime: start))
-            }
+            notify?(SegmentEvent(folder: self.directoryName, index: index, file: name, bytes: bytes, log: self.log))
         }
     }
 

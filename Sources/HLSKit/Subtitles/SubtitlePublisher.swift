@@ -23,56 +23,38 @@ struct SubtitlePublisher {
     ///     count from; it becomes the map's LOCAL time and shifts the segment windows.
     func publish(_ subtitles: [LoadedSubtitles], spans: [SubtitleSegmentSpan], totalDuration: Double,
                  firstVideoPTS90k: Int64, sourceOffset: Double) throws -> [Published] {
-        var used: Set<String> = []
+        let layout = SubtitleLayout(subtitles.map(\.track))
         var published: [Published] = []
-        let names = Self.uniqueNames(subtitles.map(\.track))
-        let shifted = spans.map { SubtitleSegmentSpan(start: $0.start + sourceOffset, duration: $0.duration) }
-        let map = WebVTTTimestampMap(mpegts: firstVideoPTS90k, local: Int((sourceOffset * 1000).rounded()))
         for (position, subtitle) in subtitles.enumerated() {
-            let name = Self.folderName(for: subtitle.track.language, taken: &used)
+            let name = layout.folders[position]
             let folder = directory.appendingPathComponent(Self.folder).appendingPathComponent(name)
             do {
                 try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             } catch {
                 throw TranscodeError.io("cannot create \(folder.path): \(error.localizedDescription)")
             }
-            let segmentation: WebVTTSegmentation
+            let cut: SubtitleCut
             do {
-                segmentation = try WebVTTSegmenter().segment(subtitle.cues, spans: shifted,
-                                                             totalDuration: totalDuration + sourceOffset, timestampMap: map)
+                cut = try SubtitleCut(subtitle.cues, videoSpans: spans, totalDuration: totalDuration,
+                                      firstVideoPTS90k: firstVideoPTS90k, sourceOffset: sourceOffset)
             } catch {
                 throw TranscodeError.invalidInput("\(subtitle.track.path): \(error)")
             }
-            var records: [SegmentRecord] = []
-            for segment in segmentation.segments {
-                let uri = String(format: "segment-%05d.vtt", segment.index)
-                let bytes = Data(segment.text.utf8)
-                try write(bytes, to: folder.appendingPathComponent(uri))
-                records.append(SegmentRecord(index: segment.index, uri: uri, duration: segment.duration,
-                                             byteSize: bytes.count, startTime: segment.start - sourceOffset))
+            for (record, text) in zip(cut.records, cut.texts) {
+                try PlaylistPublisher.writeAtomically(text, to: folder.appendingPathComponent(record.uri))
             }
-            var playlist = MediaPlaylist(segments: records, kind: .vod, isComplete: true, mediaSequence: 0, mapURI: nil)
-            playlist.targetDurationOverride = targetDuration
-            let playlistPath = "\(Self.folder)/\(name)/\(PlaylistPublisher.mediaName)"
-            try PlaylistPublisher.writeAtomically(playlist.render(), to: directory.appendingPathComponent(playlistPath))
+            try PlaylistPublisher.writeMediaPlaylist(cut.records, to: layout.playlistPath(position), in: directory,
+                                                     target: targetDuration, mapURI: nil)
 
             let kept = subtitle.cues.filter { $0.start < Int(((totalDuration + sourceOffset) * 1000).rounded()) }
             let sidecar = "\(Self.folder)/\(name).vtt"
-            try write(Data(WebVTTWriter().render(kept).utf8), to: directory.appendingPathComponent(sidecar))
+            try PlaylistPublisher.writeAtomically(WebVTTWriter().render(kept), to: directory.appendingPathComponent(sidecar))
 
-            let rendition = MediaRendition(kind: .subtitles, groupID: Self.group, language: subtitle.track.language,
-                                           name: names[position], isDefault: position == 0,
-                                           autoselect: true, channels: nil, uri: playlistPath)
-            let warnings = subtitle.warnings + segmentation.warnings.map { "\(subtitle.track.path): \($0)" }
-            published.append(Published(rendition: rendition, cues: subtitle.cues.count, sidecar: sidecar, warnings: warnings))
+            let warnings = subtitle.warnings + cut.warnings.map { "\(subtitle.track.path): \($0)" }
+            published.append(Published(rendition: layout.renditions[position], cues: subtitle.cues.count,
+                                       sidecar: sidecar, warnings: warnings))
         }
         return published
-    }
-
-    private func write(_ data: Data, to url: URL) throws {
-        do { try data.write(to: url, options: .atomic) } catch {
-            throw TranscodeError.io("writing \(url.path): \(error.localizedDescription)")
-        }
     }
 
     /// NAMEs for a group, unique as RFC 8216 requires: a repeated name gets its language tag
@@ -100,5 +82,52 @@ struct SubtitlePublisher {
         while taken.contains(name) { name = "\(base)-\(counter)"; counter += 1 }
         taken.insert(name)
         return name
+    }
+}
+
+/// Where each subtitle track is written and how the master lists it: unique folder names and
+/// NAMEs, the first track the default. Shared by the final and the progressive publisher.
+struct SubtitleLayout {
+    let folders: [String]
+    let renditions: [MediaRendition]
+
+    init(_ tracks: [SubtitleTrack]) {
+        var used: Set<String> = []
+        let folders = tracks.map { SubtitlePublisher.folderName(for: $0.language, taken: &used) }
+        let names = SubtitlePublisher.uniqueNames(tracks)
+        self.folders = folders
+        renditions = tracks.indices.map { position in
+            MediaRendition(kind: .subtitles, groupID: SubtitlePublisher.group, language: tracks[position].language,
+                           name: names[position], isDefault: position == 0, autoselect: true, channels: nil,
+                           uri: "\(SubtitlePublisher.folder)/\(folders[position])/\(PlaylistPublisher.mediaName)")
+        }
+    }
+
+    /// The media playlist of track `position`, relative to the output folder.
+    func playlistPath(_ position: Int) -> String { renditions[position].uri }
+}
+
+/// One track's cues cut on the video's segments: a WebVTT text and a segment record per segment.
+struct SubtitleCut {
+    let records: [SegmentRecord]
+    let texts: [String]
+    let warnings: [SubtitleWarning]
+
+    /// - Parameters:
+    ///   - videoSpans: the video's segments on its own timeline (0 = first frame).
+    ///   - sourceOffset: the first frame's time from the source's start, where SRT times count from.
+    init(_ cues: [SubtitleCue], videoSpans: [SubtitleSegmentSpan], totalDuration: Double, firstVideoPTS90k: Int64,
+         sourceOffset: Double) throws(SubtitleError) {
+        let spans = videoSpans.map { SubtitleSegmentSpan(start: $0.start + sourceOffset, duration: $0.duration) }
+        let map = WebVTTTimestampMap(mpegts: firstVideoPTS90k, local: Int((sourceOffset * 1000).rounded()))
+        let segmentation = try WebVTTSegmenter().segment(cues, spans: spans, totalDuration: totalDuration + sourceOffset,
+                                                         timestampMap: map)
+        records = segmentation.segments.map { segment in
+            SegmentRecord(index: segment.index, uri: String(format: "segment-%05d.vtt", segment.index),
+                          duration: segment.duration, byteSize: segment.text.utf8.count,
+                          startTime: segment.start - sourceOffset)
+        }
+        texts = segmentation.segments.map(\.text)
+        warnings = segmentation.warnings
     }
 }
