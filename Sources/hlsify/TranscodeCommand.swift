@@ -29,6 +29,9 @@ struct TranscodeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "AAC bitrate, e.g. 128k.")
     var audioBitrate: String = "128k"
 
+    @Option(name: .long, help: ArgumentHelp("Also list an audio-only variant at this AAC bitrate, e.g. 64k, for networks too slow for the lowest video rung.", valueName: "BITRATE"))
+    var audioOnlyVariant: String?
+
     @Option(name: .long, help: ArgumentHelp("A subtitle rendition from an SRT file, as LANG=FILE.srt (repeatable; the first is the default).", valueName: "LANG=FILE"))
     var subtitles: [String] = []
 
@@ -76,6 +79,14 @@ struct TranscodeCommand: AsyncParsableCommand {
         guard let rate = BitrateText.parse(audioBitrate), (32_000...320_000).contains(rate) else {
             throw ValidationError("--audio-bitrate must be between 32k and 320k")
         }
+        if let audioOnlyVariant {
+            guard let rate = BitrateText.parse(audioOnlyVariant), (32_000...320_000).contains(rate) else {
+                throw ValidationError("--audio-only-variant must be between 32k and 320k")
+            }
+            guard rate != BitrateText.parse(audioBitrate) else {
+                throw ValidationError("--audio-only-variant must differ from --audio-bitrate")
+            }
+        }
     }
 
     /// Parses `LANG=FILE` (the language a BCP 47 tag).
@@ -100,6 +111,7 @@ struct TranscodeCommand: AsyncParsableCommand {
         options.segmentFormat = SegmentFormat(rawValue: segmentFormat)!
         options.preset = preset
         options.audioBitrate = BitrateText.parse(audioBitrate)!
+        options.audioOnlyVariantBitrate = audioOnlyVariant.flatMap(BitrateText.parse)
         options.overwrite = force
         options.progressive = progressive
         options.limits.maxDuration = maxDuration

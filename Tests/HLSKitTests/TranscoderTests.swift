@@ -56,6 +56,45 @@ final class TranscoderTests: XCTestCase {
         XCTAssertFalse(master.contains("mp4a"))
     }
 
+    /// A recorded talk (.m4a, 5.5 s of 44.1 kHz audio) gives an audio-only set, in both formats and
+    /// with a low-bandwidth audio-only variant beside the main one.
+    func testAudioOnlySourceGivesAnAudioOnlySet() async throws {
+        let input = TestMedia.directory.appendingPathComponent("talk-5s.m4a").path
+        if !FileManager.default.fileExists(atPath: input) {
+            _ = try TestMedia.run("ffmpeg", ["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "sine=f=330:d=5.5:r=44100",
+                                             "-c:a", "aac", "-b:a", "96k", input])
+        }
+        for format in SegmentFormat.allCases {
+            let output = TestMedia.outputURL("talk-\(format)")
+            var settings = try options(format)
+            settings.audioOnlyVariantBitrate = 48_000
+            let report = try await Transcoder.transcode(input: input, output: output, options: settings)
+            XCTAssertEqual(report.renditions, [])
+            XCTAssertEqual(report.decodedVideoFrames, 0)
+            XCTAssertEqual(report.durationSeconds, 5.5, accuracy: 0.03)
+            XCTAssertEqual(report.audio?.playlist, "audio/index.m3u8")
+            XCTAssertEqual(report.audio?.sampleRate, 44_100)
+            XCTAssertEqual(report.audio?.segments, 3)
+            XCTAssertEqual(report.audioOnlyVariant?.playlist, "audio-48k/index.m3u8")
+            XCTAssertEqual(report.audioOnlyVariant?.bitrate, 48_000)
+
+            let master = try String(contentsOf: output.appendingPathComponent("master.m3u8")).split(separator: "\n")
+            let variants = master.indices.filter { master[$0].hasPrefix("#EXT-X-STREAM-INF:") }
+            XCTAssertEqual(variants.map { String(master[$0 + 1]) }, ["audio/index.m3u8", "audio-48k/index.m3u8"])
+            for index in variants {
+                XCTAssertTrue(master[index].contains("CODECS=\"mp4a.40.2\""), String(master[index]))
+                XCTAssertFalse(master[index].contains("RESOLUTION") || master[index].contains("AUDIO="), String(master[index]))
+            }
+            XCTAssertFalse(master.contains { $0.hasPrefix("#EXT-X-MEDIA:") || $0.hasPrefix("#EXT-X-I-FRAME") },
+                           "no alternate audio group, no I-frame playlists: \(master)")
+            for folder in ["audio", "audio-48k"] {
+                let playlist = try PlaylistParser.parseMedia(String(contentsOf: output.appendingPathComponent("\(folder)/index.m3u8")))
+                XCTAssertEqual(playlist.segments.map(\.duration).reduce(0, +), 5.5, accuracy: 0.03, folder)
+                XCTAssertEqual(playlist.segments.count, 3, folder)
+            }
+        }
+    }
+
     func testExistingOutputIsRefusedUnlessOverwriting() async throws {
         let input = try TestMedia.clip("short.mp4", size: "320x240", seconds: 1)
         let output = TestMedia.outputURL("exists")
@@ -75,14 +114,15 @@ final class TranscoderTests: XCTestCase {
 
     func testBadInputsFailCleanlyWithTheirKind() async throws {
         let notMedia = try TestMedia.file("notes.mp4", contents: Data("these are lecture notes, not a video\n".utf8))
-        let audioOnly = TestMedia.directory.appendingPathComponent("talk.m4a").path
-        if !FileManager.default.fileExists(atPath: audioOnly) {
-            try TestMedia.run("ffmpeg", ["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "sine=d=1", "-c:a", "aac", audioOnly])
+        let srt = try TestMedia.file("notes.srt", contents: Data("1\n00:00:00,000 --> 00:00:01,000\nHello\n".utf8))
+        let subtitlesOnly = TestMedia.directory.appendingPathComponent("subtitles-only.mp4").path
+        if !FileManager.default.fileExists(atPath: subtitlesOnly) {
+            _ = try TestMedia.run("ffmpeg", ["-hide_banner", "-loglevel", "error", "-i", srt, "-c:s", "mov_text", subtitlesOnly])
         }
         let cases: [(String, (TranscodeError) -> Bool)] = [
             (TestMedia.directory.appendingPathComponent("missing.mp4").path, { if case .inputMissing = $0 { return true }; return false }),
             (notMedia, { if case .invalidInput = $0 { return true }; return false }),
-            (audioOnly, { if case .invalidInput(let message) = $0 { return message.contains("no video stream") }; return false }),
+            (subtitlesOnly, { if case .invalidInput(let message) = $0 { return message.contains("no video or audio stream") }; return false }),
         ]
         for (input, matches) in cases {
             let output = TestMedia.outputURL("bad")

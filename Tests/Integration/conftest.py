@@ -9,9 +9,11 @@ having checked nothing.
 from __future__ import annotations
 
 import functools
+import http.server
 import json
 import os
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 from typing import Optional
@@ -204,3 +206,29 @@ def case(request, tmp_path_factory) -> Transcode:
 @pytest.fixture(scope="session")
 def binary() -> str:
     return hlsify_bin()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="session")
+def http_root(tmp_path_factory):
+    """A loopback HTTP server over the session's temporary folder (where every output is
+    written); yields a function from a path below it to its URL."""
+    root = os.path.realpath(tmp_path_factory.getbasetemp())
+    handler = functools.partial(_QuietHandler, directory=root)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+
+    def url(path: str) -> str:
+        relative = os.path.relpath(os.path.realpath(path), root)
+        assert not relative.startswith(".."), f"{path} is outside {root}"
+        return f"http://127.0.0.1:{server.server_address[1]}/{relative}"
+    try:
+        yield url
+    finally:
+        server.shutdown()
+        server.server_close()

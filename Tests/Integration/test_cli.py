@@ -46,12 +46,17 @@ def test_missing_input_is_66(parent, tmp_path):
     assert os.listdir(parent) == [], f"left behind: {os.listdir(parent)}"
 
 
-@pytest.mark.parametrize("name", ["not-media.mp4", "audio-only.m4a", "empty.mp4"])
+@pytest.mark.parametrize("name", ["not-media.mp4", "subtitles-only.mp4", "empty.mp4"])
 @pytest.mark.parametrize("fmt", ["fmp4", "ts"])
-def test_not_media_or_no_video_is_65_and_leaves_nothing(parent, tmp_path, name, fmt):
+def test_not_media_or_no_audio_or_video_is_65_and_leaves_nothing(parent, tmp_path, name, fmt):
     if name == "empty.mp4":
         src = tmp_path / name
         src.write_bytes(b"")
+    elif name == "subtitles-only.mp4":
+        srt = tmp_path / "notes.srt"
+        srt.write_text("1\n00:00:00,000 --> 00:00:02,000\nOnly words here\n")
+        src = tmp_path / name
+        h.run(["ffmpeg", "-v", "error", "-nostdin", "-i", str(srt), "-c:s", "mov_text", str(src)])
     else:
         src = fixture_path(name)
     res = run_hlsify(str(src), "--out", str(parent / "out"), "--segment-format", fmt)

@@ -454,7 +454,14 @@ def _spread_frames(name: str, gap: int, *fmt: str, audio: bool = False) -> Calla
 def _audio_only(e: Env) -> Upload:
     p = e.dir / "lecture.mp4"  # an .m4a renamed, as uploads are
     shutil.copyfile(fixture_path("audio-only.m4a"), p)
-    return Upload(str(p))
+    return Upload(str(p), video_frames=0)
+
+
+def _subtitles_only(e: Env) -> Upload:
+    srt = e.dir / "notes.srt"
+    srt.write_text("1\n00:00:00,000 --> 00:00:02,000\nOnly words here\n")
+    ffmpeg("-i", srt, "-c:s", "mov_text", e.dir / "words.mp4")
+    return Upload(str(e.dir / "words.mp4"))
 
 
 def _mvhd_7h(b: bytearray) -> None:
@@ -552,7 +559,8 @@ CASES: dict[str, Case] = {
     "duration-7h-mkv": Case(_spread_frames("long.mkv", 7 * 3600), rule=r"rejected: .*duration"),
     "duration-7h-ts": Case(_spread_frames("long.ts", 7 * 3600, "-f", "mpegts"), rule=r"rejected: .*duration"),
     # streams
-    "audio-only-when-video-required": Case(_audio_only, rule=r"no video stream"),
+    "audio-only-renamed-mp4": Case(_audio_only, codes=(0,)),
+    "subtitles-only-no-audio-or-video": Case(_subtitles_only, rule=r"rejected: no video or audio stream"),
     "no-decoder-avi-fourcc": Case(lambda e: e.patched("clip.avi", "fourcc.avi", lambda b: b.__setitem__(slice(None), b.replace(b"H264", b"QQZZ"))), rule=r"decod|codec"),
     "no-decoder-mov-sample-entry": Case(lambda e: e.patched("clip.mov", "entry.mov", _unknown_sample_entry), rule=r"decod|codec"),
     "no-decoder-mkv-codec-id": Case(lambda e: e.patched("clip.mkv", "codec.mkv", lambda b: b.__setitem__(slice(None), b.replace(b"V_MPEG4/ISO/AVC", b"V_QQQQQ/ISO/AVC"))), rule=r"decod|codec"),
@@ -594,16 +602,23 @@ def check_complete_output(out: Path, report: dict, upload: Upload, decode: bool)
             proc = h.run(["ffmpeg", "-v", "error", "-nostdin", "-i", p, "-f", "null", "-"], check=False)
             assert proc.returncode == 0 and not proc.stderr.strip(), \
                 f"{v.uri} does not decode cleanly: {proc.stderr.decode(errors='replace')[-800:]}"
-            frames[v.uri] = h.probe(p).video.frames
+            facts = h.probe(p)
+            if facts.video is None:
+                assert upload.video_frames == 0 and facts.audio is not None, f"{v.uri}: neither video nor audio"
+                continue
+            frames[v.uri] = facts.video.frames
             dts = [pk["dts"] for pk in h.video_packets(p) if pk["dts"] is not None]
             assert all(b > a for a, b in zip(dts, dts[1:])), f"{v.uri}: decode timestamps do not increase"
-    assert len(set(frames.values())) == 1, f"renditions hold different frame counts: {frames}"
-    got = next(iter(frames.values()))
-    assert got > 0
-    if upload.video_frames is not None:
-        assert got == upload.video_frames, f"expected {upload.video_frames} frames, the output holds {got}"
-    assert report.get("decodedVideoFrames") in (None, got) or abs(report["decodedVideoFrames"] - got) <= 1, \
-        f"report says {report.get('decodedVideoFrames')} frames, output holds {got}"
+    if upload.video_frames == 0:  # an audio-only set
+        assert frames == {}, f"video in an audio-only set: {frames}"
+    else:
+        assert len(set(frames.values())) == 1, f"renditions hold different frame counts: {frames}"
+        got = next(iter(frames.values()))
+        assert got > 0
+        if upload.video_frames is not None:
+            assert got == upload.video_frames, f"expected {upload.video_frames} frames, the output holds {got}"
+        assert report.get("decodedVideoFrames") in (None, got) or abs(report["decodedVideoFrames"] - got) <= 1, \
+            f"report says {report.get('decodedVideoFrames')} frames, output holds {got}"
     for m in hls.audio_renditions:
         if m.playlist is None:
             continue

@@ -18,6 +18,12 @@ public struct SubtitleSegmentSpan: Sendable, Equatable, Hashable {
     /// `end - start`.
     public var duration: Double { end - start }
 
+    /// The spans of written media segments, the first starting no earlier than 0: an audio
+    /// rendition's first segment begins with the AAC encoder's priming, a few ms before the media.
+    public static func spans(of records: [SegmentRecord]) -> [SubtitleSegmentSpan] {
+        records.map { SubtitleSegmentSpan(start: max(0, $0.startTime), end: max(0, $0.startTime + $0.duration)) }
+    }
+
     /// The most spans `uniform` makes (over 11 days of 1-second segments).
     public static let maxUniformCount = 1_000_000
 

@@ -81,6 +81,13 @@ final class SegmentWriter {
             av_dict_set(&options, "use_editlist", "1", 0)
             try sink.open(directory.appendingPathComponent(Self.initName).path)
         } else {
+            if stream.pointee.codecpar.pointee.codec_type == AVMEDIA_TYPE_AUDIO {
+                // Let the TS muxer pack up to 0.7 s of AAC frames into one PES (as the ffmpeg
+                // command line does) instead of one frame per PES, which doubles a 64 kb/s
+                // stream; mpegts_copyts keeps it from shifting timestamps by that delay.
+                context.pointee.max_delay = 700_000
+                av_dict_set(&options, "mpegts_copyts", "1", 0)
+            }
             try startSegment(0)
         }
         try check(avformat_write_header(context, &options), "avformat_write_header")

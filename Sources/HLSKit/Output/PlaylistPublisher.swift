@@ -18,6 +18,8 @@ struct PlaylistPublisher {
     struct Published {
         var video: [Stats]
         var audio: Stats?
+        /// Per audio-only variant, in the order given.
+        var audioOnly: [Stats]
         /// Per video rendition, its I-frame playlist; nil where it could not be made (see `warnings`).
         var iFrames: [IFramePlaylistWriter.Written?]
         var warnings: [String]
@@ -28,24 +30,26 @@ struct PlaylistPublisher {
     let segmentDuration: Double
 
     /// One EXT-X-TARGETDURATION for every rendition (Apple's rule): the longest segment, rounded.
-    static func targetDuration(videos: [VideoRendition], audio: AudioRendition?) -> Int {
-        let all = videos.map { $0.log.records() } + (audio.map { [$0.log.records()] } ?? [])
+    static func targetDuration(videos: [VideoRendition], audio: [AudioRendition]) -> Int {
+        let all = videos.map { $0.log.records() } + audio.map { $0.log.records() }
         return max(1, all.flatMap { $0 }.map { Int($0.duration.rounded()) }.max() ?? 1)
     }
 
     /// Writes the final VOD playlists (ENDLIST), each video rendition's I-frame playlist (parsed
     /// from its segment files) and the master. Returns the measured figures.
-    /// `subtitles` are EXT-X-MEDIA entries of subtitle renditions already written.
+    /// `subtitles` are EXT-X-MEDIA entries of subtitle renditions already written. `audio` is the
+    /// audio group every video variant plays with; each of `audioOnly` is a variant of its own (an
+    /// audio-only source's rendition, or the low-bandwidth audio-only variant of a video ladder).
     ///
     /// The master lists the variants with VIDEO-RANGE (from the colour transfer copied from the
     /// source) and CLOSED-CAPTIONS=NONE (no CEA-608/708 captions are muxed), then one
     /// EXT-X-I-FRAME-STREAM-INF per variant whose I-frame playlist could be made: a segment that
     /// cannot be parsed costs that line and a warning, not the transcode.
-    func publishFinal(videos: [VideoRendition], audio: AudioRendition?, frameRate: Double,
-                      subtitles: [MediaRendition] = []) throws -> Published {
+    func publishFinal(videos: [VideoRendition], audio: AudioRendition?, audioOnly: [AudioRendition] = [],
+                      frameRate: Double, subtitles: [MediaRendition] = []) throws -> Published {
         let videoRecords = videos.map { $0.log.records() }
         let audioRecords = audio?.log.records()
-        let target = Self.targetDuration(videos: videos, audio: audio)
+        let target = Self.targetDuration(videos: videos, audio: (audio.map { [$0] } ?? []) + audioOnly)
 
         var videoStats: [Stats] = []
         for (rendition, records) in zip(videos, videoRecords) {
@@ -57,6 +61,9 @@ struct PlaylistPublisher {
         if let audio, let audioRecords {
             audioStats = try writeMedia(records: audioRecords, folder: audio.directoryName, target: target,
                                         codecs: CodecString.aacLC)
+        }
+        let audioOnlyStats = try audioOnly.map {
+            try writeMedia(records: $0.log.records(), folder: $0.directoryName, target: target, codecs: CodecString.aacLC)
         }
 
         let iFrameWriter = IFramePlaylistWriter(directory: directory, format: format)
@@ -86,6 +93,9 @@ struct PlaylistPublisher {
                                          width: rendition.plan.width, height: rendition.plan.height, frameRate: frameRate,
                                          subtitlesGroup: subtitles.first?.groupID, videoRange: rendition.videoRange))
         }
+        variants += audioOnlyStats.map {
+            Self.audioOnlyVariant(uri: $0.playlist, bandwidth: $0.bandwidth, subtitlesGroup: subtitles.first?.groupID)
+        }
         var media: [MediaRendition] = []
         if let audio, let audioStats {
             media.append(Self.audioRendition(language: audio.language, uri: audioStats.playlist))
@@ -94,7 +104,7 @@ struct PlaylistPublisher {
         let master = MasterPlaylist(variants: Self.startOrder(variants), media: media,
                                     iFrameVariants: Self.startOrder(iFrameVariants))
         try Self.writeAtomically(master.render(), to: directory.appendingPathComponent(Self.masterName))
-        return Published(video: videoStats, audio: audioStats, iFrames: iFrames, warnings: warnings)
+        return Published(video: videoStats, audio: audioStats, audioOnly: audioOnlyStats, iFrames: iFrames, warnings: warnings)
     }
 
     private func writeMedia(records: [SegmentRecord], folder: String, target: Int, codecs: String) throws -> Stats {
@@ -126,6 +136,12 @@ struct PlaylistPublisher {
                        subtitlesGroup: subtitlesGroup, videoRange: videoRange, closedCaptions: .none)
     }
 
+    /// A variant that is one audio rendition on its own: AAC-LC, no RESOLUTION, no audio group.
+    static func audioOnlyVariant(uri: String, bandwidth: BandwidthStats, subtitlesGroup: String?) -> Variant {
+        Variant(uri: uri, bandwidth: bandwidth.peak, averageBandwidth: bandwidth.average, codecs: [CodecString.aacLC],
+                width: 0, height: 0, subtitlesGroup: subtitlesGroup)
+    }
+
     /// The audio group's EXT-X-MEDIA entry: named after its language ("Main" when unknown).
     static func audioRendition(language: String, uri: String) -> MediaRendition {
         MediaRendition(kind: .audio, groupID: audioGroup, language: language,
@@ -133,16 +149,13 @@ struct PlaylistPublisher {
                        isDefault: true, autoselect: true, channels: 2, uri: uri)
     }
 
-    /// Variants from the highest bandwidth to the lowest.
-    ///
-    /// Apple suggests listing a mid rung (about 2 Mb/s) first so players start there, but
-    /// GStreamer's hlsdemux (1.22) stalls when it switches *up* to a variant while an alternate
-    /// audio rendition is playing; starting at the top avoids that switch.
+    /// Variants in the order players should see them: the rung nearest 2 Mb/s first (Apple's
+    /// advice), then from the highest bandwidth to the lowest (see `VariantOrder`).
     static func startOrder(_ variants: [Variant]) -> [Variant] {
-        variants.sorted { $0.bandwidth > $1.bandwidth }
+        VariantOrder.listing(variants)
     }
 
-    /// I-frame streams in the same order: from the largest picture to the smallest.
+    /// I-frame streams from the largest picture to the smallest.
     static func startOrder(_ variants: [IFrameVariant]) -> [IFrameVariant] {
         variants.sorted { ($0.width * $0.height, $0.bandwidth) > ($1.width * $1.height, $1.bandwidth) }
     }

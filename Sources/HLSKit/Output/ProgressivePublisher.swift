@@ -32,23 +32,29 @@ final class ProgressivePublisher: @unchecked Sendable {
     private let frameRate: Double
     private let videos: [Track]
     private let audio: Track?
+    private let audioOnly: [Track]
     private let subtitles: ProgressiveSubtitles?
     private var records: [String: [SegmentRecord]] = [:]
     private var masterWritten = false
     private(set) var failure: Error?
 
     init(directory: URL, format: SegmentFormat, segmentDuration: Double, frameRate: Double,
-         videos: [Track], audio: Track?, subtitles: ProgressiveSubtitles?) {
+         videos: [Track], audio: Track?, audioOnly: [Track] = [], subtitles: ProgressiveSubtitles?) {
         self.directory = directory
         self.format = format
         self.targetDuration = max(1, Int(segmentDuration.rounded(.up)))
         self.frameRate = frameRate
         self.videos = videos
         self.audio = audio
+        self.audioOnly = audioOnly
         self.subtitles = subtitles
     }
 
-    /// A segment of the rendition in `folder` is complete. The first video track also drives the
+    /// The track whose segments the subtitle segments follow: the first video, else the first
+    /// audio-only variant (an audio-only source).
+    private var timingFolder: String? { videos.first?.folder ?? audioOnly.first?.folder }
+
+    /// A segment of the rendition in `folder` is complete. The timing track also drives the
     /// subtitle segments.
     func segmentClosed(folder: String, record: SegmentRecord) {
         lock.withLock {
@@ -56,7 +62,7 @@ final class ProgressivePublisher: @unchecked Sendable {
             do {
                 records[folder, default: []].append(record)
                 try writeMedia(folder: folder)
-                if folder == videos.first?.folder, let subtitles {
+                if folder == timingFolder, let subtitles {
                     try subtitles.publish(spansUpTo: records[folder] ?? [], targetDuration: targetDuration)
                 }
                 try writeMasterIfReady()
@@ -74,14 +80,19 @@ final class ProgressivePublisher: @unchecked Sendable {
 
     private func writeMasterIfReady() throws {
         guard !masterWritten else { return }
-        let tracks = videos + (audio.map { [$0] } ?? [])
+        let tracks = videos + (audio.map { [$0] } ?? []) + audioOnly
         guard tracks.allSatisfy({ !(records[$0.folder] ?? []).isEmpty }) else { return }
         let audioPart = audio.map { (codecs: CodecString.aacLC, bandwidth: BandwidthStats(peak: $0.peak, average: $0.average)) }
-        let variants = videos.map { video in
+        var variants = videos.map { video in
             PlaylistPublisher.variant(uri: "\(video.folder)/\(PlaylistPublisher.mediaName)", videoCodecs: video.codecs() ?? "avc1.640028",
                                       video: BandwidthStats(peak: video.peak, average: video.average), audio: audioPart,
                                       width: video.width, height: video.height, frameRate: frameRate,
                                       subtitlesGroup: subtitles?.renditions.first?.groupID, videoRange: video.videoRange)
+        }
+        variants += audioOnly.map {
+            PlaylistPublisher.audioOnlyVariant(uri: "\($0.folder)/\(PlaylistPublisher.mediaName)",
+                                               bandwidth: BandwidthStats(peak: $0.peak, average: $0.average),
+                                               subtitlesGroup: subtitles?.renditions.first?.groupID)
         }
         var media: [MediaRendition] = []
         if let audio {
@@ -95,7 +106,7 @@ final class ProgressivePublisher: @unchecked Sendable {
     }
 }
 
-/// Subtitle renditions written segment by segment alongside the first video rendition.
+/// Subtitle renditions written segment by segment alongside the timing rendition.
 final class ProgressiveSubtitles {
     private let layout: SubtitleLayout
     private let tracks: [LoadedSubtitles]
@@ -122,7 +133,7 @@ final class ProgressiveSubtitles {
     /// Writes the newest subtitle segment of every track and its EVENT playlist.
     func publish(spansUpTo video: [SegmentRecord], targetDuration: Int) throws {
         guard let last = video.last, let pts = firstVideoPTS() else { return }
-        let spans = video.map { SubtitleSegmentSpan(start: $0.startTime, duration: $0.duration) }
+        let spans = SubtitleSegmentSpan.spans(of: video)
         for (position, track) in tracks.enumerated() {
             let cut = try SubtitleCut(track.cues, videoSpans: spans, totalDuration: last.startTime + last.duration,
                                       firstVideoPTS90k: pts, sourceOffset: sourceOffset)

@@ -123,11 +123,25 @@ final class AudioRendition {
         }
     }
 
+    /// For an audio-only source, where the audio itself leads the timeline: encodes every whole
+    /// frame queued, into whatever segment its time falls in.
+    func advanceAlone() throws {
+        segmentLimit = Int.max
+        while fifo.count >= Self.frameSize { try encodeFrame(samples: Self.frameSize) }
+    }
+
+    /// Microseconds of audio laid on the timeline so far, from its start.
+    var placedMicroseconds: Int64 { av_rescale(placed, 1_000_000, Int64(sampleRate)) }
+
+    /// Microseconds from the timeline's start to where the encoded audio ends.
+    var encodedMicroseconds: Int64 { av_rescale(encoded, 1_000_000, Int64(sampleRate)) }
+
     /// Flushes everything: audio is cut or padded with silence to end exactly where the video ends.
-    func finish(videoEndMicroseconds: Int64, lastVideoSegment: Int) throws {
+    /// With `videoEndMicroseconds` nil (an audio-only source) the audio ends where it ends.
+    func finish(videoEndMicroseconds: Int64?, lastVideoSegment: Int) throws {
         segmentLimit = lastVideoSegment
         try resampler.convert(nil) { planes, count in try self.append(planes, count) }
-        let end = samples(atMicroseconds: videoEndMicroseconds)
+        let end = videoEndMicroseconds.map(samples(atMicroseconds:)) ?? placed
         if placed < end { try appendSilence(end - placed, limit: end) }
         while encoded < end, fifo.count > 0 {
             try encodeFrame(samples: Int(min(Int64(Self.frameSize), end - encoded, Int64(fifo.count))))
@@ -170,8 +184,11 @@ final class AudioRendition {
             let us = av_rescale(relative, 1_000_000, Int64(sampleRate))
             let index = min(timeline.segments.index(atMicroseconds: us), segmentLimit)
             currentSegment = max(currentSegment, index)
-            log.addMedia(segment: currentSegment, start: Double(relative) / Double(sampleRate),
-                         duration: Double(packet.duration) / Double(sampleRate))
+            // The encoder's priming (the first packet starts 1024 samples early) is not presented:
+            // fMP4's edit list hides it, so the timeline, and the first EXTINF, start at 0.
+            let start = max(0, relative)
+            log.addMedia(segment: currentSegment, start: Double(start) / Double(sampleRate),
+                         duration: Double(max(0, relative + packet.duration - start)) / Double(sampleRate))
             try writer.write(packet, segment: currentSegment)
         }
     }

@@ -2,12 +2,15 @@ import CFFmpeg
 import Foundation
 
 /// The single pass over the source: reads packets, decodes video once and fans each frame out to
-/// every rendition's queue, decodes audio and feeds the audio rendition. Renditions are created at
-/// the first decoded video frame, whose timestamp anchors the segment boundaries.
+/// every rendition's queue, decodes audio and feeds the audio renditions. Renditions are created at
+/// the first decoded video frame, whose timestamp anchors the segment boundaries; for an
+/// audio-only source, at the first decoded audio frame, and the audio leads the timeline.
 final class DecodeLoop {
     struct Outcome {
         var videos: [VideoRendition]
         var audio: AudioRendition?
+        /// The low-bandwidth audio-only variant's rendition, when asked for.
+        var lowBandwidthAudio: AudioRendition?
         var decodedFrames: Int
         var durationSeconds: Double
         var warnings: [String]
@@ -20,23 +23,27 @@ final class DecodeLoop {
     private let input: InputFile
     private let source: SourceInfo
     private let plans: [RenditionPlan]
-    private let videoDecoder: MediaDecoder
+    private let videoDecoder: MediaDecoder?
     private let audioDecoder: MediaDecoder?
     private let packet: Packet
     private let frame: Frame
+    /// The timeline's time base: the video stream's, or the audio's for an audio-only source.
     private let videoTimeBase: AVRational
     private let audioTimeBase: AVRational
 
     private var timeline: MediaTimeline?
     private var videos: [VideoRendition] = []
     private var audio: AudioRendition?
+    private var lowBandwidthAudio: AudioRendition?
+    private var audioRenditions: [AudioRendition] { [audio, lowBandwidthAudio].compactMap { $0 } }
     private var pendingAudio: [Frame] = []
     private var decodedFrames = 0
     private var decodeErrors = 0
     private var lastTimestamp: Int64?
     private var lastDuration: Int64 = 0
     private var lastSegment = -1
-    private var videoEnd: Int64 = 0
+    /// Where the output ends, microseconds from the first frame: the video's end (the audio's for an audio-only source).
+    private var timelineEnd: Int64 = 0
     private var lastProgress = Date.distantPast
     private var warnings: [String] = []
     private var warnedNonMonotonic = false
@@ -45,7 +52,7 @@ final class DecodeLoop {
     private var progressive: ProgressivePublisher?
 
     init(pipeline: TranscodePipeline, input: InputFile, source: SourceInfo, plans: [RenditionPlan],
-         videoDecoder: MediaDecoder, audioDecoder: MediaDecoder?, subtitles: [LoadedSubtitles] = []) throws {
+         videoDecoder: MediaDecoder?, audioDecoder: MediaDecoder?, subtitles: [LoadedSubtitles] = []) throws {
         self.subtitles = subtitles
         self.pipeline = pipeline
         self.input = input
@@ -55,8 +62,8 @@ final class DecodeLoop {
         self.audioDecoder = audioDecoder
         packet = try Packet()
         frame = try Frame()
-        videoTimeBase = input.stream(source.videoStream).pointee.time_base
         audioTimeBase = source.audioStream.map { input.stream($0).pointee.time_base } ?? AVRational(num: 1, den: 1)
+        videoTimeBase = source.videoStream.map { input.stream($0).pointee.time_base } ?? audioTimeBase
     }
 
     /// Runs the pass to the end. On any failure every rendition thread is stopped before rethrowing.
@@ -87,13 +94,13 @@ final class DecodeLoop {
                 break
             }
             guard more else { break }
-            if packet.streamIndex == source.videoStream {
+            if packet.streamIndex == source.videoStream, videoDecoder != nil {
                 try decodeVideo(packet)
             } else if packet.streamIndex == source.audioStream, audioDecoder != nil {
                 try decodeAudio(packet)
             }
         }
-        try decodeVideo(nil)
+        if videoDecoder != nil { try decodeVideo(nil) }
         if audioDecoder != nil { try decodeAudio(nil) }
     }
 
@@ -134,14 +141,17 @@ final class DecodeLoop {
     }
 
     private func decodeVideo(_ packet: Packet?) throws {
+        guard let videoDecoder else { return }
         try decode(packet, with: videoDecoder, stream: "video") { try handleVideoFrame() }
     }
 
     private func decodeAudio(_ packet: Packet?) throws {
         guard let audioDecoder else { return }
         try decode(packet, with: audioDecoder, stream: "audio") {
-            if let audio {
-                try audio.push(frame, timeBase: audioTimeBase)
+            if source.isAudioOnly {
+                try handleLeadingAudioFrame()
+            } else if !audioRenditions.isEmpty {
+                for rendition in audioRenditions { try rendition.push(frame, timeBase: audioTimeBase) }
             } else if timeline == nil, pendingAudio.count < 20_000 {
                 pendingAudio.append(try Frame(referencing: frame))
             }
@@ -170,10 +180,7 @@ final class DecodeLoop {
         lastDuration = duration
 
         let relative = timeline.relativeMicroseconds(timestamp, timeBase: videoTimeBase)
-        let maxDuration = pipeline.options.limits.maxDuration
-        if Double(relative) / 1_000_000 > maxDuration {
-            throw TranscodeError.invalidInput(String(format: "%@: rejected: video runs past the duration limit of %.0f s", input.path, maxDuration))
-        }
+        try checkDuration(relative, stream: "video")
         let segment = timeline.segments.index(atMicroseconds: relative)
         let startsSegment = segment != lastSegment
         lastSegment = segment
@@ -187,18 +194,46 @@ final class DecodeLoop {
         }
         decodedFrames += 1
         let end = relative + av_rescale_q(duration, videoTimeBase, MediaTimeline.microseconds)
-        videoEnd = max(videoEnd, end)
-        try audio?.advance(toVideoMicroseconds: relative, videoSegment: segment)
+        timelineEnd = max(timelineEnd, end)
+        for rendition in audioRenditions { try rendition.advance(toVideoMicroseconds: relative, videoSegment: segment) }
+        reportProgress(atMicroseconds: relative)
+    }
 
+    /// An audio-only source: the audio frame anchors the timeline (the first one) and is encoded
+    /// at once; the duration limit is checked before a frame can open a long gap of silence.
+    private func handleLeadingAudioFrame() throws {
+        let timestamp = frame.timestamp
+        let timeline = try timelineStarting(at: timestamp == noPTS ? 0 : timestamp)
+        if timestamp != noPTS {
+            let relative = timeline.relativeMicroseconds(timestamp, timeBase: audioTimeBase)
+            try checkDuration(relative, stream: "audio")
+        }
+        for rendition in audioRenditions {
+            try rendition.push(frame, timeBase: audioTimeBase)
+            try rendition.advanceAlone()
+        }
+        reportProgress(atMicroseconds: audio?.placedMicroseconds ?? 0)
+    }
+
+    private func checkDuration(_ relativeMicroseconds: Int64, stream: String) throws {
+        let maxDuration = pipeline.options.limits.maxDuration
+        if Double(relativeMicroseconds) / 1_000_000 > maxDuration {
+            throw TranscodeError.invalidInput(String(format: "%@: rejected: %@ runs past the duration limit of %.0f s",
+                                                     input.path, stream, maxDuration))
+        }
+    }
+
+    private func reportProgress(atMicroseconds position: Int64) {
         let now = Date()
         if now.timeIntervalSince(lastProgress) >= 0.25 {
             lastProgress = now
-            pipeline.reportProgress(mediaSeconds: Double(relative) / 1_000_000, frames: decodedFrames,
+            pipeline.reportProgress(mediaSeconds: Double(position) / 1_000_000, frames: decodedFrames,
                                     duration: source.durationSeconds)
         }
     }
 
-    /// The timeline, created (with every rendition) at the first decoded video frame.
+    /// The timeline, created (with every rendition) at the first decoded video frame (audio frame
+    /// for an audio-only source).
     private func timelineStarting(at timestamp: Int64) throws -> MediaTimeline {
         if let timeline { return timeline }
         let timeline = MediaTimeline(videoTimeBase: videoTimeBase, firstVideoTimestamp: timestamp,
@@ -207,22 +242,32 @@ final class DecodeLoop {
         let options = pipeline.options
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let totalPixels = plans.reduce(0) { $0 + $1.width * $1.height }
-        let colors = ColorProperties(from: input.stream(source.videoStream).pointee.codecpar)
-        for plan in plans {
-            let rendition = try VideoRendition(
-                plan: plan, directory: pipeline.directory.appendingPathComponent(plan.name), timeline: timeline,
-                frameRate: source.frameRate, rotation: source.geometry.rotation, colors: colors,
-                options: options,
-                threads: options.encoderThreads ?? Self.encoderThreads(pixels: plan.width * plan.height,
-                                                                        totalPixels: totalPixels, cores: cores))
-            videos.append(rendition)
+        if let videoStream = source.videoStream {
+            let colors = ColorProperties(from: input.stream(videoStream).pointee.codecpar)
+            for plan in plans {
+                let rendition = try VideoRendition(
+                    plan: plan, directory: pipeline.directory.appendingPathComponent(plan.name), timeline: timeline,
+                    frameRate: source.frameRate, rotation: source.geometry.rotation, colors: colors,
+                    options: options,
+                    threads: options.encoderThreads ?? Self.encoderThreads(pixels: plan.width * plan.height,
+                                                                            totalPixels: totalPixels, cores: cores))
+                videos.append(rendition)
+            }
         }
         if audioDecoder != nil {
-            audio = try AudioRendition(directory: pipeline.directory.appendingPathComponent("audio"), timeline: timeline,
-                                       sourceSampleRate: source.audioSampleRate, bitrate: options.audioBitrate,
-                                       language: source.audioLanguage, format: options.segmentFormat,
-                                       notify: options.onSegment)
-            for pending in pendingAudio { try audio?.push(pending, timeBase: audioTimeBase) }
+            func rendition(_ folder: String, bitrate: Int) throws -> AudioRendition {
+                try AudioRendition(directory: pipeline.directory.appendingPathComponent(folder), timeline: timeline,
+                                   sourceSampleRate: source.audioSampleRate, bitrate: bitrate,
+                                   language: source.audioLanguage, format: options.segmentFormat,
+                                   notify: options.onSegment)
+            }
+            audio = try rendition("audio", bitrate: options.audioBitrate)
+            if let bitrate = options.audioOnlyVariantBitrate {
+                lowBandwidthAudio = try rendition(Self.lowBandwidthAudioFolder(bitrate: bitrate), bitrate: bitrate)
+            }
+            for pending in pendingAudio {
+                for rendition in audioRenditions { try rendition.push(pending, timeBase: audioTimeBase) }
+            }
             pendingAudio.removeAll()
         }
         if options.progressive { try startProgressive() }
@@ -242,7 +287,7 @@ final class DecodeLoop {
         let directory = pipeline.directory
         let format = pipeline.options.segmentFormat
         let reference = videos.first
-        var firstPTS: Int64?
+        var firstPTS: Int64? = source.isAudioOnly ? Self.audioOnlyFirstPTS90k : nil
         let subtitleWriter = subtitles.isEmpty ? nil : try ProgressiveSubtitles(tracks: subtitles, directory: directory,
                                                                                 sourceOffset: videoStartInSource) {
             if firstPTS == nil, let reference {
@@ -260,8 +305,8 @@ final class DecodeLoop {
                       peak: video.plan.encoder.maxrate, average: video.plan.encoder.bitrate,
                       width: video.plan.width, height: video.plan.height, videoRange: video.videoRange)
             },
-            audio: audio.map { .init(folder: $0.directoryName, codecs: { CodecString.aacLC }, peak: $0.bitrate * 11 / 10,
-                                     average: $0.bitrate, width: 0, height: 0, language: $0.language) },
+            audio: source.isAudioOnly ? nil : audio.map(Self.progressiveTrack),
+            audioOnly: audioOnlyVariants.map(Self.progressiveTrack),
             subtitles: subtitleWriter)
         for video in videos {
             video.onSegment = { rendition, index in
@@ -270,7 +315,7 @@ final class DecodeLoop {
                 }
             }
         }
-        if let audio {
+        for audio in audioRenditions {
             audio.onSegment = { [unowned audio] index in
                 if let record = audio.log.closedRecord(index) {
                     publisher.segmentClosed(folder: audio.directoryName, record: record)
@@ -280,23 +325,53 @@ final class DecodeLoop {
         progressive = publisher
     }
 
+    /// A progressive publisher's view of an audio rendition, with provisional bandwidths.
+    private static func progressiveTrack(_ audio: AudioRendition) -> ProgressivePublisher.Track {
+        .init(folder: audio.directoryName, codecs: { CodecString.aacLC }, peak: audio.bitrate * 11 / 10,
+              average: audio.bitrate, width: 0, height: 0, language: audio.language)
+    }
+
+    /// The audio renditions that are variants of their own: an audio-only source's, and the
+    /// low-bandwidth one when asked for.
+    private var audioOnlyVariants: [AudioRendition] {
+        (source.isAudioOnly ? [audio].compactMap { $0 } : []) + [lowBandwidthAudio].compactMap { $0 }
+    }
+
+    /// Folder of the low-bandwidth audio-only variant: `audio-64k`.
+    static func lowBandwidthAudioFolder(bitrate: Int) -> String { "audio-\(bitrate / 1000)k" }
+
+    /// X-TIMESTAMP-MAP's MPEGTS for an audio-only set: its first sample is at the timeline's offset.
+    static let audioOnlyFirstPTS90k = MediaTimeline.offsetSeconds * 90_000
+
     private func complete() throws -> Outcome {
-        guard decodedFrames > 0 else {
-            throw TranscodeError.invalidInput("\(input.path): no video frame could be decoded")
+        if source.isAudioOnly {
+            guard let audio, audio.placedMicroseconds > 0 else {
+                throw TranscodeError.invalidInput("\(input.path): no audio could be decoded")
+            }
+            for rendition in audioRenditions { try rendition.finish(videoEndMicroseconds: nil, lastVideoSegment: Int.max) }
+            timelineEnd = audio.placedMicroseconds
+        } else {
+            guard decodedFrames > 0 else {
+                throw TranscodeError.invalidInput("\(input.path): no video frame could be decoded")
+            }
         }
         for video in videos { video.queue.close() }
-        try audio?.finish(videoEndMicroseconds: videoEnd, lastVideoSegment: max(0, lastSegment))
+        if !source.isAudioOnly {
+            for rendition in audioRenditions {
+                try rendition.finish(videoEndMicroseconds: timelineEnd, lastVideoSegment: max(0, lastSegment))
+            }
+        }
         for video in videos { video.join() }
         if let failure = videos.compactMap(\.failure).first { throw failure }
         if let failure = progressive?.failure { throw failure }
-        pipeline.reportProgress(mediaSeconds: Double(videoEnd) / 1_000_000, frames: decodedFrames,
-                                duration: Double(videoEnd) / 1_000_000)
-        if let declared = source.durationSeconds, declared > 1, Double(videoEnd) / 1_000_000 < declared * 0.9 - 0.5 {
-            warnings.append(String(format: "the video ends at %.2f s but the container says %.2f s: the file may be truncated",
-                                   Double(videoEnd) / 1_000_000, declared))
+        pipeline.reportProgress(mediaSeconds: Double(timelineEnd) / 1_000_000, frames: decodedFrames,
+                                duration: Double(timelineEnd) / 1_000_000)
+        if let declared = source.durationSeconds, declared > 1, Double(timelineEnd) / 1_000_000 < declared * 0.9 - 0.5 {
+            warnings.append(String(format: "the %@ ends at %.2f s but the container says %.2f s: the file may be truncated",
+                                   source.isAudioOnly ? "audio" : "video", Double(timelineEnd) / 1_000_000, declared))
         }
-        return Outcome(videos: videos, audio: audio, decodedFrames: decodedFrames,
-                       durationSeconds: Double(videoEnd) / 1_000_000, warnings: warnings + (audio?.warnings ?? []),
+        return Outcome(videos: videos, audio: audio, lowBandwidthAudio: lowBandwidthAudio, decodedFrames: decodedFrames,
+                       durationSeconds: Double(timelineEnd) / 1_000_000, warnings: warnings + (audio?.warnings ?? []),
                        videoStartInSource: videoStartInSource)
     }
 

@@ -2,7 +2,9 @@ import CFFmpeg
 
 /// What the engine learns about a source from its container and stream headers.
 struct SourceInfo {
-    let videoStream: Int
+    /// nil for an audio-only source (a recorded talk as .m4a or .mp3): the output is then an
+    /// audio-only HLS set, and the video fields below are zero.
+    let videoStream: Int?
     let audioStream: Int?
     let geometry: SourceGeometry
     let frameRate: AVRational
@@ -22,10 +24,33 @@ struct SourceInfo {
         frameRate.num > 0 && frameRate.den > 0 ? Double(frameRate.num) / Double(frameRate.den) : 0
     }
 
-    /// Reads the source's streams. Throws `TranscodeError.invalidInput` when there is no video stream.
+    var isAudioOnly: Bool { videoStream == nil }
+
+    /// Reads the source's streams. Throws `TranscodeError.invalidInput` when there is neither a
+    /// video nor an audio stream.
     init(input: InputFile) throws {
+        durationSeconds = input.durationSeconds
+        container = input.formatName
+        audioStream = input.bestStream(AVMEDIA_TYPE_AUDIO)
+        if let audio = audioStream {
+            let audioStream = input.stream(audio)
+            audioSampleRate = Int(audioStream.pointee.codecpar.pointee.sample_rate)
+            audioLanguage = LanguageTag.normalize(SourceInfo.metadata(audioStream.pointee.metadata, "language"))
+        } else {
+            audioSampleRate = 0
+            audioLanguage = "und"
+        }
         guard let video = input.bestStream(AVMEDIA_TYPE_VIDEO) else {
-            throw TranscodeError.invalidInput("\(input.path): rejected: no video stream")
+            guard audioStream != nil else {
+                throw TranscodeError.invalidInput("\(input.path): rejected: no video or audio stream")
+            }
+            videoStream = nil
+            geometry = SourceGeometry(width: 0, height: 0, sampleAspectNum: 1, sampleAspectDen: 1, rotation: 0)
+            frameRate = AVRational(num: 0, den: 1)
+            peakFrameRate = 0
+            declaredFrames = 0
+            videoCodec = "none"
+            return
         }
         videoStream = video
         let stream = input.stream(video)
@@ -44,18 +69,7 @@ struct SourceInfo {
         let baseRate = base.num > 0 && base.den > 0 ? Double(base.num) / Double(base.den) : 0
         peakFrameRate = (baseRate > average && baseRate <= 120) ? baseRate : average
         declaredFrames = Int(max(0, stream.pointee.nb_frames))
-        durationSeconds = input.durationSeconds
-        container = input.formatName
         videoCodec = String(cString: avcodec_get_name(parameters.pointee.codec_id))
-        audioStream = input.bestStream(AVMEDIA_TYPE_AUDIO)
-        if let audio = audioStream {
-            let audioStream = input.stream(audio)
-            audioSampleRate = Int(audioStream.pointee.codecpar.pointee.sample_rate)
-            audioLanguage = LanguageTag.normalize(SourceInfo.metadata(audioStream.pointee.metadata, "language"))
-        } else {
-            audioSampleRate = 0
-            audioLanguage = "und"
-        }
     }
 
     /// Clockwise degrees (0, 90, 180, 270) the decoded picture must turn to be displayed upright.

@@ -10,6 +10,10 @@ public struct TranscodeOptions: Sendable {
     public var preset: String = "veryfast"
     /// AAC-LC stereo bitrate in bits/s.
     public var audioBitrate: Int = 128_000
+    /// When set, an extra audio-only variant (AAC-LC stereo at this bitrate, bits/s, e.g. 64 000)
+    /// is listed in the master for students whose network cannot hold the lowest video rung.
+    /// An audio-only source's own rendition is always an audio-only variant.
+    public var audioOnlyVariantBitrate: Int?
     /// SRT files published as subtitle renditions (the first is the default).
     public var subtitles: [SubtitleTrack] = []
     /// Write in place and publish playlists as segments complete (EVENT playlists, then VOD with

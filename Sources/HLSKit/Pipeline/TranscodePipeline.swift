@@ -43,26 +43,29 @@ final class TranscodePipeline {
         let source = try SourceInfo(input: input)
         try InputPolicy(limits: limits, path: inputPath).check(input: input, source: source)
         cancel.expire(after: limits.deadline(forDuration: source.durationSeconds) - Date().timeIntervalSince(started))
-        var wanted: Set<Int> = [source.videoStream]
-        if let audio = source.audioStream { wanted.insert(audio) }
-        input.discardAllBut(wanted)
+        input.discardAllBut(Set([source.videoStream, source.audioStream].compactMap { $0 }))
 
-        let videoDecoder: MediaDecoder
-        do {
-            videoDecoder = try MediaDecoder(stream: input.stream(source.videoStream), maxPixels: limits.maxPixels)
-        } catch let error as LibAVError {
-            throw TranscodeError.invalidInput("\(inputPath): rejected: the video stream cannot be decoded (\(error.reason))")
+        var videoDecoder: MediaDecoder?
+        if let video = source.videoStream {
+            do {
+                videoDecoder = try MediaDecoder(stream: input.stream(video), maxPixels: limits.maxPixels)
+            } catch let error as LibAVError {
+                throw TranscodeError.invalidInput("\(inputPath): rejected: the video stream cannot be decoded (\(error.reason))")
+            }
         }
         var audioDecoder: MediaDecoder?
         if let audio = source.audioStream {
             do {
                 audioDecoder = try MediaDecoder(stream: input.stream(audio), maxPixels: limits.maxPixels)
+            } catch let error as LibAVError where source.isAudioOnly {
+                throw TranscodeError.invalidInput("\(inputPath): rejected: the audio stream cannot be decoded (\(error.reason))")
             } catch {
                 warnings.append("audio stream cannot be decoded, output has no audio: \(error)")
             }
         }
-        let plans = LadderPlanner.plan(rungs: options.ladder, source: source.geometry, frameRate: source.peakFrameRate)
-        guard !plans.isEmpty else { throw TranscodeError.invalidInput("\(inputPath): no rendition fits the source") }
+        let plans = source.isAudioOnly ? [] : LadderPlanner.plan(rungs: options.ladder, source: source.geometry,
+                                                                 frameRate: source.peakFrameRate)
+        guard source.isAudioOnly || !plans.isEmpty else { throw TranscodeError.invalidInput("\(inputPath): no rendition fits the source") }
 
         let run = try DecodeLoop(pipeline: self, input: input, source: source, plans: plans,
                                  videoDecoder: videoDecoder, audioDecoder: audioDecoder, subtitles: subtitles)
@@ -99,20 +102,28 @@ final class TranscodePipeline {
     }
 
     /// Segments the subtitles on the first video rendition's boundaries, mapped to the written video's
-    /// first presentation timestamp.
+    /// first presentation timestamp; for an audio-only source, on the audio's.
     private func publishSubtitles(_ subtitles: [LoadedSubtitles], outcome: DecodeLoop.Outcome) throws -> [SubtitlePublisher.Published] {
-        guard !subtitles.isEmpty, let reference = outcome.videos.first else { return [] }
-        let records = reference.log.records()
-        guard let first = records.first else { return [] }
-        let folder = directory.appendingPathComponent(reference.directoryName)
+        guard !subtitles.isEmpty else { return [] }
+        let records: [SegmentRecord]
         let firstPTS: Int64
-        do {
-            firstPTS = try FirstPresentationTime.read(renditionFolder: folder, firstSegment: first.uri, format: options.segmentFormat)
-        } catch {
-            throw DecodeLoop.classify(error)
+        if let reference = outcome.videos.first {
+            records = reference.log.records()
+            guard let first = records.first else { return [] }
+            let folder = directory.appendingPathComponent(reference.directoryName)
+            do {
+                firstPTS = try FirstPresentationTime.read(renditionFolder: folder, firstSegment: first.uri, format: options.segmentFormat)
+            } catch {
+                throw DecodeLoop.classify(error)
+            }
+        } else if let audio = outcome.audio {
+            records = audio.log.records()
+            firstPTS = DecodeLoop.audioOnlyFirstPTS90k
+        } else {
+            return []
         }
-        let spans = records.map { SubtitleSegmentSpan(start: $0.startTime, duration: $0.duration) }
-        let target = PlaylistPublisher.targetDuration(videos: outcome.videos, audio: outcome.audio)
+        let spans = SubtitleSegmentSpan.spans(of: records)
+        let target = PlaylistPublisher.targetDuration(videos: outcome.videos, audio: outcome.audioRenditions)
         return try SubtitlePublisher(directory: directory, targetDuration: target)
             .publish(subtitles, spans: spans, totalDuration: outcome.durationSeconds, firstVideoPTS90k: firstPTS,
                      sourceOffset: outcome.videoStartInSource)
@@ -124,7 +135,8 @@ final class TranscodePipeline {
         for subtitle in publishedSubtitles { warnings += subtitle.warnings }
         let publisher = PlaylistPublisher(directory: directory, format: options.segmentFormat,
                                           segmentDuration: options.segmentDuration)
-        let published = try publisher.publishFinal(videos: outcome.videos, audio: outcome.audio,
+        let published = try publisher.publishFinal(videos: outcome.videos, audio: source.isAudioOnly ? nil : outcome.audio,
+                                                   audioOnly: outcome.audioOnlyVariants(audioOnlySource: source.isAudioOnly),
                                                    frameRate: source.peakFrameRate,
                                                    subtitles: publishedSubtitles.map(\.rendition))
         warnings += published.warnings
@@ -142,13 +154,10 @@ final class TranscodePipeline {
                 iFrames: iFrames.map { .init(playlist: $0.playlist, iFrames: $0.iFrames, peakBandwidth: $0.bandwidth.peak,
                                              averageBandwidth: $0.bandwidth.average) })
         }
-        var audioReport: TranscodeReport.Audio?
-        if let audio = outcome.audio, let stats = published.audio {
-            audioReport = .init(codec: "aac", bitrate: audio.bitrate, channels: 2, sampleRate: audio.sampleRate,
-                                language: audio.language, playlist: stats.playlist, segments: stats.segments,
-                                bytes: stats.bytes, peakBandwidth: stats.bandwidth.peak,
-                                averageBandwidth: stats.bandwidth.average)
-        }
+        // The main audio is the group the video variants play with, or an audio-only source's variant.
+        let audioStats = source.isAudioOnly ? published.audioOnly.first : published.audio
+        let audioReport = outcome.audio.flatMap { audio in audioStats.map { Self.audioReport(audio, $0) } }
+        let lowBandwidthReport = outcome.lowBandwidthAudio.flatMap { low in published.audioOnly.last.map { Self.audioReport(low, $0) } }
         return TranscodeReport(
             input: inputPath, output: directory.path, master: PlaylistPublisher.masterName,
             segmentFormat: options.segmentFormat.rawValue, segmentDuration: options.segmentDuration,
@@ -158,7 +167,24 @@ final class TranscodePipeline {
                           displayHeight: source.geometry.displayHeight, rotation: source.geometry.rotation,
                           container: source.container, videoCodec: source.videoCodec),
             decodedVideoFrames: outcome.decodedFrames, renditions: renditions, audio: audioReport,
+            audioOnlyVariant: lowBandwidthReport,
             subtitles: publishedSubtitles.map { .init(language: $0.rendition.language ?? "und", cues: $0.cues) },
             warnings: warnings)
+    }
+
+    private static func audioReport(_ audio: AudioRendition, _ stats: PlaylistPublisher.Stats) -> TranscodeReport.Audio {
+        .init(codec: "aac", bitrate: audio.bitrate, channels: 2, sampleRate: audio.sampleRate,
+              language: audio.language, playlist: stats.playlist, segments: stats.segments,
+              bytes: stats.bytes, peakBandwidth: stats.bandwidth.peak, averageBandwidth: stats.bandwidth.average)
+    }
+}
+
+extension DecodeLoop.Outcome {
+    var audioRenditions: [AudioRendition] { [audio, lowBandwidthAudio].compactMap { $0 } }
+
+    /// The audio renditions listed as variants of their own, in this order: an audio-only
+    /// source's main audio, then the low-bandwidth one.
+    func audioOnlyVariants(audioOnlySource: Bool) -> [AudioRendition] {
+        (audioOnlySource ? [audio].compactMap { $0 } : []) + [lowBandwidthAudio].compactMap { $0 }
     }
 }

@@ -78,13 +78,16 @@ public struct TranscodeReport: Codable, Sendable, Equatable {
     public var source: Source
     public var decodedVideoFrames: Int
     public var renditions: [Rendition]
+    /// The main audio: the group every video variant plays with, or an audio-only source's variant.
     public var audio: Audio?
+    /// The low-bandwidth audio-only variant (`TranscodeOptions.audioOnlyVariantBitrate`), or nil.
+    public var audioOnlyVariant: Audio?
     public var subtitles: [Subtitles]
     public var warnings: [String]
 
     private enum CodingKeys: String, CodingKey {
         case input, output, master, segmentFormat, segmentDuration, durationSeconds, elapsedSeconds
-        case source, decodedVideoFrames, renditions, audio, subtitles, warnings
+        case source, decodedVideoFrames, renditions, audio, audioOnlyVariant, subtitles, warnings
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -100,6 +103,7 @@ public struct TranscodeReport: Codable, Sendable, Equatable {
         try container.encode(decodedVideoFrames, forKey: .decodedVideoFrames)
         try container.encode(renditions, forKey: .renditions)
         try container.encode(audio, forKey: .audio)  // null, not absent, when there is no audio
+        try container.encode(audioOnlyVariant, forKey: .audioOnlyVariant)
         try container.encode(subtitles, forKey: .subtitles)
         try container.encode(warnings, forKey: .warnings)
     }

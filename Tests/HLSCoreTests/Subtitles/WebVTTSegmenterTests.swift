@@ -24,6 +24,14 @@ final class WebVTTSegmenterTests: XCTestCase {
         XCTAssertEqual(SubtitleSegmentSpan.uniform(segmentDuration: 1e-9, totalDuration: 3_600), [])
     }
 
+    func testSpansOfWrittenSegmentsStartAtZero() {
+        // An audio rendition's first segment starts with 1024 samples of AAC priming.
+        let records = [SegmentRecord(index: 0, uri: "a", duration: 4.0213, byteSize: 1, startTime: -0.0213),
+                       SegmentRecord(index: 1, uri: "b", duration: 2.5, byteSize: 1, startTime: 4)]
+        XCTAssertEqual(SubtitleSegmentSpan.spans(of: records),
+                       [SubtitleSegmentSpan(start: 0, end: 4), SubtitleSegmentSpan(start: 4, end: 6.5)])
+    }
+
     func testCueCrossingABoundaryIsInBothSegmentsWithOriginalTimes() throws {
         let spans = SubtitleSegmentSpan.uniform(segmentDuration: 4, totalDuration: 12)
         let result = try segmenter.segment([cue(3_500, 4_500, "across"), cue(1_000, 2_000, "first")],
