@@ -57,7 +57,8 @@ final class PreviewPageTests: XCTestCase {
         XCTAssertFalse(html.contains("http://"))
         XCTAssertFalse(html.contains("https://"))
         XCTAssertFalse(html.contains("<script src"))
-        XCTAssertFalse(html.contains("<link"))
+        XCTAssertEqual(html.components(separatedBy: "<link").count, 2)
+        XCTAssertTrue(html.contains("<link rel=\"icon\" href=\"data:,\">"), "an empty icon: no /favicon.ico request")
         XCTAssertFalse(html.lowercased().contains("hls.js"))
     }
 

@@ -97,6 +97,7 @@ public struct PreviewPage: Sendable, Equatable {
             <head>
             <meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
+            <link rel="icon" href="data:,">
             <title>hlsify preview: \(e(title))</title>
             <style>
             body { font: 15px/1.4 system-ui, sans-serif; margin: 1.5em; color: #222; }
