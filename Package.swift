@@ -48,9 +48,12 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // `hlsify preview`: a small loopback HTTP server on POSIX sockets (request, range and path
+        // parsing pure and unit-tested) serving an output folder and its PreviewPage.
+        .target(name: "PreviewServer", dependencies: ["HLSCore"]),
         .executableTarget(
             name: "hlsify",
-            dependencies: ["HLSKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["HLSKit", "PreviewServer", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         .executableTarget(
@@ -65,5 +68,6 @@ let package = Package(
         .testTarget(name: "HLSCoreTests", dependencies: ["HLSCore"]),
         .testTarget(name: "HLSKitTests", dependencies: ["HLSKit"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "TranscodeQueueTests", dependencies: ["TranscodeQueue"]),
+        .testTarget(name: "PreviewServerTests", dependencies: ["PreviewServer"]),
     ]
 )

@@ -34,8 +34,10 @@ APT_TEST=(
 )
 # The worker: librabbitmq for the CRabbitMQ target, and the broker its tests start privately.
 APT_WORKER=(librabbitmq-dev rabbitmq-server)
-# Later issues add their packages here, e.g. the browser check:
-#   APT_BROWSER=(chromium chromium-driver)
+# The real-browser check of `hlsify preview` (Tests/Integration/test_preview.py): Debian's
+# Chromium plays HLS natively; chromium-driver is the chromedriver Selenium talks to.
+APT_BROWSER=(chromium chromium-driver)
+# Later issues add their packages here.
 APT_LATER=()
 
 is_installed() {
@@ -64,7 +66,7 @@ apt_install_missing() {
     apt-get install -y -qq "${missing[@]}" >&2
 }
 
-apt_install_missing "${APT_BUILD[@]}" "${APT_TEST[@]}" "${APT_WORKER[@]}" ${APT_LATER[@]+"${APT_LATER[@]}"}
+apt_install_missing "${APT_BUILD[@]}" "${APT_TEST[@]}" "${APT_WORKER[@]}" "${APT_BROWSER[@]}" ${APT_LATER[@]+"${APT_LATER[@]}"}
 
 # ---------------------------------------------------------------------------
 # Python test helpers in .cache/venv

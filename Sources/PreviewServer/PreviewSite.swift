@@ -1,0 +1,90 @@
+import HLSCore
+
+/// What `hlsify preview` serves: the `PreviewPage` of the folder's master playlist at `/` and
+/// `/index.html` (made afresh for each request, so a progressive transcode shows its latest
+/// state), and the folder's regular files with ranges, for GET and HEAD.
+public struct PreviewSite: Sendable {
+    public let files: StaticFiles
+    /// The page title (the folder's name).
+    public let title: String
+    /// The master playlist's name inside the folder.
+    public static let masterName = "master.m3u8"
+    /// Playlists larger than this are refused as the page's source (they are still served).
+    static let maxMasterSize = 4 * 1024 * 1024
+
+    public init(files: StaticFiles, title: String) {
+        self.files = files
+        self.title = title
+    }
+
+    /// The response to `request` (the server leaves out the body for HEAD).
+    public func respond(to request: HTTPRequest) -> HTTPResponse {
+        guard request.method == "GET" || request.method == "HEAD" else {
+            return .error(.methodNotAllowed, "only GET and HEAD")
+        }
+        let path: RequestPath
+        do {
+            path = try RequestPath.parse(target: request.target)
+        } catch let error as HTTPRequestError {
+            return .error(error.status, error.message)
+        } catch {
+            return .error(.badRequest)
+        }
+        if path.components.isEmpty || path.components == ["index.html"] {
+            return page()
+        }
+        switch files.open(path) {
+        case .notFound: return .error(.notFound)
+        case .forbidden: return .error(.forbidden)
+        case .file(let file): return serve(file, name: path.relative, request: request)
+        }
+    }
+
+    /// A file, whole or the range asked for.
+    func serve(_ file: OpenFile, name: String, request: HTTPRequest) -> HTTPResponse {
+        var headers = HTTPHeaders([("Content-Type", ContentType.forFile(name)), ("Accept-Ranges", "bytes"),
+                                   ("X-Content-Type-Options", "nosniff")])
+        if let cache = ContentType.cacheControl(forFile: name) { headers.add("Cache-Control", cache) }
+        // No validators are sent, so an If-Range can never match: then the whole file (RFC 9110 §13.1.5).
+        let rangeField = request.headers["If-Range"] == nil ? request.headers["Range"] : nil
+        switch ByteRangeSelection.select(rangeField, size: file.size) {
+        case .whole:
+            return HTTPResponse(status: .ok, headers: headers, body: .file(file, offset: 0, length: file.size))
+        case .partial(let offset, let length):
+            headers.add("Content-Range", "bytes \(offset)-\(offset + length - 1)/\(file.size)")
+            return HTTPResponse(status: .partialContent, headers: headers, body: .file(file, offset: offset, length: length))
+        case .unsatisfiable:
+            var response = HTTPResponse.error(.rangeNotSatisfiable)
+            response.headers.add("Content-Range", "bytes */\(file.size)")
+            return response
+        }
+    }
+
+    /// The HTML page for the folder's current master playlist.
+    func page() -> HTTPResponse {
+        let master: MasterPlaylist
+        switch files.open(RequestPath(components: [Self.masterName])) {
+        case .notFound, .forbidden:
+            return .error(.notFound, "no \(Self.masterName) in this folder")
+        case .file(let file):
+            do {
+                guard let bytes = try file.readAll(limit: Self.maxMasterSize) else {
+                    return .error(.internalServerError, "\(Self.masterName) is larger than \(Self.maxMasterSize) bytes")
+                }
+                master = try PlaylistParser.parseMaster(String(decoding: bytes, as: UTF8.self))
+            } catch {
+                return .error(.internalServerError, "\(Self.masterName): \(error)")
+            }
+        }
+        var sidecars: Set<String> = []
+        for candidate in PreviewPage.sidecarCandidates(master) {
+            guard let path = try? RequestPath.parse(target: "/" + candidate),
+                  case .file = files.open(path) else { continue }
+            sidecars.insert(candidate)
+        }
+        let html = PreviewPage(master: master, title: title, masterURI: Self.masterName, sidecars: sidecars).render()
+        let headers = HTTPHeaders([("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-cache"),
+                                   ("X-Content-Type-Options", "nosniff")])
+        return HTTPResponse(status: .ok, headers: headers, body: .bytes(Array(html.utf8)))
+    }
+}
