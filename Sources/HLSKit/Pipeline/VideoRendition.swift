@@ -48,8 +48,9 @@ final class VideoRendition: @unchecked Sendable {
         packet = try Packet()
         scaler = try Scaler(width: plan.width, height: plan.height, rotation: rotation)
         let fps = frameRate.num > 0 && frameRate.den > 0 ? Double(frameRate.num) / Double(frameRate.den) : 25
-        // Boundaries force IDR frames; the GOP limit only stops x264 from adding periodic ones mid-segment.
-        let gop = max(1, Int((options.segmentDuration * fps * 2).rounded(.up)))
+        // Boundaries force IDR frames; between them x264 adds one at least every 2 s (Apple's HLS
+        // authoring spec 1.13: players seek and switch only at keyframes).
+        let gop = max(1, Int((min(Self.keyframeInterval, options.segmentDuration) * fps).rounded()))
         self.gop = gop
         let globalHeader = options.segmentFormat == .fmp4
         encoder = try MediaEncoder(name: "libx264", options: [
@@ -82,6 +83,9 @@ final class VideoRendition: @unchecked Sendable {
             notify?(SegmentEvent(folder: self.directoryName, index: index, file: name, bytes: bytes, log: self.log))
         }
     }
+
+    /// Longest time between two keyframes, seconds.
+    static let keyframeInterval = 2.0
 
     /// Starts the encoding thread.
     func start() {
