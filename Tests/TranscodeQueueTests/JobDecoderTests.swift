@@ -58,6 +58,13 @@ final class JobDecoderTests: XCTestCase {
         XCTAssertEqual(try job.rungs()?.map(\.description), ["720p@2800k", "360p"])
     }
 
+    func testAudioOnlyVariantReachesTheEngineOptions() throws {
+        let job = try decode(#"{"jobId": "a", "input": "a.mp4", "output": "a", "audioOnlyVariant": 64000}"#).job
+        XCTAssertEqual(job.audioOnlyVariant, 64_000)
+        XCTAssertEqual(try decode(String(decoding: JSONEncoder().encode(job), as: UTF8.self)).job, job)
+        XCTAssertNil(try decode(#"{"jobId": "a", "input": "a.mp4", "output": "a"}"#).job.audioOnlyVariant)
+    }
+
     func testUnknownFieldsAreIgnoredWithAWarning() throws {
         let decoded = try decode(#"{"jobId": "a", "input": "a.mp4", "output": "a", "priority": 3, "callbackUrl": "x"}"#)
         XCTAssertEqual(decoded.warnings, [#"unknown field "callbackUrl" ignored"#, #"unknown field "priority" ignored"#])
@@ -101,6 +108,8 @@ final class JobDecoderTests: XCTestCase {
         assertRejected(#"{"jobId": "a", "input": "a.mp4", "output": "a", "segmentDuration": true}"#, .invalidJob, mentioning: ["segmentDuration"])
         assertRejected(#"{"jobId": "a", "input": "a.mp4", "output": "a", "progressive": 1}"#, .invalidJob, mentioning: ["progressive"])
         assertRejected(#"{"jobId": "a", "input": "a.mp4", "output": "a", "progressive": "yes"}"#, .invalidJob, mentioning: ["progressive"])
+        assertRejected(#"{"jobId": "a", "input": "a.mp4", "output": "a", "audioOnlyVariant": "64k"}"#, .invalidJob, mentioning: ["audioOnlyVariant"])
+        assertRejected(#"{"jobId": "a", "input": "a.mp4", "output": "a", "audioOnlyVariant": 8000}"#, .invalidJob, mentioning: ["audioOnlyVariant", "8000"])
         assertRejected(#"{"jobId": "a", "input": "a.mp4", "output": "a", "subtitles": {"language": "en", "path": "x.srt"}}"#, .invalidJob, mentioning: ["subtitles"])
         assertRejected(#"{"jobId": "a", "input": "a.mp4", "output": "a", "preset": 3}"#, .invalidJob, mentioning: ["preset"])
     }

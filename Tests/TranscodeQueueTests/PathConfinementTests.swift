@@ -115,6 +115,9 @@ final class PathConfinementTests: XCTestCase {
         XCTAssertEqual(plan.preset, "veryfast")
         XCTAssertFalse(plan.progressive)
         XCTAssertTrue(try resolver.plan(TranscodeJob(jobId: "a", input: "uploads/a.mp4", output: "a", progressive: true)).progressive)
+        let withAudioVariant = try resolver.plan(TranscodeJob(jobId: "a", input: "uploads/a.mp4", output: "a", audioOnlyVariant: 64_000))
+        XCTAssertEqual(withAudioVariant.transcodeOptions().audioOnlyVariantBitrate, 64_000)
+        XCTAssertNil(plan.transcodeOptions().audioOnlyVariantBitrate)
 
         try link("escape.srt", in: inputRoot, to: outside.appendingPathComponent("secret.mp4").path)
         XCTAssertThrowsError(try resolver.plan(TranscodeJob(jobId: "a", input: "uploads/a.mp4", output: "a",

@@ -98,6 +98,9 @@ public struct JobDecoder: Sendable {
                 throw JobRejection(.invalidJob, "segmentDuration must be between \(Int(TranscodeJob.segmentDurations.lowerBound)) and \(Int(TranscodeJob.segmentDurations.upperBound)) seconds, got \(duration)", jobId: id)
             }
         }
+        if let bitrate = job.audioOnlyVariant, !TranscodeJob.audioBitrates.contains(bitrate) {
+            throw JobRejection(.invalidJob, "audioOnlyVariant must be between \(TranscodeJob.audioBitrates.lowerBound) and \(TranscodeJob.audioBitrates.upperBound) bits/s, got \(bitrate)", jobId: id)
+        }
         if let preset = job.preset, !TranscodeJob.presets.contains(preset) {
             throw JobRejection(.invalidJob, "preset \(Self.quoted(preset)) is not one of \(TranscodeJob.presets.joined(separator: ", "))", jobId: id)
         }
@@ -169,7 +172,7 @@ private struct WireJob: Decodable {
     let job: TranscodeJob
 
     enum Keys: String, CodingKey {
-        case jobId, input, output, subtitles, ladder, segmentDuration, segmentFormat, preset, progressive
+        case jobId, input, output, subtitles, ladder, segmentDuration, segmentFormat, preset, progressive, audioOnlyVariant
     }
 
     init(from decoder: Decoder) throws {
@@ -192,7 +195,8 @@ private struct WireJob: Decodable {
             segmentDuration: try container.decodeIfPresent(Double.self, forKey: .segmentDuration),
             segmentFormat: format,
             preset: try container.decodeIfPresent(String.self, forKey: .preset),
-            progressive: try container.decodeIfPresent(Bool.self, forKey: .progressive))
+            progressive: try container.decodeIfPresent(Bool.self, forKey: .progressive),
+            audioOnlyVariant: try container.decodeIfPresent(Int.self, forKey: .audioOnlyVariant))
     }
 }
 

@@ -59,10 +59,15 @@ public struct TranscodeJob: Sendable, Equatable, Encodable {
     /// progressive mode), so players can start before the end; nil or false: the output appears
     /// all at once.
     public var progressive: Bool?
+    /// Bits/s of an extra audio-only AAC variant (e.g. 64000) for students on networks too slow
+    /// for the lowest video rung; nil: none. An extension of the DESIGN.md contract.
+    public var audioOnlyVariant: Int?
+    /// Accepted `audioOnlyVariant` bitrates, bits/s (the command line's range).
+    public static let audioBitrates: ClosedRange<Int> = 32_000...320_000
 
     public init(jobId: String, input: String, output: String, subtitles: [Subtitle] = [], ladder: [String]? = nil,
                 segmentDuration: Double? = nil, segmentFormat: SegmentFormat? = nil, preset: String? = nil,
-                progressive: Bool? = nil) {
+                progressive: Bool? = nil, audioOnlyVariant: Int? = nil) {
         self.jobId = jobId
         self.input = input
         self.output = output
@@ -72,6 +77,7 @@ public struct TranscodeJob: Sendable, Equatable, Encodable {
         self.segmentFormat = segmentFormat
         self.preset = preset
         self.progressive = progressive
+        self.audioOnlyVariant = audioOnlyVariant
     }
 
     /// The ladder as rungs (largest first); nil when the job names none.
@@ -90,7 +96,7 @@ public struct TranscodeJob: Sendable, Equatable, Encodable {
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case jobId, input, output, subtitles, ladder, segmentDuration, segmentFormat, preset, progressive
+        case jobId, input, output, subtitles, ladder, segmentDuration, segmentFormat, preset, progressive, audioOnlyVariant
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -104,5 +110,6 @@ public struct TranscodeJob: Sendable, Equatable, Encodable {
         try container.encodeIfPresent(segmentFormat, forKey: .segmentFormat)
         try container.encodeIfPresent(preset, forKey: .preset)
         try container.encodeIfPresent(progressive, forKey: .progressive)
+        try container.encodeIfPresent(audioOnlyVariant, forKey: .audioOnlyVariant)
     }
 }

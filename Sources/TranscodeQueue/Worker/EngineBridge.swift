@@ -40,6 +40,7 @@ extension JobPlan {
         options.subtitles = subtitles.map { SubtitleTrack(language: $0.language, name: $0.name, path: $0.path) }
         options.overwrite = false
         options.progressive = progressive
+        options.audioOnlyVariantBitrate = job.audioOnlyVariant
         return options
     }
 }
