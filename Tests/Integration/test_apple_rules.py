@@ -13,7 +13,7 @@ import os
 import pytest
 
 import apple_rules as ar
-from conftest import SEGMENT_DURATION, fixture_path
+from conftest import MATRIX_PRESET, SEGMENT_DURATION, VIDEO_FIXTURES, fixture_path, transcode
 
 # Rules our output is known not to follow yet, with the reason; the test is an expected
 # failure for them (not strict: a fixture with one or two rungs may pass already).
@@ -45,3 +45,26 @@ def test_apple_rule(case, rule):
     r = ar.RULES_BY_ID[rule]
     findings = ar.run_rule(r, rules_context(case))
     assert not findings, f"{case.id} breaks {r.id} ({r.ref}):\n  " + "\n  ".join(findings)
+
+
+@pytest.fixture(scope="module")
+def subtitled(tmp_path_factory):
+    """One set with a WebVTT rendition: the rules that compare every media playlist (target and
+    content duration, LANGUAGE, VOD, versions) then see a subtitle playlist too."""
+    fixture = next(f for f in VIDEO_FIXTURES if f.name == "landscape-1080p.mp4")
+    return transcode(tmp_path_factory, fixture, "fmp4", "--segment-duration", str(SEGMENT_DURATION),
+                     "--preset", MATRIX_PRESET, "--subtitles", "en=" + fixture_path("lecture.en.srt"),
+                     basename="subtitled")
+
+
+def test_apple_rules_with_subtitles(subtitled):
+    subtitled.require_success()
+    ctx = ar.Context(os.path.join(subtitled.out, "master.m3u8"), source=fixture_path(subtitled.fixture.name),
+                     nominal_segment=SEGMENT_DURATION)
+    assert ctx.subtitle_playlists(), f"no SUBTITLES rendition in\n{ctx.master_text}"
+    results = ar.check_all(ctx)
+    broken = {k: v for k, v in results.items() if v and k not in PENDING}
+    assert not broken, broken
+    pending = {k: v for k, v in results.items() if v and k in PENDING}
+    if pending:
+        pytest.xfail("; ".join(f"{k}: {PENDING[k]}" for k in pending))
