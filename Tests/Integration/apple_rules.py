@@ -469,7 +469,8 @@ def extinf_accuracy(ctx: Context) -> list[str]:
     of the duration of the content. Checked against what the segments hold (e_k = EXTINF sum
     before segment k minus the time from the first segment's start to segment k's start, for every
     k and the end; any group's error is a difference of two e's), and, when the source is known,
-    the whole playlist's EXTINF sum against the source's stream of the same kind."""
+    the whole playlist's EXTINF sum against the source's duration (its video's, else its
+    audio's)."""
     out = []
     frame = ctx.frame
     src = ctx.source_timeline
@@ -495,14 +496,16 @@ def extinf_accuracy(ctx: Context) -> list[str]:
             out.append(f"{uri}: EXTINF sums drift from the {kind} content by up to {spread * 1000:.1f} ms "
                        f"(one frame is {frame * 1000:.1f} ms; {errors[worst] * 1000:+.1f} ms at "
                        f"{'the end' if worst == len(errors) - 1 else f'segment {worst}'})")
-        if src is not None and kind in src.packets and src.packets[kind]:
-            # audio on both sides is whole AAC frames, priming and padding included, and encoders
-            # differ in priming: there the unit is one video frame or one AAC frame, the larger
+        if src is not None and src.primary is not None:
+            # The content is the source's presentation: its video when it has video (audio is
+            # conformed to it, Apple 8.3), else its audio. Audio media is whole AAC frames,
+            # priming and padding included, so audio playlists get one video frame or one AAC
+            # frame, the longer.
             tol = max(frame, ctx.audio_frame) if kind == "audio" else frame
-            want = src.span(kind)
+            want = src.span(src.primary)
             got = sum(pl.durations)
             if abs(got - want) > tol + EPS:
-                out.append(f"{uri}: EXTINF sum {got:.4f} s, the source's {kind} lasts {want:.4f} s "
+                out.append(f"{uri}: EXTINF sum {got:.4f} s, the source's {src.primary} lasts {want:.4f} s "
                            f"(more than {tol * 1000:.1f} ms apart)")
     return out
 
