@@ -936,8 +936,9 @@ def vod_playlists(ctx: Context) -> list[str]:
 def iframe_playlists(ctx: Context) -> list[str]:
     """Apple 6.1 (I-frame playlists MUST be provided) and 6.8 (they carry EXT-X-I-FRAMES-ONLY):
     every video variant has an I-frame stream of the same RESOLUTION and video codec whose
-    playlist is I-frames-only, gives every entry a byte range inside its file, and lasts as long
-    as the variant (within one frame)."""
+    playlist is I-frames-only, gives every entry a byte range inside its file that demuxes (with
+    the init section) to exactly one keyframe, and lasts as long as the variant (within one
+    frame)."""
     out = []
     streams = ctx.iframe_streams
     for i in streams:
@@ -957,7 +958,7 @@ def iframe_playlists(ctx: Context) -> list[str]:
         if not pl.segments:
             out.append(f"{where}: no entries")
             continue
-        for seg in pl.segments:
+        for k, seg in enumerate(pl.segments):
             if seg.byterange is None:
                 out.append(f"{where}: {seg.uri} without EXT-X-BYTERANGE")
                 break
@@ -965,6 +966,12 @@ def iframe_playlists(ctx: Context) -> list[str]:
             if not os.path.isfile(seg.path) or offset + length > os.path.getsize(seg.path) or length <= 0:
                 out.append(f"{where}: byte range {seg.byterange} is not inside {seg.uri}")
                 break
+            # what a scrubbing player fetches: the init section and the range, one keyframe
+            with h.TempMedia((seg.init.data() if seg.init else b"") + seg.data(), pl.suffix) as p:
+                pkts = h.ffprobe_json(p, "-select_streams", "v:0", "-show_entries", "packet=flags").get("packets", [])
+            if len(pkts) != 1 or not pkts[0].get("flags", "").startswith("K"):
+                out.append(f"{where} entry {k} ({seg.uri} {length}@{offset}): {len(pkts)} video packets "
+                           f"{[p.get('flags') for p in pkts][:4]}, not one keyframe")
         if abs(sum(pl.durations) - sum(v.playlist.durations)) > ctx.frame + EPS:
             out.append(f"{where}: lasts {sum(pl.durations):.4f} s, the variant {sum(v.playlist.durations):.4f} s")
     return out

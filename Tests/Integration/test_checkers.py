@@ -518,6 +518,15 @@ def test_rule_iframe_playlists(compliant_set, tmp_path):
     findings = rule_findings(broken, "iframe_playlists")
     assert any(f.startswith("720p/index.m3u8: no EXT-X-I-FRAME-STREAM-INF") for f in findings), findings
     assert "360p/iframes.m3u8: no EXT-X-I-FRAMES-ONLY" in findings, findings
+    # an entry whose range is the whole segment: every picture of it, not one keyframe
+    root = os.path.dirname(compliant_set)
+    first_range = next(l for l in open(os.path.join(root, "540p/iframes.m3u8")).read().splitlines()
+                       if l.startswith("#EXT-X-BYTERANGE:"))
+    whole = os.path.getsize(os.path.join(root, "540p/seg000.m4s"))
+    broken = broken_copy(compliant_set, tmp_path / "2", {
+        "540p/iframes.m3u8": [(first_range, f"#EXT-X-BYTERANGE:{whole}@0")]})
+    findings = rule_findings(broken, "iframe_playlists")
+    assert len(findings) == 1 and findings[0].startswith("540p/iframes.m3u8 entry 0") and "not one keyframe" in findings[0], findings
 
 
 def test_rule_first_variant_mid_rung(compliant_set, tmp_path):
