@@ -37,6 +37,8 @@ H264_PROFILES_UP_TO_HIGH = {66: "Baseline", 77: "Main", 88: "Extended", 100: "Hi
 AAC_STEREO_KBPS = (32, 160)       # Apple 2.9, AAC 2.0
 START_BITRATE = 2_000_000         # Apple 1.32 / iOS 1.32a: default variant ~2000 kbit/s
 AAC_FRAME_SAMPLES = 1024
+MAX_FRAME_RATE = 60               # Apple 1.19
+INTERLACED_SHARE = 0.9            # progressive_pictures: idet verdicts that mean "interlaced"
 TARGET_EXCESS = 0.5               # Apple 7.7: segments never exceed the target by more than 0.5 s
 EPS = 1e-3                        # playlists print durations with 6 decimals
 
@@ -692,6 +694,46 @@ def h264_profile_level(ctx: Context) -> list[str]:
     return out
 
 
+def frame_rate_at_most_60(ctx: Context) -> list[str]:
+    """Apple 1.19: frame rates above 60 fps SHALL NOT be used. Checked on FRAME-RATE (RFC 8216:
+    the maximum frame rate of the variant) and on the frames the segments hold (count over
+    duration; 59.94 and 60 pass)."""
+    out = []
+    limit = MAX_FRAME_RATE * 1.001
+    for v in ctx.video_variants:
+        fr = v.attrs.get("FRAME-RATE")
+        if fr and float(fr) > limit:
+            out.append(f"{v.uri}: FRAME-RATE {fr}")
+        pk = v.timeline.packets.get("video", [])
+        span = v.timeline.span("video") if pk else 0
+        if span > 0 and len(pk) / span > limit:
+            out.append(f"{v.uri}: {len(pk)} frames in {span:.3f} s, {len(pk) / span:.2f} fps")
+    return out
+
+
+def progressive_pictures(ctx: Context) -> list[str]:
+    """Apple 1.14: all interlaced source content MUST be deinterlaced. A progressive flag in the
+    stream proves nothing (an encoder flags whatever it is given), so the pictures are looked at:
+    ffmpeg's idet filter over each variant's first segment; a variant whose frames it finds
+    interlaced (TFF or BFF) for 90% or more was not deinterlaced. Mixed or progressive verdicts
+    pass (idet is unsure on synthetic patterns, never confidently wrong across a whole segment)."""
+    out = []
+    for v in ctx.video_variants:
+        with h.TempMedia(v.playlist.standalone(0), v.playlist.suffix) as p:
+            log = h.run(["ffmpeg", "-hide_banner", "-nostdin", "-i", p, "-map", "0:v:0", "-vf", "idet",
+                         "-f", "null", "-"], timeout=600).stderr.decode(errors="replace")
+        m = re.search(r"Multi frame detection: TFF:\s*(\d+) BFF:\s*(\d+) Progressive:\s*(\d+) Undetermined:\s*(\d+)", log)
+        if not m:
+            out.append(f"{v.uri}: ffmpeg's idet gave no verdict")
+            continue
+        tff, bff, prog, und = map(int, m.groups())
+        total = tff + bff + prog + und
+        if total and max(tff, bff) >= INTERLACED_SHARE * total:
+            out.append(f"{v.uri} segment 0: idet finds {tff} top-field-first, {bff} bottom-field-first, "
+                       f"{prog} progressive frames of {total}: interlaced pictures")
+    return out
+
+
 def aac_stereo(ctx: Context) -> list[str]:
     """Apple 2.3: stereo AAC MUST be provided; 2.9: AAC 2.0 at 32-160 kbit/s. Every audio
     playlist is probed for codec, profile and channels (ffprobe reads the AudioSpecificConfig /
@@ -1013,6 +1055,8 @@ RULES: list[Rule] = [
     Rule("average_bandwidth", "Apple 1.26, 9.14", average_bandwidth),
     Rule("peak_within_twice_average", "Apple 1.30", peak_within_twice_average),
     Rule("h264_profile_level", "Apple 1.3 (High@4.2)", h264_profile_level),
+    Rule("frame_rate_at_most_60", "Apple 1.19", frame_rate_at_most_60),
+    Rule("progressive_pictures", "Apple 1.14", progressive_pictures),
     Rule("aac_stereo", "Apple 2.3, 2.9", aac_stereo),
     Rule("variant_attributes", "Apple 9.1, 9.2, 9.15", variant_attributes),
     Rule("video_range_and_captions", "Apple 9.16, CC=NONE", video_range_and_captions),

@@ -539,3 +539,28 @@ def test_rule_first_variant_mid_rung(compliant_set, tmp_path):
     assert _first_video(broken) == "720p/index.m3u8"
     findings = rule_findings(broken, "first_variant_mid_rung")
     assert findings and "expected 540p/index.m3u8" in findings[0], findings
+
+
+def _lavfi_clip(tmp_path, name: str, video: str, vf: str = "") -> str:
+    path = str(tmp_path / name)
+    h.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i", video,
+           *(["-vf", vf] if vf else []), "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", path])
+    return path
+
+
+def test_rule_frame_rate_at_most_60(compliant_set, tmp_path):
+    broken = broken_copy(compliant_set, tmp_path, {"master.m3u8": [("FRAME-RATE=25.000", "FRAME-RATE=120.000")]})
+    assert rule_findings(broken, "frame_rate_at_most_60") == ["540p/index.m3u8: FRAME-RATE 120.000"]
+    # a 120 fps picture stream, whatever the master says
+    clip = _lavfi_clip(tmp_path, "hfr.mp4", "testsrc2=size=640x360:rate=120:duration=4")
+    hfr = build_set(tmp_path / "hfr", ladder=LADDER[:1], audio=None, src=clip)
+    findings = rule_findings(hfr, "frame_rate_at_most_60")
+    assert len(findings) == 1 and "120.00 fps" in findings[0], findings
+
+
+def test_rule_progressive_pictures(tmp_path):
+    # 50 fields/s woven into 25 interlaced frames, encoded as if they were progressive
+    clip = _lavfi_clip(tmp_path, "interlaced.mp4", "testsrc2=size=640x360:rate=50:duration=4", "interlace=scan=tff")
+    woven = build_set(tmp_path / "woven", ladder=LADDER[:1], audio=None, src=clip)
+    findings = rule_findings(woven, "progressive_pictures")
+    assert len(findings) == 1 and "interlaced pictures" in findings[0], findings
