@@ -38,6 +38,7 @@ AAC_STEREO_KBPS = (32, 160)       # Apple 2.9, AAC 2.0
 START_BITRATE = 2_000_000         # Apple 1.32 / iOS 1.32a: default variant ~2000 kbit/s
 AAC_FRAME_SAMPLES = 1024
 MAX_FRAME_RATE = 60               # Apple 1.19
+KEYFRAME_INTERVAL = 2.0           # Apple 1.13
 INTERLACED_SHARE = 0.9            # progressive_pictures: idet verdicts that mean "interlaced"
 TARGET_EXCESS = 0.5               # Apple 7.7: segments never exceed the target by more than 0.5 s
 EPS = 1e-3                        # playlists print durations with 6 decimals
@@ -734,6 +735,67 @@ def progressive_pictures(ctx: Context) -> list[str]:
     return out
 
 
+# ITU-T H.264 Table A-1 MaxBR (1000 bit/s units for VCL; High profile allows 1.25x, Table A-2)
+H264_MAX_BR = {10: 64, 11: 192, 12: 384, 13: 768, 20: 2000, 21: 4000, 22: 4000, 30: 10000, 31: 14000,
+               32: 20000, 40: 20000, 41: 50000, 42: 50000, 50: 135000, 51: 240000, 52: 240000,
+               60: 240000, 61: 480000, 62: 800000}
+
+
+def h264_lowest_level(ctx: Context) -> list[str]:
+    """Apple 1.11: for backward compatibility, content SHOULD NOT use a higher level than its
+    resolution and frame rate require. Flags an SPS level above the lowest level that fits the
+    picture size, the frame rate (the variant's FRAME-RATE, else the stream's) and the variant's
+    BANDWIDTH (MaxBR x 1.25 for High profile)."""
+    out = []
+    levels = sorted(h.H264_LEVEL_LIMITS)
+    for v in ctx.video_variants:
+        if v.timeline.streams["video"].get("codec_name") != "h264":
+            continue
+        checks = ctx.segment_video_checks(v)
+        if not checks or checks[0].sps is None:
+            continue  # h264_profile_level reports it
+        sps = h.sps_head(checks[0].sps)
+        s = v.timeline.streams["video"]
+        w, hgt = int(s.get("width") or 0), int(s.get("height") or 0)
+        fps = float(v.attrs.get("FRAME-RATE") or h._fraction(s.get("r_frame_rate"), 0) or 0)
+        bw = v.int_attr("BANDWIDTH") or 0
+        factor = 1250 if sps.profile_idc == 100 else 1000
+        if sps.level_idc not in levels:
+            out.append(f"{v.uri}: level_idc {sps.level_idc} is not an H.264 level")
+            continue
+        fits = [l for l in levels if h.level_allows(l, w, hgt, fps) and bw <= H264_MAX_BR[l] * factor]
+        if fits and fits[0] < sps.level_idc:
+            out.append(f"{v.uri}: level {sps.level_idc / 10} where {fits[0] / 10} fits {w}x{hgt}@{fps:g} "
+                       f"at BANDWIDTH {bw}")
+    return out
+
+
+def multiple_video_bitrates(ctx: Context) -> list[str]:
+    """Apple 9.9: you MUST provide multiple bit rates of video (variants). Audio-only sets have
+    no video to provide."""
+    rates = {v.int_attr("BANDWIDTH") for v in ctx.video_variants}
+    if ctx.video_variants and len(rates) < 2:
+        return [f"one video bit rate only: {[v.uri for v in ctx.video_variants]}"]
+    return []
+
+
+def keyframes_every_two_seconds(ctx: Context) -> list[str]:
+    """Apple 1.13: key frames (IDRs) SHOULD be present every two seconds. The largest distance
+    between two keyframes of each video variant (from the segments' sync samples) must not exceed
+    2 s by more than one frame."""
+    out = []
+    for v in ctx.video_variants:
+        keys = sorted(p.pts for p in v.timeline.packets.get("video", []) if p.key)
+        if not keys:
+            out.append(f"{v.uri}: no keyframes")
+            continue
+        gaps = [b - a for a, b in zip(keys, keys[1:])] + [v.timeline.end("video") - keys[-1]]
+        worst = max(gaps)
+        if worst > KEYFRAME_INTERVAL + ctx.frame + EPS:
+            out.append(f"{v.uri}: keyframes up to {worst:.3f} s apart")
+    return out
+
+
 def aac_stereo(ctx: Context) -> list[str]:
     """Apple 2.3: stereo AAC MUST be provided; 2.9: AAC 2.0 at 32-160 kbit/s. Every audio
     playlist is probed for codec, profile and channels (ffprobe reads the AudioSpecificConfig /
@@ -1055,6 +1117,8 @@ RULES: list[Rule] = [
     Rule("average_bandwidth", "Apple 1.26, 9.14", average_bandwidth),
     Rule("peak_within_twice_average", "Apple 1.30", peak_within_twice_average),
     Rule("h264_profile_level", "Apple 1.3 (High@4.2)", h264_profile_level),
+    Rule("h264_lowest_level", "Apple 1.11", h264_lowest_level),
+    Rule("keyframes_every_two_seconds", "Apple 1.13", keyframes_every_two_seconds),
     Rule("frame_rate_at_most_60", "Apple 1.19", frame_rate_at_most_60),
     Rule("progressive_pictures", "Apple 1.14", progressive_pictures),
     Rule("aac_stereo", "Apple 2.3, 2.9", aac_stereo),
@@ -1066,6 +1130,7 @@ RULES: list[Rule] = [
     Rule("independent_segments", "Apple 9.11, 9.12", independent_segments),
     Rule("vod_playlists", "Apple 8.6, RFC 4.3.3.4", vod_playlists),
     Rule("iframe_playlists", "Apple 6.1, 6.8", iframe_playlists),
+    Rule("multiple_video_bitrates", "Apple 9.9", multiple_video_bitrates),
     Rule("first_variant_mid_rung", "Apple 1.32", first_variant_mid_rung),
 ]
 

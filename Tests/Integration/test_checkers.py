@@ -436,14 +436,42 @@ def test_rule_peak_within_twice_average(compliant_set, tmp_path):
     assert findings and findings[0].startswith("360p/index.m3u8: measured peak"), findings
 
 
-def test_rule_h264_profile_level(compliant_set, tmp_path):
+@pytest.fixture(scope="module")
+def level51_set(tmp_path_factory) -> str:
+    """640x360 at 25 fps (level 3.0 would do) signalled as level 5.1."""
+    return build_set(tmp_path_factory.mktemp("level51-set"), ladder=LADDER[:1], audio=None,
+                     video_args=["-level:v", "5.1", "-force_key_frames", f"expr:gte(t,n_forced*{SET_SEGMENT})"])
+
+
+def test_rule_h264_profile_level(compliant_set, level51_set, tmp_path):
     codecs = _attr(compliant_set, "360p/index.m3u8", "CODECS")
     broken = broken_copy(compliant_set, tmp_path, {"master.m3u8": [(codecs, codecs.replace("avc1.6400", "avc1.4d00"))]})
     assert any("the SPS says" in f for f in rule_findings(broken, "h264_profile_level"))
-    high = build_set(tmp_path / "level", ladder=LADDER[:1], audio=None,
-                     video_args=["-level:v", "5.1", "-force_key_frames", f"expr:gte(t,n_forced*{SET_SEGMENT})"])
-    findings = rule_findings(high, "h264_profile_level")
+    findings = rule_findings(level51_set, "h264_profile_level")
     assert findings and all("level 5.1 is above 4.2" in f for f in findings), findings
+
+
+def test_rule_h264_lowest_level(level51_set):
+    findings = rule_findings(level51_set, "h264_lowest_level")
+    assert findings == [f"360p/index.m3u8: level 5.1 where 3.0 fits 640x360@25 at BANDWIDTH "
+                        f"{_attr(level51_set, '360p/index.m3u8', 'BANDWIDTH')}"], findings
+
+
+def test_rule_keyframes_every_two_seconds(tmp_path):
+    sparse = build_set(tmp_path, ladder=LADDER[:1], audio=None,
+                       video_args=["-force_key_frames", "expr:gte(t,n_forced*4)", "-sc_threshold", "0", "-g", "250"])
+    findings = rule_findings(sparse, "keyframes_every_two_seconds")
+    assert findings == ["360p/index.m3u8: keyframes up to 4.000 s apart"], findings
+
+
+def test_rule_multiple_video_bitrates(compliant_set, tmp_path):
+    lines = open(compliant_set).read().splitlines()
+    drop = []
+    for uri in ("360p/index.m3u8", "720p/index.m3u8"):
+        i = lines.index(uri)
+        drop.append(("\n".join(lines[i - 1:i + 1]) + "\n", ""))
+    broken = broken_copy(compliant_set, tmp_path, {"master.m3u8": drop})
+    assert rule_findings(broken, "multiple_video_bitrates") == ["one video bit rate only: ['540p/index.m3u8']"]
 
 
 def test_rule_aac_stereo(compliant_set, tmp_path):
