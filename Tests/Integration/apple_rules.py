@@ -565,6 +565,79 @@ def _raw_media_playlists(ctx: Context) -> list[tuple[str, str]]:
     return out
 
 
+def _ts_continuity(pl: h.MediaPlaylist) -> list[str]:
+    """MPEG-TS continuity counters across the playlist's segments: per PID, each packet carrying a
+    payload increments the 4-bit counter (a repeated counter marks a duplicate, allowed once);
+    packets without payload keep it."""
+    out: list[str] = []
+    last: dict[int, int] = {}
+    for k, seg in enumerate(pl.segments):
+        data = seg.data()
+        if len(data) % 188:
+            out.append(f"{seg.uri}: {len(data)} bytes is not whole 188-byte TS packets")
+            return out
+        mv = memoryview(data)
+        for i in range(0, len(data), 188):
+            if mv[i] != 0x47:
+                out.append(f"{seg.uri}: no sync byte at {i}")
+                return out
+            pid = ((mv[i + 1] & 0x1F) << 8) | mv[i + 2]
+            if pid == 0x1FFF or not mv[i + 3] & 0x10:
+                continue
+            cc = mv[i + 3] & 0x0F
+            prev = last.get(pid)
+            if prev is not None and cc not in ((prev + 1) % 16, prev) and not (mv[i + 3] & 0x20 and mv[i + 4] and mv[i + 5] & 0x80):
+                out.append(f"{seg.uri} (segment {k}) PID {pid:#x}: continuity counter {cc} after {prev}")
+                return out
+            last[pid] = cc
+    return out
+
+
+def continuous_media(ctx: Context) -> list[str]:
+    """Apple 7.1: media MUST be continuous across segments; 7.2: in MPEG-TS, continuity counters
+    and timestamps MUST be sequential; 7.3: in fMP4, each fragment's decode time follows from the
+    previous one's. Each segment must start where the previous one ends (its last frame's
+    presentation time plus that frame's duration: an audio packet's own, a video frame's gap to the
+    frame before it) within half a frame, and TS counters run on across joins."""
+    out = []
+    tol = max(0.5 * ctx.frame, EPS)
+    for uri, pl in ctx.av_playlists():
+        tl = ctx.timeline(pl.path)
+        kind = tl.primary
+        if kind is None:
+            continue
+        gap = tl.frame_gap(kind)
+        per_seg: list[list[Packet]] = [[] for _ in range(tl.segments)]
+        for p in tl.packets[kind]:
+            k = tl.segment_of(p.pos)
+            if 0 <= k < tl.segments:
+                per_seg[k].append(p)
+        starts = tl.starts(kind)
+        ends: list[Optional[float]] = []
+        for pk in per_seg:
+            if not pk:
+                ends.append(None)
+                continue
+            last = max(pk, key=lambda p: p.pts)
+            if kind == "video":
+                # a video packet's duration is often the nominal rate's (VFR, TS): the last frame
+                # lasts as long as the gap before it
+                times = sorted(p.pts for p in pk)
+                ends.append(last.pts + (times[-1] - times[-2] if len(times) > 1 else gap))
+            else:
+                ends.append(last.pts + (last.duration or gap))
+        for k in range(1, tl.segments):
+            if starts[k] is None or ends[k - 1] is None:
+                continue
+            jump = starts[k] - ends[k - 1]
+            if abs(jump) > tol:
+                out.append(f"{uri}: segment {k} starts {jump * 1000:+.1f} ms from where segment {k - 1} ends "
+                           f"({kind}, tolerance {tol * 1000:.1f} ms)")
+        if not pl.has_map:
+            out += [f"{uri}: {f}" for f in _ts_continuity(pl)]
+    return out
+
+
 def target_duration_bounds(ctx: Context) -> list[str]:
     """RFC 8216 4.3.3.1: every EXTINF, rounded to the nearest integer, is at most the
     TARGETDURATION (a decimal integer); Apple 7.7: no segment exceeds it by more than 0.5 s.
@@ -1111,6 +1184,7 @@ RULES: list[Rule] = [
     Rule("extinf_accuracy", "Apple 8.1", extinf_accuracy),
     Rule("same_target_duration", "Apple 8.2, 5.7", same_target_duration),
     Rule("same_content_duration", "Apple 8.3, 8.7", same_content_duration),
+    Rule("continuous_media", "Apple 7.1, 7.2, 7.3", continuous_media),
     Rule("target_duration_bounds", "RFC 4.3.3.1, Apple 7.7", target_duration_bounds),
     Rule("segment_durations", "Apple 7.6", segment_durations),
     Rule("peak_bandwidth", "Apple 1.27, 9.13, 6.9", peak_bandwidth),

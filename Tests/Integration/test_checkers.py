@@ -592,3 +592,29 @@ def test_rule_progressive_pictures(tmp_path):
     woven = build_set(tmp_path / "woven", ladder=LADDER[:1], audio=None, src=clip)
     findings = rule_findings(woven, "progressive_pictures")
     assert len(findings) == 1 and "interlaced pictures" in findings[0], findings
+
+
+def test_rule_continuous_media(compliant_set, tmp_path):
+    # fMP4: the playlist names the third segment where the second belongs
+    broken = broken_copy(compliant_set, tmp_path, {"360p/index.m3u8": [("seg001.m4s", "seg002.m4s")]})
+    findings = rule_findings(broken, "continuous_media")
+    assert findings and findings[0].startswith("360p/index.m3u8: segment 1 starts +2000.0 ms"), findings
+    # MPEG-TS: a continuity counter that skips at a segment join
+    d = tmp_path / "ts" / "v"
+    d.mkdir(parents=True)
+    h.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", SET_SOURCE, "-map", "0:v:0", "-vf", "scale=320:180",
+           "-c:v", "libx264", "-preset", "ultrafast", "-force_key_frames", f"expr:gte(t,n_forced*{SET_SEGMENT})",
+           "-f", "hls", "-hls_time", str(SET_SEGMENT), "-hls_playlist_type", "vod", "-hls_segment_type", "mpegts",
+           "-hls_segment_filename", str(d / "seg%03d.ts"), str(d / "index.m3u8")])
+    master = tmp_path / "ts" / "master.m3u8"
+    master.write_text('#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1000000,CODECS="avc1.42c00d",RESOLUTION=320x180\nv/index.m3u8\n')
+    assert rule_findings(str(master), "continuous_media") == []
+    seg = bytearray((d / "seg001.ts").read_bytes())
+    for i in range(0, len(seg), 188):
+        pid = ((seg[i + 1] & 0x1F) << 8) | seg[i + 2]
+        if pid not in (0, 0x11, 0x1000, 0x1FFF) and seg[i + 3] & 0x10:  # the first video payload packet
+            seg[i + 3] = (seg[i + 3] & 0xF0) | ((seg[i + 3] + 5) & 0x0F)
+            break
+    (d / "seg001.ts").write_bytes(bytes(seg))
+    findings = rule_findings(str(master), "continuous_media")
+    assert len(findings) == 1 and "(segment 1) PID 0x100: continuity counter" in findings[0], findings
