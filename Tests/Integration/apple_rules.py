@@ -154,7 +154,7 @@ class Timeline:
 def _probe_packets(path: str) -> tuple[dict[str, dict], dict[str, list[Packet]]]:
     info = h.ffprobe_json(path, "-show_entries",
                           "stream=index,codec_type,codec_name,profile,channels,sample_rate,width,height,"
-                          "r_frame_rate,avg_frame_rate:packet=stream_index,pts_time,duration_time,pos,size,flags")
+                          "r_frame_rate,avg_frame_rate,field_order:packet=stream_index,pts_time,duration_time,pos,size,flags")
     by_index = {s["index"]: s for s in info.get("streams", [])}
     streams: dict[str, dict] = {}
     for s in info.get("streams", []):
@@ -785,14 +785,26 @@ def frame_rate_at_most_60(ctx: Context) -> list[str]:
     return out
 
 
+INTERLACED_FIELD_ORDERS = ("tt", "bb", "tb", "bt")
+
+
 def progressive_pictures(ctx: Context) -> list[str]:
-    """Apple 1.14: all interlaced source content MUST be deinterlaced. A progressive flag in the
-    stream proves nothing (an encoder flags whatever it is given), so the pictures are looked at:
-    ffmpeg's idet filter over each variant's first segment; a variant whose frames it finds
-    interlaced (TFF or BFF) for 90% or more was not deinterlaced. Mixed or progressive verdicts
-    pass (idet is unsure on synthetic patterns, never confidently wrong across a whole segment)."""
+    """Apple 1.14: all interlaced source content MUST be deinterlaced. Every variant must be coded
+    as frames (ffprobe's field_order not tt/bb/tb/bt). And when the source is known and is
+    interlaced, the pictures are looked at, since an encoder given woven fields codes them as
+    progressive frames without complaint: ffmpeg's idet over each variant's first segment must not
+    find 90% or more of the frames interlaced (TFF or BFF). idet is only trusted when the source
+    says it is interlaced: on synthetic progressive patterns it can call most frames TFF."""
     out = []
+    src = ctx.source_timeline
+    src_fields = (src.streams.get("video", {}).get("field_order") if src is not None else None) or "unknown"
     for v in ctx.video_variants:
+        fo = v.timeline.streams["video"].get("field_order") or "unknown"
+        if fo in INTERLACED_FIELD_ORDERS:
+            out.append(f"{v.uri}: coded as fields (field_order {fo})")
+            continue
+        if src_fields not in INTERLACED_FIELD_ORDERS:
+            continue
         with h.TempMedia(v.playlist.standalone(0), v.playlist.suffix) as p:
             log = h.run(["ffmpeg", "-hide_banner", "-nostdin", "-i", p, "-map", "0:v:0", "-vf", "idet",
                          "-f", "null", "-"], timeout=600).stderr.decode(errors="replace")
@@ -803,8 +815,8 @@ def progressive_pictures(ctx: Context) -> list[str]:
         tff, bff, prog, und = map(int, m.groups())
         total = tff + bff + prog + und
         if total and max(tff, bff) >= INTERLACED_SHARE * total:
-            out.append(f"{v.uri} segment 0: idet finds {tff} top-field-first, {bff} bottom-field-first, "
-                       f"{prog} progressive frames of {total}: interlaced pictures")
+            out.append(f"{v.uri} segment 0: the source is interlaced ({src_fields}) and idet finds {tff} "
+                       f"top-field-first, {bff} bottom-field-first, {prog} progressive frames of {total}: not deinterlaced")
     return out
 
 

@@ -569,10 +569,10 @@ def test_rule_first_variant_mid_rung(compliant_set, tmp_path):
     assert findings and "expected 540p/index.m3u8" in findings[0], findings
 
 
-def _lavfi_clip(tmp_path, name: str, video: str, vf: str = "") -> str:
+def _lavfi_clip(tmp_path, name: str, video: str, vf: str = "", extra=()) -> str:
     path = str(tmp_path / name)
     h.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i", video,
-           *(["-vf", vf] if vf else []), "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", path])
+           *(["-vf", vf] if vf else []), "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", *extra, path])
     return path
 
 
@@ -587,11 +587,19 @@ def test_rule_frame_rate_at_most_60(compliant_set, tmp_path):
 
 
 def test_rule_progressive_pictures(tmp_path):
-    # 50 fields/s woven into 25 interlaced frames, encoded as if they were progressive
-    clip = _lavfi_clip(tmp_path, "interlaced.mp4", "testsrc2=size=640x360:rate=50:duration=4", "interlace=scan=tff")
+    # an interlaced source (50 fields/s, coded as top-field-first fields) whose woven frames are
+    # then encoded as if they were progressive: flagged once the source is known
+    clip = _lavfi_clip(tmp_path, "interlaced.mp4", "testsrc2=size=640x360:rate=50:duration=4", "interlace=scan=tff",
+                       extra=["-flags", "+ildct+ilme", "-x264-params", "tff=1"])
     woven = build_set(tmp_path / "woven", ladder=LADDER[:1], audio=None, src=clip)
-    findings = rule_findings(woven, "progressive_pictures")
-    assert len(findings) == 1 and "interlaced pictures" in findings[0], findings
+    assert rule_findings(woven, "progressive_pictures") == []
+    findings = rule_findings(woven, "progressive_pictures", source=clip)
+    assert len(findings) == 1 and "not deinterlaced" in findings[0], findings
+    # a variant coded as fields is flagged with or without the source
+    fields = build_set(tmp_path / "fields", ladder=LADDER[:1], audio=None, src=clip, video_args=[
+        "-flags", "+ildct+ilme", "-x264-params", "tff=1", "-force_key_frames", f"expr:gte(t,n_forced*{SET_SEGMENT})"])
+    findings = rule_findings(fields, "progressive_pictures")
+    assert len(findings) == 1 and "coded as fields" in findings[0], findings
 
 
 def test_rule_continuous_media(compliant_set, tmp_path):
