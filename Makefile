@@ -8,7 +8,7 @@ DEMO_INPUT ?= Fixtures/landscape-720p.mp4
 DEMO_OUT   ?= demo-output/lecture
 
 .NOTPARALLEL:
-.PHONY: all deps build debug demo test unit-test fuzz integration-test asan-test test-broker-shell fixtures bench clean
+.PHONY: all deps build debug demo test unit-test fuzz integration-test asan-test test-broker-shell fixtures bench audit clean
 
 all: build
 
@@ -75,6 +75,16 @@ asan-test:
 ##        BENCH_ARGS=--quick for a smoke run). Writes Benchmarks/RESULTS.md.
 bench:
 	python3 Benchmarks/run.py $(BENCH_ARGS)
+
+## audit: hlsify's HLS output for SOURCE beside ffmpeg's own (same ladder and settings, the command
+##        Benchmarks/run.py builds), scored rule by rule against RFC 8216 and Apple's authoring spec
+##        (Tests/Integration/audit.py; not part of the tests). make audit SOURCE=file [AUDIT_ARGS=...]
+##        (AUDIT_ARGS go to hlsify, e.g. "--segment-format ts"); outputs in .cache/audit/
+audit: deps debug
+	@test -n "$(SOURCE)" || { echo "usage: make audit SOURCE=file [AUDIT_ARGS='--segment-format ts']" >&2; exit 64; }
+	BIN="$$($(SWIFT) build --show-bin-path)"; \
+	$(VENV)/bin/python Tests/Integration/audit.py --compare "$(SOURCE)" --hlsify "$${HLSIFY_BIN:-$$BIN/hlsify}" \
+	    --workdir .cache/audit -- $(AUDIT_ARGS)
 
 ## fixtures: regenerate the media in Fixtures/ (the results are committed)
 fixtures:

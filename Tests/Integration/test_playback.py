@@ -1,11 +1,14 @@
-"""GStreamer's player plays the master playlist to the end, over HTTP as a student's would.
+"""Real readers of the playlists: GStreamer's player plays every video fixture's master playlist
+to the end in both segment formats, over HTTP as a student's would, and ffprobe (libavformat's
+HLS demuxer) reads every media playlist to the end.
 
 The player is playbin3 with hlsdemux2 (GStreamer's current HLS demuxer, adaptivedemux2; it
 fetches over HTTP only, so a plain Python HTTP server, conftest's `http_root`, serves the output). The legacy playbin +
 hlsdemux of GStreamer 1.22 stalls, about one run in three, when it switches *up* to a higher
 variant while an alternate audio rendition plays: with Apple's mid-rung-first order it always
 starts below the top, so it is not the player used here (it stalled on ffmpeg's own HLS output
-too). The `case` fixture is parametrized indirectly, so these reuse the session's transcodes."""
+too). Both tests use the session's `case` transcodes (conftest.py), so they cost a playback
+each, not a transcode."""
 
 from __future__ import annotations
 
@@ -16,12 +19,11 @@ import warnings
 
 import pytest
 
-from conftest import FORMATS, VIDEO_FIXTURES
-
-PLAYED = ["landscape-1080p.mp4", "no-audio.mp4"]
-CASES = [(f, fmt) for f in VIDEO_FIXTURES if f.name in PLAYED for fmt in FORMATS]
+import hlscheck as h
+from conftest import fixture_path
 
 HANG_TIMEOUT = 60
+AUDIO_FRAME_SLACK = 2  # AAC frames: the encoder's priming frame and a padded last frame
 
 PTS = re.compile(r"pts: (\d+):(\d\d):(\d\d(?:\.\d+)?)")
 
@@ -51,8 +53,6 @@ def play(uri: str, timeout: float) -> tuple[int | None, str]:
         return None, out
 
 
-@pytest.mark.parametrize("case", CASES, indirect=True,
-                         ids=[f"{os.path.splitext(f.name)[0]}-{fmt}" for f, fmt in CASES])
 def test_gstreamer_plays_to_the_end(case, http_root):
     case.require_success()
     master = http_root(os.path.join(case.out, "master.m3u8"))
@@ -75,3 +75,29 @@ def test_gstreamer_plays_to_the_end(case, http_root):
     if case.fixture.has_audio:
         a = pts_span(log, "asink")
         assert a is not None and a[1] - a[0] >= duration - 0.25, f"audio played {a} of {duration}s"
+
+
+def count_packets(playlist: str, stream: str) -> int:
+    """Packets of one stream ffprobe demuxes from a media playlist, through its HLS reader."""
+    info = h.ffprobe_json(playlist, "-count_packets", "-select_streams", stream,
+                          "-show_entries", "stream=codec_type,nb_read_packets")
+    streams = info.get("streams", [])
+    assert streams, f"ffprobe finds no {stream} stream through {playlist}"
+    return int(streams[0].get("nb_read_packets", 0))
+
+
+def test_ffprobe_reads_every_playlist_to_the_end(case):
+    """Each variant's media playlist, opened by ffprobe as a player would (not our joined
+    segments, which test_output.py decodes), leads to every source frame: one packet per frame.
+    The audio playlist leads to the source's AAC frames, give or take priming and padding."""
+    hls = case.hls
+    src_frames = case.source.video.frames
+    for v in hls.variants:
+        n = count_packets(v.playlist.path, "v:0")
+        assert n == src_frames, f"{v.uri}: ffprobe reads {n} video frames through the playlist, the source has {src_frames}"
+    if case.fixture.has_audio:
+        want = count_packets(fixture_path(case.fixture.name), "a:0")
+        for a in hls.audio_renditions:
+            n = count_packets(a.playlist.path, "a:0")
+            assert abs(n - want) <= AUDIO_FRAME_SLACK, \
+                f"{a.uri}: ffprobe reads {n} AAC frames through the playlist, the source has {want}"
