@@ -14,23 +14,27 @@ final class VariantOrderTests: XCTestCase {
 
     private func uris(_ variants: [Variant]) -> [String] { variants.map { $0.uri.components(separatedBy: "/")[0] } }
 
-    func testTheRungNearestTwoMegabitsComesFirstThenHighestToLowest() {
+    func testAMiddleRungComesFirstThenHighestToLowest() {
+        // 480p (1.5 Mb/s) is nearer 2 Mb/s than 720p (2.9), but it is the bottom rung.
         let ladder = [video("480p", 1_500_000), video("1080p", 5_000_000), video("720p", 2_900_000)]
-        // 1.5 Mb/s is 1.33× from 2, 2.9 Mb/s is 1.45× from it.
-        XCTAssertEqual(uris(VariantOrder.listing(ladder)), ["480p", "1080p", "720p"])
-        let richer = [video("480p", 1_200_000), video("1080p", 6_000_000), video("720p", 2_400_000)]
-        XCTAssertEqual(uris(VariantOrder.listing(richer)), ["720p", "1080p", "480p"])
+        XCTAssertEqual(uris(VariantOrder.listing(ladder)), ["720p", "1080p", "480p"])
+        let five = [video("240p", 400_000), video("360p", 800_000), video("480p", 1_400_000),
+                    video("720p", 2_800_000), video("1080p", 5_000_000)]
+        // 1.4 Mb/s is 1.43× from 2, 2.8 Mb/s is 1.4× from it.
+        XCTAssertEqual(uris(VariantOrder.listing(five)), ["720p", "1080p", "480p", "360p", "240p"])
     }
 
-    func testDistanceIsMeasuredOnALogScale() {
-        // 4 Mb/s and 1 Mb/s are both 2× from 2 Mb/s; 0.9 Mb/s is further (linear would pick it over 4).
-        let variants = [video("a", 4_100_000), video("b", 900_000)]
-        XCTAssertEqual(uris(VariantOrder.listing(variants)), ["a", "b"])
+    func testWithTwoRungsTheNearestOnALogScaleComesFirst() {
+        // 4.1 Mb/s is 2.05× from 2 Mb/s, 0.9 Mb/s 2.2×: linear distance would pick 0.9.
+        XCTAssertEqual(uris(VariantOrder.listing([video("a", 4_100_000), video("b", 900_000)])), ["a", "b"])
+        XCTAssertEqual(uris(VariantOrder.listing([video("a", 5_000_000), video("b", 1_500_000)])), ["b", "a"])
     }
 
     func testAudioOnlyVariantIsNeverFirstBesideVideo() {
         let variants = [video("1080p", 9_000_000), audioOnly(2_000_000), video("720p", 6_000_000)]
         XCTAssertEqual(uris(VariantOrder.listing(variants)), ["720p", "1080p", "audio-64k"])
+        let ladder = [video("1080p", 5_000_000), video("720p", 2_900_000), video("480p", 1_500_000), audioOnly(70_000)]
+        XCTAssertEqual(uris(VariantOrder.listing(ladder)), ["720p", "1080p", "480p", "audio-64k"])
     }
 
     func testAudioOnlySetsAndSingleVariantsKeepTheirOnlyChoice() {

@@ -19,9 +19,6 @@ from conftest import MATRIX_PRESET, SEGMENT_DURATION, VIDEO_FIXTURES, fixture_pa
 # the test is an expected failure (pytest.xfail), where it has none it passes. Remove an entry
 # once Sources follows the rule.
 PENDING = {
-    "first_variant_mid_rung": "order changes in main",
-    "keyframes_every_two_seconds": "Apple 1.13 (SHOULD): an IDR every 2 s; hlsify's GOP is one segment "
-                                   "(4 s by default), so only --segment-duration 2 follows it: fix in Sources",
     "multiple_video_bitrates": "Apple 9.9 (MUST): a source at or below the 480p rung gets one rendition "
                                "(the ladder contract in DESIGN.md): decide in Sources",
 }

@@ -184,11 +184,8 @@ final class AudioRendition {
             let us = av_rescale(relative, 1_000_000, Int64(sampleRate))
             let index = min(timeline.segments.index(atMicroseconds: us), segmentLimit)
             currentSegment = max(currentSegment, index)
-            // The encoder's priming (the first packet starts 1024 samples early) is not presented:
-            // fMP4's edit list hides it, so the timeline, and the first EXTINF, start at 0.
-            let start = max(0, relative)
-            log.addMedia(segment: currentSegment, start: Double(start) / Double(sampleRate),
-                         duration: Double(max(0, relative + packet.duration - start)) / Double(sampleRate))
+            log.addMedia(segment: currentSegment, start: Double(relative) / Double(sampleRate),
+                         duration: Double(packet.duration) / Double(sampleRate))
             try writer.write(packet, segment: currentSegment)
         }
     }
