@@ -194,23 +194,14 @@ LADDER = [  # name, width, height, video bit rate: 2 Mb/s sits on the middle run
     ("360p", 640, 360, 600_000), ("540p", 960, 540, 1_800_000), ("720p", 1280, 720, 3_000_000)]
 
 
-def _ffmpeg_hls(out, name: str, src: str, media: list[str], hls_flags: str = "") -> list[str]:
-    d = os.path.join(out, name)
-    os.makedirs(d, exist_ok=True)
-    return [*media, "-f", "hls", "-hls_time", str(SET_SEGMENT), "-hls_playlist_type", "vod",
-            "-hls_segment_type", "fmp4", "-hls_fmp4_init_filename", "init.mp4",
-            *(["-hls_flags", hls_flags] if hls_flags else []),
-            "-hls_segment_filename", os.path.join(d, "seg%03d.m4s"), os.path.join(d, "ffmpeg.m3u8")]
-
-
-def _media_playlist(durations: list[float], uris: list[str], byteranges=None) -> str:
+def _media_playlist(durations: list[float], uris: list[str], byteranges=None, init: str = "init.mp4") -> str:
     iframes = byteranges is not None
     target = max(math.floor(d + 0.5) for d in durations)
     lines = ["#EXTM3U", f"#EXT-X-VERSION:{5 if iframes else 6}", f"#EXT-X-TARGETDURATION:{target}",
              "#EXT-X-MEDIA-SEQUENCE:0", "#EXT-X-PLAYLIST-TYPE:VOD", "#EXT-X-INDEPENDENT-SEGMENTS"]
     if iframes:
         lines.append("#EXT-X-I-FRAMES-ONLY")
-    lines.append('#EXT-X-MAP:URI="init.mp4"')
+    lines.append(f'#EXT-X-MAP:URI="{init}"')
     for i, (d, u) in enumerate(zip(durations, uris)):
         lines.append(f"#EXTINF:{d:.6f},")
         if iframes:
@@ -227,23 +218,33 @@ def build_set(out, ladder=LADDER, audio=("96k", 2), video_args=(), hls_flags="",
     None; video_args replace the keyframe settings (segments start on an IDR by default);
     order: variant names in the order the master lists them (default: the middle rung first)."""
     out = str(out)
+    # one hls muxer for every rendition (var_stream_map), so that they share one timeline
     cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i", src]
-    keyframes = list(video_args) or ["-force_key_frames", f"expr:gte(t,n_forced*{SET_SEGMENT})", "-sc_threshold", "0"]
-    for name, w, hgt, rate in ladder:
-        cmd += _ffmpeg_hls(out, name, src, [
-            "-map", "0:v:0", "-vf", f"scale={w}:{hgt},setsar=1", "-an", "-c:v", "libx264", "-preset", "superfast",
-            "-profile:v", "high", "-b:v", str(rate), "-maxrate", str(int(rate * 1.1)), "-bufsize", str(2 * rate),
-            *keyframes], hls_flags)
+    streams = []
+    if ladder:
+        n = len(ladder)
+        cmd += ["-filter_complex", f"[0:v]split={n}" + "".join(f"[s{i}]" for i in range(n)) + ";" + ";".join(
+            f"[s{i}]scale={w}:{hgt},setsar=1[v{i}]" for i, (_, w, hgt, _) in enumerate(ladder))]
+        cmd += [x for i in range(n) for x in ("-map", f"[v{i}]")]
+        cmd += ["-c:v", "libx264", "-preset", "superfast", "-profile:v", "high"]
+        for i, (name, _, _, rate) in enumerate(ladder):
+            cmd += [f"-b:v:{i}", str(rate), f"-maxrate:v:{i}", str(int(rate * 1.1)), f"-bufsize:v:{i}", str(2 * rate)]
+            streams.append(f"v:{i},name:{name}")
+        cmd += list(video_args) or ["-force_key_frames", f"expr:gte(t,n_forced*{SET_SEGMENT})", "-sc_threshold", "0"]
     if audio:
-        cmd += _ffmpeg_hls(out, "audio", src, ["-map", "0:a:0", "-vn", "-c:a", "aac", "-b:a", audio[0],
-                                               "-ac", str(audio[1]), "-ar", "48000"])
+        cmd += ["-map", "0:a:0", "-c:a", "aac", "-b:a", audio[0], "-ac", str(audio[1]), "-ar", "48000"]
+        streams.append("a:0,name:audio")
+    cmd += ["-f", "hls", "-hls_time", str(SET_SEGMENT), "-hls_playlist_type", "vod",
+            "-hls_segment_type", "fmp4", "-hls_fmp4_init_filename", "init.mp4",
+            *(["-hls_flags", hls_flags] if hls_flags else []), "-var_stream_map", " ".join(streams),
+            "-hls_segment_filename", os.path.join(out, "%v", "seg%03d.m4s"), os.path.join(out, "%v", "ffmpeg.m3u8")]
     h.run(cmd, timeout=300)
 
     def rewrite(name: str) -> h.MediaPlaylist:
         d = os.path.join(out, name)
         ff = h.load_media_playlist(os.path.join(d, "ffmpeg.m3u8"))
         with open(os.path.join(d, "index.m3u8"), "w") as f:
-            f.write(_media_playlist(ff.durations, [s.uri for s in ff.segments]))
+            f.write(_media_playlist(ff.durations, [s.uri for s in ff.segments], init=ff.segments[0].init.uri))
         os.unlink(os.path.join(d, "ffmpeg.m3u8"))
         return h.load_media_playlist(os.path.join(d, "index.m3u8"))
 
@@ -274,7 +275,7 @@ def build_set(out, ladder=LADDER, audio=("96k", 2), video_args=(), hls_flags="",
                                        "-read_intervals", "%+#1")["packets"][0]
             ranges.append((int(first["pos"]) + int(first["size"]) - init, 0))
         with open(os.path.join(out, name, "iframes.m3u8"), "w") as f:
-            f.write(_media_playlist(pl.durations, [s.uri for s in pl.segments], ranges))
+            f.write(_media_playlist(pl.durations, [s.uri for s in pl.segments], ranges, init=pl.segments[0].init.uri))
         ipeak, iavg = h.peak_and_average(pl.durations, [r[0] for r in ranges], SET_SEGMENT)
         iframes.append(f"#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH={math.ceil(ipeak)},AVERAGE-BANDWIDTH={math.ceil(iavg)},"
                        f'CODECS="{sps}",RESOLUTION={w}x{hgt},VIDEO-RANGE=SDR,URI="{name}/iframes.m3u8"')
