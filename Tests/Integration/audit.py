@@ -81,6 +81,11 @@ def table(columns: dict[str, dict[str, list[str]]], findings_per_cell: int = 3) 
     lines.append(f"{'score':<{w_rule}}  {'':<{w_ref}}  " + "  ".join(f"{s:>{w}}" for s, w in zip(scores, w_col)))
     details = []
     for n in names:
+        found = list(columns[n].values())
+        if found and found[0] and all(f == found[0] for f in found):
+            details.append(f"[{n}] every rule:")
+            details += [f"    {f}" for f in found[0][:findings_per_cell]]
+            continue
         for r in ar.RULES:
             found = columns[n].get(r.id)
             if found:

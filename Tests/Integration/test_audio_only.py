@@ -148,3 +148,28 @@ def test_audio_only_variant_is_64k_aac_on_the_same_segments(lecture_with_audio_v
     file_rate = sum(s.size for s in low.playlist.segments) * 8 / duration
     assert low.bandwidth >= 0.9 * file_rate and low.bandwidth <= 2.2 * low_rate, (low.bandwidth, file_rate, low_rate)
     assert low.bandwidth < min(v.bandwidth for v in case.hls.variants if v.resolution)
+
+
+
+def check_apple_rules(tr) -> None:
+    """Every rule of apple_rules.py (RFC 8216, Apple's authoring spec) on one set: the video rules
+    skip the variants without video, the rest apply (test_apple_rules.py does the video fixtures)."""
+    import apple_rules as ar
+    from test_apple_rules import PENDING
+
+    tr.require_success()
+    ctx = ar.Context(os.path.join(tr.out, "master.m3u8"), source=fixture_path(tr.fixture.name), nominal_segment=2)
+    results = ar.check_all(ctx)
+    broken = {k: v for k, v in results.items() if v and k not in PENDING}
+    assert not broken, f"{tr.id}: {broken}"
+    pending = {k: v for k, v in results.items() if v and k in PENDING}
+    if pending:
+        pytest.xfail("; ".join(f"{k}: {PENDING[k]}" for k in pending))
+
+
+def test_apple_rules_hold_for_the_audio_only_set(talk):
+    check_apple_rules(talk)
+
+
+def test_apple_rules_hold_with_an_audio_only_variant(lecture_with_audio_variant):
+    check_apple_rules(lecture_with_audio_variant)
