@@ -21,7 +21,8 @@ let package = Package(
         .systemLibrary(
             name: "CFFmpeg",
             pkgConfig: "libavformat",
-            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev", "libswscale-dev", "libswresample-dev"])]
+            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev", "libswscale-dev", "libswresample-dev",
+                              "libavfilter-dev"])]
         ),
         // The few POSIX calls Swift's Glibc module hides (renameat2).
         .target(name: "CPosix"),

@@ -24,7 +24,7 @@ log() { printf 'install-deps: %s\n' "$*" >&2; }
 # Build: the libav* headers and libraries the CFFmpeg system-library target links.
 APT_BUILD=(
     pkg-config
-    libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev
+    libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev libavfilter-dev
 )
 # Tests: independent readers of what hlsify writes (and the tools that made Fixtures/).
 APT_TEST=(

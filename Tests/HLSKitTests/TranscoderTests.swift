@@ -95,6 +95,25 @@ final class TranscoderTests: XCTestCase {
         }
     }
 
+    /// A 120 fps phone clip is written at 60 fps (Apple's authoring spec 1.19): every other frame,
+    /// each lasting 1/60 s, with FRAME-RATE and the H.264 level of 60 fps.
+    func testSourcesOver60FpsAreDecimatedTo60() async throws {
+        let input = try TestMedia.clip("fast-120.mp4", size: "640x360", rate: 120, seconds: 2, audio: false)
+        let output = TestMedia.outputURL("fast-120")
+        let report = try await Transcoder.transcode(input: input, output: output, options: options(ladder: "360p"))
+        XCTAssertEqual(report.decodedVideoFrames, 240)
+        XCTAssertEqual(report.renditions.map(\.encodedFrames), [120])
+        XCTAssertEqual(report.durationSeconds, 2, accuracy: 0.001)
+        XCTAssertTrue(report.warnings.contains { $0.contains("dropped to at most 60 fps") }, "\(report.warnings)")
+        let master = try String(contentsOf: output.appendingPathComponent("master.m3u8"))
+        XCTAssertTrue(master.contains("FRAME-RATE=60.000"), master)
+        let folder = output.appendingPathComponent("360p")
+        let playlist = try PlaylistParser.parseMedia(String(contentsOf: folder.appendingPathComponent("index.m3u8")))
+        let times = try playlist.segments.flatMap { try SegmentReader.videoPackets(folder: folder, segment: $0.uri, format: .fmp4) }.map(\.pts).sorted()
+        XCTAssertEqual(times.count, 120)
+        for (a, b) in zip(times, times.dropFirst()) { XCTAssertEqual(b - a, 1.0 / 60, accuracy: 0.0005) }
+    }
+
     func testExistingOutputIsRefusedUnlessOverwriting() async throws {
         let input = try TestMedia.clip("short.mp4", size: "320x240", seconds: 1)
         let output = TestMedia.outputURL("exists")

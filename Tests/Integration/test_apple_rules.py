@@ -8,12 +8,14 @@ test_checkers.py shows each rule failing on a set broken on purpose.
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
 
 import apple_rules as ar
-from conftest import MATRIX_PRESET, SEGMENT_DURATION, VIDEO_FIXTURES, fixture_path, transcode
+import hlscheck as h
+from conftest import MATRIX_PRESET, SEGMENT_DURATION, VIDEO_FIXTURES, fixture_path, run_hlsify, transcode
 
 # Rules our output is known not to follow yet, with the reason: where one of them has findings
 # the test is an expected failure (pytest.xfail), where it has none it passes. Remove an entry
@@ -66,3 +68,37 @@ def test_apple_rules_with_subtitles(subtitled):
     pending = {k: v for k, v in results.items() if v and k in PENDING}
     if pending:
         pytest.xfail("; ".join(f"{k}: {PENDING[k]}" for k in pending))
+
+
+# Sources the fixtures do not cover, made here with ffmpeg: a 1080i broadcast-camera recording
+# (fields woven into frames, top field first) and a 120 fps phone clip. hlsify must deinterlace
+# the first (Apple 1.14) and halve the frame rate of the second (1.19: at most 60 fps; also keeps
+# 1080p within High@4.2), so every rule passes on both.
+UNUSUAL_SOURCES = {  # (video input, output options)
+    "interlaced-1080i25": ("testsrc2=size=1920x1080:rate=50:duration=3",
+                           ["-vf", "tinterlace=interleave_top,fieldorder=tff", "-flags", "+ildct+ilme", "-x264opts", "tff=1"]),
+    "phone-120fps": ("testsrc2=size=1920x1080:rate=120:duration=2", []),
+}
+
+
+@pytest.fixture(scope="module", params=list(UNUSUAL_SOURCES))
+def unusual(request, tmp_path_factory):
+    folder = tmp_path_factory.mktemp(request.param)
+    source = str(folder / f"{request.param}.mp4")
+    video, options = UNUSUAL_SOURCES[request.param]
+    h.run(["ffmpeg", "-v", "error", "-nostdin", "-y", "-f", "lavfi", "-i", video, "-f", "lavfi", "-i", "sine=d=3",
+           "-shortest", *options, "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", source])
+    out = str(folder / "out")
+    result = run_hlsify(source, "--out", out, "--segment-duration", str(SEGMENT_DURATION),
+                        "--preset", MATRIX_PRESET, "--json", "--quiet")
+    return request.param, source, out, result
+
+
+def test_apple_rules_on_interlaced_and_120fps_sources(unusual):
+    name, source, out, result = unusual
+    assert result.returncode == 0, result.describe()
+    warnings = " ".join(json.loads(result.stdout)["warnings"])
+    assert ("deinterlaced" if name.startswith("interlaced") else "dropped to at most 60 fps") in warnings, warnings
+    ctx = ar.Context(os.path.join(out, "master.m3u8"), source=source, nominal_segment=SEGMENT_DURATION)
+    broken = {k: v for k, v in ar.check_all(ctx).items() if v}
+    assert not broken, broken

@@ -42,6 +42,11 @@ final class DecodeLoop {
     private var lastTimestamp: Int64?
     private var lastDuration: Int64 = 0
     private var lastSegment = -1
+    /// For an interlaced source: the filter, and the frame its pictures come out in.
+    private var deinterlacer: Deinterlacer?
+    private var deinterlaced: Frame?
+    /// With a source over 60 fps, the 1/60 s slot of the last frame kept.
+    private var lastKeptSlot: Int64?
     /// Where the output ends, microseconds from the first frame: the video's end (the audio's for an audio-only source).
     private var timelineEnd: Int64 = 0
     private var lastProgress = Date.distantPast
@@ -142,7 +147,31 @@ final class DecodeLoop {
 
     private func decodeVideo(_ packet: Packet?) throws {
         guard let videoDecoder else { return }
-        try decode(packet, with: videoDecoder, stream: "video") { try handleVideoFrame() }
+        try decode(packet, with: videoDecoder, stream: "video") {
+            guard source.isInterlaced else { return try handleVideoFrame(frame) }
+            try deinterlacer(for: frame).push(frame)
+            try drainDeinterlacer()
+        }
+        if packet == nil, let deinterlacer {
+            try deinterlacer.push(nil)
+            try drainDeinterlacer()
+        }
+    }
+
+    /// The deinterlacer, made for the first decoded picture's size and format.
+    private func deinterlacer(for picture: Frame) throws -> Deinterlacer {
+        if let deinterlacer { return deinterlacer }
+        let made = try Deinterlacer(width: picture.width, height: picture.height, pixelFormat: picture.format,
+                                    timeBase: videoTimeBase, sampleAspect: picture.pointer.pointee.sample_aspect_ratio)
+        warnings.append("the source is interlaced; its pictures are deinterlaced (bwdif)")
+        deinterlacer = made
+        deinterlaced = try Frame()
+        return made
+    }
+
+    private func drainDeinterlacer() throws {
+        guard let deinterlacer, let deinterlaced else { return }
+        while try deinterlacer.pull(into: deinterlaced) { try handleVideoFrame(deinterlaced) }
     }
 
     private func decodeAudio(_ packet: Packet?) throws {
@@ -164,7 +193,7 @@ final class DecodeLoop {
         return max(1, ticks)
     }
 
-    private func handleVideoFrame() throws {
+    private func handleVideoFrame(_ frame: Frame) throws {
         var timestamp = frame.timestamp
         if timestamp == noPTS { timestamp = (lastTimestamp ?? 0) + (lastTimestamp == nil ? 0 : lastDuration) }
         if let last = lastTimestamp, timestamp <= last {
@@ -175,12 +204,25 @@ final class DecodeLoop {
             timestamp = last + max(1, lastDuration)
         }
         let timeline = try timelineStarting(at: timestamp)
-        let duration = frame.pointer.pointee.pkt_duration > 0 ? frame.pointer.pointee.pkt_duration : defaultDuration
+        var duration = frame.pointer.pointee.pkt_duration > 0 ? frame.pointer.pointee.pkt_duration : defaultDuration
         lastTimestamp = timestamp
         lastDuration = duration
 
         let relative = timeline.relativeMicroseconds(timestamp, timeBase: videoTimeBase)
         try checkDuration(relative, stream: "video")
+        decodedFrames += 1
+        if source.needsDecimation {
+            // Keep the first frame of each 1/60 s slot, lasting at least the slot. The 1 ms of slack
+            // absorbs timestamps rounded down (a 120 fps frame at 16 666 µs belongs to slot 1).
+            let slot = (relative + 1_000) * Int64(SourceInfo.maxOutputFrameRate) / 1_000_000
+            if let last = lastKeptSlot, slot <= last { return }
+            if lastKeptSlot == nil {
+                warnings.append(String(format: "the source runs at up to %.0f fps; frames are dropped to at most %d fps",
+                                       source.peakFrameRate, SourceInfo.maxOutputFrameRate))
+            }
+            lastKeptSlot = slot
+            duration = max(duration, av_rescale_q(1, AVRational(num: 1, den: Int32(SourceInfo.maxOutputFrameRate)), videoTimeBase))
+        }
         let segment = timeline.segments.index(atMicroseconds: relative)
         let startsSegment = segment != lastSegment
         lastSegment = segment
@@ -192,7 +234,6 @@ final class DecodeLoop {
                 throw video.failure ?? TranscodeError.cancelled
             }
         }
-        decodedFrames += 1
         let end = relative + av_rescale_q(duration, videoTimeBase, MediaTimeline.microseconds)
         timelineEnd = max(timelineEnd, end)
         for rendition in audioRenditions { try rendition.advance(toVideoMicroseconds: relative, videoSegment: segment) }
@@ -247,7 +288,7 @@ final class DecodeLoop {
             for plan in plans {
                 let rendition = try VideoRendition(
                     plan: plan, directory: pipeline.directory.appendingPathComponent(plan.name), timeline: timeline,
-                    frameRate: source.frameRate, rotation: source.geometry.rotation, colors: colors,
+                    frameRate: source.outputFrameRate, rotation: source.geometry.rotation, colors: colors,
                     options: options,
                     threads: options.encoderThreads ?? Self.encoderThreads(pixels: plan.width * plan.height,
                                                                             totalPixels: totalPixels, cores: cores))
@@ -299,7 +340,7 @@ final class DecodeLoop {
         }
         let publisher = ProgressivePublisher(
             directory: directory, format: format, segmentDuration: pipeline.options.segmentDuration,
-            frameRate: source.peakFrameRate,
+            frameRate: source.outputPeakFrameRate,
             videos: videos.map { video in
                 .init(folder: video.directoryName, codecs: { [unowned video] in video.codecString },
                       peak: video.plan.encoder.maxrate, average: video.plan.encoder.bitrate,

@@ -14,11 +14,29 @@ struct SourceInfo {
     let audioSampleRate: Int
     let container: String
     let videoCodec: String
+    /// The video stream says its pictures are interlaced fields (its field order is not
+    /// progressive or unknown): the engine deinterlaces them.
+    let isInterlaced: Bool
 
     /// The highest frame rate the source reaches: its average, or for variable-frame-rate sources the
     /// stream's base rate (`r_frame_rate`) when that is higher and plausible. Used for the H.264 level
     /// and the master playlist's FRAME-RATE, which RFC 8216 defines as a maximum.
     let peakFrameRate: Double
+
+    /// Highest frame rate written (Apple's HLS authoring spec 1.19: at most 60 fps). Faster
+    /// sources are decimated on a 1/60 s grid (`DecodeLoop`).
+    static let maxOutputFrameRate = 60
+
+    /// Whether frames must be dropped to stay within `maxOutputFrameRate`.
+    var needsDecimation: Bool { peakFrameRate > Double(Self.maxOutputFrameRate) + 0.5 }
+
+    /// The average frame rate of the output: the source's, or `maxOutputFrameRate` when it is faster.
+    var outputFrameRate: AVRational {
+        needsDecimation ? AVRational(num: Int32(Self.maxOutputFrameRate), den: 1) : frameRate
+    }
+
+    /// The peak frame rate of the output (FRAME-RATE, H.264 level).
+    var outputPeakFrameRate: Double { min(peakFrameRate, Double(Self.maxOutputFrameRate)) }
 
     var frameRateValue: Double {
         frameRate.num > 0 && frameRate.den > 0 ? Double(frameRate.num) / Double(frameRate.den) : 0
@@ -50,6 +68,7 @@ struct SourceInfo {
             peakFrameRate = 0
             declaredFrames = 0
             videoCodec = "none"
+            isInterlaced = false
             return
         }
         videoStream = video
@@ -70,6 +89,7 @@ struct SourceInfo {
         peakFrameRate = (baseRate > average && baseRate <= 120) ? baseRate : average
         declaredFrames = Int(max(0, stream.pointee.nb_frames))
         videoCodec = String(cString: avcodec_get_name(parameters.pointee.codec_id))
+        isInterlaced = [AV_FIELD_TT, AV_FIELD_BB, AV_FIELD_TB, AV_FIELD_BT].contains(parameters.pointee.field_order)
     }
 
     /// Clockwise degrees (0, 90, 180, 270) the decoded picture must turn to be displayed upright.

@@ -64,7 +64,7 @@ final class TranscodePipeline {
             }
         }
         let plans = source.isAudioOnly ? [] : LadderPlanner.plan(rungs: options.ladder, source: source.geometry,
-                                                                 frameRate: source.peakFrameRate)
+                                                                 frameRate: source.outputPeakFrameRate)
         guard source.isAudioOnly || !plans.isEmpty else { throw TranscodeError.invalidInput("\(inputPath): no rendition fits the source") }
 
         let run = try DecodeLoop(pipeline: self, input: input, source: source, plans: plans,
@@ -137,7 +137,7 @@ final class TranscodePipeline {
                                           segmentDuration: options.segmentDuration)
         let published = try publisher.publishFinal(videos: outcome.videos, audio: source.isAudioOnly ? nil : outcome.audio,
                                                    audioOnly: outcome.audioOnlyVariants(audioOnlySource: source.isAudioOnly),
-                                                   frameRate: source.peakFrameRate,
+                                                   frameRate: source.outputPeakFrameRate,
                                                    subtitles: publishedSubtitles.map(\.rendition))
         warnings += published.warnings
         let renditions = zip(outcome.videos, zip(published.video, published.iFrames)).map { rendition, written in
