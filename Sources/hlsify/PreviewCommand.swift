@@ -64,15 +64,8 @@ struct PreviewCommand: ParsableCommand {
             throw ExitCode(call.hasPrefix("bind") || call.hasPrefix("listen") ? 69 : 71)
         }
 
-        var sources: [DispatchSourceSignal] = []
-        for signalNumber in [SIGINT, SIGTERM] {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler { server.stop() }
-            source.resume()
-            sources.append(source)
-        }
-        defer { for source in sources { source.cancel() } }
+        let signals = SignalCanceller { server.stop() }
+        defer { signals.stop() }
 
         FileHandle.standardOutput.write(Data("http://\(address):\(server.port)/\n".utf8))
         do {
