@@ -347,7 +347,8 @@ final class DecodeLoop {
                       width: video.plan.width, height: video.plan.height, videoRange: video.videoRange)
             },
             audio: source.isAudioOnly ? nil : audio.map(Self.progressiveTrack),
-            audioOnly: audioOnlyVariants.map(Self.progressiveTrack),
+            audioOnly: Self.audioOnlyVariants(main: audio, lowBandwidth: lowBandwidthAudio, audioOnlySource: source.isAudioOnly)
+                .map(Self.progressiveTrack),
             subtitles: subtitleWriter)
         for video in videos {
             video.onSegment = { rendition, index in
@@ -372,10 +373,10 @@ final class DecodeLoop {
               average: audio.bitrate, width: 0, height: 0, language: audio.language)
     }
 
-    /// The audio renditions that are variants of their own: an audio-only source's, and the
-    /// low-bandwidth one when asked for.
-    private var audioOnlyVariants: [AudioRendition] {
-        (source.isAudioOnly ? [audio].compactMap { $0 } : []) + [lowBandwidthAudio].compactMap { $0 }
+    /// The audio renditions that are variants of their own, in this order: an audio-only
+    /// source's main audio, then the low-bandwidth one when asked for.
+    static func audioOnlyVariants(main: AudioRendition?, lowBandwidth: AudioRendition?, audioOnlySource: Bool) -> [AudioRendition] {
+        (audioOnlySource ? [main].compactMap { $0 } : []) + [lowBandwidth].compactMap { $0 }
     }
 
     /// Folder of the low-bandwidth audio-only variant: `audio-64k`.

@@ -182,9 +182,7 @@ final class TranscodePipeline {
 extension DecodeLoop.Outcome {
     var audioRenditions: [AudioRendition] { [audio, lowBandwidthAudio].compactMap { $0 } }
 
-    /// The audio renditions listed as variants of their own, in this order: an audio-only
-    /// source's main audio, then the low-bandwidth one.
     func audioOnlyVariants(audioOnlySource: Bool) -> [AudioRendition] {
-        (audioOnlySource ? [audio].compactMap { $0 } : []) + [lowBandwidthAudio].compactMap { $0 }
+        DecodeLoop.audioOnlyVariants(main: audio, lowBandwidth: lowBandwidthAudio, audioOnlySource: audioOnlySource)
     }
 }
