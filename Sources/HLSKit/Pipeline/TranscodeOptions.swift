@@ -28,6 +28,8 @@ public struct TranscodeOptions: Sendable {
     public var queueCapacity: Int = 4
     /// x264 threads per rendition; nil chooses from the core count and the number of rungs.
     public var encoderThreads: Int?
+    /// Video decoder threads; nil chooses from the core count (decoding is about 15% of the work).
+    public var decoderThreads: Int?
 
     /// Called (from an encoder thread) each time a segment file of any rendition is complete.
     public var onSegment: (@Sendable (SegmentEvent) -> Void)?
