@@ -28,10 +28,8 @@ public struct IFrameVariant: Sendable, Equatable {
 
     /// The attribute list after "#EXT-X-I-FRAME-STREAM-INF:" (URI last, as a quoted string).
     var attributeList: String {
-        var attributes = ["BANDWIDTH=\(max(bandwidth, 0))"]
-        if averageBandwidth > 0 { attributes.append("AVERAGE-BANDWIDTH=\(averageBandwidth)") }
-        if !codecs.isEmpty { attributes.append("CODECS=\(PlaylistText.quoted(codecs.joined(separator: ",")))") }
-        if width > 0, height > 0 { attributes.append("RESOLUTION=\(width)x\(height)") }
+        var attributes = PlaylistText.streamAttributes(bandwidth: bandwidth, averageBandwidth: averageBandwidth,
+                                                       codecs: codecs, width: width, height: height)
         if let videoRange { attributes.append("VIDEO-RANGE=\(videoRange.rawValue)") }
         attributes.append("URI=\(PlaylistText.quoted(PlaylistText.uriLine(uri)))")
         return attributes.joined(separator: ",")

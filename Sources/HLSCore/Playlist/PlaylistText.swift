@@ -18,6 +18,17 @@ enum PlaylistText {
 
     /// A quoted-string attribute value: `"…"` without the characters a quoted-string may not hold
     /// (double quote, CR, LF).
+    /// The attributes EXT-X-STREAM-INF and EXT-X-I-FRAME-STREAM-INF share, in this order:
+    /// BANDWIDTH, AVERAGE-BANDWIDTH (when positive), CODECS (when any), RESOLUTION (when both
+    /// sides are positive).
+    static func streamAttributes(bandwidth: Int, averageBandwidth: Int, codecs: [String], width: Int, height: Int) -> [String] {
+        var attributes = ["BANDWIDTH=\(max(bandwidth, 0))"]
+        if averageBandwidth > 0 { attributes.append("AVERAGE-BANDWIDTH=\(averageBandwidth)") }
+        if !codecs.isEmpty { attributes.append("CODECS=\(quoted(codecs.joined(separator: ",")))") }
+        if width > 0, height > 0 { attributes.append("RESOLUTION=\(width)x\(height)") }
+        return attributes
+    }
+
     static func quoted(_ text: String) -> String {
         "\"" + text.filter { $0 != "\"" && $0 != "\r" && $0 != "\n" && $0 != "\r\n" } + "\""
     }

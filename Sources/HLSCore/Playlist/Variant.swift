@@ -40,10 +40,8 @@ public struct Variant: Sendable, Equatable {
 
     /// The attribute list after "#EXT-X-STREAM-INF:".
     var attributeList: String {
-        var attributes = ["BANDWIDTH=\(max(bandwidth, 0))"]
-        if averageBandwidth > 0 { attributes.append("AVERAGE-BANDWIDTH=\(averageBandwidth)") }
-        if !codecs.isEmpty { attributes.append("CODECS=\(PlaylistText.quoted(codecs.joined(separator: ",")))") }
-        if width > 0, height > 0 { attributes.append("RESOLUTION=\(width)x\(height)") }
+        var attributes = PlaylistText.streamAttributes(bandwidth: bandwidth, averageBandwidth: averageBandwidth,
+                                                       codecs: codecs, width: width, height: height)
         if let frameRate, frameRate.isFinite, frameRate > 0 {
             attributes.append("FRAME-RATE=\(PlaylistText.fixed(frameRate, decimals: 3))")
         }
