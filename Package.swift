@@ -66,8 +66,10 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .testTarget(name: "HLSCoreTests", dependencies: ["HLSCore"]),
-        .testTarget(name: "HLSKitTests", dependencies: ["HLSKit"], swiftSettings: [.swiftLanguageMode(.v5)]),
+        // The ffmpeg command-line runner the Swift test targets share (tests only).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "HLSCoreTests", dependencies: ["HLSCore", "TestSupport"]),
+        .testTarget(name: "HLSKitTests", dependencies: ["HLSKit", "TestSupport"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "TranscodeQueueTests", dependencies: ["TranscodeQueue"]),
         .testTarget(name: "PreviewServerTests", dependencies: ["PreviewServer"]),
     ]

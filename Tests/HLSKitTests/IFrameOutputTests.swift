@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import HLSKit
 import CFFmpeg
@@ -147,7 +148,7 @@ extension TestMedia {
         let graph = "testsrc2=s=640x360:r=25:d=1.2[a];mandelbrot=s=640x360:r=25,trim=duration=1.2[b];"
             + "smptebars=s=640x360:r=25:d=1.2[c];cellauto=s=640x360:r=25,trim=duration=1.4[d];"
             + "[a][b][c][d]concat=n=4:v=1:a=0,format=yuv420p[v];sine=f=440:r=44100:d=5[s]"
-        try run("ffmpeg", ["-hide_banner", "-loglevel", "error", "-y", "-filter_complex", graph, "-map", "[v]", "-map", "[s]",
+        try ExternalTool.run("ffmpeg", ["-hide_banner", "-loglevel", "error", "-y", "-filter_complex", graph, "-map", "[v]", "-map", "[s]",
                            "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", path])
         return path
     }

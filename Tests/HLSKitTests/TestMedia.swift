@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// Test clips made with the ffmpeg command line (an independent tool), cached per test run.
@@ -20,7 +21,7 @@ enum TestMedia {
         arguments += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
         if audio { arguments += ["-c:a", "aac", "-metadata:s:a", "language=fre"] }
         arguments += extra + [path]
-        try run("ffmpeg", arguments)
+        try ExternalTool.run("ffmpeg", arguments)
         return path
     }
 
@@ -33,22 +34,5 @@ enum TestMedia {
     static func outputURL(_ name: String) -> URL {
         let url = directory.appendingPathComponent("out-\(name)-\(UUID().uuidString.prefix(8))")
         return url
-    }
-
-    @discardableResult
-    static func run(_ tool: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [tool] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw NSError(domain: "TestMedia", code: Int(process.terminationStatus),
-                          userInfo: [NSLocalizedDescriptionKey: "\(tool) \(arguments.joined(separator: " ")) failed"])
-        }
-        return String(decoding: data, as: UTF8.self)
     }
 }

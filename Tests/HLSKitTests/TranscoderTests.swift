@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import HLSKit
 
@@ -61,7 +62,7 @@ final class TranscoderTests: XCTestCase {
     func testAudioOnlySourceGivesAnAudioOnlySet() async throws {
         let input = TestMedia.directory.appendingPathComponent("talk-5s.m4a").path
         if !FileManager.default.fileExists(atPath: input) {
-            _ = try TestMedia.run("ffmpeg", ["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "sine=f=330:d=5.5:r=44100",
+            _ = try ExternalTool.run("ffmpeg", ["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "sine=f=330:d=5.5:r=44100",
                                              "-c:a", "aac", "-b:a", "96k", input])
         }
         for format in SegmentFormat.allCases {
@@ -136,7 +137,7 @@ final class TranscoderTests: XCTestCase {
         let srt = try TestMedia.file("notes.srt", contents: Data("1\n00:00:00,000 --> 00:00:01,000\nHello\n".utf8))
         let subtitlesOnly = TestMedia.directory.appendingPathComponent("subtitles-only.mp4").path
         if !FileManager.default.fileExists(atPath: subtitlesOnly) {
-            _ = try TestMedia.run("ffmpeg", ["-hide_banner", "-loglevel", "error", "-i", srt, "-c:s", "mov_text", subtitlesOnly])
+            _ = try ExternalTool.run("ffmpeg", ["-hide_banner", "-loglevel", "error", "-i", srt, "-c:s", "mov_text", subtitlesOnly])
         }
         let cases: [(String, (TranscodeError) -> Bool)] = [
             (TestMedia.directory.appendingPathComponent("missing.mp4").path, { if case .inputMissing = $0 { return true }; return false }),

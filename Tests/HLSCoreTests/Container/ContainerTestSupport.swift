@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// Big-endian byte building for hand-made container bytes.
@@ -31,7 +32,7 @@ enum ContainerMedia {
                          "-pix_fmt", "yuv420p", "-c:a", "aac"]
         if format == "mp4" { arguments += ["-movflags", "frag_keyframe+empty_moov+default_base_moof"] }
         arguments += extra + ["-f", format, url.path]
-        try run("ffmpeg", arguments)
+        try ExternalTool.run("ffmpeg", arguments)
         return url
     }
 
@@ -44,7 +45,7 @@ enum ContainerMedia {
 
     /// ffprobe's view of the first video stream's packets (pts in the stream's time base).
     static func videoPackets(_ url: URL) throws -> (packets: [Packet], timeBase: String) {
-        let json = try run("ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries",
+        let json = try ExternalTool.run("ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries",
                                        "packet=pts,pos,size,flags:stream=time_base", "-of", "json", url.path])
         let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
         let packets = (object?["packets"] as? [[String: Any]] ?? []).map { packet in
@@ -55,23 +56,6 @@ enum ContainerMedia {
         }
         let timeBase = ((object?["streams"] as? [[String: Any]])?.first?["time_base"] as? String) ?? ""
         return (packets, timeBase)
-    }
-
-    @discardableResult
-    static func run(_ tool: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [tool] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw NSError(domain: "ContainerMedia", code: Int(process.terminationStatus),
-                          userInfo: [NSLocalizedDescriptionKey: "\(tool) \(arguments.joined(separator: " ")) failed"])
-        }
-        return String(decoding: data, as: UTF8.self)
     }
 
     static func bytes(_ url: URL) throws -> [UInt8] { [UInt8](try Data(contentsOf: url)) }
