@@ -7,4 +7,8 @@ int hlsify_rename_exchange(const char *from, const char *to);
 /// Names the calling thread (Linux keeps 15 bytes), for top, perf and /proc/PID/task/*/comm.
 void hlsify_set_thread_name(const char *name);
 
+/// Adds `increment` (0…19) to the calling thread's nice value (Linux keeps one per thread).
+/// Returns 0, or -1 with errno set.
+int hlsify_lower_thread_priority(int increment);
+
 #endif

@@ -281,17 +281,14 @@ final class DecodeLoop {
                                      segments: SegmentTimeline(seconds: pipeline.options.segmentDuration))
         self.timeline = timeline
         let options = pipeline.options
-        let cores = ProcessInfo.processInfo.activeProcessorCount
-        let totalPixels = plans.reduce(0) { $0 + $1.width * $1.height }
+        let shares = coreShares()
         if let videoStream = source.videoStream {
             let colors = ColorProperties(from: input.stream(videoStream).pointee.codecpar)
-            for plan in plans {
+            for (index, plan) in plans.enumerated() {
                 let rendition = try VideoRendition(
                     plan: plan, directory: pipeline.directory.appendingPathComponent(plan.name), timeline: timeline,
                     frameRate: source.outputFrameRate, rotation: source.geometry.rotation, colors: colors,
-                    options: options,
-                    threads: options.encoderThreads ?? Self.encoderThreads(pixels: plan.width * plan.height,
-                                                                            totalPixels: totalPixels, cores: cores))
+                    options: options, threads: shares.encoderThreads[index], nice: shares.encoderNice[index])
                 videos.append(rendition)
             }
         }
@@ -313,6 +310,8 @@ final class DecodeLoop {
         }
         if options.progressive { try startProgressive() }
         for video in videos { video.start() }
+        // After every codec is open: threads libavcodec and x264 start inherit their opener's nice.
+        ThreadPriority.lowerCurrentThread(by: shares.decoderNice)
         return timeline
     }
 
@@ -417,13 +416,20 @@ final class DecodeLoop {
                        videoStartInSource: videoStartInSource)
     }
 
-    /// x264 threads for one rung: its share of the ladder's pixels times the cores, rounded up, so
-    /// the renditions together keep every core busy without many more threads (and frames in
-    /// flight, which cost memory) than cores. Overridable with `TranscodeOptions.encoderThreads`.
-    static func encoderThreads(pixels: Int, totalPixels: Int, cores: Int) -> Int {
-        guard totalPixels > 0 else { return 1 }
-        let share = Double(pixels) / Double(totalPixels) * Double(cores)
-        return max(1, min(cores, Int(share.rounded(.up))))
+    /// x264 threads and thread weights for this ladder on this machine, or the options' overrides.
+    private func coreShares() -> CoreShares {
+        let options = pipeline.options
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        var shares = CoreShares(rungPixels: plans.map { $0.width * $0.height }, cores: cores,
+                                decoderThreads: options.decoderThreads ?? CoreShares.decoderThreads(cores: cores))
+        if let threads = options.encoderThreads {
+            shares.encoderThreads = plans.map { _ in threads }
+        }
+        if options.encoderThreads != nil || !options.weightsThreads {
+            shares.encoderNice = plans.map { _ in 0 }
+            shares.decoderNice = 0
+        }
+        return shares
     }
 
     /// Turns low-level failures into the engine's error kinds.

@@ -26,10 +26,15 @@ public struct TranscodeOptions: Sendable {
     public var overwrite: Bool = false
     /// Frames queued per rendition between the decoder and its encoder (memory bound).
     public var queueCapacity: Int = 4
-    /// x264 threads per rendition; nil chooses from the core count and the number of rungs.
+    /// x264 threads per rendition; nil chooses from the core count and each rung's share of the
+    /// pixels (`CoreShares`).
     public var encoderThreads: Int?
     /// Video decoder threads; nil chooses from the core count (decoding is about 15% of the work).
     public var decoderThreads: Int?
+    /// When the engine's threads outnumber the cores, lower the priority (nice) of the lighter
+    /// rungs' threads and the decoder's so the heaviest rung keeps a core (`CoreShares`). Only
+    /// threads the engine starts for this transcode are touched. Ignored with `encoderThreads`.
+    public var weightsThreads: Bool = true
 
     /// Called (from an encoder thread) each time a segment file of any rendition is complete.
     public var onSegment: (@Sendable (SegmentEvent) -> Void)?

@@ -48,7 +48,7 @@ final class TranscodePipeline {
         var videoDecoder: MediaDecoder?
         if let video = source.videoStream {
             do {
-                let threads = options.decoderThreads ?? Self.decoderThreads(cores: ProcessInfo.processInfo.activeProcessorCount)
+                let threads = options.decoderThreads ?? CoreShares.decoderThreads(cores: ProcessInfo.processInfo.activeProcessorCount)
                 videoDecoder = try MediaDecoder(stream: input.stream(video), threads: threads, maxPixels: limits.maxPixels)
             } catch let error as LibAVError {
                 throw TranscodeError.invalidInput("\(inputPath): rejected: the video stream cannot be decoded (\(error.reason))")
@@ -72,13 +72,6 @@ final class TranscodePipeline {
                                  videoDecoder: videoDecoder, audioDecoder: audioDecoder, subtitles: subtitles)
         let outcome = try run.execute()
         return try finish(source: source, outcome: outcome, subtitles: subtitles)
-    }
-
-    /// Video decoder threads: decoding takes about 15% of a transcode's CPU (x264 about 80%), so
-    /// it gets that share of the cores, rounded up. On 2 cores that is one thread: libavcodec's own
-    /// choice (cores + 1 frame threads) kept two more 1080p frame contexts (21 MB) for no speed.
-    static func decoderThreads(cores: Int) -> Int {
-        max(1, Int((Double(cores) * 0.15).rounded(.up)))
     }
 
     /// The error for an input libavformat would not open, naming the rule where one applies.

@@ -18,6 +18,8 @@ final class VideoRendition: @unchecked Sendable {
     let queue: BoundedQueue<VideoWorkItem>
     let encoder: MediaEncoder
     let threads: Int
+    /// Nice increment this rendition's thread takes when it starts.
+    let nice: Int
     let gop: Int
     /// VIDEO-RANGE of the output: from the colour transfer copied from the source.
     let videoRange: VideoRange
@@ -37,12 +39,14 @@ final class VideoRendition: @unchecked Sendable {
     var onSegment: ((VideoRendition, Int) -> Void)?
 
     init(plan: RenditionPlan, directory: URL, timeline: MediaTimeline, frameRate: AVRational, rotation: Int,
-         colors: ColorProperties, options: TranscodeOptions, threads: Int) throws {
+         colors: ColorProperties, options: TranscodeOptions, threads: Int,
+         nice: Int) throws {
         self.plan = plan
         self.directoryName = directory.lastPathComponent
         self.timeline = timeline
         self.rotation = rotation
         self.threads = threads
+        self.nice = nice
         videoRange = colors.videoRange
         queue = BoundedQueue(capacity: options.queueCapacity)
         packet = try Packet()
@@ -90,6 +94,7 @@ final class VideoRendition: @unchecked Sendable {
     /// Starts the encoding thread.
     func start() {
         let thread = WorkerThread(name: "hlsify-\(plan.name)") { [self] in
+            ThreadPriority.lowerCurrentThread(by: nice)
             do {
                 while let item = queue.take() {
                     try encode(item)

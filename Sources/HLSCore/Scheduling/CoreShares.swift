@@ -1,0 +1,64 @@
+import Foundation
+
+/// How one transcode shares the machine's cores: decoder threads, x264 threads per rung, and a
+/// scheduling weight (a nice increment) for each thread the engine owns.
+///
+/// The work splits about 15% decoding and 85% x264 plus scaling, the latter in proportion to each
+/// rung's pixels. When the heaviest rung needs about one core or less (a 1080p/720p/480p ladder on
+/// 2 cores needs 1.04), every rung encodes on its own single x264 thread: x264's frame threads
+/// would only add frames in flight (memory) and synchronisation. Those threads then outnumber
+/// the cores, and Linux shares a core equally between runnable threads, which would leave the
+/// heaviest rung (the critical path) with half a core while lighter ones run ahead and wait.
+/// So each thread gets a nice increment that makes its weight proportional to its demand:
+/// the kernel's weight falls by 1.25× per nice step. Otherwise rungs get x264 threads by their
+/// pixel share, rounded up, and every thread keeps its priority.
+public struct CoreShares: Sendable, Equatable {
+    /// x264 threads per rung, in the order of the pixel counts given.
+    public var encoderThreads: [Int]
+    /// Nice increment for each rung's thread, same order; 0 for the heaviest.
+    public var encoderNice: [Int]
+    /// Nice increment for the decoding thread.
+    public var decoderNice: Int
+
+    /// Decoding's share of a transcode's CPU time (measured: 13–15% on 1080p sources).
+    public static let decodingShare = 0.15
+    /// Below this many cores of demand the heaviest rung runs single-threaded.
+    public static let singleThreadLimit = 1.1
+
+    /// - Parameters:
+    ///   - rungPixels: width × height of each rung.
+    ///   - cores: cores available to the process.
+    ///   - decoderThreads: the video decoder's threads (`decoderThreads(cores:)` unless overridden).
+    public init(rungPixels: [Int], cores: Int, decoderThreads: Int) {
+        let cores = max(1, cores)
+        let total = Double(rungPixels.reduce(0) { $0 + max(0, $1) })
+        let pixelShares = rungPixels.map { total > 0 ? Double(max(0, $0)) / total : 0 }
+        let demand = pixelShares.map { $0 * (1 - Self.decodingShare) * Double(cores) }  // cores per rung
+        guard let heaviest = demand.max(), heaviest <= Self.singleThreadLimit,
+              rungPixels.count + decoderThreads > cores else {
+            encoderThreads = pixelShares.map { max(1, min(cores, Int(($0 * Double(cores)).rounded(.up)))) }
+            encoderNice = rungPixels.map { _ in 0 }
+            decoderNice = 0
+            return
+        }
+        encoderThreads = rungPixels.map { _ in 1 }
+        let decoderDemand = Self.decodingShare * Double(cores) / Double(max(1, decoderThreads))
+        let busiest = max(heaviest, decoderDemand)
+        encoderNice = demand.map { Self.nice(demand: $0, busiest: busiest) }
+        decoderNice = Self.nice(demand: decoderDemand, busiest: busiest)
+    }
+
+    /// Video decoder threads: decoding's share of the cores, rounded up, at least one. On 2 cores
+    /// that is one thread: libavcodec's own choice (cores + 1 frame threads) kept two more 1080p
+    /// frame contexts (21 MB) for no speed.
+    public static func decoderThreads(cores: Int) -> Int {
+        max(1, Int((Double(cores) * decodingShare).rounded(.up)))
+    }
+
+    /// The nice increment whose kernel weight (1024 / 1.25^nice) is `demand / busiest` of the
+    /// busiest thread's, within 0…19.
+    static func nice(demand: Double, busiest: Double) -> Int {
+        guard demand > 0, busiest > demand else { return demand > 0 ? 0 : 19 }
+        return min(19, max(0, Int((log(busiest / demand) / log(1.25)).rounded())))
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import HLSCore
+import XCTest
+@testable import HLSKit
+
+/// The thread weights `CoreShares` plans are what the kernel applies to the engine's threads,
+/// read back from /proc while a transcode runs.
+final class ThreadWeightsTests: XCTestCase {
+    /// Nice value of each live thread of this process, by thread name (the largest per name).
+    private static func niceByThreadName() -> [String: Int] {
+        var result: [String: Int] = [:]
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+        for task in tasks {
+            guard let nice = niceOf(stat: "/proc/self/task/\(task)/stat"),
+                  let name = try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8)
+            else { continue }
+            let key = name.trimmingCharacters(in: .whitespacesAndNewlines)
+            result[key] = max(result[key] ?? -20, nice)
+        }
+        return result
+    }
+
+    /// Field 19 of a stat file; the name in parentheses may hold spaces, so count after the last ')'.
+    private static func niceOf(stat path: String) -> Int? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+              let close = text.lastIndex(of: ")") else { return nil }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        return fields.count > 16 ? Int(fields[16]) : nil  // fields[0] is field 3 (state)
+    }
+
+    /// The first sample taken once a second segment is complete: every rung thread is running
+    /// then (later ones may catch a thread that has finished).
+    private final class Sample: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value: [String: Int]?
+        func take(_ read: () -> [String: Int]) { lock.withLock { if value == nil { value = read() } } }
+        var threads: [String: Int] { lock.withLock { value ?? [:] } }
+    }
+
+    func testEachThreadRunsAtThePlannedNice() async throws {
+        let input = try TestMedia.clip("weights.mp4", size: "1280x720", seconds: 4)
+        var options = TranscodeOptions()
+        options.preset = "ultrafast"
+        options.ladder = try Rung.parseLadder("720p,480p,360p")
+        options.segmentDuration = 1
+        let sample = Sample()
+        options.onSegment = { event in
+            if event.index >= 1 { sample.take(Self.niceByThreadName) }
+        }
+        let report = try await Transcoder.transcode(input: input, output: TestMedia.outputURL("weights"), options: options)
+
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let plan = CoreShares(rungPixels: report.renditions.map { $0.width * $0.height }, cores: cores,
+                              decoderThreads: CoreShares.decoderThreads(cores: cores))
+        let seen = sample.threads
+        // Rung threads start at their creator's nice (whatever the caller's thread had), so the
+        // heaviest rung's, which keeps it, is the base.
+        let base = try XCTUnwrap(seen["hlsify-\(report.renditions[0].name)"], "\(seen)") - plan.encoderNice[0]
+        for (rendition, increment) in zip(report.renditions, plan.encoderNice) {
+            XCTAssertEqual(seen["hlsify-\(rendition.name)"], min(19, base + increment), "\(rendition.name) on \(cores) cores: \(seen)")
+        }
+        XCTAssertEqual(seen["hlsify-decode"], min(19, base + plan.decoderNice), "decoding on \(cores) cores: \(seen)")
+        if cores <= 2 { XCTAssertTrue(plan.encoderNice.contains { $0 > 0 }, "weights are planned on \(cores) cores: \(plan)") }
+    }
+
+    func testWeightsCanBeTurnedOff() async throws {
+        let input = try TestMedia.clip("weights.mp4", size: "1280x720", seconds: 4)
+        var options = TranscodeOptions()
+        options.preset = "ultrafast"
+        options.ladder = try Rung.parseLadder("720p,480p,360p")
+        options.segmentDuration = 1
+        options.weightsThreads = false
+        let sample = Sample()
+        options.onSegment = { event in
+            if event.index >= 1 { sample.take(Self.niceByThreadName) }
+        }
+        _ = try await Transcoder.transcode(input: input, output: TestMedia.outputURL("weights-off"), options: options)
+        let engine = sample.threads.filter { $0.key.hasPrefix("hlsify-") }
+        XCTAssertEqual(engine.count, 4, "\(sample.threads)")
+        XCTAssertEqual(Set(engine.values).count, 1, "\(engine)")
+    }
+}
