@@ -47,6 +47,9 @@ struct TranscodeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Give up after this many wall-clock seconds (default: 120 s + 20 × the source duration).")
     var timeLimit: Double?
 
+    @Option(name: .long, help: ArgumentHelp("x264 threads per rendition (default: from each rung's share of the cores, see README).", valueName: "N"))
+    var encoderThreads: Int?
+
     @Flag(name: .long, help: "Replace DIR if it exists.")
     var force = false
 
@@ -75,6 +78,9 @@ struct TranscodeCommand: AsyncParsableCommand {
         for entry in subtitles { _ = try Self.subtitleTrack(entry) }
         guard maxDuration > 0, maxDimension >= 16, (timeLimit ?? 1) > 0 else {
             throw ValidationError("--max-duration, --max-dimension and --time-limit must be positive")
+        }
+        if let encoderThreads, !(1...64).contains(encoderThreads) {
+            throw ValidationError("--encoder-threads must be between 1 and 64")
         }
         guard let rate = BitrateText.parse(audioBitrate), (32_000...320_000).contains(rate) else {
             throw ValidationError("--audio-bitrate must be between 32k and 320k")
@@ -117,6 +123,7 @@ struct TranscodeCommand: AsyncParsableCommand {
         options.limits.maxDuration = maxDuration
         options.limits.maxDimension = maxDimension
         options.limits.timeLimit = timeLimit
+        options.encoderThreads = encoderThreads
         options.subtitles = try subtitles.map(Self.subtitleTrack)
 
         let reporter = ProgressReporter(enabled: !quiet)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -79,6 +80,8 @@ USAGE_CASES = {
     "ladder-garbage": ["{IN}", "--out", "{OUT}", "--ladder", "big,small"],
     "ladder-bad-bitrate": ["{IN}", "--out", "{OUT}", "--ladder", "720p@fast"],
     "preset-unknown": ["{IN}", "--out", "{OUT}", "--preset", "warpspeed"],
+    "encoder-threads-zero": ["{IN}", "--out", "{OUT}", "--encoder-threads", "0"],
+    "encoder-threads-huge": ["{IN}", "--out", "{OUT}", "--encoder-threads", "1000"],
 }
 
 
@@ -90,6 +93,21 @@ def test_usage_errors_are_64(parent, args):
     assert res.returncode == EX_USAGE, res.describe()
     assert res.stderr.strip(), "a usage error should say what is wrong on stderr"
     assert os.listdir(parent) == [], f"left behind: {os.listdir(parent)}"
+
+
+def test_encoder_threads_reach_x264(parent):
+    """x264 writes its settings into an SEI of the first keyframe: the thread count asked for is there."""
+    out = parent / "out"
+    res = run_hlsify(fixture_path(SMALL.name), "--out", str(out), "--encoder-threads", "3")
+    assert res.returncode == 0, res.describe()
+    variants = h.load_hls_set(str(out / "master.m3u8")).variants
+    assert variants
+    for variant in variants:
+        with open(variant.playlist.segments[0].path, "rb") as f:
+            first = f.read()
+        settings = re.search(rb"x264 - core \d+.*? threads=(\d+) ", first, re.S)
+        assert settings, f"{variant.uri}: no x264 settings SEI in the first segment"
+        assert settings.group(1) == b"3", f"{variant.uri}: x264 ran with threads={settings.group(1).decode()}"
 
 
 # ---------------------------------------------------------------------------
