@@ -24,10 +24,12 @@ What it does, in order:
     time until the output is first playable (folder polled every 50 ms) and, after the run,
     PSNR of each rung against the source scaled to that size with lanczos;
  5. ours on the 120 s clip for peak RSS against the 30 s clip;
- 6. one profiled run of ours per input: /proc/<pid>/task/*/stat sampled every 200 ms (CPU per
+ 6. where the peak RSS goes (`memory_breakdown`: ours per rung, the libraries, x264's lookahead
+    and B-frames measured with the ffmpeg command line), on the first 10 s of the real clip;
+ 7. one profiled run of ours per input: /proc/<pid>/task/*/stat sampled every 200 ms (CPU per
     thread, by thread name) and, if perf works, a perf sample of where the CPU goes by library
     and symbol (decode / scale / encode / mux / audio / runtime / kernel);
- 7. prints a table and the ratios against the issue's targets, and writes Benchmarks/RESULTS.md
+ 8. prints a table and the ratios against the issue's targets, and writes Benchmarks/RESULTS.md
     (the block between the `notes` markers in an existing RESULTS.md is kept).
 
 References:
@@ -575,6 +577,62 @@ def bench_input(kind: str, src: Path, args, sides_log: dict) -> dict:
     return {"runs": runs, "median": {k: medians(v) for k, v in runs.items()}, "report": report}
 
 
+# ---------------------------------------------------------------------------- memory
+
+RUNGS = ("1080p", "720p", "480p")
+
+
+def memory_breakdown(src: Path) -> dict:
+    """Where peak RSS goes, on the first 10 s of `src` (peak RSS does not depend on load, so one
+    run each): the process and its libraries (`hlsify --help`); ours with every rung's x264 on one
+    thread (as on 2 cores), whole ladder and each rung alone; and with the ffmpeg command line
+    (1080p, x264 on one thread) what x264's lookahead and B-frames hold, by turning them off."""
+    cut = CACHE / "src" / f"{src.stem}-10s.mp4"
+    if not cut.exists():
+        tmp = cut.with_name(cut.stem + ".tmp.mp4")
+        run_checked(ffmpeg_base() + ["-i", str(src), "-t", "10", "-c", "copy", str(tmp)])
+        tmp.rename(cut)
+    out = CACHE / "out" / "memory"
+
+    def peak(cmd: list[str]) -> float:
+        prepare_out(out)
+        mb = measure([cmd], out)["rss_kb"] / 1024
+        shutil.rmtree(out, ignore_errors=True)
+        return mb
+
+    ours = {"libraries": peak([str(hlsify_bin()), "--help"])}
+    for ladder in (",".join(RUNGS),) + RUNGS:
+        ours[ladder] = peak(ours_cmd(cut, out, False) + ["--ladder", ladder, "--encoder-threads", "1"])
+    decode = ffmpeg_base() + ["-threads", "1", "-i", str(cut), "-map", "0:v:0"]
+    x264 = ["-vf", "scale=1920:1080", "-c:v", "libx264", "-preset", "veryfast", "-b:v", "5000k", "-maxrate", "5500k",
+            "-bufsize", "10000k", "-g", "50"]
+    ffm = {"decode": peak(decode + ["-f", "null", "-"])}
+    for name, extra in (("veryfast", []), ("no lookahead", ["-x264-params", "rc-lookahead=0"]),
+                        ("no lookahead, no B-frames", ["-x264-params", "rc-lookahead=0:bframes=0"])):
+        ffm[name] = peak(decode + x264 + ["-threads", "1"] + extra + ["-f", "null", "-"])
+    ffm["veryfast, x264 threads auto"] = peak(decode + x264 + ["-f", "null", "-"])
+    log("memory: " + ", ".join(f"{k} {v:.0f} MB" for k, v in {**ours, **ffm}.items()))
+    return {"source": cut.name, "ours": ours, "ffmpeg": ffm}
+
+
+def memory_lines(mem: dict) -> list[str]:
+    ours, ffm = mem["ours"], mem["ffmpeg"]
+    full = ours[",".join(RUNGS)]
+    base = (sum(ours[r] for r in RUNGS) - full) / 2   # singles = base + rung; full = base + all rungs
+    L = [f"On the first 10 s of the real clip (`{mem['source']}`), one run each (peak RSS does not depend on load).", "",
+         "| what | peak RSS MB |", "|---|---:|",
+         f"| `hlsify --help`: the process, Swift runtime and libav* libraries mapped | {ours['libraries']:.0f} |",
+         f"| ours, whole ladder, x264 on one thread per rung | {full:.0f} |"]
+    L += [f"| ours, `--ladder {r}` alone, one x264 thread | {ours[r]:.0f} |" for r in RUNGS]
+    L += [f"| ⇒ shared part (process, libraries, demux, decoder frames, audio): (sum of the singles − whole) / 2 | {base:.0f} |"]
+    L += [f"| ⇒ {r} rung (x264, scaling, queue, muxer): single − shared | {ours[r] - base:.0f} |" for r in RUNGS]
+    L += [f"| ffmpeg, decode only, one thread | {ffm['decode']:.0f} |"]
+    for k in ("veryfast", "no lookahead", "no lookahead, no B-frames", "veryfast, x264 threads auto"):
+        threads = "" if "auto" in k else ", x264 one thread"
+        L.append(f"| ffmpeg, decode + x264 1080p ({k}{threads}) | {ffm[k]:.0f} (x264 {ffm[k] - ffm['decode']:.0f}) |")
+    return L + [""]
+
+
 def machine() -> dict:
     cpu = "?"
     for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -802,6 +860,8 @@ def write_results(results: dict, rows: list[dict], path: Path) -> None:
         val = f"{row['value']:+.2f} dB" if row.get("unit") == "dB" else f"{row['value']:.2f}×" \
             if "first playable" not in row["target"] else f"{100 * row['value']:.0f}%"
         L.append(f"| {row['input']} | {row['target']} | {val} | {verdict(row['ok'])} |")
+    if results.get("memory"):
+        L += ["", "## Where our memory goes", ""] + memory_lines(results["memory"])
     L += ["", "## Where our time goes", ""]
     for kind, prof in results.get("profiles", {}).items():
         L += profile_lines(kind, prof)
@@ -903,6 +963,9 @@ def main() -> None:
             shutil.rmtree(out, ignore_errors=True)
         results["long"] = medians(long_runs)
         results["long_runs"] = long_runs
+    if not args.quick:
+        log("memory breakdown")
+        results["memory"] = memory_breakdown(sources["real"])
     for kind in kinds:
         log(f"profiling ours on {kind} ({'perf + ' if use_perf else ''}/proc sampling)")
         out = CACHE / "out" / kind / "profile"
