@@ -10,13 +10,26 @@ final class CoreSharesTests: XCTestCase {
         XCTAssertEqual([1, 2, 4, 6, 7, 8, 16, 64].map { CoreShares.decoderThreads(cores: $0) }, [1, 1, 1, 1, 2, 2, 3, 10])
     }
 
-    func testTwoCoresEncodeEachRungOnOneThreadWeightedByItsDemand() {
+    func testTwoCoresSliceTheHeaviestRungAndWeightEveryThreadByItsDemand() {
         let shares = CoreShares(rungPixels: ladder, cores: 2, decoderThreads: 1)
-        XCTAssertEqual(shares.encoderThreads, [1, 1, 1])
+        XCTAssertEqual(shares.encoderThreads, [2, 1, 1])
+        XCTAssertEqual(shares.slicedThreads, [true, false, false])
         // 1080p needs 1.04 cores, 720p 0.46 (weight 1/2.26: 4 steps of 1.25), 480p 0.20 (7 steps),
         // decoding 0.30 (6 steps).
         XCTAssertEqual(shares.encoderNice, [0, 4, 7])
         XCTAssertEqual(shares.decoderNice, 6)
+    }
+
+    func testTheHeaviestRungIsFoundWhereverItIsListed() {
+        let shares = CoreShares(rungPixels: ladder.reversed(), cores: 2, decoderThreads: 1)
+        XCTAssertEqual(shares.encoderThreads, [1, 1, 2])
+        XCTAssertEqual(shares.encoderNice, [7, 4, 0])
+    }
+
+    func testOneCoreRunsEveryRungOnOneThread() {
+        let shares = CoreShares(rungPixels: ladder, cores: 1, decoderThreads: 1)
+        XCTAssertEqual(shares.encoderThreads, [1, 1, 1])
+        XCTAssertEqual(shares.slicedThreads, [false, false, false])
     }
 
     func testHeavierRungsNeverGetLessWeight() {
@@ -30,6 +43,7 @@ final class CoreSharesTests: XCTestCase {
     func testMoreCoresSplitTheRungsIntoX264ThreadsAtEqualPriority() {
         let eight = CoreShares(rungPixels: ladder, cores: 8, decoderThreads: 2)
         XCTAssertEqual(eight.encoderThreads, [5, 3, 1])
+        XCTAssertEqual(eight.slicedThreads, [false, false, false])
         XCTAssertEqual(eight.encoderNice, [0, 0, 0])
         XCTAssertEqual(eight.decoderNice, 0)
         XCTAssertEqual(CoreShares(rungPixels: ladder, cores: 3, decoderThreads: 1).encoderThreads, [2, 1, 1])

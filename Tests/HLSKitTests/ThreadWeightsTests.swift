@@ -61,6 +61,15 @@ final class ThreadWeightsTests: XCTestCase {
         }
         XCTAssertEqual(seen["hlsify-decode"], min(19, base + plan.decoderNice), "decoding on \(cores) cores: \(seen)")
         if cores <= 2 { XCTAssertTrue(plan.encoderNice.contains { $0 > 0 }, "weights are planned on \(cores) cores: \(plan)") }
+
+        // x264 writes its settings into an SEI of the first keyframe.
+        for (rendition, (threads, sliced)) in zip(report.renditions, zip(plan.encoderThreads, plan.slicedThreads)) {
+            let folder = URL(fileURLWithPath: report.output).appendingPathComponent(rendition.name)
+            let first = try Data(contentsOf: folder.appendingPathComponent("segment-00000.m4s"))
+            let settings = String(decoding: first, as: UTF8.self)
+            XCTAssertTrue(settings.contains(" threads=\(threads) "), "\(rendition.name): x264 threads=\(threads)")
+            XCTAssertTrue(settings.contains(" sliced_threads=\(sliced ? 1 : 0) "), "\(rendition.name): sliced \(sliced)")
+        }
     }
 
     func testWeightsCanBeTurnedOff() async throws {

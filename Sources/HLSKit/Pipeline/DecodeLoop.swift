@@ -288,7 +288,8 @@ final class DecodeLoop {
                 let rendition = try VideoRendition(
                     plan: plan, directory: pipeline.directory.appendingPathComponent(plan.name), timeline: timeline,
                     frameRate: source.outputFrameRate, rotation: source.geometry.rotation, colors: colors,
-                    options: options, threads: shares.encoderThreads[index], nice: shares.encoderNice[index])
+                    options: options, threads: shares.encoderThreads[index], sliced: shares.slicedThreads[index],
+                    nice: shares.encoderNice[index])
                 videos.append(rendition)
             }
         }
@@ -424,6 +425,7 @@ final class DecodeLoop {
                                 decoderThreads: options.decoderThreads ?? CoreShares.decoderThreads(cores: cores))
         if let threads = options.encoderThreads {
             shares.encoderThreads = plans.map { _ in threads }
+            shares.slicedThreads = plans.map { _ in false }
         }
         if options.encoderThreads != nil || !options.weightsThreads {
             shares.encoderNice = plans.map { _ in 0 }

@@ -151,7 +151,8 @@ final class TranscodePipeline {
                 encoder: .init(codec: "h264", preset: options.preset, profile: StreamProfile.name(ofAVC1: stats.codecs),
                                level: StreamProfile.level(ofAVC1: stats.codecs) ?? String(format: "%d.%d", rendition.plan.h264Level / 10, rendition.plan.h264Level % 10),
                                bitrate: rendition.plan.encoder.bitrate, maxrate: rendition.plan.encoder.maxrate,
-                               bufsize: rendition.plan.encoder.bufsize, gop: rendition.gop, threads: rendition.threads),
+                               bufsize: rendition.plan.encoder.bufsize, gop: rendition.gop, threads: rendition.threads,
+                               slicedThreads: rendition.sliced),
                 iFrames: iFrames.map { .init(playlist: $0.playlist, iFrames: $0.iFrames, peakBandwidth: $0.bandwidth.peak,
                                              averageBandwidth: $0.bandwidth.average) })
         }

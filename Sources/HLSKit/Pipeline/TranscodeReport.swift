@@ -22,7 +22,9 @@ public struct TranscodeReport: Codable, Sendable, Equatable {
         public var maxrate: Int
         public var bufsize: Int
         public var gop: Int
+        /// x264 threads; with `slicedThreads` they encode slices of one frame, else whole frames.
         public var threads: Int
+        public var slicedThreads: Bool
     }
 
     public struct Rendition: Codable, Sendable, Equatable {

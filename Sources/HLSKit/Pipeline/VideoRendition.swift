@@ -18,6 +18,8 @@ final class VideoRendition: @unchecked Sendable {
     let queue: BoundedQueue<VideoWorkItem>
     let encoder: MediaEncoder
     let threads: Int
+    /// Whether x264's threads encode slices of one frame (see `CoreShares`).
+    let sliced: Bool
     /// Nice increment this rendition's thread takes when it starts.
     let nice: Int
     let gop: Int
@@ -39,13 +41,13 @@ final class VideoRendition: @unchecked Sendable {
     var onSegment: ((VideoRendition, Int) -> Void)?
 
     init(plan: RenditionPlan, directory: URL, timeline: MediaTimeline, frameRate: AVRational, rotation: Int,
-         colors: ColorProperties, options: TranscodeOptions, threads: Int,
-         nice: Int) throws {
+         colors: ColorProperties, options: TranscodeOptions, threads: Int, sliced: Bool, nice: Int) throws {
         self.plan = plan
         self.directoryName = directory.lastPathComponent
         self.timeline = timeline
         self.rotation = rotation
         self.threads = threads
+        self.sliced = sliced
         self.nice = nice
         videoRange = colors.videoRange
         queue = BoundedQueue(capacity: options.queueCapacity)
@@ -61,7 +63,7 @@ final class VideoRendition: @unchecked Sendable {
             ("preset", options.preset),
             ("profile", "high"),
             ("forced-idr", "1"),
-        ]) { context in
+        ] + (sliced ? [("x264-params", "sliced-threads=1")] : [])) { context in
             context.pointee.width = Int32(plan.width)
             context.pointee.height = Int32(plan.height)
             context.pointee.pix_fmt = AV_PIX_FMT_YUV420P
