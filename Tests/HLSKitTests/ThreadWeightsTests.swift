@@ -37,22 +37,28 @@ final class ThreadWeightsTests: XCTestCase {
         var threads: [String: Int] { lock.withLock { value ?? [:] } }
     }
 
-    func testEachThreadRunsAtThePlannedNice() async throws {
+    /// Transcodes a 720p clip to 720p/480p/360p and returns the report with the nice of every
+    /// thread, read once a second segment is complete.
+    private func transcodeReadingPriorities(weights: Bool) async throws -> (TranscodeReport, [String: Int]) {
         let input = try TestMedia.clip("weights.mp4", size: "1280x720", seconds: 4)
         var options = TranscodeOptions()
         options.preset = "ultrafast"
         options.ladder = try Rung.parseLadder("720p,480p,360p")
         options.segmentDuration = 1
+        options.weightsThreads = weights
         let sample = Sample()
         options.onSegment = { event in
             if event.index >= 1 { sample.take(Self.niceByThreadName) }
         }
         let report = try await Transcoder.transcode(input: input, output: TestMedia.outputURL("weights"), options: options)
+        return (report, sample.threads)
+    }
 
+    func testEachThreadRunsAtThePlannedNice() async throws {
+        let (report, seen) = try await transcodeReadingPriorities(weights: true)
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let plan = CoreShares(rungPixels: report.renditions.map { $0.width * $0.height }, cores: cores,
                               decoderThreads: CoreShares.decoderThreads(cores: cores))
-        let seen = sample.threads
         // Rung threads start at their creator's nice (whatever the caller's thread had), so the
         // heaviest rung's, which keeps it, is the base.
         let base = try XCTUnwrap(seen["hlsify-\(report.renditions[0].name)"], "\(seen)") - plan.encoderNice[0]
@@ -73,19 +79,9 @@ final class ThreadWeightsTests: XCTestCase {
     }
 
     func testWeightsCanBeTurnedOff() async throws {
-        let input = try TestMedia.clip("weights.mp4", size: "1280x720", seconds: 4)
-        var options = TranscodeOptions()
-        options.preset = "ultrafast"
-        options.ladder = try Rung.parseLadder("720p,480p,360p")
-        options.segmentDuration = 1
-        options.weightsThreads = false
-        let sample = Sample()
-        options.onSegment = { event in
-            if event.index >= 1 { sample.take(Self.niceByThreadName) }
-        }
-        _ = try await Transcoder.transcode(input: input, output: TestMedia.outputURL("weights-off"), options: options)
-        let engine = sample.threads.filter { $0.key.hasPrefix("hlsify-") }
-        XCTAssertEqual(engine.count, 4, "\(sample.threads)")
+        let (_, seen) = try await transcodeReadingPriorities(weights: false)
+        let engine = seen.filter { $0.key.hasPrefix("hlsify-") }
+        XCTAssertEqual(engine.count, 4, "\(seen)")
         XCTAssertEqual(Set(engine.values).count, 1, "\(engine)")
     }
 }
