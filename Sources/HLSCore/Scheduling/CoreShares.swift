@@ -27,7 +27,8 @@ public struct CoreShares: Sendable, Equatable {
 
     /// Decoding's share of a transcode's CPU time (measured: 13–15% on 1080p sources).
     public static let decodingShare = 0.15
-    /// Below this many cores of demand the heaviest rung runs single-threaded.
+    /// At or below this many cores of demand for the heaviest rung, no rung gets x264 frame
+    /// threads (the heaviest gets two sliced threads on 2 or more cores).
     public static let singleThreadLimit = 1.1
 
     /// - Parameters:
