@@ -55,6 +55,21 @@ final class CoreSharesTests: XCTestCase {
         XCTAssertEqual(shares.encoderNice, [0])
     }
 
+    func testOverridesReplaceThreadsAndDropWeights() {
+        let planned = CoreShares(rungPixels: ladder, cores: 2, decoderThreads: 1)
+        XCTAssertEqual(planned.overriding(encoderThreads: nil, weighted: true), planned)
+        let fixed = planned.overriding(encoderThreads: 3, weighted: true)
+        XCTAssertEqual(fixed.encoderThreads, [3, 3, 3])
+        XCTAssertEqual(fixed.slicedThreads, [false, false, false])
+        XCTAssertEqual(fixed.encoderNice, [0, 0, 0])
+        XCTAssertEqual(fixed.decoderNice, 0)
+        let unweighted = planned.overriding(encoderThreads: nil, weighted: false)
+        XCTAssertEqual(unweighted.encoderThreads, [2, 1, 1])
+        XCTAssertEqual(unweighted.slicedThreads, [true, false, false])
+        XCTAssertEqual(unweighted.encoderNice, [0, 0, 0])
+        XCTAssertEqual(unweighted.decoderNice, 0)
+    }
+
     func testDegenerateInputsStayInRange() {
         XCTAssertEqual(CoreShares(rungPixels: [0, 0], cores: 0, decoderThreads: 0).encoderThreads, [1, 1])
         XCTAssertEqual(CoreShares.nice(demand: 0, busiest: 1), 19)

@@ -57,6 +57,21 @@ public struct CoreShares: Sendable, Equatable {
         decoderNice = Self.nice(demand: decoderDemand, busiest: busiest)
     }
 
+    /// These shares with the caller's choices applied: `encoderThreads` puts every rung on that
+    /// many x264 frame threads and drops the weights; `weighted: false` drops the weights only.
+    public func overriding(encoderThreads threads: Int?, weighted: Bool) -> CoreShares {
+        var shares = self
+        if let threads {
+            shares.encoderThreads = encoderThreads.map { _ in threads }
+            shares.slicedThreads = slicedThreads.map { _ in false }
+        }
+        if threads != nil || !weighted {
+            shares.encoderNice = encoderNice.map { _ in 0 }
+            shares.decoderNice = 0
+        }
+        return shares
+    }
+
     /// Video decoder threads: decoding's share of the cores, rounded up, at least one. On 2 cores
     /// that is one thread: libavcodec's own choice (cores + 1 frame threads) kept two more 1080p
     /// frame contexts (21 MB) for no speed.

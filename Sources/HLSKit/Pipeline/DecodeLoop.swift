@@ -417,21 +417,13 @@ final class DecodeLoop {
                        videoStartInSource: videoStartInSource)
     }
 
-    /// x264 threads and thread weights for this ladder on this machine, or the options' overrides.
+    /// x264 threads and thread weights for this ladder on this machine, with the options' overrides.
     private func coreShares() -> CoreShares {
         let options = pipeline.options
-        let cores = ProcessInfo.processInfo.activeProcessorCount
-        var shares = CoreShares(rungPixels: plans.map { $0.width * $0.height }, cores: cores,
-                                decoderThreads: options.decoderThreads ?? CoreShares.decoderThreads(cores: cores))
-        if let threads = options.encoderThreads {
-            shares.encoderThreads = plans.map { _ in threads }
-            shares.slicedThreads = plans.map { _ in false }
-        }
-        if options.encoderThreads != nil || !options.weightsThreads {
-            shares.encoderNice = plans.map { _ in 0 }
-            shares.decoderNice = 0
-        }
-        return shares
+        return CoreShares(rungPixels: plans.map { $0.width * $0.height },
+                          cores: ProcessInfo.processInfo.activeProcessorCount,
+                          decoderThreads: Int(videoDecoder?.context.pointee.thread_count ?? 1))
+            .overriding(encoderThreads: options.encoderThreads, weighted: options.weightsThreads)
     }
 
     /// Turns low-level failures into the engine's error kinds.
