@@ -180,6 +180,30 @@ final class JobDecoderTests: XCTestCase {
         XCTAssertNoThrow(try decode(#"{"jobId": "a", "input": ".uploads/a.mp4", "output": "a"}"#), "hidden input folders are allowed")
     }
 
+    func testC1ControlsAndLineSeparatorsInPathsAreRefused() {
+        // JSON escapes of U+0085 (NEL), U+009B (CSI), U+0080, U+009F, U+2028; the README promises no control characters.
+        for escape in ["\\u0085", "\\u009b", "\\u0080", "\\u009f", "\\u2028", "\\u007f"] {
+            assertRejected(#"{"jobId": "a", "input": "a.mp4", "output": "out\#(escape)put"}"#, .unsafePath,
+                           mentioning: ["output", "control character"])
+            assertRejected(#"{"jobId": "a", "input": "in\#(escape)put.mp4", "output": "a"}"#, .unsafePath,
+                           mentioning: ["input", "control character"])
+        }
+        // Printable non-ASCII stays allowed (U+00A0 no-break space is the first scalar after C1).
+        XCTAssertNoThrow(try decode(#"{"jobId": "a", "input": "a.mp4", "output": "cours\u00e9s/\u00a0b"}"#))
+    }
+
+    func testAudioOnlyVariantThatIsNoWholeNumberSaysSo() {
+        for value in ["1e30", "64000.5", "-1e300", "9.3e18"] {
+            guard let rejection = rejection(#"{"jobId": "a", "input": "a.mp4", "output": "a", "audioOnlyVariant": \#(value)}"#) else { continue }
+            XCTAssertEqual(rejection.reason, .invalidJob)
+            XCTAssertEqual(rejection.jobId, "a")
+            XCTAssertTrue(rejection.message.contains("audioOnlyVariant"), rejection.message)
+            XCTAssertTrue(rejection.message.contains("whole number"), rejection.message)
+            XCTAssertFalse(rejection.message.contains("JSON"), rejection.message)
+        }
+        XCTAssertEqual(try decode(#"{"jobId": "a", "input": "a.mp4", "output": "a", "audioOnlyVariant": 64000.0}"#).job.audioOnlyVariant, 64_000)
+    }
+
     func testBodySizeLimit() {
         let small = JobDecoder(maximumBodySize: 100)
         let body = Data(#"{"jobId": "a", "input": "a.mp4", "output": "a", "pad": "\#(String(repeating: "x", count: 200))"}"#.utf8)

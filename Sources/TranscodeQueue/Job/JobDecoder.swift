@@ -75,7 +75,7 @@ public struct JobDecoder: Sendable {
             guard Self.isLanguageTag(subtitle.language) else {
                 throw JobRejection(.invalidJob, "subtitles[\(index)].language \(Self.quoted(subtitle.language)) is not a language tag (like en or pt-BR)", jobId: id)
             }
-            if let name = subtitle.name, name.isEmpty || name.count > 128 || name.unicodeScalars.contains(where: { $0.value < 0x20 || $0 == "\"" }) {
+            if let name = subtitle.name, name.isEmpty || name.count > 128 || name.unicodeScalars.contains(where: { JobNames.isControl($0) || $0 == "\"" }) {
                 throw JobRejection(.invalidJob, "subtitles[\(index)].name must be 1–128 characters without quotes or control characters", jobId: id)
             }
         }
@@ -196,7 +196,19 @@ private struct WireJob: Decodable {
             segmentFormat: format,
             preset: try container.decodeIfPresent(String.self, forKey: .preset),
             progressive: try container.decodeIfPresent(Bool.self, forKey: .progressive),
-            audioOnlyVariant: try container.decodeIfPresent(Int.self, forKey: .audioOnlyVariant))
+            audioOnlyVariant: try Self.wholeNumber(container, .audioOnlyVariant, unit: "bits/s"))
+    }
+
+    /// A whole number read as a JSON number of any form (`64000`, `64000.0`, `6.4e4`); one with a
+    /// fraction or beyond Int's range is refused saying so, rather than as JSON the decoder
+    /// "cannot read" (Foundation's message for a number that does not fit an Int).
+    private static func wholeNumber(_ container: KeyedDecodingContainer<Keys>, _ key: Keys, unit: String) throws -> Int? {
+        guard let value = try container.decodeIfPresent(Double.self, forKey: key) else { return nil }
+        guard value.isFinite, value.rounded() == value, abs(value) < 9e18 else {
+            throw DecodingError.dataCorrupted(.init(codingPath: [key],
+                                                    debugDescription: "must be a whole number of \(unit), got \(value)"))
+        }
+        return Int(value)
     }
 }
 

@@ -16,7 +16,7 @@ public enum JobNames {
     }
 
     /// Checks a path that must stay under a root: relative, no empty, `.` or `..` component,
-    /// no NUL or other control character, within the length limits.
+    /// no control character (`isControl`), within the length limits.
     /// `hiddenAllowed: false` also refuses components starting with `.` (the output side keeps
     /// hidden names for its work folders and markers).
     /// - Returns: the components, or a message saying what is wrong.
@@ -25,7 +25,7 @@ public enum JobNames {
         if path.utf8.count > maximumPathLength { return .failure(PathProblem("is longer than \(maximumPathLength) bytes")) }
         if path.hasPrefix("/") { return .failure(PathProblem("is absolute; paths are relative to the worker's root")) }
         if path.hasPrefix("~") { return .failure(PathProblem("starts with ~; paths are relative to the worker's root")) }
-        if path.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+        if path.unicodeScalars.contains(where: isControl) {
             return .failure(PathProblem("contains a control character"))
         }
         if path.contains("\\") { return .failure(PathProblem("contains a backslash")) }
@@ -45,6 +45,15 @@ public enum JobNames {
             }
         }
         return .success(components)
+    }
+
+    /// C0 and C1 controls and DEL (Unicode's `Cc`), and the line and paragraph separators
+    /// U+2028/U+2029: characters that end or rewrite a line in a log or a terminal.
+    public static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x00...0x1F, 0x7F...0x9F, 0x2028, 0x2029: return true
+        default: return false
+        }
     }
 
     private static func isAlphanumeric(_ byte: UInt8) -> Bool {
