@@ -715,3 +715,58 @@ def test_submit_exits_non_zero_without_a_confirm(site: Site):
         method, properties, body = ch.basic_get(site.bus.jobs, auto_ack=True)
     assert method is not None and properties.delivery_mode == 2
     assert json.loads(body) == {"jobId": "flags-1", "input": "a.mp4", "output": "flags-1", "ladder": ["360p", "240p"]}
+
+
+# ---------------------------------------------------------------------------
+# issue 20: what an attacker or an unlucky operator tried
+# ---------------------------------------------------------------------------
+
+# The broker's frame_max (RabbitMQ's default, which librabbitmq and pika ask for too).
+FRAME_MAX = 131072
+
+
+def header_padding_just_under_frame_max() -> int:
+    """The padding that makes a content header with only delivery_mode and one `x-pad` header fill
+    a frame to 100 bytes short: frame header and end 8, class/weight/size/flags 14, delivery mode 1,
+    table length 4, key 1+5, type 1, string length 4."""
+    return FRAME_MAX - (8 + 14 + 1 + 4 + 1 + 5 + 1 + 4) - 100
+
+
+def publish_padded(bus: "Bus", body: bytes, padding: int) -> None:
+    with bus.channel() as ch:
+        ch.confirm_delivery()
+        ch.basic_publish("", bus.jobs, body, pika.BasicProperties(delivery_mode=2, headers={"x-pad": "p" * padding}),
+                         mandatory=True)
+
+
+def test_a_message_whose_dead_letter_copy_outgrows_a_frame_is_dead_lettered_once(site: Site):
+    """Headers just under the frame limit and an invalid body: the copy with the worker's headers
+    added no longer fits a frame. It must still be dead-lettered once (original headers dropped),
+    without taking the connection down, and an unrelated job beside it must be done once."""
+    bus = site.bus
+    workers = (site.start_worker("w-poison-a", "--prefetch", "2"), site.start_worker("w-poison-b", "--prefetch", "2"))
+    for w in workers:
+        bus.wait(lambda: "connected to the broker" in w.log(), 30, "the workers to connect", workers)
+    publish_padded(bus, b"this is not json " * 200, header_padding_just_under_frame_max())
+    site.submit({"jobId": "beside-poison", "input": site.clips.tiny, "output": "beside-poison", "ladder": ["108p"],
+                 "preset": "ultrafast"})
+    bus.wait(lambda: bus.of("beside-poison", "completed"), 120, "the valid job's completion", workers)
+    bus.wait(lambda: len(bus.drain_dead_letters()) >= 1, 60, "the poison message's dead letter", workers)
+    bus.wait(lambda: [e for e in bus.events if e["state"] == "rejected"], 30, "job.rejected for the poison message", workers)
+    time.sleep(1)
+    bus.poll()
+    assert len(bus.dead) == 1, [h.get("x-hlsify-reason") for h, _, _ in bus.dead]
+    headers, body, _ = bus.dead[0]
+    assert body == b"this is not json " * 200
+    assert headers.get("x-hlsify-reason") == "not-json", headers.keys()
+    assert headers.get("x-hlsify-headers-dropped") == 1 and "x-pad" not in headers, sorted(headers)
+    rejected = [e for e in bus.events if e["state"] == "rejected"]
+    assert len(rejected) == 1 and rejected[0]["attempt"] == 1, rejected
+    valid = bus.of("beside-poison")
+    assert [e["state"] for e in valid if e["state"] in ("accepted", "completed", "failed")] == ["accepted", "completed"], valid
+    assert valid[0]["attempt"] == 1
+    for w in workers:
+        log = w.log()
+        assert log.count("connected to the broker") == 1 and "reconnecting" not in log, log[-4000:]
+    assert_plays(site.output("beside-poison"))
+    site.stop_all_and_assert_drained()

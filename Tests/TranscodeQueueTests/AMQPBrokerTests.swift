@@ -123,6 +123,65 @@ final class AMQPBrokerTests: XCTestCase {
         XCTAssertEqual(counts.messages, 0)
     }
 
+    func testHeadersTooLargeForOneFrameFailAloneAndTheConnectionCarriesOn() throws {
+        let connection = try connect()
+        defer { connection.close() }
+        try connection.openChannel(1)
+        let queue = "\(prefix).q"
+        try connection.declareQueue(1, name: queue, durable: false, exclusive: false, autoDelete: false)
+        try connection.confirmSelect(1)
+        XCTAssertEqual(connection.frameMax, 131_072)
+        func message(padding: Int) -> AMQPOutgoingMessage {
+            AMQPOutgoingMessage(exchange: "", routingKey: queue,
+                                properties: AMQPProperties(headers: ["x-pad": .string(String(repeating: "p", count: padding))],
+                                                           deliveryMode: 2, messageId: "m-\(padding)"),
+                                body: Array("{}".utf8))
+        }
+        // The largest padding our measure lets through, found by bisection.
+        var fits = 0, tooLarge = 200_000
+        while tooLarge - fits > 1 {
+            let middle = (fits + tooLarge) / 2
+            if AMQPConnection.contentHeaderProblem(message(padding: middle), frameMax: connection.frameMax) == nil { fits = middle } else { tooLarge = middle }
+        }
+        XCTAssertGreaterThan(fits, 130_000)
+        // One byte more is refused here, before anything is sent, and the connection stays usable.
+        XCTAssertThrowsError(try connection.publish(1, message(padding: tooLarge))) { error in
+            guard case .messageTooLarge = error as? AMQPError else { return XCTFail("\(error)") }
+        }
+        XCTAssertFalse(connection.isBroken)
+        // The largest one that fits is taken by the broker (so the measure is not too generous):
+        // it is confirmed as the channel's first publication.
+        try connection.publish(1, message(padding: fits))
+        let confirmed: Bool = try waitFor(connection) {
+            if case .confirm(_, 1, _, let ack) = $0 { return ack }
+            return nil
+        }
+        XCTAssertTrue(confirmed)
+        let counts = try connection.declareQueue(1, name: queue, durable: false, exclusive: false, autoDelete: false)
+        XCTAssertEqual(counts.messages, 1)
+    }
+
+    func testTheClientFailsATooLargePublicationAloneWithoutReconnecting() async throws {
+        let client = AMQPClient(configuration: AMQPClient.Configuration(endpoint: endpoint, connectionName: "test", topology: topology()),
+                                logger: logger)
+        client.start()
+        let small = AMQPOutgoingMessage(exchange: "", routingKey: "\(prefix).jobs", mandatory: true,
+                                        properties: AMQPProperties(deliveryMode: 2, messageId: "a"), body: [1])
+        try await client.publish(small, policy: .once)
+        let generation = client.currentGeneration
+        var large = small
+        large.properties.headers = ["x-pad": .string(String(repeating: "p", count: 140_000))]
+        do {
+            try await client.publish(large, policy: .persistent)
+            XCTFail("headers larger than a frame must not count as published")
+        } catch {
+            guard case .tooLarge = error else { return XCTFail("\(error)") }
+        }
+        try await client.publish(small, policy: .once)
+        XCTAssertEqual(client.currentGeneration, generation, "the connection and channel must be the same")
+        await client.close()
+    }
+
     func testWrongCredentialsAreRefusedByTheBroker() {
         var wrong = endpoint!
         wrong.password = "not-the-password"

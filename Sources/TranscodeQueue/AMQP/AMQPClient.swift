@@ -495,6 +495,12 @@ public final class AMQPClient: @unchecked Sendable {
                 unconfirmed.append((nextSequence, publication))
                 nextSequence += 1
             } catch {
+                if case .messageTooLarge(_, let reason) = error {
+                    // Local to this message: nothing was sent, the connection carries on.
+                    logger.warning("a message was not published: it does not fit one frame", metadata: ["error": "\(error)"])
+                    publication.completion(.failure(.tooLarge(reason)))
+                    continue
+                }
                 outbox.insert(publication, at: 0)
                 connectionLost(error)
                 return

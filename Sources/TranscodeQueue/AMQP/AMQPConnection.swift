@@ -167,10 +167,19 @@ final class AMQPConnection {
 
     // MARK: - Messages
 
+    /// - Throws: `AMQPError.messageTooLarge` (the connection stays usable) when the message's
+    ///   properties or names do not fit; library errors (the connection is then broken).
     func publish(_ channel: UInt16, _ message: AMQPOutgoingMessage) throws(AMQPError) {
         let connection = try live()
         let arena = CArena()
         var properties = arena.properties(message.properties)
+        // librabbitmq sends basic.publish before it encodes the content header: a header that
+        // does not fit one frame would leave the broker a method without its content, and the
+        // connection would be lost for one bad message. So the header is measured first.
+        if let problem = Self.contentHeaderProblem(message, headers: &properties.headers, frameMax: frameMax) {
+            throw AMQPError.messageTooLarge(operation: "publish to \(message.exchange.isEmpty ? "(default)" : message.exchange)/\(message.routingKey)",
+                                            reason: problem)
+        }
         let body = arena.bytes(message.body)
         let status = amqp_basic_publish(connection, channel, arena.bytes(message.exchange), arena.bytes(message.routingKey),
                                         message.mandatory ? 1 : 0, 0, &properties, body)
@@ -178,6 +187,53 @@ final class AMQPConnection {
             isBroken = true
             throw Self.libraryError("publish to \(message.exchange.isEmpty ? "(default)" : message.exchange)/\(message.routingKey)", status)
         }
+    }
+
+    /// The largest frame the connection negotiated, in bytes (librabbitmq asks for 131072).
+    var frameMax: Int {
+        guard let state else { return 0 }
+        return Int(amqp_get_frame_max(state))
+    }
+
+    /// `contentHeaderProblem(_:headers:frameMax:)` for a message as it is (tests, callers that
+    /// want to know before they publish).
+    static func contentHeaderProblem(_ message: AMQPOutgoingMessage, frameMax: Int) -> String? {
+        let arena = CArena()
+        var properties = arena.properties(message.properties)
+        return contentHeaderProblem(message, headers: &properties.headers, frameMax: frameMax)
+    }
+
+    /// Why `message` cannot be sent as one basic.publish (names longer than a short string, a
+    /// content header larger than one frame of `frameMax` bytes), or nil when it can. The
+    /// headers table is measured with librabbitmq's own encoder, so the answer is exact.
+    static func contentHeaderProblem(_ message: AMQPOutgoingMessage, headers: inout amqp_table_t, frameMax: Int) -> String? {
+        let p = message.properties
+        let shortStrings = [message.exchange, message.routingKey, p.contentType, p.contentEncoding, p.correlationId, p.replyTo,
+                            p.expiration, p.messageId, p.type, p.userId, p.appId]
+        if let long = shortStrings.compactMap({ $0 }).first(where: { $0.utf8.count > 255 }) {
+            return "a name or property of \(long.utf8.count) bytes (at most 255)"
+        }
+        // Frame header and end (8), class id, weight, body size and property flags (14).
+        var used = 8 + 14
+        for value in [p.contentType, p.contentEncoding, p.correlationId, p.replyTo, p.expiration, p.messageId, p.type,
+                      p.userId, p.appId] {
+            if let value { used += 1 + value.utf8.count }
+        }
+        if p.deliveryMode != nil { used += 1 }
+        if p.priority != nil { used += 1 }
+        if p.timestamp != nil { used += 8 }
+        let room = frameMax - used
+        guard p.headers != nil else { return room >= 0 ? nil : "the properties take \(used) bytes of a \(frameMax)-byte frame" }
+        guard room > 4, let buffer = malloc(room) else { return "the headers do not fit a \(frameMax)-byte frame" }
+        defer { free(buffer) }
+        var offset = 0
+        let status = amqp_encode_table(amqp_bytes_t(len: room, bytes: buffer), &headers, &offset)
+        guard status == AMQP_STATUS_OK.rawValue else {
+            return status == AMQP_STATUS_TABLE_TOO_BIG.rawValue
+                ? "the headers do not fit one \(frameMax)-byte frame beside the other properties (\(used) bytes)"
+                : "the headers cannot be encoded: \(String(cString: amqp_error_string2(status)))"
+        }
+        return nil
     }
 
     func ack(_ channel: UInt16, deliveryTag: UInt64) throws(AMQPError) {

@@ -16,6 +16,9 @@ public enum AMQPError: Error, Sendable, Equatable, CustomStringConvertible {
     case notConnected(String)
     /// A name or setting that cannot work (an exchange name too long, a reserved prefix).
     case invalidConfiguration(String)
+    /// One message that cannot be sent as it is (its headers do not fit one frame); nothing was
+    /// sent and the connection is fine.
+    case messageTooLarge(operation: String, reason: String)
 
     /// True for broker exceptions (the broker said no), false for library and local errors.
     public var isBrokerException: Bool {
@@ -61,6 +64,8 @@ public enum AMQPError: Error, Sendable, Equatable, CustomStringConvertible {
             return "not connected: \(message)"
         case .invalidConfiguration(let message):
             return "invalid configuration: \(message)"
+        case .messageTooLarge(let operation, let reason):
+            return "\(operation): the message cannot be sent: \(reason)"
         }
     }
 }
@@ -79,6 +84,9 @@ public enum AMQPPublishError: Error, Sendable, Equatable, CustomStringConvertibl
     case stale
     /// The client was closed, or could not connect at all.
     case closed(String)
+    /// This message cannot be sent as it is (its headers do not fit one frame); nothing was sent
+    /// and the connection carries on. Shorten it and publish again.
+    case tooLarge(String)
 
     public var description: String {
         switch self {
@@ -88,6 +96,7 @@ public enum AMQPPublishError: Error, Sendable, Equatable, CustomStringConvertibl
         case .dropped: return "dropped while disconnected"
         case .stale: return "the channel it belonged to was replaced"
         case .closed(let why): return "the client is closed: \(why)"
+        case .tooLarge(let why): return "not sent: \(why)"
         }
     }
 }

@@ -358,33 +358,28 @@ public final class TranscodeWorker: Service, @unchecked Sendable {
     /// Publishes a copy of the delivery to the dead-letter exchange with the reason in its
     /// headers, reports `job.rejected` or `job.failed`, then acknowledges the original. If the
     /// copy cannot be confirmed on the delivery's own channel, nothing is acknowledged and the
-    /// broker's redelivery does it again.
+    /// broker's redelivery does it again. A copy whose headers no longer fit one frame is sent
+    /// again with the original headers dropped and the reason cut (`DeadLetterCopy`).
     private func deadLetter(_ delivery: AMQPDelivery, jobId: String?, reason: DeadLetterReason, message: String, attempt: Int,
                             log: Logger) async {
-        var headers = delivery.properties.headers ?? AMQPTable()
-        headers["x-hlsify-reason"] = .string(reason.rawValue)
-        headers["x-hlsify-error"] = .string(String(message.prefix(2000)))
-        headers["x-hlsify-state"] = .string(reason.isRejection ? "rejected" : "failed")
-        headers["x-hlsify-worker-id"] = .string(configuration.workerId)
-        headers["x-hlsify-attempt"] = .int(Int64(attempt))
-        headers["x-hlsify-dead-lettered-at"] = .string(JobEvent.timestampText(Date()))
-        headers["x-hlsify-original-queue"] = .string(configuration.topology.jobsQueue)
-        if let jobId { headers["x-hlsify-job-id"] = .string(jobId) }
-        var properties = delivery.properties
-        properties.headers = headers
-        properties.deliveryMode = 2
-        properties.expiration = nil
-        let copy = AMQPOutgoingMessage(exchange: configuration.topology.deadLetterExchange, routingKey: delivery.routingKey,
-                                       properties: properties, body: delivery.body)
+        let facts = DeadLetterCopy(reason: reason, message: message, jobId: jobId, workerId: configuration.workerId, attempt: attempt,
+                                   originalQueue: configuration.topology.jobsQueue, at: Date())
         let event: JobEvent = reason.isRejection
             ? .rejected(jobId: jobId, reason: reason, message: message, workerId: configuration.workerId, attempt: attempt)
             : .failed(jobId: jobId, reason: reason.rawValue, message: message, willRetry: false, workerId: configuration.workerId,
                       attempt: attempt)
         do {
-            try await client.publish(copy, policy: .boundTo(channelGeneration: delivery.channelGeneration))
+            do {
+                try await client.publish(facts.message(for: delivery, exchange: configuration.topology.deadLetterExchange, compact: false),
+                                         policy: .boundTo(channelGeneration: delivery.channelGeneration))
+            } catch .tooLarge(let why) {
+                log.warning("dead-letter copy too large; sending it without the original headers", metadata: ["error": "\(why)"])
+                try await client.publish(facts.message(for: delivery, exchange: configuration.topology.deadLetterExchange, compact: true),
+                                         policy: .boundTo(channelGeneration: delivery.channelGeneration))
+            }
         } catch {
             switch error {
-            case .nacked, .returned:
+            case .nacked, .returned, .tooLarge:
                 // The broker would not take the copy: let it dead-letter the original itself
                 // (the queue's x-dead-letter-exchange; the reason is then only in the event).
                 try? await events.publish(event)
