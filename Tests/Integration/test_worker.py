@@ -770,3 +770,28 @@ def test_a_message_whose_dead_letter_copy_outgrows_a_frame_is_dead_lettered_once
         assert log.count("connected to the broker") == 1 and "reconnecting" not in log, log[-4000:]
     assert_plays(site.output("beside-poison"))
     site.stop_all_and_assert_drained()
+
+
+def test_a_completion_published_again_after_a_crash_keeps_its_event_id(site: Site):
+    """A worker killed after job.completed was confirmed but before the marker recorded it: the
+    redelivery publishes job.completed again, and it must carry the same eventId (consumers
+    de-duplicate on it). The kill is made exact by putting the marker in that state by hand."""
+    bus = site.bus
+    worker = site.start_worker("w-eventid")
+    job = {"jobId": "eid-1", "input": site.clips.tiny, "output": "eid-1", "ladder": ["108p"], "preset": "ultrafast"}
+    site.submit(job)
+    bus.wait(lambda: bus.of("eid-1", "completed"), 120, "job.completed", (worker,))
+    first = bus.of("eid-1", "completed")[0]
+    marker_path = os.path.join(site.output("eid-1"), ".hlsify-complete.json")
+    marker = json.load(open(marker_path))
+    assert marker["eventPublished"] is True and marker["eventId"] == first["eventId"], (marker, first["eventId"])
+    marker["eventPublished"] = False
+    with open(marker_path, "w") as f:
+        json.dump(marker, f)
+    site.submit(job)  # the broker's redelivery of the unacknowledged job
+    bus.wait(lambda: len(bus.of("eid-1", "completed")) == 2, 60, "job.completed published again", (worker,))
+    again = bus.of("eid-1", "completed")[1]
+    assert again["eventId"] == first["eventId"] and again["_messageId"] == first["eventId"], (first, again)
+    assert len(bus.of("eid-1", "started")) == 1, "the output was complete: no second transcode"
+    assert json.load(open(marker_path))["eventPublished"] is True
+    site.stop_all_and_assert_drained()

@@ -138,5 +138,15 @@ final class JobEventTests: XCTestCase {
         XCTAssertEqual(CompletionMarker.read(in: folder)?.eventPublished, true)
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder.path)
         XCTAssertEqual(leftovers, [CompletionMarker.fileName])
+        // The completion's eventId is kept; a marker written before it was kept still reads.
+        marker.eventId = "e-1"
+        try marker.write(in: folder)
+        XCTAssertEqual(CompletionMarker.read(in: folder)?.eventId, "e-1")
+        let older = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent(CompletionMarker.fileName)))
+        var withoutId = try XCTUnwrap(older as? [String: Any])
+        withoutId.removeValue(forKey: "eventId")
+        try JSONSerialization.data(withJSONObject: withoutId).write(to: folder.appendingPathComponent(CompletionMarker.fileName))
+        XCTAssertNil(try XCTUnwrap(CompletionMarker.read(in: folder)).eventId)
+        XCTAssertEqual(JobEvent.completed(jobId: "a", completion, workerId: "w", attempt: 3, eventId: "e-1").eventId, "e-1")
     }
 }

@@ -292,8 +292,11 @@ extension JobEvent {
         return event
     }
 
-    public static func completed(jobId: String, _ completion: Completion, workerId: String, attempt: Int) -> JobEvent {
-        var event = JobEvent(state: .completed, jobId: jobId, workerId: workerId, attempt: attempt)
+    /// - Parameter eventId: the id kept in the output's completion marker, so that publishing
+    ///   the completion again (after a crash before the acknowledgement) repeats the same id.
+    public static func completed(jobId: String, _ completion: Completion, workerId: String, attempt: Int,
+                                 eventId: String = UUID().uuidString.lowercased()) -> JobEvent {
+        var event = JobEvent(state: .completed, jobId: jobId, workerId: workerId, attempt: attempt, eventId: eventId)
         event.completion = completion
         return event
     }

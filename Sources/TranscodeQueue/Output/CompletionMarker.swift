@@ -18,11 +18,16 @@ public struct CompletionMarker: Sendable, Equatable, Codable {
     public var completedAt: String
     /// True once `job.completed` was confirmed by the broker.
     public var eventPublished: Bool
+    /// The `eventId` of this output's `job.completed`, chosen before it is first published and
+    /// reused by every later publication, so consumers that de-duplicate on `eventId` see one
+    /// completion. Nil in markers written before it was kept (a new id is used then).
+    public var eventId: String?
     /// The `job.completed` payload, to publish again if the first publication was lost.
     public var completion: JobEvent.Completion
 
     public init(jobId: String, workerId: String, attempt: Int, completedAt: Date = Date(), eventPublished: Bool,
-                completion: JobEvent.Completion) {
+                eventId: String? = nil, completion: JobEvent.Completion) {
+        self.eventId = eventId
         self.jobId = jobId
         self.workerId = workerId
         self.attempt = attempt

@@ -209,8 +209,10 @@ public final class TranscodeWorker: Service, @unchecked Sendable {
         }
 
         let completion = JobEvent.Completion(report: report, output: job.output, folder: target)
+        // The completion's eventId is kept in the marker before the event is first published.
+        let completed = JobEvent.completed(jobId: job.jobId, completion, workerId: configuration.workerId, attempt: attempt)
         var marker = CompletionMarker(jobId: job.jobId, workerId: configuration.workerId, attempt: attempt,
-                                      eventPublished: false, completion: completion)
+                                      eventPublished: false, eventId: completed.eventId, completion: completion)
         do {
             try marker.write(in: target)
             if !plan.progressive { try moveIntoPlace(target, plan: plan) }
@@ -225,7 +227,7 @@ public final class TranscodeWorker: Service, @unchecked Sendable {
                                                    "elapsedSeconds": "\(String(format: "%.1f", completion.elapsedSeconds))"])
 
         do {
-            try await events.publish(.completed(jobId: job.jobId, completion, workerId: configuration.workerId, attempt: attempt))
+            try await events.publish(completed)
         } catch {
             // Without a confirmed job.completed the delivery stays unacknowledged: its redelivery
             // finds the output complete and reports the completion then.
@@ -304,7 +306,7 @@ public final class TranscodeWorker: Service, @unchecked Sendable {
             var updated = marker
             do {
                 try await events.publish(.completed(jobId: marker.jobId, marker.completion, workerId: configuration.workerId,
-                                                    attempt: attempt))
+                                                    attempt: attempt, eventId: marker.eventId ?? UUID().uuidString.lowercased()))
             } catch {
                 log.warning("job.completed not confirmed; returning the delivery", metadata: ["error": "\(error)"])
                 await client.settle(delivery, .reject(requeue: true))
