@@ -28,8 +28,10 @@ public enum Transcoder {
         }
         if isDirectory.boolValue { throw TranscodeError.invalidInput("\(input): rejected: a folder, not a media file") }
         // FIFOs, devices and sockets can block or never end: only regular files are media uploads.
-        if let type = try? FileManager.default.attributesOfItem(atPath: input)[.type] as? FileAttributeType,
-           type != .typeRegular {
+        // stat(2) follows links: a link to a regular file (or /proc/self/fd/N, as the worker
+        // passes an input it opened and checked) is that file.
+        var info = stat()
+        if stat(input, &info) == 0, (info.st_mode & S_IFMT) != S_IFREG {
             throw TranscodeError.invalidInput("\(input): rejected: not a regular file")
         }
         guard FileManager.default.isReadableFile(atPath: input) else {

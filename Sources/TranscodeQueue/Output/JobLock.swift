@@ -51,6 +51,16 @@ public final class JobLock: @unchecked Sendable {
         }
     }
 
+    /// Replaces the lock file's text with `text` (what the holder is doing, for others to read).
+    /// - Throws: when the write fails or the lock was released.
+    public func record(_ text: String) throws {
+        let bytes = Array(text.utf8)
+        guard descriptor >= 0, ftruncate(descriptor, 0) == 0,
+              bytes.withUnsafeBytes({ pwrite(descriptor, $0.baseAddress, $0.count, 0) }) == bytes.count else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "cannot write the lock file: \(String(cString: strerror(errno)))"])
+        }
+    }
+
     public func release() {
         guard descriptor >= 0 else { return }
         flock(descriptor, LOCK_UN)

@@ -30,14 +30,16 @@ enum FailurePolicy {
 }
 
 extension JobPlan {
-    /// The engine's options for this plan.
-    func transcodeOptions() -> TranscodeOptions {
+    /// The engine's options for this plan, reading the subtitles through `inputs`.
+    func transcodeOptions(inputs: OpenedInputs) -> TranscodeOptions {
         var options = TranscodeOptions()
         options.ladder = ladder
         options.segmentDuration = segmentDuration
         options.segmentFormat = segmentFormat == .ts ? .ts : .fmp4
         options.preset = preset
-        options.subtitles = subtitles.map { SubtitleTrack(language: $0.language, name: $0.name, path: $0.path) }
+        options.subtitles = zip(subtitles, inputs.subtitles).map {
+            SubtitleTrack(language: $0.language, name: $0.name, path: $1.descriptorPath)
+        }
         options.overwrite = false
         options.progressive = progressive
         options.audioOnlyVariantBitrate = job.audioOnlyVariant

@@ -38,6 +38,7 @@ public final class TranscodeWorker: Service, @unchecked Sendable {
     private let layout: OutputLayout
     private let decoder: JobDecoder
     private let events: EventPublisher
+    private let claims: OutputClaims
     private let jobs = JobRegistry()
     private let stateLock = NSLock()
     private var shuttingDown = false
@@ -57,6 +58,7 @@ public final class TranscodeWorker: Service, @unchecked Sendable {
         guard (1...1000).contains(configuration.prefetch) else { throw WorkerSetupError(description: "prefetch must be between 1 and 1000") }
         resolver = JobResolver(inputRoot: inputRoot, outputRoot: outputRoot, defaults: configuration.defaults)
         layout = OutputLayout(root: outputRoot)
+        claims = OutputClaims(layout: layout)
         decoder = JobDecoder(maximumBodySize: configuration.maximumBodySize)
         var clientConfiguration = AMQPClient.Configuration(
             endpoint: configuration.endpoint, connectionName: "hlsify transcode-worker \(configuration.workerId)",
@@ -157,9 +159,21 @@ public final class TranscodeWorker: Service, @unchecked Sendable {
         }
         defer { lock.release() }
 
-        switch layout.inspect(outputPath: plan.outputPath, jobId: job.jobId) {
+        // Everything below went through checks that the file system may have changed while this
+        // delivery waited: the output's folders are opened again without following links (every
+        // later delete and write goes through them), and the inputs are opened and checked.
+        let output: OutputPlace
+        do {
+            output = try OutputPlace(plan: plan, layout: layout)
+        } catch {
+            await reject(delivery, JobRejection(.unsafePath, "output \(JobDecoder.quoted(job.output)): \(error)", jobId: job.jobId),
+                         attempt: attempt)
+            return
+        }
+
+        switch output.inspect(jobId: job.jobId) {
         case .complete(let marker):
-            await acknowledgeComplete(delivery, marker: marker, plan: plan, attempt: attempt, log: log)
+            await acknowledgeComplete(delivery, marker: marker, output: output, attempt: attempt, log: log)
             return
         case .otherJob(let other):
             await reject(delivery, JobRejection(.outputConflict, "output \"\(job.output)\" holds the complete output of job \"\(other)\"",
@@ -169,12 +183,41 @@ public final class TranscodeWorker: Service, @unchecked Sendable {
             break
         }
 
+        do {
+            try await claims.claim(plan.outputKey, holding: lock)
+        } catch let conflict as OutputClaims.Conflict {
+            await reject(delivery, JobRejection(.outputConflict, conflict.message, jobId: job.jobId), attempt: attempt)
+            return
+        } catch let problem as DirectoryHandle.Problem {
+            await reject(delivery, JobRejection(.unsafePath, "output \(JobDecoder.quoted(job.output)): \(problem)", jobId: job.jobId),
+                         attempt: attempt)
+            return
+        } catch is CancellationError {
+            await client.settle(delivery, .reject(requeue: true))
+            log.info("job returned to the queue (shutting down)")
+            return
+        } catch {
+            await failed(delivery, job: job, plan: plan, attempt: attempt, error: error, log: log)
+            return
+        }
+
         if attempt > configuration.maxAttempts {
             // Whatever the attempts that died left behind goes with the job.
-            try? removeLeftovers(work: layout.workFolder(for: plan.outputKey), plan: plan, log: log)
+            try? removeLeftovers(work: layout.workFolder(for: plan.outputKey), output: output, log: log)
             await deadLetter(delivery, jobId: job.jobId, reason: .attemptsExhausted,
                              message: "delivered \(attempt) times (the worker may have died each time); --max-attempts is \(configuration.maxAttempts)",
                              attempt: attempt, log: log)
+            return
+        }
+
+        let inputs: OpenedInputs
+        do {
+            inputs = try OpenedInputs(plan: plan, root: resolver.inputRoot)
+        } catch let error as JobRejection {
+            await reject(delivery, error, attempt: attempt)
+            return
+        } catch {
+            await failed(delivery, job: job, plan: plan, attempt: attempt, error: error, log: log)
             return
         }
 
@@ -189,9 +232,15 @@ public final class TranscodeWorker: Service, @unchecked Sendable {
         // a progressive one is written in place (players follow it as segments appear) and is
         // complete once its marker is there.
         let work = layout.workFolder(for: plan.outputKey)
-        let target = plan.progressive ? URL(fileURLWithPath: plan.outputPath) : work.appendingPathComponent("output")
+        let target: URL
         do {
-            try prepare(work: work, plan: plan, log: log)
+            try removeLeftovers(work: work, output: output, log: log)
+            if plan.progressive {
+                target = try output.inPlace()
+            } else {
+                try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+                target = work.appendingPathComponent("output")
+            }
         } catch {
             await failed(delivery, job: job, plan: plan, attempt: attempt, error: error, log: log)
             return
@@ -201,7 +250,7 @@ public final class TranscodeWorker: Service, @unchecked Sendable {
         log.info("job started", metadata: ["progressive": "\(plan.progressive)"])
         let report: TranscodeReport
         do {
-            report = try await transcode(plan, into: target, attempt: attempt)
+            report = try await transcode(plan, inputs: inputs, into: target, attempt: attempt)
         } catch {
             try? FileManager.default.removeItem(at: work)
             await failed(delivery, job: job, plan: plan, attempt: attempt, error: error, log: log)
@@ -213,13 +262,14 @@ public final class TranscodeWorker: Service, @unchecked Sendable {
         let completed = JobEvent.completed(jobId: job.jobId, completion, workerId: configuration.workerId, attempt: attempt)
         var marker = CompletionMarker(jobId: job.jobId, workerId: configuration.workerId, attempt: attempt,
                                       eventPublished: false, eventId: completed.eventId, completion: completion)
+        let placed: URL
         do {
             try marker.write(in: target)
-            if !plan.progressive { try moveIntoPlace(target, plan: plan) }
+            placed = plan.progressive ? target : try output.moveIntoPlace(target)
             try? FileManager.default.removeItem(at: work)
         } catch {
             try? FileManager.default.removeItem(at: work)
-            if plan.progressive { try? FileManager.default.removeItem(at: target) }
+            if plan.progressive { _ = try? output.remove() }
             await failed(delivery, job: job, plan: plan, attempt: attempt, error: TranscodeError.io("cannot put the output in place: \(error)"), log: log)
             return
         }
@@ -237,7 +287,7 @@ public final class TranscodeWorker: Service, @unchecked Sendable {
             return
         }
         marker.eventPublished = true
-        do { try marker.write(in: URL(fileURLWithPath: plan.outputPath)) } catch {
+        do { try marker.write(in: placed) } catch {
             log.warning("cannot update the completion marker", metadata: ["error": "\(error)"])
         }
         if await client.settle(delivery, .ack) {
@@ -247,45 +297,22 @@ public final class TranscodeWorker: Service, @unchecked Sendable {
         }
     }
 
-    /// Removes the work folder and a partial output left by an earlier attempt, then creates the
-    /// work folder again for a staged job.
-    private func prepare(work: URL, plan: JobPlan, log: Logger) throws {
-        try removeLeftovers(work: work, plan: plan, log: log)
-        if !plan.progressive { try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true) }
-    }
-
     /// Removes what earlier attempts left: the work folder (engine staging included) and an
-    /// incomplete output (the caller has checked that it is not complete).
-    private func removeLeftovers(work: URL, plan: JobPlan, log: Logger) throws {
+    /// incomplete output (the caller has checked that it is not complete), the latter through
+    /// the output's opened parent folder.
+    private func removeLeftovers(work: URL, output: OutputPlace, log: Logger) throws {
         var info = stat()
         if lstat(work.path, &info) == 0 {
             try FileManager.default.removeItem(at: work)
             log.info("job leftovers of an earlier attempt removed", metadata: ["folder": "\(work.path)"])
         }
-        if lstat(plan.outputPath, &info) == 0 {
-            try FileManager.default.removeItem(atPath: plan.outputPath)
-            log.info("job partial output of an earlier attempt removed", metadata: ["output": "\(plan.outputPath)"])
+        if try output.remove() {
+            log.info("job partial output of an earlier attempt removed", metadata: ["output": "\(output.path)"])
         }
     }
 
-    /// Renames the finished folder to the output path (same file system: atomic).
-    private func moveIntoPlace(_ staged: URL, plan: JobPlan) throws {
-        let target = URL(fileURLWithPath: plan.outputPath)
-        let parent = target.deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
-        // The parent may have been created just now, or replaced: it must still resolve under the root.
-        guard let realParent = ConfinedRoot.realPath(parent.path), resolver.outputRoot.contains(realParent) else {
-            throw TranscodeError.cannotCreateOutput("\(parent.path) leads outside the output root")
-        }
-        var info = stat()
-        if lstat(target.path, &info) == 0 { try FileManager.default.removeItem(at: target) }
-        guard rename(staged.path, target.path) == 0 else {
-            throw TranscodeError.cannotCreateOutput("cannot move the output to \(target.path): \(String(cString: strerror(errno)))")
-        }
-    }
-
-    private func transcode(_ plan: JobPlan, into folder: URL, attempt: Int) async throws -> TranscodeReport {
-        var options = plan.transcodeOptions()
+    private func transcode(_ plan: JobPlan, inputs: OpenedInputs, into folder: URL, attempt: Int) async throws -> TranscodeReport {
+        var options = plan.transcodeOptions(inputs: inputs)
         let events = self.events
         let jobId = plan.job.jobId
         let workerId = configuration.workerId
@@ -293,15 +320,16 @@ public final class TranscodeWorker: Service, @unchecked Sendable {
             events.send(.segment(jobId: jobId, JobEvent.Segment(segment), workerId: workerId, attempt: attempt))
         }
         let throttle = ProgressThrottle(interval: configuration.progressInterval)
-        return try await Transcoder.transcode(input: plan.inputPath, output: folder, options: options) { progress in
+        return try await Transcoder.transcode(input: inputs.video.descriptorPath, output: folder, options: options) { progress in
             guard throttle.isDue() else { return }
             events.send(.progress(jobId: jobId, JobEvent.Progress(progress), workerId: workerId, attempt: attempt))
         }
     }
 
     /// A redelivery whose output is already complete: report the completion if it was never
-    /// confirmed, then acknowledge.
-    private func acknowledgeComplete(_ delivery: AMQPDelivery, marker: CompletionMarker, plan: JobPlan, attempt: Int, log: Logger) async {
+    /// confirmed (with the eventId its marker kept), then acknowledge.
+    private func acknowledgeComplete(_ delivery: AMQPDelivery, marker: CompletionMarker, output: OutputPlace, attempt: Int,
+                                     log: Logger) async {
         if !marker.eventPublished {
             var updated = marker
             do {
@@ -313,7 +341,7 @@ public final class TranscodeWorker: Service, @unchecked Sendable {
                 return
             }
             updated.eventPublished = true
-            try? updated.write(in: URL(fileURLWithPath: plan.outputPath))
+            try? updated.write(in: output.url)
             log.info("job was complete but its completion had not been reported: reported now")
         }
         if await client.settle(delivery, .ack) {

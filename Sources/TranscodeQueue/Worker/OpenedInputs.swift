@@ -1,0 +1,36 @@
+import Foundation
+import HLSKit
+
+/// A job's video and subtitle files, opened and checked through their descriptors
+/// (`ConfinedFile`) once the job holds its output lock, right before the engine reads them: a
+/// folder or file swapped for a link to outside the input root while the job waited is refused,
+/// and the engine reads the very files checked (through `/proc/self/fd/N`).
+final class OpenedInputs: Sendable {
+    let video: ConfinedFile
+    /// In the order of the plan's subtitles.
+    let subtitles: [ConfinedFile]
+
+    /// - Throws: `JobRejection` (`unsafe-path`) for a file that now lies outside the root or is
+    ///   not a regular file; `TranscodeError.inputMissing` for a file that is gone;
+    ///   `TranscodeError.io` for other failures.
+    init(plan: JobPlan, root: ConfinedRoot) throws {
+        let job = plan.job
+        video = try Self.open(plan.inputPath, field: "input", shown: job.input, root: root, jobId: job.jobId)
+        subtitles = try zip(plan.subtitles, job.subtitles).enumerated().map { index, pair in
+            try Self.open(pair.0.path, field: "subtitles[\(index)].path", shown: pair.1.path, root: root, jobId: job.jobId)
+        }
+    }
+
+    private static func open(_ path: String, field: String, shown: String, root: ConfinedRoot, jobId: String) throws -> ConfinedFile {
+        do {
+            return try ConfinedFile.open(path, under: root)
+        } catch {
+            switch error {
+            case .missing: throw TranscodeError.inputMissing("\(field) \(JobDecoder.quoted(shown)) does not exist")
+            case .outside, .notRegular:
+                throw JobRejection(.unsafePath, "\(field) \(JobDecoder.quoted(shown)) \(error)", jobId: jobId)
+            case .system: throw TranscodeError.io("\(field) \(JobDecoder.quoted(shown)): \(error)")
+            }
+        }
+    }
+}
