@@ -37,10 +37,14 @@ public enum Transcoder {
         guard FileManager.default.isReadableFile(atPath: input) else {
             throw TranscodeError.inputMissing("\(input): permission denied")
         }
+        // Subtitle files are small (bounded by limits.maxSubtitleBytes): read them before the
+        // output is touched, so a bad one leaves no staging folder and, with --progressive --force,
+        // the previous output in place.
+        let subtitles = try LoadedSubtitles.load(options.subtitles, maxBytes: options.limits.maxSubtitleBytes)
         let staging = try OutputStaging(target: output, overwrite: options.overwrite, inPlace: options.progressive)
         let cancel = InterruptFlag()
         let pipeline = TranscodePipeline(inputPath: input, directory: staging.staging, options: options,
-                                         cancel: cancel, progress: progress)
+                                         subtitles: subtitles, cancel: cancel, progress: progress)
         do {
             var report = try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<TranscodeReport, Error>) in

@@ -18,9 +18,13 @@ struct SubtitlesCommand: ParsableCommand {
     var quiet = false
 
     func run() throws {
-        guard let data = FileManager.default.contents(atPath: input) else {
-            Console.error("hlsify: \(input): no such file (or not readable)")
-            throw ExitCode(66)
+        let data: Data
+        do {
+            // Bounded like the transcoder's --subtitles: regular files up to InputLimits' default.
+            data = try SubtitleFile.read(input, maxBytes: InputLimits.defaultMaxSubtitleBytes)
+        } catch let error as TranscodeError {
+            Console.error("hlsify: \(error)")
+            throw ExitCode(error.exitCode)
         }
         let result: SRTParseResult
         do {

@@ -65,6 +65,68 @@ def test_not_media_or_no_audio_or_video_is_65_and_leaves_nothing(parent, tmp_pat
     assert os.listdir(parent) == [], f"left behind: {os.listdir(parent)}"
 
 
+# The engine's cap on subtitle files (InputLimits.defaultMaxSubtitleBytes, 10 MiB).
+SUBTITLE_CAP = 10 * 1024 * 1024
+
+
+def oversized_srt(folder) -> str:
+    """A sparse file one byte over the cap: made instantly, and no disk used."""
+    path = folder / "big.srt"
+    with open(path, "wb") as f:
+        f.truncate(SUBTITLE_CAP + 1)
+    return str(path)
+
+
+@pytest.mark.parametrize("mode", ["fresh", "progressive-force-over-existing"])
+def test_oversized_srt_is_65_naming_file_and_limit_and_leaves_nothing(parent, tmp_path, mode):
+    """A subtitle file over the cap is bad input: one line naming the file and the limit, exit
+    65, no output and no staging folder; a progressive --force run keeps the existing output."""
+    big = oversized_srt(tmp_path)
+    out = parent / "out"
+    extra = []
+    if mode != "fresh":
+        out.mkdir()
+        (out / "keep.txt").write_text("earlier output")
+        extra = ["--progressive", "--force"]
+    res = run_hlsify(fixture_path(SMALL.name), "--out", str(out), "--preset", "ultrafast", "--quiet",
+                     "--subtitles", f"en={big}", *extra, timeout=60)
+    assert_one_line(res, EX_DATAERR)
+    line = res.stderr_lines[0]
+    assert big in line and str(SUBTITLE_CAP) in line and "10 MiB" in line, res.describe()
+    if mode == "fresh":
+        assert os.listdir(parent) == [], f"left behind: {os.listdir(parent)}"
+    else:
+        assert os.listdir(parent) == ["out"], f"left behind: {os.listdir(parent)}"
+        assert os.listdir(out) == ["keep.txt"], f"the existing output was touched: {os.listdir(out)}"
+
+
+def test_subtitles_command_refuses_an_oversized_srt_with_65(tmp_path):
+    big = oversized_srt(tmp_path)
+    vtt = tmp_path / "out.vtt"
+    for extra in ([], ["-o", str(vtt)]):
+        res = run_hlsify("subtitles", big, *extra, timeout=60)
+        assert_one_line(res, EX_DATAERR)
+        assert big in res.stderr_lines[0] and str(SUBTITLE_CAP) in res.stderr_lines[0], res.describe()
+        assert not vtt.exists(), "a WebVTT file was written for a refused input"
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("command", ["transcode", "subtitles"])
+def test_a_fifo_as_the_srt_is_refused_without_hanging(parent, tmp_path, command):
+    """Nothing ever writes to the FIFO: an hlsify that opened or read it blocking would wait
+    forever (run_hlsify's timeout then fails the test)."""
+    fifo = tmp_path / "live.srt"
+    os.mkfifo(fifo)
+    if command == "transcode":
+        args = [fixture_path(SMALL.name), "--out", str(parent / "out"), "--quiet", "--subtitles", f"en={fifo}"]
+    else:
+        args = ["subtitles", str(fifo)]
+    res = run_hlsify(*args, timeout=60)
+    assert_one_line(res, EX_DATAERR)
+    assert str(fifo) in res.stderr_lines[0] and "not a regular" in res.stderr_lines[0], res.describe()
+    assert os.listdir(parent) == [], f"left behind: {os.listdir(parent)}"
+
+
 # ---------------------------------------------------------------------------
 # usage
 # ---------------------------------------------------------------------------
@@ -142,6 +204,30 @@ def test_output_that_cannot_be_created_is_73(parent):
     res = run_hlsify(fixture_path(SMALL.name), "--out", str(blocker / "out"), "--preset", "ultrafast")
     assert_one_line(res, EX_CANTCREAT)
     assert os.listdir(parent) == ["a-file"], f"left behind: {os.listdir(parent)}"
+
+
+# 250 bytes each: with the old '.NAME.hlsify-staging-PID-RANDOM' the staging name passed 255.
+LONG_NAMES = {"ascii": "l" * 250, "multibyte": "é" * 125, "mixed": "lecture-" + "講" * 80 + "x" * 2}
+
+
+@pytest.mark.parametrize("kind", list(LONG_NAMES))
+def test_an_output_name_near_name_max_works_also_with_force(parent, kind):
+    name = LONG_NAMES[kind]
+    assert len(name.encode()) == 250
+    out = parent / name
+    for extra in ([], ["--force"], ["--force", "--progressive"]):
+        res = run_hlsify(fixture_path(SMALL.name), "--out", str(out), "--preset", "ultrafast", "--quiet", *extra)
+        assert res.returncode == 0, f"{extra}\n{res.describe()}"
+        assert (out / "master.m3u8").is_file(), extra
+        assert os.listdir(parent) == [name], f"{extra}: left behind: {[n for n in os.listdir(parent) if n != name]}"
+
+
+def test_an_output_name_over_name_max_is_73_before_any_work(parent):
+    out = parent / ("l" * 256)
+    res = run_hlsify(fixture_path(SMALL.name), "--out", str(out), "--preset", "ultrafast")
+    assert_one_line(res, EX_CANTCREAT)
+    assert "limit of 255" in res.stderr_lines[0], res.describe()
+    assert os.listdir(parent) == [], f"left behind: {os.listdir(parent)}"
 
 
 def test_ctrl_c_leaves_nothing_half_written(parent, tmp_path):

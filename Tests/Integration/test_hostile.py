@@ -796,3 +796,42 @@ def test_sigkill_leaves_previous_or_complete_output(tmp_path):
     assert refused.returncode == EX_DATAERR, refused.stderr
     assert staging_folders(parent, "fresh") == [], f"stale staging folders survived: {staging_folders(parent, 'fresh')}"
     assert sorted(os.listdir(parent)) == sorted([name, "fresh"] if fresh.exists() else [name]), os.listdir(parent)
+
+
+def test_staging_left_by_a_killed_run_with_a_long_name_is_removed_by_the_next(tmp_path):
+    """An --out name near NAME_MAX (multi-byte, so the engine cuts it on a character boundary)
+    gets a staging folder that fits in 255 bytes and is still hidden and recognisable; one left
+    by a SIGKILLed run is removed by the next run into the same --out."""
+    binary = hlsify_bin()
+    parent = tmp_path / "work"
+    parent.mkdir()
+    name = "cours-" + "é" * 122  # 250 bytes
+    assert len(name.encode()) == 250
+    out = parent / name
+    argv = [binary, fixture_path("landscape-720p.mp4"), "--out", str(out), "--ladder", "720p,480p", "--quiet"]
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        # Killed the moment its staging folder exists, long before the transcode can finish.
+        pattern = str(parent / f".*.hlsify-staging-{proc.pid}-*")
+        t0 = time.monotonic()
+        while not glob.glob(pattern):
+            assert proc.poll() is None, f"hlsify ended ({proc.returncode}) without a staging folder: {proc.stderr.read()!r}"
+            assert time.monotonic() - t0 < 120, "no staging folder appeared"
+            time.sleep(0.002)
+        proc.kill()
+        proc.wait()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    left = os.listdir(parent)
+    assert len(left) == 1 and left[0].startswith("."), f"expected the killed run's staging folder only: {left}"
+    staging = left[0]
+    assert len(staging.encode()) <= 255
+    assert ".hlsify-staging-" in staging and staging.startswith(".cours-é"), staging
+    assert staging.encode().decode("utf-8") == staging  # os.listdir would have escaped a split character
+
+    res = subprocess.run(argv, capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert sorted(os.listdir(parent)) == [name], f"the stale staging folder survived: {os.listdir(parent)}"
+    assert (out / "master.m3u8").is_file()

@@ -5,16 +5,18 @@ import Foundation
 /// which is flushed to disk and then renamed into place only when complete (an existing output is
 /// swapped atomically). A crash at any moment leaves either no output or the complete previous
 /// one at the target; staging folders left by crashed runs are removed on the next start.
+/// The folder names (`StagingName`) fit in NAME_MAX whatever the target's name.
 struct OutputStaging {
     let target: URL
     let staging: URL
 
-    /// Checks the target, clears stale staging folders, and creates a new staging folder next to it.
-    /// - Throws: `TranscodeError.outputExists` when the target exists and `overwrite` is false,
-    ///   `.cannotCreateOutput` when the folder cannot be made.
     /// True when writing straight into the target (progressive publishing).
     let inPlace: Bool
 
+    /// Checks the target, clears stale staging folders, and creates a new staging folder next to it.
+    /// - Throws: `TranscodeError.outputExists` when the target exists and `overwrite` is false,
+    ///   `.cannotCreateOutput` when the folder cannot be made or the target's name is longer than
+    ///   the file system allows (refused here, before any work, rather than at the final rename).
     init(target: URL, overwrite: Bool, inPlace: Bool = false) throws {
         self.inPlace = inPlace
         let fileManager = FileManager.default
@@ -34,13 +36,19 @@ struct OutputStaging {
         } catch {
             throw TranscodeError.cannotCreateOutput("cannot create \(parent.path): \(Self.reason(error))")
         }
-        Self.removeStale(beside: self.target)
+        let nameMax = Self.nameMax(in: parent)
+        let outputName = self.target.lastPathComponent
+        if outputName.utf8.count > nameMax {
+            throw TranscodeError.cannotCreateOutput(
+                "cannot create \(self.target.path): its name is \(outputName.utf8.count) bytes, over the file system's limit of \(nameMax)")
+        }
+        Self.removeStale(beside: self.target, nameMax: nameMax)
         if inPlace {
             staging = self.target
             do {
                 if fileManager.fileExists(atPath: self.target.path) {
                     // Move the old output aside first: the folder is rebuilt from nothing.
-                    let old = parent.appendingPathComponent("\(Self.prefix(for: self.target))staging-\(getpid())-old")
+                    let old = parent.appendingPathComponent(StagingName.old(forOutputName: outputName, pid: getpid(), nameMax: nameMax))
                     try fileManager.moveItem(at: self.target, to: old)
                     try? fileManager.removeItem(at: old)
                 }
@@ -50,7 +58,8 @@ struct OutputStaging {
             }
             return
         }
-        let name = "\(Self.prefix(for: self.target))staging-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let name = StagingName.staging(forOutputName: outputName, pid: getpid(), random: UInt32.random(in: 0...UInt32.max),
+                                       nameMax: nameMax)
         staging = parent.appendingPathComponent(name)
         do {
             try fileManager.createDirectory(at: staging, withIntermediateDirectories: false)
@@ -59,15 +68,19 @@ struct OutputStaging {
         }
     }
 
-    private static func prefix(for target: URL) -> String { ".\(target.lastPathComponent).hlsify-" }
+    /// NAME_MAX of the file system holding `folder` (pathconf), 255 when it cannot be asked.
+    private static func nameMax(in folder: URL) -> Int {
+        let value = pathconf(folder.path, Int32(_PC_NAME_MAX))
+        return value > 0 ? value : StagingName.defaultNameMax
+    }
 
-    /// Removes `.NAME.hlsify-staging-PID-…` folders whose process no longer runs.
-    static func removeStale(beside target: URL) {
+    /// Removes the target's `.NAME.hlsify-staging-PID-…` folders (`StagingName`) whose process no longer runs.
+    static func removeStale(beside target: URL, nameMax: Int) {
         let parent = target.deletingLastPathComponent()
-        let prefix = prefix(for: target) + "staging-"
+        let prefix = StagingName.prefix(forOutputName: target.lastPathComponent, nameMax: nameMax)
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: parent.path) else { return }
         for name in names where name.hasPrefix(prefix) {
-            let pid = name.dropFirst(prefix.count).split(separator: "-").first.flatMap { Int32($0) }
+            let pid = StagingName.pid(in: name, prefix: prefix)
             if let pid, pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH { continue }
             try? FileManager.default.removeItem(at: parent.appendingPathComponent(name))
         }

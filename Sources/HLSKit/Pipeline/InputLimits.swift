@@ -21,8 +21,18 @@ public struct InputLimits: Sendable, Equatable {
     public var timeLimit: Double?
     /// Corrupt packets skipped before the transcode fails.
     public var maxCorruptPackets: Int = 100
+    /// Largest subtitle (SRT) file accepted, in bytes; a larger one is refused before it is read
+    /// (see `defaultMaxSubtitleBytes`).
+    public var maxSubtitleBytes: Int = InputLimits.defaultMaxSubtitleBytes
 
     public init() {}
+
+    /// 10 MiB. A 3-hour lecture's SRT is under 1 MB even with a two-line cue every 1.5 s; the
+    /// longest accepted source (`maxDuration`, 6 h) at that density is about 1.8 MB in UTF-8 and
+    /// 7.3 MB in UTF-32 (accepted too), so no genuine file comes near it, while 10 MiB is 34 hours
+    /// of such cues. Parsing holds about 5 bytes of memory per byte of SRT (measured: 10 MiB adds
+    /// about 55 MB to the peak), so a hostile file costs at most that.
+    public static let defaultMaxSubtitleBytes = 10 << 20
 
     /// Upload containers: MP4/MOV/3GP, Matroska/WebM, AVI, MPEG-TS/PS, FLV, Ogg, ASF/WMV, MXF,
     /// and common audio files.

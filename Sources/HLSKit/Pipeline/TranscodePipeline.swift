@@ -8,22 +8,24 @@ final class TranscodePipeline {
     let inputPath: String
     let directory: URL
     let options: TranscodeOptions
+    let subtitles: [LoadedSubtitles]
     let cancel: InterruptFlag
     let progress: ((TranscodeProgress) -> Void)?
     private let started = Date()
     private var warnings: [String] = []
 
-    init(inputPath: String, directory: URL, options: TranscodeOptions, cancel: InterruptFlag,
-         progress: ((TranscodeProgress) -> Void)?) {
+    /// - Parameter subtitles: `options.subtitles` already read and parsed (before the output was touched).
+    init(inputPath: String, directory: URL, options: TranscodeOptions, subtitles: [LoadedSubtitles],
+         cancel: InterruptFlag, progress: ((TranscodeProgress) -> Void)?) {
         self.inputPath = inputPath
         self.directory = directory
         self.options = options
+        self.subtitles = subtitles
         self.cancel = cancel
         self.progress = progress
     }
 
     func run() throws -> TranscodeReport {
-        let subtitles = try LoadedSubtitles.load(options.subtitles)
         let limits = options.limits
         cancel.expire(after: min(limits.timeLimit ?? 120, 120))  // opening and probing
         let input: InputFile

@@ -25,13 +25,13 @@ struct LoadedSubtitles {
     let cues: [SubtitleCue]
     let warnings: [String]
 
-    /// Reads and parses every track up front, so a bad subtitle file fails the job before any encoding.
-    /// - Throws: `TranscodeError.inputMissing` for an unreadable file, `.invalidInput` for a file with no readable cue.
-    static func load(_ tracks: [SubtitleTrack]) throws -> [LoadedSubtitles] {
+    /// Reads (bounded by `maxBytes`, see `SubtitleFile.read`) and parses every track up front, so a
+    /// bad subtitle file fails the job before the output folder is touched or anything is encoded.
+    /// - Throws: `TranscodeError.inputMissing` for a missing or unopenable file, `.invalidInput` for
+    ///   a file that is not regular, is over `maxBytes`, or has no readable cue, `.io` when reading fails.
+    static func load(_ tracks: [SubtitleTrack], maxBytes: Int) throws -> [LoadedSubtitles] {
         try tracks.map { track in
-            guard let data = FileManager.default.contents(atPath: track.path) else {
-                throw TranscodeError.inputMissing("\(track.path): no such subtitle file (or not readable)")
-            }
+            let data = try SubtitleFile.read(track.path, maxBytes: maxBytes)
             do {
                 let result = try SRTParser().parse(data)
                 let warnings = result.warnings.map { "\(track.path): \($0)" }
