@@ -795,3 +795,198 @@ def test_a_completion_published_again_after_a_crash_keeps_its_event_id(site: Sit
     assert len(bus.of("eid-1", "started")) == 1, "the output was complete: no second transcode"
     assert json.load(open(marker_path))["eventPublished"] is True
     site.stop_all_and_assert_drained()
+
+
+def test_an_output_inside_or_around_a_complete_output_is_an_output_conflict(site: Site):
+    """Outputs never nest: a job whose output contains a complete output, or lies inside one (a
+    rendition folder, the master playlist's name), is rejected and the complete output stays."""
+    bus = site.bus
+    worker = site.start_worker("w-nest")
+    tiny = {"input": site.clips.tiny, "ladder": ["108p"], "preset": "ultrafast"}
+    site.submit({"jobId": "inner-1", "output": "course7/lecture1", **tiny})
+    bus.wait(lambda: bus.of("inner-1", "completed"), 120, "the inner output", (worker,))
+    site.submit({"jobId": "outer-1", "output": "course7", **tiny})
+    site.submit({"jobId": "pc2", "output": "pc2", **tiny})
+    bus.wait(lambda: bus.of("pc2", "completed"), 120, "pc2", (worker,))
+    renditions = [n for n in os.listdir(site.output("pc2")) if os.path.isdir(os.path.join(site.output("pc2"), n))]
+    assert renditions, h.list_tree(site.output("pc2"))
+    site.submit({"jobId": "pc2-rendition", "output": f"pc2/{renditions[0]}", **tiny})
+    site.submit({"jobId": "pc2-master", "output": "pc2/master.m3u8", **tiny})
+    site.submit({"jobId": "pc2-deeper", "output": f"pc2/{renditions[0]}/deeper", **tiny})
+    rejected_ids = ("outer-1", "pc2-rendition", "pc2-master", "pc2-deeper")
+    bus.wait(lambda: all(bus.of(j, "rejected") for j in rejected_ids), 60, "the nested jobs' rejections", (worker,))
+    for job_id in rejected_ids:
+        (event,) = bus.of(job_id, "rejected")
+        assert event["error"]["reason"] == "output-conflict", event
+        assert bus.of(job_id, "started") == [] and bus.of(job_id, "completed") == []
+    assert "course7/lecture1" in bus.of("outer-1", "rejected")[0]["error"]["message"] or \
+        "contains" in bus.of("outer-1", "rejected")[0]["error"]["message"]
+    for out, owner in (("course7/lecture1", "inner-1"), ("pc2", "pc2")):
+        assert json.load(open(os.path.join(site.output(out), ".hlsify-complete.json")))["jobId"] == owner
+        assert_plays(site.output(out))
+    assert os.path.isfile(os.path.join(site.output("pc2"), "master.m3u8"))
+    assert sorted(os.listdir(site.output("course7"))) == ["lecture1"]
+    bus.wait(lambda: len(bus.drain_dead_letters()) >= len(rejected_ids), 30, "the dead letters", (worker,))
+    assert {h["x-hlsify-reason"] for h, _, _ in bus.dead} == {"output-conflict"}
+    site.stop_all_and_assert_drained()
+
+
+def test_outputs_being_written_on_another_worker_do_not_nest_either(site: Site):
+    """A parent and a child output on two workers at once: the one that comes second is refused
+    while the first is still being written (held mid-transcode by SIGSTOP, so the order is exact)."""
+    bus = site.bus
+    first = site.start_worker("w-writer")
+    site.submit({"jobId": "nest-p", "input": site.clips.long, "output": "nest/p", **LONG_JOB})
+    bus.wait(lambda: bus.of("nest-p", "segment"), 120, "nest-p under way", (first,))
+    first.proc.send_signal(signal.SIGSTOP)
+    try:
+        second = site.start_worker("w-second")
+        tiny = {"input": site.clips.tiny, "ladder": ["108p"], "preset": "ultrafast"}
+        site.submit({"jobId": "nest-child", "output": "nest/p/c", **tiny})
+        site.submit({"jobId": "nest-parent", "output": "nest", **tiny})
+        site.submit({"jobId": "nest-sibling", "output": "nest/q", **tiny})
+        bus.wait(lambda: bus.of("nest-child", "rejected") and bus.of("nest-parent", "rejected")
+                 and bus.of("nest-sibling", "completed"), 120, "the nested jobs refused, the sibling done", (second,))
+    finally:
+        first.proc.send_signal(signal.SIGCONT)
+    for job_id in ("nest-child", "nest-parent"):
+        (event,) = bus.of(job_id, "rejected")
+        assert event["error"]["reason"] == "output-conflict" and "nest/p" in event["error"]["message"], event
+        assert event["workerId"] == "w-second"
+    assert bus.of("nest-p", "completed") == [], "the first job must still have been running"
+    bus.wait(lambda: bus.of("nest-p", "completed"), 180, "nest-p to complete", (first, second))
+    assert_plays(site.output("nest/p"))
+    assert_plays(site.output("nest/q"))
+    assert sorted(os.listdir(site.output("nest"))) == ["p", "q"]
+    assert not os.path.exists(os.path.join(site.output("nest/p"), "c"))
+    site.stop_all_and_assert_drained()
+
+
+def work_name(key: str) -> str:
+    """OutputLayout.workName: the key's plain characters (others as _), up to 80, then its FNV-1a 64."""
+    readable = ""
+    for ch in key:
+        readable += ch if ch.isascii() and (ch.isalnum() or ch in "-_.") else "_"
+        if len(readable) >= 80:
+            break
+    value = 0xcbf29ce484222325
+    for byte in key.encode():
+        value = ((value ^ byte) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return f"{readable}-{value:016x}"
+
+
+class HeldOutputLock:
+    """Holds an output's lock (flock, as a worker does) so that a job for it waits: the test
+    changes the file system meanwhile, then releases it."""
+
+    def __init__(self, output_root: str, key: str):
+        import fcntl
+        folder = os.path.join(output_root, ".hlsify-work")
+        os.makedirs(folder, exist_ok=True)
+        self.fd = os.open(os.path.join(folder, work_name(key) + ".lock"), os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+
+    def release(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+def wait_until_waiting(bus: "Bus", worker: "Worker", job_id: str) -> None:
+    bus.wait(lambda: any("job waiting" in line and f"jobId={job_id}" in line for line in worker.log().splitlines()), 60,
+             f"{job_id} to wait for its output lock", (worker,))
+
+
+def test_inputs_swapped_for_links_while_the_job_waits_are_refused(site: Site, tmp_path):
+    """The input folder, or only a subtitle file, swapped for a link to outside the input root
+    while the job waits for its output lock: the job is refused, nothing outside is read."""
+    bus = site.bus
+    outside = tmp_path / "outside-in"
+    outside.mkdir()
+    shutil.copy(os.path.join(site.clips.folder, site.clips.short), outside / "c.mp4")
+    (outside / "c.srt").write_text("1\n00:00:00,000 --> 00:00:01,000\nOUTSIDE SECRET\n")
+    for folder in ("up2", "up3"):
+        os.makedirs(os.path.join(site.input_root, folder))
+        shutil.copy(os.path.join(site.clips.folder, site.clips.tiny), os.path.join(site.input_root, folder, "c.mp4"))
+        shutil.copy(os.path.join(FIXTURES, "lecture.en.srt"), os.path.join(site.input_root, folder, "c.srt"))
+    os.mkfifo(os.path.join(site.input_root, "up3", "fifo.srt"))
+    worker = site.start_worker("w-swap-in")
+    tiny = {"ladder": ["108p"], "preset": "ultrafast"}
+    cases = [
+        # (job id, input, subtitle, swap, field named in the error)
+        ("swap-folder", "up2/c.mp4", "up2/c.srt",
+         lambda: (os.rename(os.path.join(site.input_root, "up2"), os.path.join(site.input_root, "up2-old")),
+                  os.symlink(str(outside), os.path.join(site.input_root, "up2"))), "input"),
+        ("swap-subtitle", "up3/c.mp4", "up3/c.srt",
+         lambda: (os.unlink(os.path.join(site.input_root, "up3", "c.srt")),
+                  os.symlink(str(outside / "c.srt"), os.path.join(site.input_root, "up3", "c.srt"))), "subtitles[0].path"),
+        ("fifo-subtitle", "up3/c.mp4", "up3/fifo.srt", lambda: None, "subtitles[0].path"),
+    ]
+    for job_id, video, subtitle, swap, field in cases:
+        held = HeldOutputLock(site.output_root, job_id)
+        try:
+            site.submit({"jobId": job_id, "input": video, "output": job_id,
+                         "subtitles": [{"language": "en", "path": subtitle}], **tiny})
+            wait_until_waiting(bus, worker, job_id)
+            swap()
+        finally:
+            held.release()
+        bus.wait(lambda: bus.of(job_id, "rejected") or bus.of(job_id, "completed") or bus.of(job_id, "failed"), 60,
+                 f"{job_id} to end", (worker,))
+        (event,) = bus.of(job_id, "rejected")
+        assert event["error"]["reason"] == "unsafe-path" and field in event["error"]["message"], event
+        assert bus.of(job_id, "started") == [] and not os.path.exists(site.output(job_id))
+    assert "regular file" in bus.of("fifo-subtitle", "rejected")[0]["error"]["message"]
+    assert sorted(os.listdir(outside)) == ["c.mp4", "c.srt"]
+    site.stop_all_and_assert_drained()
+
+
+@pytest.mark.parametrize("progressive", [False, True], ids=["staged", "progressive"])
+def test_an_output_parent_swapped_for_a_link_while_the_job_waits_is_refused(site: Site, tmp_path, progressive: bool):
+    """The output's parent folder swapped for a link to an outside folder while the job waits:
+    nothing outside is deleted or written, and the job is refused."""
+    bus = site.bus
+    outside = tmp_path / "outside-out"
+    (outside / "x").mkdir(parents=True)
+    (outside / "x" / "keep.txt").write_text("not the worker's")
+    os.makedirs(site.output("pdir"))
+    worker = site.start_worker("w-swap-out")
+    held = HeldOutputLock(site.output_root, "pdir/x")
+    try:
+        site.submit({"jobId": "swap-out", "input": site.clips.tiny, "output": "pdir/x", "ladder": ["108p"],
+                     "preset": "ultrafast", "progressive": progressive})
+        wait_until_waiting(bus, worker, "swap-out")
+        os.rename(site.output("pdir"), site.output("pdir-old"))
+        os.symlink(str(outside), site.output("pdir"))
+    finally:
+        held.release()
+    bus.wait(lambda: bus.of("swap-out", "rejected") or bus.of("swap-out", "completed") or bus.of("swap-out", "failed"), 60,
+             "the job to end", (worker,))
+    (event,) = bus.of("swap-out", "rejected")
+    assert event["error"]["reason"] == "unsafe-path" and "symbolic link" in event["error"]["message"], event
+    assert bus.of("swap-out", "completed") == [] and bus.of("swap-out", "started") == []
+    assert sorted(os.listdir(outside)) == ["x"] and sorted(os.listdir(outside / "x")) == ["keep.txt"]
+    assert os.listdir(site.output("pdir-old")) == []
+    site.stop_all_and_assert_drained()
+
+
+def test_control_characters_never_reach_the_log_raw(site: Site):
+    """A job id with a newline forging a log line, one with a NUL, and an output name with a C1
+    control character: each is rejected, and the log shows them escaped inside their own line."""
+    bus = site.bus
+    worker = site.start_worker("w-log")
+    forged = "evil\n2026-12-02T00:00:00+0000 info hlsify.worker: jobId=forged [TranscodeQueue] job completed"
+    bus.publish(json.dumps({"jobId": forged, "input": site.clips.tiny, "output": "x"}).encode(), message_id="forge")
+    bus.publish(json.dumps({"jobId": "nul\u0000id", "input": site.clips.tiny, "output": "x"}).encode(), message_id="nul")
+    bus.publish(json.dumps({"jobId": "c1-name", "input": site.clips.tiny, "output": "out\u0085put"}).encode(), message_id="c1")
+    bus.wait(lambda: len(bus.drain_dead_letters()) >= 3, 60, "three dead letters", (worker,))
+    reasons = {p.message_id: hdr["x-hlsify-reason"] for hdr, _, p in bus.dead}
+    assert reasons == {"forge": "unsafe-job-id", "nul": "unsafe-job-id", "c1": "unsafe-path"}, reasons
+    site.stop_all_and_assert_drained()
+    with open(worker.log_path, "rb") as f:
+        raw = f.read()
+    assert b"\x00" not in raw and "\u0085".encode() not in raw
+    lines = raw.decode().splitlines()
+    assert not [line for line in lines if line.startswith("2026-12-02T00:00:00+0000")], "a forged log line"
+    assert [line for line in lines if "evil\\n2026-12-02T00:00:00" in line], "the newline must show escaped"
+    assert [line for line in lines if "nul\\u{0}id" in line], "the NUL must show escaped"
