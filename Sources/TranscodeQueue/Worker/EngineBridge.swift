@@ -30,15 +30,16 @@ enum FailurePolicy {
 }
 
 extension JobPlan {
-    /// The engine's options for this plan, reading the subtitles through `inputs`.
-    func transcodeOptions(inputs: OpenedInputs) -> TranscodeOptions {
+    /// The engine's options for this plan, reading the subtitles through `inputs` (the worker's
+    /// opened and checked files) or, without them, at the plan's paths.
+    func transcodeOptions(inputs: OpenedInputs? = nil) -> TranscodeOptions {
         var options = TranscodeOptions()
         options.ladder = ladder
         options.segmentDuration = segmentDuration
         options.segmentFormat = segmentFormat == .ts ? .ts : .fmp4
         options.preset = preset
-        options.subtitles = zip(subtitles, inputs.subtitles).map {
-            SubtitleTrack(language: $0.language, name: $0.name, path: $1.descriptorPath)
+        options.subtitles = subtitles.enumerated().map { index, subtitle in
+            SubtitleTrack(language: subtitle.language, name: subtitle.name, path: inputs?.subtitles[index].descriptorPath ?? subtitle.path)
         }
         options.overwrite = false
         options.progressive = progressive
