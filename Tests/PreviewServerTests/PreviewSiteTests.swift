@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-import PreviewServer
+@testable import PreviewServer
 
 /// StaticFiles and PreviewSite on a small folder made for each test (no sockets).
 final class PreviewSiteTests: XCTestCase {
@@ -33,6 +33,16 @@ final class PreviewSiteTests: XCTestCase {
         try fm.createSymbolicLink(atPath: folder.appendingPathComponent("inside.m4s").path,
                                   withDestinationPath: "480p/segment-00000.m4s")
         XCTAssertEqual(mkfifo(folder.appendingPathComponent("fifo.ts").path, 0o644), 0)
+        // Hidden files inside, and links with plain names that lead to them or out.
+        try fm.createDirectory(at: folder.appendingPathComponent(".git"), withIntermediateDirectories: true)
+        try Data("[core]".utf8).write(to: folder.appendingPathComponent(".git/config"))
+        try Data("token".utf8).write(to: folder.appendingPathComponent(".env"))
+        try Data("hidden outside".utf8).write(to: base.appendingPathComponent(".netrc"))
+        for (name, target) in [("env.txt", ".env"), ("config.txt", ".git/config"), ("repo", ".git"),
+                               ("netrc.txt", base.appendingPathComponent(".netrc").path),
+                               ("absolute-env.txt", folder.appendingPathComponent(".env").path)] {
+            try fm.createSymbolicLink(atPath: folder.appendingPathComponent(name).path, withDestinationPath: target)
+        }
     }
 
     override func tearDownWithError() throws {
@@ -92,6 +102,57 @@ final class PreviewSiteTests: XCTestCase {
         XCTAssertEqual(try get("/master.m3u8%00.html").status, .badRequest)
         XCTAssertEqual(try get("/master.m3u8", method: "POST").status, .methodNotAllowed)
         XCTAssertEqual(try get("/master.m3u8", method: "DELETE").status, .methodNotAllowed)
+    }
+
+    func testJudgesTheResolvedPathNotTheNameAskedFor() throws {
+        // Plain names, refused for where they lead: a hidden file or folder inside, a file outside.
+        for target in ["/env.txt", "/config.txt", "/repo/config", "/absolute-env.txt", "/netrc.txt", "/escape.txt"] {
+            XCTAssertEqual(try get(target).status, .forbidden, target)
+        }
+        // The same names asked for directly are refused by RequestPath.
+        XCTAssertEqual(try get("/.env").status, .forbidden)
+        XCTAssertEqual(try get("/.git/config").status, .forbidden)
+        // A link to a plain name inside is still followed.
+        XCTAssertEqual(try get("/inside.m4s").status, .ok)
+    }
+
+    func testAllowedResolvedPaths() throws {
+        let files = try StaticFiles(folder: folder.path)
+        let root = files.root
+        XCTAssertTrue(files.allows(root + "/master.m3u8"))
+        XCTAssertTrue(files.allows(root + "/480p/segment-00000.m4s"))
+        XCTAssertTrue(files.allows(root + "/a.b/c..d"), "dots inside names are fine")
+        for path in [root, root + "/", root + "/.env", root + "/.git/config", root + "/480p/.x", root + "/a//b",
+                     root + "/.\u{301}x", root + "x/master.m3u8", root.dropLast() + "/master.m3u8", "/etc/passwd",
+                     URL(fileURLWithPath: root).deletingLastPathComponent().path + "/secret.txt"] {
+            XCTAssertFalse(files.allows(String(path)), String(path))
+        }
+        // Bytes, not Characters: a folder named with a precomposed é does not hold the
+        // decomposed one's files, though Swift's String calls the two names equal.
+        let composed = StaticFiles(unresolvedRoot: "/tmp/caf\u{E9}")
+        XCTAssertTrue(composed.allows("/tmp/caf\u{E9}/a"))
+        XCTAssertFalse(composed.allows("/tmp/cafe\u{301}/a"))
+        // Hidden names above the folder are the user's business; only those below it count.
+        let hiddenRoot = StaticFiles(unresolvedRoot: "/home/u/.cache/lecture")
+        XCTAssertTrue(hiddenRoot.allows("/home/u/.cache/lecture/master.m3u8"))
+        XCTAssertFalse(hiddenRoot.allows("/home/u/.cache/lecture/.env"))
+        let slash = StaticFiles(unresolvedRoot: "/")
+        XCTAssertTrue(slash.allows("/etc/hostname"))
+        XCTAssertFalse(slash.allows("/"))
+        XCTAssertFalse(slash.allows("/home/u/.ssh/id_ed25519"))
+    }
+
+    func testTheDescriptorsPathIsReadBack() throws {
+        let path = folder.appendingPathComponent("master.m3u8").path
+        let fd = open(path, O_RDONLY)
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        defer { close(fd) }
+        let resolved = try StaticFiles(folder: folder.path).root + "/master.m3u8"
+        XCTAssertEqual(StaticFiles.path(of: fd), resolved)
+        // Renamed over or removed after the open: no longer the path that was checked.
+        XCTAssertEqual(unlink(path), 0)
+        XCTAssertEqual(StaticFiles.path(of: fd), resolved + " (deleted)")
+        XCTAssertNil(StaticFiles.path(of: 9999))
     }
 
     func testPageListsTheMasterAndOnlyExistingSidecars() throws {
