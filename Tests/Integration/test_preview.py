@@ -33,6 +33,7 @@ SRT_CUES = 7  # cues in lecture.en.srt
 CLIP_SECONDS = 12
 URL_LINE = re.compile(r"^http://127\.0\.0\.1:(\d+)/$")
 SECRET = "TOP-SECRET-outside-the-folder"
+HIDDEN = "TOP-SECRET-hidden-inside-the-folder"
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 
@@ -58,7 +59,9 @@ def clip(tmp_path_factory) -> str:
 @pytest.fixture(scope="module")
 def outputs(clip, tmp_path_factory) -> dict[str, str]:
     """fmt -> an hlsify output folder of the clip with English subtitles. Beside each folder:
-    secret.txt, which the server must never hand out (escape.txt inside links to it)."""
+    secret.txt and .hidden-secret.txt, which the server must never hand out (escape.txt and
+    hidden-outside.txt inside link to them). Inside: hidden files (.env, .git/config) and plain
+    names linking to them (env.txt, gitconfig.txt, repo -> .git), which must not be served either."""
     made = {}
     for fmt in ("fmp4", "ts"):
         parent = tmp_path_factory.mktemp(f"preview-{fmt}")
@@ -69,6 +72,15 @@ def outputs(clip, tmp_path_factory) -> dict[str, str]:
         (parent / "secret.txt").write_text(SECRET)
         os.symlink(str(parent / "secret.txt"), os.path.join(out, "escape.txt"))
         os.symlink("..", os.path.join(out, "up"))
+        (parent / ".hidden-secret.txt").write_text(SECRET)
+        os.symlink(str(parent / ".hidden-secret.txt"), os.path.join(out, "hidden-outside.txt"))
+        os.mkdir(os.path.join(out, ".git"))
+        for rel in (".env", ".git/config"):
+            with open(os.path.join(out, rel), "w") as f:
+                f.write(HIDDEN)
+        os.symlink(".env", os.path.join(out, "env.txt"))
+        os.symlink(".git/config", os.path.join(out, "gitconfig.txt"))
+        os.symlink(os.path.join(out, ".git"), os.path.join(out, "repo"))
         made[fmt] = out
     return made
 
@@ -201,7 +213,7 @@ def raw(port: int, request: bytes, timeout: float = 10) -> Reply:
 
 
 def get_raw(port: int, target: str) -> Reply:
-    return raw(port, f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode("latin-1"))
+    return raw(port, f"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode("latin-1"))
 
 
 def file_bytes(folder: str, rel: str) -> bytes:
@@ -469,6 +481,20 @@ def test_nothing_outside_the_folder_is_served(outputs, fmp4_server):
     assert get_raw(fmp4_server.port, "/master.m3u8%00").status == 400
     # A link that leads back inside is followed.
     assert get_raw(fmp4_server.port, "/up/lecture/master.m3u8").status == 200
+
+
+def test_links_to_hidden_files_are_refused_like_the_hidden_names(fmp4_server):
+    """What a name leads to is judged, not the name: a plain name linking to a hidden file or
+    folder (inside or outside) is 403, as the hidden name itself is."""
+    port = fmp4_server.port
+    for target in ("/env.txt", "/gitconfig.txt", "/repo/config", "/hidden-outside.txt", "/escape.txt",
+                   "/.env", "/.git/config", "/up/.hidden-secret.txt", "/up/lecture/.env", "/up/lecture/env.txt"):
+        r = get_raw(port, target)
+        assert r.status == 403, f"{target} -> {r.status}"
+        assert HIDDEN.encode() not in r.body and SECRET.encode() not in r.body, target
+    # Over keep-alive too, with fetch's own Host (127.0.0.1:PORT).
+    assert fetch(fmp4_server.url + "env.txt").status == 403
+    assert fetch(fmp4_server.url + "master.m3u8").status == 200
 
 
 # ---------------------------------------------------------------------------
