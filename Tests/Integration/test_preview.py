@@ -213,7 +213,7 @@ def raw(port: int, request: bytes, timeout: float = 10) -> Reply:
 
 
 def get_raw(port: int, target: str) -> Reply:
-    return raw(port, f"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode("latin-1"))
+    return raw(port, f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode("latin-1"))
 
 
 def file_bytes(folder: str, rel: str) -> bytes:
@@ -418,15 +418,15 @@ def test_head_gives_the_headers_of_get_and_no_body(outputs, fmp4_server):
     folder = outputs["fmp4"]
     rel = first_segment(folder, "480p")
     size = len(file_bytes(folder, rel))
-    req = (f"HEAD /{rel} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").encode()
+    req = (f"HEAD /{rel} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").encode()
     r = raw(fmp4_server.port, req)
     assert r.status == 200
     assert int(r.headers["content-length"]) == size
     assert r.headers["content-type"] == "video/mp4"
     assert r.body == b""
-    r = raw(fmp4_server.port, f"HEAD /{rel} HTTP/1.1\r\nHost: x\r\nRange: bytes=10-19\r\nConnection: close\r\n\r\n".encode())
+    r = raw(fmp4_server.port, f"HEAD /{rel} HTTP/1.1\r\nHost: 127.0.0.1\r\nRange: bytes=10-19\r\nConnection: close\r\n\r\n".encode())
     assert r.status == 206 and r.headers["content-range"] == f"bytes 10-19/{size}" and r.body == b""
-    r = raw(fmp4_server.port, b"HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    r = raw(fmp4_server.port, b"HEAD / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
     assert r.status == 200 and int(r.headers["content-length"]) > 1000 and r.body == b""
 
 
@@ -439,16 +439,16 @@ def test_missing_files_other_methods_and_malformed_requests(fmp4_server):
         r = fetch(fmp4_server.url + "master.m3u8", method=method)
         assert r.status == 405, method
         assert r.headers["allow"] == "GET, HEAD"
-    r = raw(port, b"POST /master.m3u8 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello")
+    r = raw(port, b"POST /master.m3u8 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello")
     assert r.status == 405
-    for bad in (b"GARBAGE\r\n\r\n", b"GET /\r\n\r\n", b"GET / HTTP/1.1\r\n\r\n", b"GET / HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n",
-                b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n"):
+    for bad in (b"GARBAGE\r\n\r\n", b"GET /\r\n\r\n", b"GET / HTTP/1.1\r\n\r\n", b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n folded\r\n\r\n",
+                b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n"):
         r = raw(port, bad)
         assert r.status == 400, bad
         assert r.headers["connection"] == "close"
-    assert raw(port, b"GET / HTTP/3.0\r\nHost: x\r\n\r\n").status == 505
+    assert raw(port, b"GET / HTTP/3.0\r\nHost: 127.0.0.1\r\n\r\n").status == 505
     # A head larger than 16 KiB is refused without waiting for its end.
-    r = raw(port, b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20000)
+    r = raw(port, b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * 20000)
     assert r.status == 431
     # HTTP/1.0 without Host is fine.
     r = raw(port, b"GET /master.m3u8 HTTP/1.0\r\n\r\n")
@@ -497,6 +497,43 @@ def test_links_to_hidden_files_are_refused_like_the_hidden_names(fmp4_server):
     assert fetch(fmp4_server.url + "master.m3u8").status == 200
 
 
+def test_only_requests_naming_loopback_are_answered(fmp4_server):
+    """DNS rebinding: a page on evil.example resolved to 127.0.0.1 makes the browser send
+    `Host: evil.example[:port]`; such requests get 421 and nothing from the folder."""
+    port = fmp4_server.port
+
+    def get(host: Optional[str], target: str = "/master.m3u8", version: str = "1.1") -> Reply:
+        host_line = f"Host: {host}\r\n" if host is not None else ""
+        return raw(port, f"GET {target} HTTP/{version}\r\n{host_line}Connection: close\r\n\r\n".encode("latin-1"))
+
+    for host in ("evil.example", f"evil.example:{port}", f"127.0.0.1.nip.io:{port}", f"localhost.evil.example:{port}",
+                 "", f"user@localhost:{port}", f"0.0.0.0:{port}", f"192.168.1.1:{port}"):
+        for target in ("/master.m3u8", "/"):
+            r = get(host, target)
+            assert r.status == 421, f"Host {host!r} {target} -> {r.status}"
+            assert r.headers["connection"] == "close"
+            assert b"#EXTM3U" not in r.body and b"<video" not in r.body, host
+    # HTTP/1.0 is checked too when it sends a Host; an absolute-form target's authority counts.
+    assert get("evil.example", version="1.0").status == 421
+    assert get("localhost", target=f"http://evil.example:{port}/master.m3u8").status == 421
+    assert get(None).status == 400  # HTTP/1.1 without Host
+    # Loopback names, any port (a forwarded port arrives with its own number), any case.
+    for host in (f"localhost:{port}", f"127.0.0.1:{port}", "127.0.0.1", "LOCALHOST", f"[::1]:{port}", "127.3.2.1:1"):
+        r = get(host)
+        assert r.status == 200 and r.body.startswith(b"#EXTM3U"), f"Host {host!r} -> {r.status}"
+    assert get(None, version="1.0").status == 200  # no browser leaves Host out
+    assert get("localhost", target=f"http://127.0.0.1:{port}/master.m3u8").status == 200
+    # A refused request closes a keep-alive connection, and nothing after it on that connection is answered.
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(b"GET /master.m3u8 HTTP/1.1\r\nHost: evil.example\r\n\r\nGET /master.m3u8 HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    assert data.startswith(b"HTTP/1.1 421 ") and data.count(b"HTTP/1.1 ") == 1 and b"#EXTM3U" not in data, data[:300]
+    log = fmp4_server.stderr()
+    assert re.search(r"^GET /master\.m3u8 421 \d+$", log, re.M), log[-2000:]
+
+
 # ---------------------------------------------------------------------------
 # connections
 # ---------------------------------------------------------------------------
@@ -520,7 +557,7 @@ def test_keep_alive_serves_several_requests_on_one_connection(outputs, fmp4_serv
         conn.close()
     # Two pipelined requests in one write get two responses, in order.
     with socket.create_connection(("127.0.0.1", fmp4_server.port), timeout=10) as s:
-        s.sendall(b"GET /master.m3u8 HTTP/1.1\r\nHost: x\r\n\r\nHEAD /audio/index.m3u8 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        s.sendall(b"GET /master.m3u8 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nHEAD /audio/index.m3u8 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
         data = b""
         while chunk := s.recv(65536):
             data += chunk
@@ -533,7 +570,7 @@ def test_an_idle_connection_blocks_nobody_and_is_closed_after_the_head_timeout(f
     idle = socket.create_connection(("127.0.0.1", port), timeout=20)
     silent = socket.create_connection(("127.0.0.1", port), timeout=20)
     try:
-        idle.sendall(b"GET /master.m3u8 HTTP/1.1\r\nHost: x\r\n")  # and never the end of the head
+        idle.sendall(b"GET /master.m3u8 HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # and never the end of the head
         t0 = time.monotonic()
         r = fetch(fmp4_server.url + "master.m3u8", timeout=5)
         assert r.status == 200 and time.monotonic() - t0 < 3, "a second connection waited for the idle one"
@@ -558,7 +595,7 @@ def test_connections_beyond_the_cap_get_503_and_the_server_recovers(fmp4_server)
             held.append(socket.create_connection(("127.0.0.1", fmp4_server.port), timeout=10))
         # The server accepts in order and counts a connection before it accepts the next, so
         # the 65th is over the cap whether or not the first 64 threads have started yet.
-        r = raw(fmp4_server.port, b"GET /master.m3u8 HTTP/1.1\r\nHost: x\r\n\r\n")
+        r = raw(fmp4_server.port, b"GET /master.m3u8 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         assert r.status == 503
     finally:
         for s in held:
@@ -576,7 +613,7 @@ def test_a_client_vanishing_mid_download_does_not_hurt_the_server(outputs, fmp4_
     rel = first_segment(outputs["fmp4"], "720p")
     for _ in range(5):
         s = socket.create_connection(("127.0.0.1", fmp4_server.port), timeout=10)
-        s.sendall(f"GET /{rel} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        s.sendall(f"GET /{rel} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
         s.recv(100)
         # RST instead of FIN: the server's next send fails with ECONNRESET/EPIPE (no SIGPIPE).
         s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
