@@ -609,6 +609,44 @@ def test_connections_beyond_the_cap_get_503_and_the_server_recovers(fmp4_server)
     assert r.status == 200
 
 
+def test_idle_keep_alive_clients_do_not_lock_out_new_ones(outputs, fmp4_server):
+    """64 clients (the cap) each make one keep-alive request and stay connected; new clients are
+    still served, each in the place of the connection idle the longest, which is closed."""
+    body = file_bytes(outputs["fmp4"], "master.m3u8")
+
+    def keep_alive_get(conn: http.client.HTTPConnection) -> None:
+        conn.request("GET", "/master.m3u8")
+        r = conn.getresponse()
+        assert r.status == 200 and r.getheader("Connection") == "keep-alive", r.status
+        assert r.read() == body
+
+    held: list[http.client.HTTPConnection] = []
+    try:
+        for _ in range(64):
+            held.append(http.client.HTTPConnection("127.0.0.1", fmp4_server.port, timeout=10))
+            keep_alive_get(held[-1])
+        # Newcomers that stay connected too (so no slot frees by itself): 67 clients in all.
+        newcomers = []
+        for i in range(3):
+            newcomers.append(http.client.HTTPConnection("127.0.0.1", fmp4_server.port, timeout=10))
+            keep_alive_get(newcomers[-1])
+            # The longest idle was closed for it: the server's end of held[i] is shut down.
+            try:
+                assert held[i].sock.recv(1) == b"", f"client {i} still open"
+            except ConnectionResetError:
+                pass
+        held += newcomers
+        # The others stay open and usable.
+        for conn in (held[3], held[63], held[-1]):
+            keep_alive_get(conn)
+    finally:
+        for conn in held:
+            conn.close()
+    log = fmp4_server.stderr()
+    assert log.count("closed the longest-idle keep-alive connection") == 3, log[-2000:]
+    assert " 503 " not in log
+
+
 def test_a_client_vanishing_mid_download_does_not_hurt_the_server(outputs, fmp4_server):
     rel = first_segment(outputs["fmp4"], "720p")
     for _ in range(5):
