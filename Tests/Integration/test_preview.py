@@ -11,6 +11,7 @@ from __future__ import annotations
 import http.client
 import os
 import re
+import select
 import selectors
 import signal
 import socket
@@ -611,7 +612,9 @@ def test_connections_beyond_the_cap_get_503_and_the_server_recovers(fmp4_server)
 
 def test_idle_keep_alive_clients_do_not_lock_out_new_ones(outputs, fmp4_server):
     """64 clients (the cap) each make one keep-alive request and stay connected; new clients are
-    still served, each in the place of the connection idle the longest, which is closed."""
+    still served, each in the place of an idle connection, which is closed. (Which one: the one
+    idle the longest by the server's clock, i.e. from when its thread finished the response, so
+    the test does not assume the client order.)"""
     body = file_bytes(outputs["fmp4"], "master.m3u8")
 
     def keep_alive_get(conn: http.client.HTTPConnection) -> None:
@@ -620,27 +623,38 @@ def test_idle_keep_alive_clients_do_not_lock_out_new_ones(outputs, fmp4_server):
         assert r.status == 200 and r.getheader("Connection") == "keep-alive", r.status
         assert r.read() == body
 
-    held: list[http.client.HTTPConnection] = []
+    def wait_for_one_closed(conns: list[http.client.HTTPConnection]) -> http.client.HTTPConnection:
+        """The connection the server shut down (EOF or reset); fails if none is within 10 s."""
+        ready, _, _ = select.select([c.sock for c in conns], [], [], 10)
+        assert ready, "no idle connection was closed for the newcomer"
+        try:
+            assert ready[0].recv(1) == b"", "data on an idle connection"
+        except ConnectionResetError:
+            pass
+        return next(c for c in conns if c.sock is ready[0])
+
+    open_conns: list[http.client.HTTPConnection] = []
+    closed: list[http.client.HTTPConnection] = []
     try:
         for _ in range(64):
-            held.append(http.client.HTTPConnection("127.0.0.1", fmp4_server.port, timeout=10))
-            keep_alive_get(held[-1])
+            open_conns.append(http.client.HTTPConnection("127.0.0.1", fmp4_server.port, timeout=10))
+            keep_alive_get(open_conns[-1])
         # Newcomers that stay connected too (so no slot frees by itself): 67 clients in all.
-        newcomers = []
-        for i in range(3):
-            newcomers.append(http.client.HTTPConnection("127.0.0.1", fmp4_server.port, timeout=10))
-            keep_alive_get(newcomers[-1])
-            # The longest idle was closed for it: the server's end of held[i] is shut down.
-            try:
-                assert held[i].sock.recv(1) == b"", f"client {i} still open"
-            except ConnectionResetError:
-                pass
-        held += newcomers
-        # The others stay open and usable.
-        for conn in (held[3], held[63], held[-1]):
+        for _ in range(3):
+            newcomer = http.client.HTTPConnection("127.0.0.1", fmp4_server.port, timeout=10)
+            keep_alive_get(newcomer)
+            gone = wait_for_one_closed(open_conns)
+            open_conns.remove(gone)
+            closed.append(gone)
+            open_conns.append(newcomer)
+        # The other 64 are all still open and usable, on the same connections.
+        assert len(open_conns) == 64
+        for conn in open_conns:
+            sock = conn.sock
             keep_alive_get(conn)
+            assert conn.sock is sock
     finally:
-        for conn in held:
+        for conn in open_conns + closed:
             conn.close()
     log = fmp4_server.stderr()
     assert log.count("closed the longest-idle keep-alive connection") == 3, log[-2000:]
