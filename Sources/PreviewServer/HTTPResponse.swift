@@ -8,6 +8,7 @@ public enum HTTPStatus: Int, Sendable, Equatable {
     case methodNotAllowed = 405
     case requestTimeout = 408
     case rangeNotSatisfiable = 416
+    case misdirectedRequest = 421
     case headerFieldsTooLarge = 431
     case internalServerError = 500
     case notImplemented = 501
@@ -26,6 +27,7 @@ public enum HTTPStatus: Int, Sendable, Equatable {
         case .methodNotAllowed: return "Method Not Allowed"
         case .requestTimeout: return "Request Timeout"
         case .rangeNotSatisfiable: return "Range Not Satisfiable"
+        case .misdirectedRequest: return "Misdirected Request"
         case .headerFieldsTooLarge: return "Request Header Fields Too Large"
         case .internalServerError: return "Internal Server Error"
         case .notImplemented: return "Not Implemented"

@@ -1,8 +1,13 @@
 import Foundation
 import Glibc
 
-/// A small HTTP/1.1 server: one listening IPv4 socket, a thread per connection (at most
-/// `maxConnections`; more are answered 503 at once), keep-alive, GET and HEAD.
+/// A small HTTP/1.1 server: one listening IPv4 socket, a thread per connection, keep-alive, GET
+/// and HEAD.
+///
+/// At most `maxConnections` are served at once. At that cap a new client takes the place of
+/// the kept-alive connection idle the longest (between a response and the next request), which
+/// is shut down; only when none is idle is the newcomer answered 503 at once (see
+/// `ConnectionTable`). So idle keep-alive clients, however many, never lock others out.
 ///
 /// Every request head must arrive within `headTimeout` seconds and fit in
 /// `HTTPRequest.maxHeadSize` bytes; an idle kept-alive connection is closed after `idleTimeout`;
@@ -44,14 +49,15 @@ public final class HTTPServer: @unchecked Sendable {
     // Guarded by `state`.
     private let state = NSCondition()
     private var stopping = false
-    private var connections: [Int: ConnectedSocket] = [:]
-    private var nextConnectionID = 0
+    private var table: ConnectionTable
+    private var sockets: [Int: ConnectedSocket] = [:]
 
     /// Binds and listens at once, so that a port in use fails here, before anything is printed.
     public init(configuration: Configuration, log: Logger? = nil, handler: @escaping Handler) throws {
         self.configuration = configuration
         self.handler = handler
         self.log = log
+        table = ConnectionTable(capacity: configuration.maxConnections)
         listener = try ListeningSocket(host: configuration.host, port: configuration.port)
         var pipeEnds: [Int32] = [0, 0]
         guard pipe(&pipeEnds) == 0 else { throw SystemCallError("pipe") }
@@ -122,7 +128,8 @@ public final class HTTPServer: @unchecked Sendable {
             return  // the socket's deinit closes fd
         }
         state.lock()
-        guard !stopping, connections.count < configuration.maxConnections else {
+        let admission = stopping ? .full : table.admit()
+        guard let id = admission.admittedID else {
             state.unlock()
             let refusal = HTTPResponse.error(.serviceUnavailable, "too many connections", close: true)
             var head = refusal.head(keepAlive: false, date: Self.now())
@@ -131,15 +138,21 @@ public final class HTTPServer: @unchecked Sendable {
             socket.closeGracefully(linger: 0.05)
             return
         }
-        let id = nextConnectionID
-        nextConnectionID += 1
-        connections[id] = socket
+        sockets[id] = socket
+        if case .admittedEvicting(_, let evicted) = admission, let idle = sockets[evicted] {
+            // Its thread, waiting for a next request, sees EOF (or sees it is evicted) and ends.
+            shutdown(idle.descriptor, Int32(SHUT_RDWR))
+        }
         state.unlock()
+        if case .admittedEvicting = admission {
+            log?("hlsify preview: closed the longest-idle keep-alive connection to make room (\(configuration.maxConnections) connections)")
+        }
 
         let thread = Thread { [self] in
-            serve(socket)
+            serve(socket, id: id)
             state.lock()
-            connections[id] = nil
+            table.remove(id)
+            sockets[id] = nil
             state.broadcast()
             state.unlock()
         }
@@ -152,19 +165,21 @@ public final class HTTPServer: @unchecked Sendable {
     private func drain(timeout: Double) {
         state.lock()
         defer { state.unlock() }
-        for socket in connections.values { shutdown(socket.descriptor, Int32(SHUT_RDWR)) }
+        for socket in sockets.values { shutdown(socket.descriptor, Int32(SHUT_RDWR)) }
         let deadline = Date(timeIntervalSinceNow: timeout)
-        while !connections.isEmpty, state.wait(until: deadline) {}
+        while !sockets.isEmpty, state.wait(until: deadline) {}
     }
 
-    /// Reads requests and answers them until the client or a timeout ends the connection.
-    private func serve(_ socket: ConnectedSocket) {
+    /// Reads requests and answers them until the client or a timeout ends the connection, or
+    /// the connection is evicted while idle (see `ConnectionTable`).
+    private func serve(_ socket: ConnectedSocket, id: Int) {
         var buffer: [UInt8] = []
         var waitingForFirstRequest = true
         while !isStopping {
             // The head: the first one within headTimeout of the accept; a later one may wait
             // idleTimeout to begin, then has headTimeout from its first byte.
             var begun = waitingForFirstRequest || !buffer.isEmpty
+            if !begun { setIdle(id) }
             var deadline = monotonicSeconds() + (begun ? configuration.headTimeout : configuration.idleTimeout)
             var headLength = HTTPRequest.headLength(in: buffer)
             while headLength == nil {
@@ -189,6 +204,7 @@ public final class HTTPServer: @unchecked Sendable {
                     return
                 case .bytes:
                     if !begun {
+                        guard setActive(id) else { return }  // evicted: the client asks again elsewhere
                         begun = true
                         deadline = monotonicSeconds() + configuration.headTimeout
                     }
@@ -227,6 +243,19 @@ public final class HTTPServer: @unchecked Sendable {
                 return
             }
         }
+    }
+
+    private func setIdle(_ id: Int) {
+        state.lock()
+        table.becameIdle(id, at: monotonicSeconds())
+        state.unlock()
+    }
+
+    /// False when the connection was evicted meanwhile.
+    private func setActive(_ id: Int) -> Bool {
+        state.lock()
+        defer { state.unlock() }
+        return table.becameActive(id)
     }
 
     /// Reads and drops `count` body bytes (some may already be in `buffer`); false when the

@@ -1,8 +1,9 @@
 import HLSCore
 
-/// What `hlsify preview` serves: the `PreviewPage` of the folder's master playlist at `/` and
-/// `/index.html` (made afresh for each request, so a progressive transcode shows its latest
-/// state), and the folder's regular files with ranges, for GET and HEAD.
+/// What `hlsify preview` serves, to requests naming loopback only: the `PreviewPage` of the
+/// folder's master playlist at `/` and `/index.html` (made afresh for each request, so a
+/// progressive transcode shows its latest state), and the folder's regular files with ranges,
+/// for GET and HEAD.
 public struct PreviewSite: Sendable {
     public let files: StaticFiles
     /// The page title (the folder's name).
@@ -17,8 +18,16 @@ public struct PreviewSite: Sendable {
         self.title = title
     }
 
-    /// The response to `request` (the server leaves out the body for HEAD).
+    /// The response to `request` (the server leaves out the body for HEAD). A request that does
+    /// not name loopback (see `LoopbackHost`) gets 421 and the connection is closed.
     public func respond(to request: HTTPRequest) -> HTTPResponse {
+        do {
+            try LoopbackHost.check(request)
+        } catch let error as HTTPRequestError {
+            return .error(error.status, error.message, close: true)
+        } catch {
+            return .error(.badRequest, nil, close: true)
+        }
         guard request.method == "GET" || request.method == "HEAD" else {
             return .error(.methodNotAllowed, "only GET and HEAD")
         }

@@ -42,8 +42,10 @@ public struct RequestPath: Equatable, Sendable {
             if component == "." || component == ".." {
                 throw HTTPRequestError(.forbidden, "'\(component)' in the path")
             }
-            if component.hasPrefix(".") { throw HTTPRequestError(.forbidden, "hidden file in the path") }
-            if component.contains("\\") { throw HTTPRequestError(.forbidden, "backslash in the path") }
+            // Bytes, not Characters: ".\u{301}x" is one Character that is not "." but a name
+            // starting with a dot all the same.
+            if component.utf8.first == UInt8(ascii: ".") { throw HTTPRequestError(.forbidden, "hidden file in the path") }
+            if component.utf8.contains(UInt8(ascii: "\\")) { throw HTTPRequestError(.forbidden, "backslash in the path") }
         }
         return RequestPath(components: components)
     }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import http.client
 import os
 import re
+import select
 import selectors
 import signal
 import socket
@@ -33,6 +34,7 @@ SRT_CUES = 7  # cues in lecture.en.srt
 CLIP_SECONDS = 12
 URL_LINE = re.compile(r"^http://127\.0\.0\.1:(\d+)/$")
 SECRET = "TOP-SECRET-outside-the-folder"
+HIDDEN = "TOP-SECRET-hidden-inside-the-folder"
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 
@@ -58,7 +60,9 @@ def clip(tmp_path_factory) -> str:
 @pytest.fixture(scope="module")
 def outputs(clip, tmp_path_factory) -> dict[str, str]:
     """fmt -> an hlsify output folder of the clip with English subtitles. Beside each folder:
-    secret.txt, which the server must never hand out (escape.txt inside links to it)."""
+    secret.txt and .hidden-secret.txt, which the server must never hand out (escape.txt and
+    hidden-outside.txt inside link to them). Inside: hidden files (.env, .git/config) and plain
+    names linking to them (env.txt, gitconfig.txt, repo -> .git), which must not be served either."""
     made = {}
     for fmt in ("fmp4", "ts"):
         parent = tmp_path_factory.mktemp(f"preview-{fmt}")
@@ -69,6 +73,15 @@ def outputs(clip, tmp_path_factory) -> dict[str, str]:
         (parent / "secret.txt").write_text(SECRET)
         os.symlink(str(parent / "secret.txt"), os.path.join(out, "escape.txt"))
         os.symlink("..", os.path.join(out, "up"))
+        (parent / ".hidden-secret.txt").write_text(SECRET)
+        os.symlink(str(parent / ".hidden-secret.txt"), os.path.join(out, "hidden-outside.txt"))
+        os.mkdir(os.path.join(out, ".git"))
+        for rel in (".env", ".git/config"):
+            with open(os.path.join(out, rel), "w") as f:
+                f.write(HIDDEN)
+        os.symlink(".env", os.path.join(out, "env.txt"))
+        os.symlink(".git/config", os.path.join(out, "gitconfig.txt"))
+        os.symlink(os.path.join(out, ".git"), os.path.join(out, "repo"))
         made[fmt] = out
     return made
 
@@ -406,15 +419,15 @@ def test_head_gives_the_headers_of_get_and_no_body(outputs, fmp4_server):
     folder = outputs["fmp4"]
     rel = first_segment(folder, "480p")
     size = len(file_bytes(folder, rel))
-    req = (f"HEAD /{rel} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").encode()
+    req = (f"HEAD /{rel} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").encode()
     r = raw(fmp4_server.port, req)
     assert r.status == 200
     assert int(r.headers["content-length"]) == size
     assert r.headers["content-type"] == "video/mp4"
     assert r.body == b""
-    r = raw(fmp4_server.port, f"HEAD /{rel} HTTP/1.1\r\nHost: x\r\nRange: bytes=10-19\r\nConnection: close\r\n\r\n".encode())
+    r = raw(fmp4_server.port, f"HEAD /{rel} HTTP/1.1\r\nHost: 127.0.0.1\r\nRange: bytes=10-19\r\nConnection: close\r\n\r\n".encode())
     assert r.status == 206 and r.headers["content-range"] == f"bytes 10-19/{size}" and r.body == b""
-    r = raw(fmp4_server.port, b"HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    r = raw(fmp4_server.port, b"HEAD / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
     assert r.status == 200 and int(r.headers["content-length"]) > 1000 and r.body == b""
 
 
@@ -427,16 +440,16 @@ def test_missing_files_other_methods_and_malformed_requests(fmp4_server):
         r = fetch(fmp4_server.url + "master.m3u8", method=method)
         assert r.status == 405, method
         assert r.headers["allow"] == "GET, HEAD"
-    r = raw(port, b"POST /master.m3u8 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello")
+    r = raw(port, b"POST /master.m3u8 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello")
     assert r.status == 405
-    for bad in (b"GARBAGE\r\n\r\n", b"GET /\r\n\r\n", b"GET / HTTP/1.1\r\n\r\n", b"GET / HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n",
-                b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n"):
+    for bad in (b"GARBAGE\r\n\r\n", b"GET /\r\n\r\n", b"GET / HTTP/1.1\r\n\r\n", b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n folded\r\n\r\n",
+                b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n"):
         r = raw(port, bad)
         assert r.status == 400, bad
         assert r.headers["connection"] == "close"
-    assert raw(port, b"GET / HTTP/3.0\r\nHost: x\r\n\r\n").status == 505
+    assert raw(port, b"GET / HTTP/3.0\r\nHost: 127.0.0.1\r\n\r\n").status == 505
     # A head larger than 16 KiB is refused without waiting for its end.
-    r = raw(port, b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20000)
+    r = raw(port, b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * 20000)
     assert r.status == 431
     # HTTP/1.0 without Host is fine.
     r = raw(port, b"GET /master.m3u8 HTTP/1.0\r\n\r\n")
@@ -471,6 +484,57 @@ def test_nothing_outside_the_folder_is_served(outputs, fmp4_server):
     assert get_raw(fmp4_server.port, "/up/lecture/master.m3u8").status == 200
 
 
+def test_links_to_hidden_files_are_refused_like_the_hidden_names(fmp4_server):
+    """What a name leads to is judged, not the name: a plain name linking to a hidden file or
+    folder (inside or outside) is 403, as the hidden name itself is."""
+    port = fmp4_server.port
+    for target in ("/env.txt", "/gitconfig.txt", "/repo/config", "/hidden-outside.txt", "/escape.txt",
+                   "/.env", "/.git/config", "/up/.hidden-secret.txt", "/up/lecture/.env", "/up/lecture/env.txt"):
+        r = get_raw(port, target)
+        assert r.status == 403, f"{target} -> {r.status}"
+        assert HIDDEN.encode() not in r.body and SECRET.encode() not in r.body, target
+    # Over keep-alive too, with fetch's own Host (127.0.0.1:PORT).
+    assert fetch(fmp4_server.url + "env.txt").status == 403
+    assert fetch(fmp4_server.url + "master.m3u8").status == 200
+
+
+def test_only_requests_naming_loopback_are_answered(fmp4_server):
+    """DNS rebinding: a page on evil.example resolved to 127.0.0.1 makes the browser send
+    `Host: evil.example[:port]`; such requests get 421 and nothing from the folder."""
+    port = fmp4_server.port
+
+    def get(host: Optional[str], target: str = "/master.m3u8", version: str = "1.1") -> Reply:
+        host_line = f"Host: {host}\r\n" if host is not None else ""
+        return raw(port, f"GET {target} HTTP/{version}\r\n{host_line}Connection: close\r\n\r\n".encode("latin-1"))
+
+    for host in ("evil.example", f"evil.example:{port}", f"127.0.0.1.nip.io:{port}", f"localhost.evil.example:{port}",
+                 "", f"user@localhost:{port}", f"0.0.0.0:{port}", f"192.168.1.1:{port}"):
+        for target in ("/master.m3u8", "/"):
+            r = get(host, target)
+            assert r.status == 421, f"Host {host!r} {target} -> {r.status}"
+            assert r.headers["connection"] == "close"
+            assert b"#EXTM3U" not in r.body and b"<video" not in r.body, host
+    # HTTP/1.0 is checked too when it sends a Host; an absolute-form target's authority counts.
+    assert get("evil.example", version="1.0").status == 421
+    assert get("localhost", target=f"http://evil.example:{port}/master.m3u8").status == 421
+    assert get(None).status == 400  # HTTP/1.1 without Host
+    # Loopback names, any port (a forwarded port arrives with its own number), any case.
+    for host in (f"localhost:{port}", f"127.0.0.1:{port}", "127.0.0.1", "LOCALHOST", f"[::1]:{port}", "127.3.2.1:1"):
+        r = get(host)
+        assert r.status == 200 and r.body.startswith(b"#EXTM3U"), f"Host {host!r} -> {r.status}"
+    assert get(None, version="1.0").status == 200  # no browser leaves Host out
+    assert get("localhost", target=f"http://127.0.0.1:{port}/master.m3u8").status == 200
+    # A refused request closes a keep-alive connection, and nothing after it on that connection is answered.
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(b"GET /master.m3u8 HTTP/1.1\r\nHost: evil.example\r\n\r\nGET /master.m3u8 HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    assert data.startswith(b"HTTP/1.1 421 ") and data.count(b"HTTP/1.1 ") == 1 and b"#EXTM3U" not in data, data[:300]
+    log = fmp4_server.stderr()
+    assert re.search(r"^GET /master\.m3u8 421 \d+$", log, re.M), log[-2000:]
+
+
 # ---------------------------------------------------------------------------
 # connections
 # ---------------------------------------------------------------------------
@@ -494,7 +558,7 @@ def test_keep_alive_serves_several_requests_on_one_connection(outputs, fmp4_serv
         conn.close()
     # Two pipelined requests in one write get two responses, in order.
     with socket.create_connection(("127.0.0.1", fmp4_server.port), timeout=10) as s:
-        s.sendall(b"GET /master.m3u8 HTTP/1.1\r\nHost: x\r\n\r\nHEAD /audio/index.m3u8 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        s.sendall(b"GET /master.m3u8 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nHEAD /audio/index.m3u8 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
         data = b""
         while chunk := s.recv(65536):
             data += chunk
@@ -507,7 +571,7 @@ def test_an_idle_connection_blocks_nobody_and_is_closed_after_the_head_timeout(f
     idle = socket.create_connection(("127.0.0.1", port), timeout=20)
     silent = socket.create_connection(("127.0.0.1", port), timeout=20)
     try:
-        idle.sendall(b"GET /master.m3u8 HTTP/1.1\r\nHost: x\r\n")  # and never the end of the head
+        idle.sendall(b"GET /master.m3u8 HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # and never the end of the head
         t0 = time.monotonic()
         r = fetch(fmp4_server.url + "master.m3u8", timeout=5)
         assert r.status == 200 and time.monotonic() - t0 < 3, "a second connection waited for the idle one"
@@ -532,7 +596,7 @@ def test_connections_beyond_the_cap_get_503_and_the_server_recovers(fmp4_server)
             held.append(socket.create_connection(("127.0.0.1", fmp4_server.port), timeout=10))
         # The server accepts in order and counts a connection before it accepts the next, so
         # the 65th is over the cap whether or not the first 64 threads have started yet.
-        r = raw(fmp4_server.port, b"GET /master.m3u8 HTTP/1.1\r\nHost: x\r\n\r\n")
+        r = raw(fmp4_server.port, b"GET /master.m3u8 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         assert r.status == 503
     finally:
         for s in held:
@@ -546,11 +610,62 @@ def test_connections_beyond_the_cap_get_503_and_the_server_recovers(fmp4_server)
     assert r.status == 200
 
 
+def test_idle_keep_alive_clients_do_not_lock_out_new_ones(outputs, fmp4_server):
+    """64 clients (the cap) each make one keep-alive request and stay connected; new clients are
+    still served, each in the place of an idle connection, which is closed. (Which one: the one
+    idle the longest by the server's clock, i.e. from when its thread finished the response, so
+    the test does not assume the client order.)"""
+    body = file_bytes(outputs["fmp4"], "master.m3u8")
+
+    def keep_alive_get(conn: http.client.HTTPConnection) -> None:
+        conn.request("GET", "/master.m3u8")
+        r = conn.getresponse()
+        assert r.status == 200 and r.getheader("Connection") == "keep-alive", r.status
+        assert r.read() == body
+
+    def wait_for_one_closed(conns: list[http.client.HTTPConnection]) -> http.client.HTTPConnection:
+        """The connection the server shut down (EOF or reset); fails if none is within 10 s."""
+        ready, _, _ = select.select([c.sock for c in conns], [], [], 10)
+        assert ready, "no idle connection was closed for the newcomer"
+        try:
+            assert ready[0].recv(1) == b"", "data on an idle connection"
+        except ConnectionResetError:
+            pass
+        return next(c for c in conns if c.sock is ready[0])
+
+    open_conns: list[http.client.HTTPConnection] = []
+    closed: list[http.client.HTTPConnection] = []
+    try:
+        for _ in range(64):
+            open_conns.append(http.client.HTTPConnection("127.0.0.1", fmp4_server.port, timeout=10))
+            keep_alive_get(open_conns[-1])
+        # Newcomers that stay connected too (so no slot frees by itself): 67 clients in all.
+        for _ in range(3):
+            newcomer = http.client.HTTPConnection("127.0.0.1", fmp4_server.port, timeout=10)
+            keep_alive_get(newcomer)
+            gone = wait_for_one_closed(open_conns)
+            open_conns.remove(gone)
+            closed.append(gone)
+            open_conns.append(newcomer)
+        # The other 64 are all still open and usable, on the same connections.
+        assert len(open_conns) == 64
+        for conn in open_conns:
+            sock = conn.sock
+            keep_alive_get(conn)
+            assert conn.sock is sock
+    finally:
+        for conn in open_conns + closed:
+            conn.close()
+    log = fmp4_server.stderr()
+    assert log.count("closed the longest-idle keep-alive connection") == 3, log[-2000:]
+    assert " 503 " not in log
+
+
 def test_a_client_vanishing_mid_download_does_not_hurt_the_server(outputs, fmp4_server):
     rel = first_segment(outputs["fmp4"], "720p")
     for _ in range(5):
         s = socket.create_connection(("127.0.0.1", fmp4_server.port), timeout=10)
-        s.sendall(f"GET /{rel} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        s.sendall(f"GET /{rel} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
         s.recv(100)
         # RST instead of FIN: the server's next send fails with ECONNRESET/EPIPE (no SIGPIPE).
         s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")

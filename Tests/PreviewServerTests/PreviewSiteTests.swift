@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-import PreviewServer
+@testable import PreviewServer
 
 /// StaticFiles and PreviewSite on a small folder made for each test (no sockets).
 final class PreviewSiteTests: XCTestCase {
@@ -33,6 +33,16 @@ final class PreviewSiteTests: XCTestCase {
         try fm.createSymbolicLink(atPath: folder.appendingPathComponent("inside.m4s").path,
                                   withDestinationPath: "480p/segment-00000.m4s")
         XCTAssertEqual(mkfifo(folder.appendingPathComponent("fifo.ts").path, 0o644), 0)
+        // Hidden files inside, and links with plain names that lead to them or out.
+        try fm.createDirectory(at: folder.appendingPathComponent(".git"), withIntermediateDirectories: true)
+        try Data("[core]".utf8).write(to: folder.appendingPathComponent(".git/config"))
+        try Data("token".utf8).write(to: folder.appendingPathComponent(".env"))
+        try Data("hidden outside".utf8).write(to: base.appendingPathComponent(".netrc"))
+        for (name, target) in [("env.txt", ".env"), ("config.txt", ".git/config"), ("repo", ".git"),
+                               ("netrc.txt", base.appendingPathComponent(".netrc").path),
+                               ("absolute-env.txt", folder.appendingPathComponent(".env").path)] {
+            try fm.createSymbolicLink(atPath: folder.appendingPathComponent(name).path, withDestinationPath: target)
+        }
     }
 
     override func tearDownWithError() throws {
@@ -43,8 +53,9 @@ final class PreviewSiteTests: XCTestCase {
         PreviewSite(files: try StaticFiles(folder: folder.path), title: "lecture")
     }
 
-    private func get(_ target: String, _ fields: [(String, String)] = [], method: String = "GET") throws -> HTTPResponse {
-        let head = "\(method) \(target) HTTP/1.1\r\nHost: x\r\n" + fields.map { "\($0): \($1)\r\n" }.joined() + "\r\n"
+    private func get(_ target: String, _ fields: [(String, String)] = [], method: String = "GET",
+                     host: String = "127.0.0.1:8080") throws -> HTTPResponse {
+        let head = "\(method) \(target) HTTP/1.1\r\nHost: \(host)\r\n" + fields.map { "\($0): \($1)\r\n" }.joined() + "\r\n"
         return try site().respond(to: HTTPRequest.parse(head: Array(head.utf8)))
     }
 
@@ -92,6 +103,75 @@ final class PreviewSiteTests: XCTestCase {
         XCTAssertEqual(try get("/master.m3u8%00.html").status, .badRequest)
         XCTAssertEqual(try get("/master.m3u8", method: "POST").status, .methodNotAllowed)
         XCTAssertEqual(try get("/master.m3u8", method: "DELETE").status, .methodNotAllowed)
+    }
+
+    func testJudgesTheResolvedPathNotTheNameAskedFor() throws {
+        // Plain names, refused for where they lead: a hidden file or folder inside, a file outside.
+        for target in ["/env.txt", "/config.txt", "/repo/config", "/absolute-env.txt", "/netrc.txt", "/escape.txt"] {
+            XCTAssertEqual(try get(target).status, .forbidden, target)
+        }
+        // The same names asked for directly are refused by RequestPath.
+        XCTAssertEqual(try get("/.env").status, .forbidden)
+        XCTAssertEqual(try get("/.git/config").status, .forbidden)
+        // A link to a plain name inside is still followed.
+        XCTAssertEqual(try get("/inside.m4s").status, .ok)
+    }
+
+    func testAllowedResolvedPaths() throws {
+        let files = try StaticFiles(folder: folder.path)
+        let root = files.root
+        XCTAssertTrue(files.allows(root + "/master.m3u8"))
+        XCTAssertTrue(files.allows(root + "/480p/segment-00000.m4s"))
+        XCTAssertTrue(files.allows(root + "/a.b/c..d"), "dots inside names are fine")
+        for path in [root, root + "/", root + "/.env", root + "/.git/config", root + "/480p/.x", root + "/a//b",
+                     root + "/.\u{301}x", root + "x/master.m3u8", root.dropLast() + "/master.m3u8", "/etc/passwd",
+                     URL(fileURLWithPath: root).deletingLastPathComponent().path + "/secret.txt"] {
+            XCTAssertFalse(files.allows(String(path)), String(path))
+        }
+        // Bytes, not Characters: a folder named with a precomposed é does not hold the
+        // decomposed one's files, though Swift's String calls the two names equal.
+        let composed = StaticFiles(unresolvedRoot: "/tmp/caf\u{E9}")
+        XCTAssertTrue(composed.allows("/tmp/caf\u{E9}/a"))
+        XCTAssertFalse(composed.allows("/tmp/cafe\u{301}/a"))
+        // Hidden names above the folder are the user's business; only those below it count.
+        let hiddenRoot = StaticFiles(unresolvedRoot: "/home/u/.cache/lecture")
+        XCTAssertTrue(hiddenRoot.allows("/home/u/.cache/lecture/master.m3u8"))
+        XCTAssertFalse(hiddenRoot.allows("/home/u/.cache/lecture/.env"))
+        let slash = StaticFiles(unresolvedRoot: "/")
+        XCTAssertTrue(slash.allows("/etc/hostname"))
+        XCTAssertFalse(slash.allows("/"))
+        XCTAssertFalse(slash.allows("/home/u/.ssh/id_ed25519"))
+    }
+
+    func testTheDescriptorsPathIsReadBack() throws {
+        let path = folder.appendingPathComponent("master.m3u8").path
+        let fd = open(path, O_RDONLY)
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        defer { close(fd) }
+        let resolved = try StaticFiles(folder: folder.path).root + "/master.m3u8"
+        XCTAssertEqual(StaticFiles.path(of: fd), resolved)
+        // Renamed over or removed after the open: no longer the path that was checked.
+        XCTAssertEqual(unlink(path), 0)
+        XCTAssertEqual(StaticFiles.path(of: fd), resolved + " (deleted)")
+        XCTAssertNil(StaticFiles.path(of: 9999))
+    }
+
+    func testAnswersOnlyToLoopbackNames() throws {
+        for host in ["localhost:8080", "LocalHost", "127.0.0.1", "127.0.0.1:9000", "[::1]:8080"] {
+            XCTAssertEqual(try get("/master.m3u8", host: host).status, .ok, host)
+        }
+        for host in ["evil.example", "evil.example:8080", "127.0.0.1.nip.io:8080", ""] {
+            for target in ["/master.m3u8", "/", "/missing.ts"] {
+                let response = try get(target, host: host)
+                XCTAssertEqual(response.status, .misdirectedRequest, "\(host) \(target)")
+                XCTAssertTrue(response.closeConnection, host)
+                guard case .bytes(let bytes) = response.body else { return XCTFail("no body") }
+                XCTAssertFalse(String(decoding: bytes, as: UTF8.self).contains("EXTM3U"), host)
+            }
+        }
+        XCTAssertEqual(try get("http://evil.example/master.m3u8").status, .misdirectedRequest,
+                       "an absolute-form target's authority overrides Host")
+        XCTAssertEqual(try get("http://localhost:8080/master.m3u8").status, .ok)
     }
 
     func testPageListsTheMasterAndOnlyExistingSidecars() throws {

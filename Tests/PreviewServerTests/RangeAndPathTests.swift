@@ -61,6 +61,10 @@ final class RequestPathTests: XCTestCase {
                        "/..%5c..%5cetc", "/a\\b", "http://h/../x"] {
             assertRefused(target, .forbidden)
         }
+        // A dot and a combining mark are one Character, not ".", but the name still starts with a dot.
+        for target in ["/.%CC%81git/config", "/a/.%E2%80%8Dx", "/a%5C%CC%81b"] {
+            assertRefused(target, .forbidden)
+        }
     }
 
     func testMalformedPathsAreBadRequests() {
