@@ -990,3 +990,22 @@ def test_control_characters_never_reach_the_log_raw(site: Site):
     assert not [line for line in lines if line.startswith("2026-12-02T00:00:00+0000")], "a forged log line"
     assert [line for line in lines if "evil\\n2026-12-02T00:00:00" in line], "the newline must show escaped"
     assert [line for line in lines if "nul\\u{0}id" in line], "the NUL must show escaped"
+
+
+def test_an_oversized_subtitle_file_is_bad_media_not_a_retry(site: Site):
+    """The engine's 10 MiB cap on SRT files holds in the worker: one byte over (a sparse file) is a
+    final bad-media failure, dead-lettered at once, never read into memory, never retried."""
+    bus = site.bus
+    big = os.path.join(site.input_root, "big.srt")
+    with open(big, "wb") as f:
+        f.truncate(10 * 1024 * 1024 + 1)
+    worker = site.start_worker("w-big-srt")
+    site.submit({"jobId": "big-srt", "input": site.clips.tiny, "output": "big-srt", "ladder": ["108p"], "preset": "ultrafast",
+                 "subtitles": [{"language": "en", "path": "big.srt"}]})
+    bus.wait(lambda: bus.of("big-srt", "failed"), 60, "the job's failure", (worker,))
+    (failed,) = bus.of("big-srt", "failed")
+    assert failed["error"]["reason"] == "bad-media" and failed["willRetry"] is False, failed
+    assert "10485760" in failed["error"]["message"], failed
+    assert not os.path.exists(site.output("big-srt")) and work_leftovers(site.output_root) == []
+    bus.wait(lambda: len(bus.drain_dead_letters()) == 1, 30, "the dead letter", (worker,))
+    site.stop_all_and_assert_drained()

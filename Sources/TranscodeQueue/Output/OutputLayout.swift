@@ -6,7 +6,9 @@ import Foundation
 /// OUTPUT_ROOT/lecture-42/                    the output, complete or absent
 ///            lecture-42/.hlsify-complete.json   written before the folder is moved into place
 /// OUTPUT_ROOT/.hlsify-work/<key>/            the job's private work folder (engine staging inside)
-/// OUTPUT_ROOT/.hlsify-work/<key>.lock        flock(2) held while one worker handles the job
+/// OUTPUT_ROOT/.hlsify-work/<key>.lock        flock(2) held while one worker handles the job; its text
+///                                            is the output's key once claimed (OutputClaims)
+/// OUTPUT_ROOT/.hlsify-work/claims.lock       flock(2) held while outputs are checked for nesting
 /// ```
 ///
 /// The engine writes into `<work>/output` (staging beside it, renamed when complete); the worker

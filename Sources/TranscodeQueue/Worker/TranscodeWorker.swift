@@ -15,11 +15,14 @@ public struct WorkerSetupError: Error, CustomStringConvertible {
 /// 1. decode strictly and confine the paths; a bad message is dead-lettered with its reason
 ///    (`job.rejected`) and acknowledged;
 /// 2. take the output's lock (another delivery of the same output, here or on another worker
-///    sharing the output root, is waited for);
+///    sharing the output root, is waited for), then open the output's folders again without
+///    following links (`OutputPlace`): a parent swapped for a link meanwhile is rejected;
 /// 3. a complete output of this job: acknowledge without work (reporting `job.completed` only
-///    if its first report was never confirmed); a complete output of another job: reject;
+///    if its first report was never confirmed, with the eventId its marker kept); a complete
+///    output of another job, or an output nesting with another (`OutputClaims`): reject;
 /// 4. past `maxAttempts` deliveries: dead-letter (`job.failed`, `max-attempts`);
-/// 5. `job.accepted`, remove leftovers, `job.started`, transcode into the private work folder
+/// 5. open the input and subtitles and check the open files (`OpenedInputs`); `job.accepted`,
+///    remove leftovers, `job.started`, transcode into the private work folder
 ///    (`job.progress` at most once per `progressInterval`, `job.segment` per finished segment),
 ///    write the completion marker, rename the folder into place, `job.completed` (confirmed),
 ///    acknowledge; a progressive job is written in place instead, and is complete once its
