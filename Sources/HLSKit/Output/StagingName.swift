@@ -50,17 +50,6 @@ enum StagingName {
             kept.append(scalar)
             used += size
         }
-        return "\(String(kept))~\(fnv1a32(name))"
-    }
-
-    /// 32-bit FNV-1a of the UTF-8 bytes, as 8 hex digits.
-    static func fnv1a32(_ text: String) -> String {
-        var hash: UInt32 = 0x811c_9dc5
-        for byte in text.utf8 {
-            hash ^= UInt32(byte)
-            hash = hash &* 0x0100_0193
-        }
-        let hex = String(hash, radix: 16)
-        return String(repeating: "0", count: 8 - hex.count) + hex
+        return "\(String(kept))~\(FNV1a.hex32(name))"
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HLSCore
 
 /// Where a job's output goes and where it is made.
 ///
@@ -33,7 +34,7 @@ public struct OutputLayout: Sendable {
             readable.unicodeScalars.append(isPlain ? scalar : "_")
             if readable.count >= 80 { break }
         }
-        return "\(readable)-\(fnv1a64(outputKey))"
+        return "\(readable)-\(FNV1a.hex64(outputKey))"
     }
 
     public func workFolder(for outputKey: String) -> URL {
@@ -66,16 +67,5 @@ public struct OutputLayout: Sendable {
               (master.st_mode & S_IFMT) == S_IFREG,
               let marker = CompletionMarker.read(in: folder) else { return .incomplete }
         return marker.jobId == jobId ? .complete(marker) : .otherJob(marker.jobId)
-    }
-
-    /// 64-bit FNV-1a of the UTF-8 bytes, as 16 hex digits.
-    static func fnv1a64(_ text: String) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01B3
-        }
-        let hex = String(hash, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
     }
 }

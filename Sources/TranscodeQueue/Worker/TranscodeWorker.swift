@@ -153,8 +153,7 @@ public final class TranscodeWorker: Service, @unchecked Sendable {
             log.info("job delivery dropped while waiting (its channel closed; the broker redelivers it)")
             return
         } catch is CancellationError {
-            await client.settle(delivery, .reject(requeue: true))
-            log.info("job returned to the queue (shutting down)")
+            await returnToQueue(delivery, log: log)
             return
         } catch {
             await failed(delivery, job: job, plan: plan, attempt: attempt, error: error, log: log)
@@ -169,8 +168,7 @@ public final class TranscodeWorker: Service, @unchecked Sendable {
         do {
             output = try OutputPlace(plan: plan, layout: layout)
         } catch {
-            await reject(delivery, JobRejection(.unsafePath, "output \(JobDecoder.quoted(job.output)): \(error)", jobId: job.jobId),
-                         attempt: attempt)
+            await reject(delivery, Self.unsafeOutput(job, error), attempt: attempt)
             return
         }
 
@@ -192,12 +190,10 @@ public final class TranscodeWorker: Service, @unchecked Sendable {
             await reject(delivery, JobRejection(.outputConflict, conflict.message, jobId: job.jobId), attempt: attempt)
             return
         } catch let problem as DirectoryHandle.Problem {
-            await reject(delivery, JobRejection(.unsafePath, "output \(JobDecoder.quoted(job.output)): \(problem)", jobId: job.jobId),
-                         attempt: attempt)
+            await reject(delivery, Self.unsafeOutput(job, problem), attempt: attempt)
             return
         } catch is CancellationError {
-            await client.settle(delivery, .reject(requeue: true))
-            log.info("job returned to the queue (shutting down)")
+            await returnToQueue(delivery, log: log)
             return
         } catch {
             await failed(delivery, job: job, plan: plan, attempt: attempt, error: error, log: log)
@@ -298,6 +294,17 @@ public final class TranscodeWorker: Service, @unchecked Sendable {
         } else {
             log.info("job completed; its delivery belonged to a channel that is gone, so the broker redelivers it and it is acknowledged without work")
         }
+    }
+
+    /// Gives a delivery back unfinished because the worker is shutting down.
+    private func returnToQueue(_ delivery: AMQPDelivery, log: Logger) async {
+        await client.settle(delivery, .reject(requeue: true))
+        log.info("job returned to the queue (shutting down)")
+    }
+
+    /// The rejection of a job whose output folders turned into links after it was planned.
+    private static func unsafeOutput(_ job: TranscodeJob, _ problem: DirectoryHandle.Problem) -> JobRejection {
+        JobRejection(.unsafePath, "output \(JobDecoder.quoted(job.output)): \(problem)", jobId: job.jobId)
     }
 
     /// Removes what earlier attempts left: the work folder (engine staging included) and an
