@@ -1006,6 +1006,7 @@ def test_an_oversized_subtitle_file_is_bad_media_not_a_retry(site: Site):
     (failed,) = bus.of("big-srt", "failed")
     assert failed["error"]["reason"] == "bad-media" and failed["willRetry"] is False, failed
     assert "10485760" in failed["error"]["message"], failed
+    assert "big.srt" in failed["error"]["message"] and "/proc/self/fd" not in failed["error"]["message"], failed
     assert not os.path.exists(site.output("big-srt")) and work_leftovers(site.output_root) == []
     bus.wait(lambda: len(bus.drain_dead_letters()) == 1, 30, "the dead letter", (worker,))
     site.stop_all_and_assert_drained()

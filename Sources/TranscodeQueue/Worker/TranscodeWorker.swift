@@ -330,9 +330,16 @@ public final class TranscodeWorker: Service, @unchecked Sendable {
             events.send(.segment(jobId: jobId, JobEvent.Segment(segment), workerId: workerId, attempt: attempt))
         }
         let throttle = ProgressThrottle(interval: configuration.progressInterval)
-        return try await Transcoder.transcode(input: inputs.video.descriptorPath, output: folder, options: options) { progress in
-            guard throttle.isDue() else { return }
-            events.send(.progress(jobId: jobId, JobEvent.Progress(progress), workerId: workerId, attempt: attempt))
+        do {
+            return try await Transcoder.transcode(input: inputs.video.descriptorPath, output: folder, options: options) { progress in
+                guard throttle.isDue() else { return }
+                events.send(.progress(jobId: jobId, JobEvent.Progress(progress), workerId: workerId, attempt: attempt))
+            }
+        } catch let error as TranscodeError {
+            // Longest descriptor path first, so /proc/self/fd/3 does not rewrite /proc/self/fd/30.
+            let names = [(inputs.video.descriptorPath, plan.job.input)]
+                + zip(inputs.subtitles, plan.job.subtitles).map { ($0.descriptorPath, $1.path) }
+            throw names.sorted { $0.0.count > $1.0.count }.reduce(error) { $0.naming($1.0, as: $1.1) }
         }
     }
 
