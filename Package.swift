@@ -44,7 +44,7 @@ let package = Package(
         .target(
             name: "TranscodeQueue",
             dependencies: [
-                "CRabbitMQ", "HLSKit",
+                "CPosix", "CRabbitMQ", "HLSKit",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

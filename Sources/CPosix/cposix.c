@@ -29,3 +29,7 @@ int hlsify_lower_thread_priority(int increment) {
     if (target > 19) target = 19;
     return setpriority(PRIO_PROCESS, (id_t)thread, target);
 }
+
+int hlsify_open_path(const char *path) {
+    return open(path, O_PATH | O_CLOEXEC);
+}

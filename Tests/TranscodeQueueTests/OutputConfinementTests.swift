@@ -92,12 +92,49 @@ final class OutputConfinementTests: XCTestCase {
         let staged = base.appendingPathComponent("staged")
         try FileManager.default.createDirectory(at: staged, withIntermediateDirectories: true)
         try Data("#EXTM3U\n".utf8).write(to: staged.appendingPathComponent("master.m3u8"))
-        let placed = try place.moveIntoPlace(staged)
+        let placed = try place.moveIntoPlace(staged, jobId: "j")
         XCTAssertTrue(placed.path.hasPrefix("/proc/self/fd/"))
         XCTAssertTrue(FileManager.default.fileExists(atPath: root.appendingPathComponent("courses/c1/lecture/master.m3u8").path))
         XCTAssertEqual(place.inspect(jobId: "j"), .incomplete, "no marker yet")
         XCTAssertTrue(try place.remove())
         XCTAssertFalse(FileManager.default.fileExists(atPath: root.appendingPathComponent("courses/c1/lecture").path))
+    }
+
+    func testAnotherJobsCompleteOutputIsNeverReplaced() throws {
+        let confined = try ConfinedRoot(root.path)
+        let place = try OutputPlace(plan: plan(output: "taken", root: confined), layout: OutputLayout(root: confined))
+        // Another job's output appears while this one transcodes.
+        try make("taken/master.m3u8", file: true)
+        let completion = JobEvent.Completion(output: "taken", master: "taken/master.m3u8", segmentFormat: "ts", segmentDuration: 2,
+                                             renditions: [], audio: nil, subtitles: [], durationSeconds: 1, elapsedSeconds: 1,
+                                             bytes: 1, segments: 1, speed: 1)
+        try CompletionMarker(jobId: "other", workerId: "w", attempt: 1, eventPublished: true, completion: completion)
+            .write(in: root.appendingPathComponent("taken"))
+        let staged = base.appendingPathComponent("staged")
+        try FileManager.default.createDirectory(at: staged, withIntermediateDirectories: true)
+        XCTAssertThrowsError(try place.moveIntoPlace(staged, jobId: "j")) { error in
+            XCTAssertTrue(error is OutputClaims.Conflict, "\(error)")
+        }
+        XCTAssertEqual(CompletionMarker.read(in: root.appendingPathComponent("taken"))?.jobId, "other")
+    }
+
+    func testPlantedMarkersAreNeverFollowedNorWaitedOn() throws {
+        try make("fifo")
+        XCTAssertEqual(mkfifo(root.appendingPathComponent("fifo/\(CompletionMarker.fileName)").path, 0o644), 0)
+        XCTAssertNil(CompletionMarker.read(in: root.appendingPathComponent("fifo")), "a FIFO is not read (nor waited on)")
+        try make("zero")
+        try FileManager.default.createSymbolicLink(at: root.appendingPathComponent("zero/\(CompletionMarker.fileName)"),
+                                                   withDestinationURL: URL(fileURLWithPath: "/dev/zero"))
+        XCTAssertNil(CompletionMarker.read(in: root.appendingPathComponent("zero")), "a link is not followed")
+        try make("huge")
+        let huge = try FileHandle(forWritingTo: { () -> URL in
+            let url = root.appendingPathComponent("huge/\(CompletionMarker.fileName)")
+            FileManager.default.createFile(atPath: url.path, contents: nil)
+            return url
+        }())
+        try huge.truncate(atOffset: UInt64(CompletionMarker.maximumSize + 1))
+        try huge.close()
+        XCTAssertNil(CompletionMarker.read(in: root.appendingPathComponent("huge")), "a marker over 1 MiB is not read")
     }
 
     func testInputsAreCheckedThroughTheirDescriptors() throws {

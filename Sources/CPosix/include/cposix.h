@@ -11,4 +11,9 @@ void hlsify_set_thread_name(const char *name);
 /// Returns 0, or -1 with errno set.
 int hlsify_lower_thread_priority(int increment);
 
+/// Opens `path` with O_PATH | O_CLOEXEC: a descriptor that locates the file (for fstat, and
+/// /proc/self/fd/N) without opening it, so a device is not touched and a FIFO never blocks.
+/// Returns the descriptor, or -1 with errno set.
+int hlsify_open_path(const char *path);
+
 #endif

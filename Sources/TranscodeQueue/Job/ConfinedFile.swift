@@ -1,3 +1,4 @@
+import CPosix
 import Foundation
 
 /// An input file opened under its root and checked through its descriptor: the real path of the
@@ -8,6 +9,8 @@ public final class ConfinedFile: @unchecked Sendable {  // immutable; the descri
     /// Why an input could not be opened under its root.
     public enum Problem: Error, Equatable, CustomStringConvertible {
         case missing(String)
+        /// Permission denied.
+        case unreadable(String)
         /// Its real path leaves the root (a folder or the file was swapped for a link).
         case outside(String)
         /// A folder, FIFO, device or socket.
@@ -17,6 +20,7 @@ public final class ConfinedFile: @unchecked Sendable {  // immutable; the descri
         public var description: String {
             switch self {
             case .missing(let path): return "\(path) does not exist"
+            case .unreadable(let path): return "\(path) cannot be read: permission denied"
             case .outside(let real): return "leads outside the worker's root through a symbolic link (to \(real))"
             case .notRegular(let kind): return "is not a regular file (\(kind))"
             case .system(let call, let path, let code): return "\(call) \(path): \(String(cString: strerror(code)))"
@@ -38,37 +42,35 @@ public final class ConfinedFile: @unchecked Sendable {  // immutable; the descri
     /// A path that opens this same file again (valid while the value lives).
     public var descriptorPath: String { "/proc/self/fd/\(descriptor)" }
 
-    /// Opens `path` (absolute, normally a path `ConfinedRoot.resolve` returned) read-only and
-    /// checks the open file: under `root`, a regular file. Never blocks on a FIFO (opened
-    /// non-blocking, then refused). Costs an open, a readlink and an fstat.
+    /// Opens `path` (absolute, normally a path `ConfinedRoot.resolve` returned) and checks the
+    /// file it reaches before reading anything: under `root`, a regular file. The check is made
+    /// on an `O_PATH` descriptor (which opens no device and never blocks on a FIFO); the file is
+    /// then opened for reading through that descriptor, so it is the file checked. Costs two
+    /// opens, a readlink and an fstat.
     /// - Throws: `Problem`.
     public static func open(_ path: String, under root: ConfinedRoot) throws(Problem) -> ConfinedFile {
-        let descriptor = Glibc.open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
-        guard descriptor >= 0 else {
-            switch errno {
-            case ENOENT, ENOTDIR: throw .missing(path)
-            case ELOOP: throw .outside("a loop of symbolic links")
-            default: throw .system(call: "open", path: path, errno: errno)
-            }
-        }
+        let located = hlsify_open_path(path)
+        guard located >= 0 else { throw openProblem(errno, path) }
+        defer { close(located) }
         var info = stat()
-        guard fstat(descriptor, &info) == 0 else {
-            let code = errno
-            close(descriptor)
-            throw .system(call: "fstat", path: path, errno: code)
+        guard fstat(located, &info) == 0 else { throw .system(call: "fstat", path: path, errno: errno) }
+        guard let real = realPath(of: located), root.contains(real) else {
+            throw .outside(realPath(of: located) ?? "an unknown place")
         }
-        guard let real = realPath(of: descriptor), root.contains(real) else {
-            let real = realPath(of: descriptor) ?? "an unknown place"
-            close(descriptor)
-            throw .outside(real)
-        }
-        guard (info.st_mode & S_IFMT) == S_IFREG else {
-            close(descriptor)
-            throw .notRegular(kind(info.st_mode))
-        }
-        // Reads of a regular file never block; clear the flag for whoever reads it next.
-        _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) & ~O_NONBLOCK)
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw .notRegular(kind(info.st_mode)) }
+        let descriptor = Glibc.open("/proc/self/fd/\(located)", O_RDONLY | O_NOCTTY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw openProblem(errno, path) }
         return ConfinedFile(descriptor: descriptor, realPath: real)
+    }
+
+    private static func openProblem(_ code: Int32, _ path: String) -> Problem {
+        switch code {
+        case ENOENT, ENOTDIR: return .missing(path)
+        case EACCES, EPERM: return .unreadable(path)
+        case ELOOP: return .outside("a loop of symbolic links")
+        case ENXIO: return .notRegular("a socket or device")
+        default: return .system(call: "open", path: path, errno: code)
+        }
     }
 
     /// The path the kernel has for an open descriptor (`/proc/self/fd/N`'s target).

@@ -36,9 +36,14 @@ public struct CompletionMarker: Sendable, Equatable, Codable {
         self.completion = completion
     }
 
-    /// Reads the marker of `folder`; nil when it is missing or unreadable.
+    /// Largest marker read, in bytes (a real one is a few kilobytes).
+    public static let maximumSize = 1 << 20
+
+    /// Reads the marker of `folder`; nil when it is missing, unreadable, not a regular file (a
+    /// link, a FIFO or a device planted under the name is never followed, waited on or read
+    /// without end) or larger than `maximumSize`.
     public static func read(in folder: URL) -> CompletionMarker? {
-        guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent(fileName).path) else { return nil }
+        guard let data = SmallFile.read(folder.appendingPathComponent(fileName).path, maxBytes: maximumSize) else { return nil }
         return try? JSONDecoder().decode(CompletionMarker.self, from: data)
     }
 

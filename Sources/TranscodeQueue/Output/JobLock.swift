@@ -61,8 +61,10 @@ public final class JobLock: @unchecked Sendable {
         }
     }
 
+    /// Clears what `record` wrote, then unlocks and closes.
     public func release() {
         guard descriptor >= 0 else { return }
+        _ = ftruncate(descriptor, 0)
         flock(descriptor, LOCK_UN)
         close(descriptor)
         descriptor = -1

@@ -55,7 +55,7 @@ public struct OutputClaims: Sendable {
         for name in try FileManager.default.contentsOfDirectory(atPath: layout.workRoot.path)
         where name.hasSuffix(".lock") && name != own && name != Self.registryName {
             let file = layout.workRoot.appendingPathComponent(name)
-            guard let data = FileManager.default.contents(atPath: file.path), !data.isEmpty else { continue }
+            guard let data = SmallFile.read(file.path, maxBytes: JobNames.maximumPathLength), !data.isEmpty else { continue }
             let other = String(decoding: data, as: UTF8.self)
             guard Self.nest(other, key) else { continue }
             if let free = try JobLock.tryAcquire(file) {

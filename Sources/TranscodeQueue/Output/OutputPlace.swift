@@ -15,8 +15,9 @@ final class OutputPlace {
     private let layout: OutputLayout
 
     /// Opens the output's parent folder if it exists.
-    /// - Throws: `DirectoryHandle.Problem.symbolicLink` when a folder on the way is now a link
-    ///   (a parent that is missing or a file is not an error here: writing fails later).
+    /// - Throws: `DirectoryHandle.Problem`: `.symbolicLink` when a folder on the way is now a
+    ///   link, `.system` when it cannot be opened (a parent that is missing or a file is not an
+    ///   error here: nothing is at the output, and writing it fails later).
     init(plan: JobPlan, layout: OutputLayout) throws(DirectoryHandle.Problem) {
         let components = plan.outputKey.split(separator: "/").map(String.init)
         name = components.last ?? plan.outputKey
@@ -27,8 +28,10 @@ final class OutputPlace {
         do {
             parent = try DirectoryHandle.open(root: root, components: parentComponents, create: false)
         } catch {
-            if case .symbolicLink = error { throw error }
-            parent = nil
+            switch error {
+            case .missing, .notAFolder: parent = nil
+            case .symbolicLink, .system: throw error
+            }
         }
     }
 
@@ -57,10 +60,15 @@ final class OutputPlace {
     }
 
     /// Renames the finished folder `staged` (in the worker's work folder, same file system) to the
-    /// output, replacing what is there.
+    /// output, replacing a leftover there, never another job's complete output.
     /// - Returns: the output folder, as a path through its opened parent.
-    func moveIntoPlace(_ staged: URL) throws(DirectoryHandle.Problem) -> URL {
+    /// - Throws: `DirectoryHandle.Problem`; `OutputClaims.Conflict` when a complete output of
+    ///   another job appeared at the output meanwhile.
+    func moveIntoPlace(_ staged: URL, jobId: String) throws -> URL {
         let parent = try openParent()
+        if case .otherJob(let other) = layout.inspect(outputPath: parent.descriptorPath(name), jobId: jobId) {
+            throw OutputClaims.Conflict(message: "\(path) now holds the complete output of job \"\(other)\"")
+        }
         try parent.removeTree(name)
         try parent.moveHere(from: staged.path, to: name)
         return URL(fileURLWithPath: parent.descriptorPath(name))

@@ -27,6 +27,7 @@ final class OpenedInputs: Sendable {
         } catch {
             switch error {
             case .missing: throw TranscodeError.inputMissing("\(field) \(JobDecoder.quoted(shown)) does not exist")
+            case .unreadable: throw TranscodeError.inputMissing("\(field) \(JobDecoder.quoted(shown)): permission denied")
             case .outside, .notRegular:
                 throw JobRejection(.unsafePath, "\(field) \(JobDecoder.quoted(shown)) \(error)", jobId: jobId)
             case .system: throw TranscodeError.io("\(field) \(JobDecoder.quoted(shown)): \(error)")

@@ -167,10 +167,15 @@ public final class TranscodeWorker: Service, @unchecked Sendable {
         let output: OutputPlace
         do {
             output = try OutputPlace(plan: plan, layout: layout)
+        } catch .symbolicLink(let path) {
+            await reject(delivery, Self.unsafeOutput(job, .symbolicLink(path)), attempt: attempt)
+            return
         } catch {
-            await reject(delivery, Self.unsafeOutput(job, error), attempt: attempt)
+            await failed(delivery, job: job, plan: plan, attempt: attempt, error: error, log: log)
             return
         }
+        // The descriptor paths handed out below (/proc/self/fd/N) are valid while `output` lives.
+        defer { withExtendedLifetime(output) {} }
 
         switch output.inspect(jobId: job.jobId) {
         case .complete(let marker):
@@ -189,8 +194,8 @@ public final class TranscodeWorker: Service, @unchecked Sendable {
         } catch let conflict as OutputClaims.Conflict {
             await reject(delivery, JobRejection(.outputConflict, conflict.message, jobId: job.jobId), attempt: attempt)
             return
-        } catch let problem as DirectoryHandle.Problem {
-            await reject(delivery, Self.unsafeOutput(job, problem), attempt: attempt)
+        } catch DirectoryHandle.Problem.symbolicLink(let path) {
+            await reject(delivery, Self.unsafeOutput(job, .symbolicLink(path)), attempt: attempt)
             return
         } catch is CancellationError {
             await returnToQueue(delivery, log: log)
@@ -219,6 +224,7 @@ public final class TranscodeWorker: Service, @unchecked Sendable {
             await failed(delivery, job: job, plan: plan, attempt: attempt, error: error, log: log)
             return
         }
+        defer { withExtendedLifetime(inputs) {} }
 
         events.send(.accepted(job, workerId: configuration.workerId, attempt: attempt, redelivered: delivery.redelivered,
                               warnings: decoded.warnings))
@@ -264,7 +270,7 @@ public final class TranscodeWorker: Service, @unchecked Sendable {
         let placed: URL
         do {
             try marker.write(in: target)
-            placed = plan.progressive ? target : try output.moveIntoPlace(target)
+            placed = plan.progressive ? target : try output.moveIntoPlace(target, jobId: job.jobId)
             try? FileManager.default.removeItem(at: work)
         } catch {
             try? FileManager.default.removeItem(at: work)
