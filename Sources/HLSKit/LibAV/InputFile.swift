@@ -7,6 +7,8 @@ import Foundation
 final class InputFile {
     private var context: UnsafeMutablePointer<AVFormatContext>?
     let path: String
+    /// Kept for as long as the context: libavformat holds it unretained as the interrupt callback's opaque.
+    private let interrupt: InterruptFlag?
 
     /// Opens `path` as a local file (never as a URL or protocol name) and probes its streams.
     /// - Parameters:
@@ -26,6 +28,7 @@ final class InputFile {
          probeBytes: Int = 5_000_000, analyzeMicroseconds: Int = 5_000_000, maxPixels: Int? = nil,
          checkHeader: ((Header) throws -> Void)? = nil) throws {
         self.path = path
+        self.interrupt = interrupt
         guard let allocated = avformat_alloc_context() else {
             throw LibAVError.allocation("avformat_alloc_context")
         }

@@ -27,7 +27,7 @@ final class Scaler {
     deinit { sws_freeContext(context) }
 
     /// Scales `source` and returns the reused output frame (valid until the next call).
-    /// - Throws: `LibAVError` from `sws_getCachedContext` / `sws_scale` / `av_frame_make_writable`.
+    /// - Throws: `LibAVError` from `sws_getCachedContext` / `sws_scale_frame` / `av_frame_make_writable`.
     func scale(_ source: Frame) throws -> Frame {
         let src = source.pointer
         context = sws_getCachedContext(
@@ -38,21 +38,10 @@ final class Scaler {
             throw LibAVError(call: "sws_getCachedContext", reason: "unsupported conversion from \(source.width)x\(source.height) pixel format \(source.format)")
         }
         try scaled.makeWritable()
-        let srcData = withUnsafePointer(to: &src.pointee.data) {
-            $0.withMemoryRebound(to: UnsafePointer<UInt8>?.self, capacity: 8) { $0 }
-        }
-        let srcStride = withUnsafePointer(to: &src.pointee.linesize) {
-            $0.withMemoryRebound(to: Int32.self, capacity: 8) { $0 }
-        }
-        let dst = scaled.pointer
-        let dstData = withUnsafeMutablePointer(to: &dst.pointee.data) {
-            $0.withMemoryRebound(to: UnsafeMutablePointer<UInt8>?.self, capacity: 8) { $0 }
-        }
-        let dstStride = withUnsafePointer(to: &dst.pointee.linesize) {
-            $0.withMemoryRebound(to: Int32.self, capacity: 8) { $0 }
-        }
-        let lines = sws_scale(context, srcData, srcStride, 0, src.pointee.height, dstData, dstStride)
-        if lines <= 0 { throw LibAVError(call: "sws_scale", code: lines < 0 ? lines : hlsify_averror_invaliddata()) }
+        // sws_scale_frame (libswscale 6) reads the planes and strides from the frames themselves:
+        // no pointer to a frame's fields escapes into Swift.
+        let status = sws_scale_frame(context, scaled.pointer, source.pointer)
+        if status < 0 { throw LibAVError(call: "sws_scale_frame", code: status) }
         guard let rotated else { return scaled }
         try rotated.makeWritable()
         PlaneRotation.rotate(from: scaled, to: rotated, degrees: rotation)

@@ -11,18 +11,31 @@ public enum SegmentFormat: String, Sendable, Codable, CaseIterable {
     var segmentExtension: String { self == .fmp4 ? "m4s" : "ts" }
 }
 
+extension SegmentFormat {
+    /// The libavformat muxer that writes this format.
+    var muxerName: String { self == .fmp4 ? "mp4" : "mpegts" }
+
+    /// True when the muxer wants codec headers out of band (`AVFMT_GLOBALHEADER`: avcC in the
+    /// init section) rather than repeated in the stream, as libavformat says for the muxer.
+    var muxerWantsGlobalHeader: Bool {
+        guard let muxer = av_guess_format(muxerName, nil, nil) else { return false }
+        return muxer.pointee.flags & AVFMT_GLOBALHEADER != 0
+    }
+}
+
 /// Muxes one encoded stream into numbered segment files with libavformat, cutting where the caller says.
 ///
 /// Knows nothing of HLS: it reports each finished segment's file name and size. Owns the
-/// `AVFormatContext`, its custom `AVIOContext` and the sink behind it; `deinit` frees them.
+/// `OutputContext` (the `AVFormatContext` and its custom `AVIOContext`) and the sink behind it.
 final class SegmentWriter {
     static let initName = "init.mp4"
 
     let format: SegmentFormat
     let directory: URL
-    private var context: UnsafeMutablePointer<AVFormatContext>?
-    private var io: UnsafeMutablePointer<AVIOContext>?
     private let sink = FileSink()
+    /// Made before anything that can throw in init, so a failed init frees it too.
+    private let output: OutputContext
+    private var context: UnsafeMutablePointer<AVFormatContext> { output.pointer }
     private let stream: UnsafeMutablePointer<AVStream>
     private let encoderTimeBase: AVRational
     private(set) var currentSegment: Int?
@@ -47,11 +60,9 @@ final class SegmentWriter {
         self.directory = directory
         self.encoderTimeBase = encoder.timeBase
         held = try Packet()
-        var context: UnsafeMutablePointer<AVFormatContext>?
-        try check(avformat_alloc_output_context2(&context, nil, format == .fmp4 ? "mp4" : "mpegts", nil),
-                  "avformat_alloc_output_context2")
-        guard let context else { throw LibAVError.allocation("avformat_alloc_output_context2") }
-        self.context = context
+        output = try OutputContext(formatName: format.muxerName,
+                                   opaque: Unmanaged.passUnretained(sink).toOpaque(), write: fileSinkWrite)
+        let context = output.pointer
         guard let stream = avformat_new_stream(context, nil) else {
             throw LibAVError.allocation("avformat_new_stream")
         }
@@ -59,18 +70,6 @@ final class SegmentWriter {
         try check(avcodec_parameters_from_context(stream.pointee.codecpar, encoder.context), "avcodec_parameters_from_context")
         fragmentAtKeyframes = format == .fmp4 && stream.pointee.codecpar.pointee.codec_type == AVMEDIA_TYPE_VIDEO
         stream.pointee.time_base = encoder.timeBase
-
-        let bufferSize = 1 << 16
-        guard let buffer = av_malloc(bufferSize) else { throw LibAVError.allocation("av_malloc") }
-        guard let io = avio_alloc_context(buffer.assumingMemoryBound(to: UInt8.self), Int32(bufferSize), 1,
-                                          Unmanaged.passUnretained(sink).toOpaque(), nil, fileSinkWrite, nil) else {
-            av_free(buffer)
-            throw LibAVError.allocation("avio_alloc_context")
-        }
-        self.io = io
-        io.pointee.seekable = 0
-        context.pointee.pb = io
-        context.pointee.flags |= AVFMT_FLAG_CUSTOM_IO
 
         var options: OpaquePointer?
         defer { av_dict_free(&options) }
@@ -92,19 +91,8 @@ final class SegmentWriter {
         }
         try check(avformat_write_header(context, &options), "avformat_write_header")
         if format == .fmp4 {
-            avio_flush(io)
+            avio_flush(context.pointee.pb)
             try sink.close()
-        }
-    }
-
-    deinit {
-        if let context {
-            if let io = context.pointee.pb {
-                av_free(io.pointee.buffer)
-                var pointer: UnsafeMutablePointer<AVIOContext>? = io
-                avio_context_free(&pointer)
-            }
-            avformat_free_context(context)
         }
     }
 
@@ -119,14 +107,14 @@ final class SegmentWriter {
         try sink.open(directory.appendingPathComponent(segmentName(index)).path)
         currentSegment = index
         fragmentHasSamples = false
-        if format == .ts, let context, index > 0 {
+        if format == .ts, index > 0 {
             // Every TS segment starts with PAT/PMT so it can be decoded on its own.
             av_opt_set(context.pointee.priv_data, "mpegts_flags", "resend_headers", 0)
         }
     }
 
     private func endSegment() throws {
-        guard let context, let index = currentSegment else { return }
+        guard let index = currentSegment else { return }
         try check(av_write_frame(context, nil), "av_write_frame(flush)")
         avio_flush(context.pointee.pb)
         let bytes = try sink.close()
@@ -167,7 +155,6 @@ final class SegmentWriter {
     /// also inside a segment, so that an I-frame playlist entry (moof through the keyframe's sample)
     /// holds that one frame and nothing before it.
     private func emit(_ packet: Packet, segment: Int) throws {
-        guard let context else { return }
         if currentSegment != segment {
             if currentSegment != nil { try endSegment() }
             try startSegment(segment)
@@ -182,7 +169,7 @@ final class SegmentWriter {
 
     /// Flushes the last segment and the trailer. Call once, after the last packet.
     func finish() throws {
-        guard let context, !finished else { return }
+        guard !finished else { return }
         finished = true
         if let heldSegment {
             try emit(held, segment: heldSegment)

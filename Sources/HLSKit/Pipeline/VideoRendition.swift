@@ -58,7 +58,7 @@ final class VideoRendition: @unchecked Sendable {
         // authoring spec 1.13: players seek and switch only at keyframes).
         let gop = max(1, Int((min(Self.keyframeInterval, options.segmentDuration) * fps).rounded()))
         self.gop = gop
-        let globalHeader = options.segmentFormat == .fmp4
+        let globalHeader = options.segmentFormat.muxerWantsGlobalHeader
         encoder = try MediaEncoder(name: "libx264", options: [
             ("preset", options.preset),
             ("profile", "high"),
