@@ -4,72 +4,81 @@ import Foundation
 /// A blocking first-in first-out queue of fixed capacity between two threads we own.
 /// `put` blocks while the queue is full (backpressure: the decoder waits, nothing is dropped);
 /// `take` blocks while it is empty. `close` wakes both sides.
-final class BoundedQueue<Element>: @unchecked Sendable {
+///
+/// The mutex and conditions live in memory of their own (allocated once): pthread objects stored
+/// inline in a Swift class and passed as `&mutex` may be moved by the compiler.
+final class BoundedQueue<Element>: @unchecked Sendable {  // every field is read and written under `mutex`
     private var items: [Element?]
     private var head = 0
     private var count = 0
     private var closed = false
-    private var mutex = pthread_mutex_t()
-    private var notEmpty = pthread_cond_t()
-    private var notFull = pthread_cond_t()
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t> = .allocate(capacity: 1)
+    private let notEmpty: UnsafeMutablePointer<pthread_cond_t> = .allocate(capacity: 1)
+    private let notFull: UnsafeMutablePointer<pthread_cond_t> = .allocate(capacity: 1)
 
     init(capacity: Int) {
         items = Array(repeating: nil, count: max(1, capacity))
-        pthread_mutex_init(&mutex, nil)
-        pthread_cond_init(&notEmpty, nil)
-        pthread_cond_init(&notFull, nil)
+        mutex.initialize(to: pthread_mutex_t())
+        notEmpty.initialize(to: pthread_cond_t())
+        notFull.initialize(to: pthread_cond_t())
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(notEmpty, nil)
+        pthread_cond_init(notFull, nil)
     }
 
     deinit {
-        pthread_cond_destroy(&notEmpty)
-        pthread_cond_destroy(&notFull)
-        pthread_mutex_destroy(&mutex)
+        pthread_cond_destroy(notEmpty)
+        pthread_cond_destroy(notFull)
+        pthread_mutex_destroy(mutex)
+        for pointer in [notEmpty, notFull] { pointer.deinitialize(count: 1); pointer.deallocate() }
+        mutex.deinitialize(count: 1)
+        mutex.deallocate()
     }
 
     /// Adds `element`, waiting for room. Returns false (dropping it) if the queue was closed.
     func put(_ element: Element) -> Bool {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        while count == items.count && !closed { pthread_cond_wait(&notFull, &mutex) }
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        while count == items.count && !closed { pthread_cond_wait(notFull, mutex) }
         if closed { return false }
         items[(head + count) % items.count] = element
         count += 1
-        pthread_cond_signal(&notEmpty)
+        pthread_cond_signal(notEmpty)
         return true
     }
 
     /// The next element, waiting for one; nil once the queue is closed and empty.
     func take() -> Element? {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        while count == 0 && !closed { pthread_cond_wait(&notEmpty, &mutex) }
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        while count == 0 && !closed { pthread_cond_wait(notEmpty, mutex) }
         guard count > 0 else { return nil }
         let element = items[head]
         items[head] = nil
         head = (head + 1) % items.count
         count -= 1
-        pthread_cond_signal(&notFull)
+        pthread_cond_signal(notFull)
         return element
     }
 
     /// No more elements will be put; takers drain what is left, then get nil.
     func close() {
-        pthread_mutex_lock(&mutex)
+        pthread_mutex_lock(mutex)
         closed = true
-        pthread_cond_broadcast(&notEmpty)
-        pthread_cond_broadcast(&notFull)
-        pthread_mutex_unlock(&mutex)
+        pthread_cond_broadcast(notEmpty)
+        pthread_cond_broadcast(notFull)
+        pthread_mutex_unlock(mutex)
     }
 
     /// Closes and drops everything queued (used when aborting).
     func abort() {
-        pthread_mutex_lock(&mutex)
+        pthread_mutex_lock(mutex)
         closed = true
         items = Array(repeating: nil, count: items.count)
         count = 0
-        pthread_cond_broadcast(&notEmpty)
-        pthread_cond_broadcast(&notFull)
-        pthread_mutex_unlock(&mutex)
+        pthread_cond_broadcast(notEmpty)
+        pthread_cond_broadcast(notFull)
+        pthread_mutex_unlock(mutex)
     }
 }
 
