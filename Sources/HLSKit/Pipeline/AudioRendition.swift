@@ -28,7 +28,8 @@ final class AudioRendition {
     private var segmentLimit = 0
     private(set) var log = SegmentLog()
     private(set) var warnings: [String] = []
-    var onSegment: ((Int) -> Void)?
+    /// Told of each finished segment and of the stream's end (on the decoding thread).
+    var listener: SegmentListener?
 
     init(directory: URL, timeline: MediaTimeline, sourceSampleRate: Int, bitrate: Int, language: String,
          format: SegmentFormat, notify: (@Sendable (SegmentEvent) -> Void)? = nil) throws {
@@ -60,7 +61,9 @@ final class AudioRendition {
         writer = try SegmentWriter(format: format, directory: directory, encoder: encoder)
         writer.onSegment = { [unowned self] index, name, bytes in
             self.log.addFile(segment: index, uri: name, bytes: bytes)
-            self.onSegment?(index)
+            if let listener = self.listener, let record = self.log.closedRecord(index) {
+                listener.segmentFinished(FinishedSegment(rendition: self.directoryName, record: record, codecs: CodecString.aacLC))
+            }
             notify?(SegmentEvent(folder: self.directoryName, index: index, file: name, bytes: bytes, log: self.log))
         }
     }
@@ -149,6 +152,14 @@ final class AudioRendition {
         try encoder.send(nil)
         try drain()
         try writer.finish()
+        listener?.streamEnded(rendition: directoryName, records: log.records(), codecs: CodecString.aacLC)
+    }
+
+    /// This rendition as the output side sees it, as the audio group (`variant` false) or as a
+    /// variant of its own (provisional bandwidths: 1.1 × and 1 × the bitrate).
+    func summary(variant: Bool) -> RenditionSummary {
+        RenditionSummary(folder: directoryName, role: variant ? .audioOnly : .audioGroup(language: language),
+                         provisional: BandwidthStats(peak: bitrate * 11 / 10, average: bitrate), codecs: CodecString.aacLC)
     }
 
     /// Lays `count` samples of silence on the timeline in bounded chunks, encoding as it goes, so a

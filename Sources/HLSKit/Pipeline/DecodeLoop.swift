@@ -17,6 +17,8 @@ final class DecodeLoop {
         /// Source time of the first video frame from the container's start (what a player of the
         /// source shows as 00:00, and where SRT times count from).
         var videoStartInSource: Double
+        /// Holds every rendition's segment values; writes the final playlists.
+        var publisher: HLSPublisher
     }
 
     private unowned let pipeline: TranscodePipeline
@@ -54,7 +56,7 @@ final class DecodeLoop {
     private var warnedNonMonotonic = false
 
     private let subtitles: [LoadedSubtitles]
-    private var progressive: ProgressivePublisher?
+    private var publisher: HLSPublisher?
 
     init(pipeline: TranscodePipeline, input: InputFile, source: SourceInfo, plans: [RenditionPlan],
          videoDecoder: MediaDecoder?, audioDecoder: MediaDecoder?, subtitles: [LoadedSubtitles] = []) throws {
@@ -304,12 +306,14 @@ final class DecodeLoop {
             if let bitrate = options.audioOnlyVariantBitrate {
                 lowBandwidthAudio = try rendition(Self.lowBandwidthAudioFolder(bitrate: bitrate), bitrate: bitrate)
             }
+        }
+        try startPublisher()
+        if audioDecoder != nil {
             for pending in pendingAudio {
                 for rendition in audioRenditions { try rendition.push(pending, timeBase: audioTimeBase) }
             }
             pendingAudio.removeAll()
         }
-        if options.progressive { try startProgressive() }
         for video in videos { video.start() }
         // After every codec is open: threads libavcodec and x264 start inherit their opener's nice.
         ThreadPriority.lowerCurrentThread(by: shares.decoderNice)
@@ -323,54 +327,32 @@ final class DecodeLoop {
         return max(0, first - input.startSeconds)
     }
 
-    /// Hooks every rendition's segment completion to a progressive publisher.
-    private func startProgressive() throws {
+    /// Makes the publisher every rendition reports its segments to (publishing them as they come
+    /// when the transcode is progressive, with the subtitle segments beside the timing rendition).
+    private func startPublisher() throws {
         let directory = pipeline.directory
-        let format = pipeline.options.segmentFormat
+        let options = pipeline.options
+        let format = options.segmentFormat
         let reference = videos.first
         var firstPTS: Int64? = source.isAudioOnly ? Self.audioOnlyFirstPTS90k : nil
-        let subtitleWriter = subtitles.isEmpty ? nil : try ProgressiveSubtitles(tracks: subtitles, directory: directory,
-                                                                                sourceOffset: videoStartInSource) {
-            if firstPTS == nil, let reference {
-                let folder = directory.appendingPathComponent(reference.directoryName)
-                firstPTS = try? FirstPresentationTime.read(renditionFolder: folder,
-                                                           firstSegment: reference.log.closedRecord(0)?.uri ?? "", format: format)
-            }
-            return firstPTS
-        }
-        let publisher = ProgressivePublisher(
-            directory: directory, format: format, segmentDuration: pipeline.options.segmentDuration,
-            frameRate: source.outputPeakFrameRate,
-            videos: videos.map { video in
-                .init(folder: video.directoryName, codecs: { [unowned video] in video.codecString },
-                      peak: video.plan.encoder.maxrate, average: video.plan.encoder.bitrate,
-                      width: video.plan.width, height: video.plan.height, videoRange: video.videoRange)
-            },
-            audio: source.isAudioOnly ? nil : audio.map(Self.progressiveTrack),
-            audioOnly: Self.audioOnlyVariants(main: audio, lowBandwidth: lowBandwidthAudio, audioOnlySource: source.isAudioOnly)
-                .map(Self.progressiveTrack),
-            subtitles: subtitleWriter)
-        for video in videos {
-            video.onSegment = { rendition, index in
-                if let record = rendition.log.closedRecord(index) {
-                    publisher.segmentClosed(folder: rendition.directoryName, record: record)
+        let subtitleWriter = !options.progressive || subtitles.isEmpty ? nil
+            : try ProgressiveSubtitles(tracks: subtitles, directory: directory, sourceOffset: videoStartInSource) {
+                if firstPTS == nil, let reference {
+                    let folder = directory.appendingPathComponent(reference.directoryName)
+                    firstPTS = try? FirstPresentationTime.read(renditionFolder: folder,
+                                                               firstSegment: reference.log.closedRecord(0)?.uri ?? "", format: format)
                 }
+                return firstPTS
             }
-        }
-        for audio in audioRenditions {
-            audio.onSegment = { [unowned audio] index in
-                if let record = audio.log.closedRecord(index) {
-                    publisher.segmentClosed(folder: audio.directoryName, record: record)
-                }
-            }
-        }
-        progressive = publisher
-    }
-
-    /// A progressive publisher's view of an audio rendition, with provisional bandwidths.
-    private static func progressiveTrack(_ audio: AudioRendition) -> ProgressivePublisher.Track {
-        .init(folder: audio.directoryName, codecs: { CodecString.aacLC }, peak: audio.bitrate * 11 / 10,
-              average: audio.bitrate, width: 0, height: 0, language: audio.language)
+        let audioOnly = Self.audioOnlyVariants(main: audio, lowBandwidth: lowBandwidthAudio, audioOnlySource: source.isAudioOnly)
+        let publisher = HLSPublisher(
+            directory: directory, format: format, segmentDuration: options.segmentDuration,
+            frameRate: source.outputPeakFrameRate, videos: videos.map(\.summary),
+            audio: source.isAudioOnly ? nil : audio?.summary(variant: false),
+            audioOnly: audioOnly.map { $0.summary(variant: true) }, progressive: options.progressive, subtitles: subtitleWriter)
+        for video in videos { video.listener = publisher }
+        for audio in audioRenditions { audio.listener = publisher }
+        self.publisher = publisher
     }
 
     /// The audio renditions that are variants of their own, in this order: an audio-only
@@ -405,7 +387,8 @@ final class DecodeLoop {
         }
         for video in videos { video.join() }
         if let failure = videos.compactMap(\.failure).first { throw failure }
-        if let failure = progressive?.failure { throw failure }
+        guard let publisher else { throw TranscodeError.invalidInput("\(input.path): nothing could be decoded") }
+        if let failure = publisher.failure { throw failure }
         pipeline.reportProgress(mediaSeconds: Double(timelineEnd) / 1_000_000, frames: decodedFrames,
                                 duration: Double(timelineEnd) / 1_000_000)
         if let declared = source.durationSeconds, declared > 1, Double(timelineEnd) / 1_000_000 < declared * 0.9 - 0.5 {
@@ -414,7 +397,7 @@ final class DecodeLoop {
         }
         return Outcome(videos: videos, audio: audio, lowBandwidthAudio: lowBandwidthAudio, decodedFrames: decodedFrames,
                        durationSeconds: Double(timelineEnd) / 1_000_000, warnings: warnings + (audio?.warnings ?? []),
-                       videoStartInSource: videoStartInSource)
+                       videoStartInSource: videoStartInSource, publisher: publisher)
     }
 
     /// x264 threads and thread weights for this ladder on this machine, with the options' overrides.

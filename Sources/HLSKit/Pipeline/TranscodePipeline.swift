@@ -126,7 +126,7 @@ final class TranscodePipeline {
             return []
         }
         let spans = SubtitleSegmentSpan.spans(of: records)
-        let target = PlaylistPublisher.targetDuration(videos: outcome.videos, audio: outcome.audioRenditions)
+        let target = outcome.publisher.targetDuration
         return try SubtitlePublisher(directory: directory, targetDuration: target)
             .publish(subtitles, spans: spans, totalDuration: outcome.durationSeconds, firstVideoPTS90k: firstPTS,
                      sourceOffset: outcome.videoStartInSource)
@@ -136,12 +136,7 @@ final class TranscodePipeline {
         warnings += outcome.warnings
         let publishedSubtitles = try publishSubtitles(subtitles, outcome: outcome)
         for subtitle in publishedSubtitles { warnings += subtitle.warnings }
-        let publisher = PlaylistPublisher(directory: directory, format: options.segmentFormat,
-                                          segmentDuration: options.segmentDuration)
-        let published = try publisher.publishFinal(videos: outcome.videos, audio: source.isAudioOnly ? nil : outcome.audio,
-                                                   audioOnly: outcome.audioOnlyVariants(audioOnlySource: source.isAudioOnly),
-                                                   frameRate: source.outputPeakFrameRate,
-                                                   subtitles: publishedSubtitles.map(\.rendition))
+        let published = try outcome.publisher.publishFinal(subtitles: publishedSubtitles.map(\.rendition))
         warnings += published.warnings
         let renditions = zip(outcome.videos, zip(published.video, published.iFrames)).map { rendition, written in
             let (stats, iFrames) = written
@@ -176,17 +171,9 @@ final class TranscodePipeline {
             warnings: warnings)
     }
 
-    private static func audioReport(_ audio: AudioRendition, _ stats: PlaylistPublisher.Stats) -> TranscodeReport.Audio {
+    private static func audioReport(_ audio: AudioRendition, _ stats: HLSPublisher.Stats) -> TranscodeReport.Audio {
         .init(codec: "aac", bitrate: audio.bitrate, channels: 2, sampleRate: audio.sampleRate,
               language: audio.language, playlist: stats.playlist, segments: stats.segments,
               bytes: stats.bytes, peakBandwidth: stats.bandwidth.peak, averageBandwidth: stats.bandwidth.average)
-    }
-}
-
-extension DecodeLoop.Outcome {
-    var audioRenditions: [AudioRendition] { [audio, lowBandwidthAudio].compactMap { $0 } }
-
-    func audioOnlyVariants(audioOnlySource: Bool) -> [AudioRendition] {
-        DecodeLoop.audioOnlyVariants(main: audio, lowBandwidth: lowBandwidthAudio, audioOnlySource: audioOnlySource)
     }
 }

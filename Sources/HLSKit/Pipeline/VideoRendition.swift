@@ -37,8 +37,9 @@ final class VideoRendition: @unchecked Sendable {
     private(set) var codecString: String?
     private(set) var failure: Error?
     private var thread: WorkerThread?
-    /// Called on this rendition's thread when a segment file is complete.
-    var onSegment: ((VideoRendition, Int) -> Void)?
+    /// Told of each finished segment and of the stream's end, on this rendition's thread. Set
+    /// before `start()`.
+    var listener: SegmentListener?
 
     init(plan: RenditionPlan, directory: URL, timeline: MediaTimeline, frameRate: AVRational, rotation: Int,
          colors: ColorProperties, options: TranscodeOptions, threads: Int, sliced: Bool, nice: Int) throws {
@@ -85,9 +86,17 @@ final class VideoRendition: @unchecked Sendable {
         let notify = options.onSegment
         writer.onSegment = { [unowned self] index, name, bytes in
             self.log.addFile(segment: index, uri: name, bytes: bytes)
-            self.onSegment?(self, index)
+            if let listener = self.listener, let record = self.log.closedRecord(index) {
+                listener.segmentFinished(FinishedSegment(rendition: self.directoryName, record: record, codecs: self.codecString))
+            }
             notify?(SegmentEvent(folder: self.directoryName, index: index, file: name, bytes: bytes, log: self.log))
         }
+    }
+
+    /// This rendition as the output side sees it (provisional bandwidths: maxrate and target).
+    var summary: RenditionSummary {
+        RenditionSummary(folder: directoryName, role: .video(width: plan.width, height: plan.height, videoRange: videoRange),
+                         provisional: BandwidthStats(peak: plan.encoder.maxrate, average: plan.encoder.bitrate), codecs: codecString)
     }
 
     /// Longest time between two keyframes, seconds.
@@ -138,6 +147,7 @@ final class VideoRendition: @unchecked Sendable {
         try encoder.send(nil)
         try drain()
         try writer.finish()
+        listener?.streamEnded(rendition: directoryName, records: log.records(), codecs: codecString)
     }
 
     private func drain() throws {

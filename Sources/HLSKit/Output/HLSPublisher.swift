@@ -1,0 +1,202 @@
+import Foundation
+
+/// The one writer of an output's playlists, fed segment values (`SegmentListener`): while a
+/// progressive transcode runs, each finished segment is listed in its rendition's EVENT playlist
+/// (rewritten atomically) and the master appears once every rendition has a segment; at the end,
+/// `publishFinal` writes the VOD playlists, the I-frame playlists and the master from the records
+/// the streams ended with. Both masters are made by `master(...)`, from the same values.
+///
+/// Segments are listed only after their files are closed, so a player never fetches a
+/// half-written one. The progressive master carries provisional bandwidths and no
+/// EXT-X-I-FRAME-STREAM-INF (I-frame playlists are parsed from finished segments at the end).
+final class HLSPublisher: SegmentListener, @unchecked Sendable {  // all state is read and written under `lock`
+    struct Stats {
+        var playlist: String
+        var segments: Int
+        var bytes: Int
+        var bandwidth: BandwidthStats
+        var codecs: String
+    }
+
+    struct Published {
+        var video: [Stats]
+        var audio: Stats?
+        /// Per audio-only variant, in the order given.
+        var audioOnly: [Stats]
+        /// Per video rendition, its I-frame playlist; nil where it could not be made (see `warnings`).
+        var iFrames: [IFramePlaylistWriter.Written?]
+        var warnings: [String]
+    }
+
+    /// CODECS of a video rendition whose stream has not shown its SPS yet.
+    static let fallbackVideoCodecs = "avc1.640028"
+
+    private let lock = NSLockLite()
+    private let directory: URL
+    private let format: SegmentFormat
+    private let progressiveTarget: Int
+    private let frameRate: Double
+    private let videos: [RenditionSummary]
+    private let audio: RenditionSummary?
+    private let audioOnly: [RenditionSummary]
+    /// Written segment by segment beside the timing rendition (progressive only).
+    private let progressiveSubtitles: ProgressiveSubtitles?
+    private let progressive: Bool
+    private var segments: [String: [SegmentRecord]] = [:]
+    private var codecs: [String: String] = [:]
+    private var ended: [String: [SegmentRecord]] = [:]
+    private var masterWritten = false
+    private var progressiveFailure: Error?
+
+    /// - Parameters:
+    ///   - videos, audio, audioOnly: the renditions, in the order the report lists them.
+    ///   - progressive: publish EVENT playlists as segments finish (with `subtitles` beside them).
+    init(directory: URL, format: SegmentFormat, segmentDuration: Double, frameRate: Double, videos: [RenditionSummary],
+         audio: RenditionSummary?, audioOnly: [RenditionSummary], progressive: Bool, subtitles: ProgressiveSubtitles? = nil) {
+        self.directory = directory
+        self.format = format
+        self.progressiveTarget = max(1, Int(segmentDuration.rounded(.up)))
+        self.frameRate = frameRate
+        self.videos = videos
+        self.audio = audio
+        self.audioOnly = audioOnly
+        self.progressive = progressive
+        self.progressiveSubtitles = subtitles
+        for rendition in videos + (audio.map { [$0] } ?? []) + audioOnly {
+            if let known = rendition.codecs { codecs[rendition.folder] = known }
+        }
+    }
+
+    /// The first error progressive publishing met (the transcode fails with it).
+    var failure: Error? { lock.withLock { progressiveFailure } }
+
+    private var all: [RenditionSummary] { videos + (audio.map { [$0] } ?? []) + audioOnly }
+
+    /// The rendition whose segments the subtitle segments follow: the first video, else the first
+    /// audio-only variant (an audio-only source).
+    private var timingFolder: String? { videos.first?.folder ?? audioOnly.first?.folder }
+
+    private var mapURI: String? { format == .fmp4 ? SegmentWriter.initName : nil }
+
+    // MARK: - SegmentListener
+
+    func segmentFinished(_ segment: FinishedSegment) {
+        lock.withLock {
+            if let known = segment.codecs { codecs[segment.rendition] = known }
+            guard progressive, progressiveFailure == nil else { return }
+            do {
+                segments[segment.rendition, default: []].append(segment.record)
+                let records = segments[segment.rendition] ?? []
+                try PlaylistPublisher.writeMediaPlaylist(records, to: segment.rendition + "/" + PlaylistPublisher.mediaName,
+                                                         in: directory, target: progressiveTarget, kind: .event, mapURI: mapURI)
+                if segment.rendition == timingFolder, let progressiveSubtitles {
+                    try progressiveSubtitles.publish(spansUpTo: records, targetDuration: progressiveTarget)
+                }
+                try writeProgressiveMasterIfReady()
+            } catch {
+                progressiveFailure = error
+            }
+        }
+    }
+
+    func streamEnded(rendition: String, records: [SegmentRecord], codecs: String?) {
+        lock.withLock {
+            if let codecs { self.codecs[rendition] = codecs }
+            ended[rendition] = records
+        }
+    }
+
+    // MARK: - Playlists
+
+    /// One EXT-X-TARGETDURATION for every rendition (Apple's rule): the longest final segment, rounded.
+    var targetDuration: Int {
+        lock.withLock { max(1, ended.values.flatMap { $0 }.map { Int($0.duration.rounded()) }.max() ?? 1) }
+    }
+
+    private func writeProgressiveMasterIfReady() throws {
+        guard !masterWritten, all.allSatisfy({ !(segments[$0.folder] ?? []).isEmpty }) else { return }
+        let subtitles = progressiveSubtitles?.renditions ?? []
+        let master = master(
+            videos: videos.map { ($0, codecs[$0.folder] ?? Self.fallbackVideoCodecs, $0.provisional) },
+            audio: audio.map { ($0, CodecString.aacLC, $0.provisional) },
+            audioOnly: audioOnly.map { ($0, $0.provisional) }, subtitles: subtitles, iFrames: [])
+        try PlaylistPublisher.writeAtomically(master.render(), to: directory.appendingPathComponent(PlaylistPublisher.masterName))
+        masterWritten = true
+    }
+
+    /// Writes the final VOD playlists (ENDLIST), each video rendition's I-frame playlist (parsed
+    /// from its segment files) and the master, from the records every stream ended with. Returns
+    /// the measured figures. `subtitles` are EXT-X-MEDIA entries of subtitle renditions already
+    /// written.
+    ///
+    /// The master lists the variants with VIDEO-RANGE and CLOSED-CAPTIONS=NONE, then one
+    /// EXT-X-I-FRAME-STREAM-INF per variant whose I-frame playlist could be made: a segment that
+    /// cannot be parsed costs that line and a warning, not the transcode.
+    /// - Throws: `TranscodeError.io` when a playlist cannot be written.
+    func publishFinal(subtitles: [MediaRendition] = []) throws -> Published {
+        let (ended, codecs) = lock.withLock { (self.ended, self.codecs) }
+        let target = targetDuration
+        func stats(_ rendition: RenditionSummary, codecs: String) throws -> Stats {
+            let records = ended[rendition.folder] ?? []
+            let playlist = try PlaylistPublisher.writeMediaPlaylist(records, to: rendition.playlist, in: directory, target: target,
+                                                                    mapURI: mapURI)
+            return Stats(playlist: rendition.playlist, segments: records.count, bytes: records.reduce(0) { $0 + $1.byteSize },
+                         bandwidth: Bandwidth.measure(records, targetDuration: playlist.targetDuration), codecs: codecs)
+        }
+        let videoStats = try videos.map { try stats($0, codecs: codecs[$0.folder] ?? Self.fallbackVideoCodecs) }
+        let audioStats = try audio.map { try stats($0, codecs: CodecString.aacLC) }
+        let audioOnlyStats = try audioOnly.map { try stats($0, codecs: CodecString.aacLC) }
+
+        let iFrameWriter = IFramePlaylistWriter(directory: directory, format: format)
+        var iFrames: [IFramePlaylistWriter.Written?] = []
+        var warnings: [String] = []
+        for video in videos {
+            let records = ended[video.folder] ?? []
+            do {
+                let total = records.reduce(0) { $0 + $1.duration }
+                iFrames.append(try iFrameWriter.write(folder: video.folder, records: records, totalDuration: total))
+            } catch {
+                iFrames.append(nil)
+                warnings.append("\(video.folder): no I-frame playlist, its segments could not be parsed: \(error)")
+            }
+        }
+        var iFrameVariants: [IFrameVariant] = []
+        for (video, (stats, iFrame)) in zip(videos, zip(videoStats, iFrames)) {
+            guard let iFrame, case .video(let width, let height, let videoRange) = video.role else { continue }
+            iFrameVariants.append(IFrameVariant(uri: iFrame.playlist, bandwidth: iFrame.bandwidth.peak,
+                                                averageBandwidth: iFrame.bandwidth.average, codecs: [stats.codecs],
+                                                width: width, height: height, videoRange: videoRange))
+        }
+        let master = master(videos: zip(videos, videoStats).map { ($0, $1.codecs, $1.bandwidth) },
+                            audio: zip(audio.map { [$0] } ?? [], audioStats.map { [$0] } ?? []).map { ($0, $1.codecs, $1.bandwidth) }.first,
+                            audioOnly: zip(audioOnly, audioOnlyStats).map { ($0, $1.bandwidth) },
+                            subtitles: subtitles, iFrames: iFrameVariants)
+        try PlaylistPublisher.writeAtomically(master.render(), to: directory.appendingPathComponent(PlaylistPublisher.masterName))
+        return Published(video: videoStats, audio: audioStats, audioOnly: audioOnlyStats, iFrames: iFrames, warnings: warnings)
+    }
+
+    /// The master playlist: every video variant with the audio group, then the audio-only
+    /// variants, in start order; the audio and subtitle renditions; the I-frame streams.
+    private func master(videos: [(RenditionSummary, codecs: String, BandwidthStats)],
+                        audio: (RenditionSummary, codecs: String, BandwidthStats)?,
+                        audioOnly: [(RenditionSummary, BandwidthStats)], subtitles: [MediaRendition],
+                        iFrames: [IFrameVariant]) -> MasterPlaylist {
+        let subtitlesGroup = subtitles.first?.groupID
+        var variants: [Variant] = videos.compactMap { video, codecs, bandwidth in
+            guard case .video(let width, let height, let videoRange) = video.role else { return nil }
+            return PlaylistPublisher.variant(uri: video.playlist, videoCodecs: codecs, video: bandwidth,
+                                             audio: audio.map { ($0.codecs, $0.2) }, width: width, height: height,
+                                             frameRate: frameRate, subtitlesGroup: subtitlesGroup, videoRange: videoRange)
+        }
+        variants += audioOnly.map { rendition, bandwidth in
+            PlaylistPublisher.audioOnlyVariant(uri: rendition.playlist, bandwidth: bandwidth, subtitlesGroup: subtitlesGroup)
+        }
+        var media: [MediaRendition] = []
+        if let audio, case .audioGroup(let language) = audio.0.role {
+            media.append(PlaylistPublisher.audioRendition(language: language, uri: audio.0.playlist))
+        }
+        media += subtitles
+        return MasterPlaylist(variants: PlaylistPublisher.startOrder(variants), media: media,
+                              iFrameVariants: PlaylistPublisher.startOrder(iFrames))
+    }
+}

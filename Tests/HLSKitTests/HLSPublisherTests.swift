@@ -1,0 +1,72 @@
+import Foundation
+import HLSCore
+import XCTest
+@testable import HLSKit
+
+/// The one publisher, fed segment values by hand: no encoder, no pipeline.
+final class HLSPublisherTests: XCTestCase {
+    private var folder: URL!
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("hls-publisher-\(UUID().uuidString)")
+        for rendition in ["360p", "audio"] {
+            try FileManager.default.createDirectory(at: folder.appendingPathComponent(rendition), withIntermediateDirectories: true)
+        }
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    private let video = RenditionSummary(folder: "360p", role: .video(width: 640, height: 360, videoRange: .sdr),
+                                         provisional: BandwidthStats(peak: 880_000, average: 800_000), codecs: nil)
+    private let audio = RenditionSummary(folder: "audio", role: .audioGroup(language: "en"),
+                                         provisional: BandwidthStats(peak: 140_800, average: 128_000), codecs: CodecString.aacLC)
+
+    private func record(_ index: Int, bytes: Int) -> SegmentRecord {
+        SegmentRecord(index: index, uri: String(format: "segment-%05d.ts", index), duration: 2, byteSize: bytes, startTime: Double(index) * 2)
+    }
+
+    private func text(_ path: String) -> String? {
+        try? String(contentsOf: folder.appendingPathComponent(path), encoding: .utf8)
+    }
+
+    func testProgressivePlaylistsGrowSegmentBySegmentAndTheMasterWaitsForEveryRendition() throws {
+        let publisher = HLSPublisher(directory: folder, format: .ts, segmentDuration: 2, frameRate: 25, videos: [video], audio: audio,
+                                     audioOnly: [], progressive: true)
+        publisher.segmentFinished(FinishedSegment(rendition: "360p", record: record(0, bytes: 200_000), codecs: "avc1.64001e"))
+        let media = try XCTUnwrap(text("360p/index.m3u8"))
+        XCTAssertTrue(media.contains("#EXT-X-PLAYLIST-TYPE:EVENT") && media.contains("segment-00000.ts"), media)
+        XCTAssertFalse(media.contains("#EXT-X-ENDLIST"))
+        XCTAssertNil(text("master.m3u8"), "the audio has no segment yet")
+        publisher.segmentFinished(FinishedSegment(rendition: "audio", record: record(0, bytes: 32_000), codecs: CodecString.aacLC))
+        let master = try XCTUnwrap(text("master.m3u8"))
+        XCTAssertTrue(master.contains("CODECS=\"avc1.64001e,mp4a.40.2\""), master)
+        XCTAssertTrue(master.contains("BANDWIDTH=1020800"), "provisional: maxrates added up\n\(master)")
+        XCTAssertFalse(master.contains("I-FRAME"))
+        XCTAssertNil(publisher.failure)
+    }
+
+    func testTheFinalSetIsWrittenFromTheRecordsTheStreamsEndedWith() throws {
+        let publisher = HLSPublisher(directory: folder, format: .ts, segmentDuration: 2, frameRate: 25, videos: [video], audio: audio,
+                                     audioOnly: [], progressive: false)
+        publisher.segmentFinished(FinishedSegment(rendition: "360p", record: record(0, bytes: 200_000), codecs: nil))
+        XCTAssertNil(text("360p/index.m3u8"), "nothing is published before the end unless progressive")
+        publisher.streamEnded(rendition: "360p", records: [record(0, bytes: 200_000), record(1, bytes: 100_000)], codecs: "avc1.64001e")
+        publisher.streamEnded(rendition: "audio", records: [record(0, bytes: 32_000), record(1, bytes: 32_000)], codecs: CodecString.aacLC)
+        XCTAssertEqual(publisher.targetDuration, 2)
+        let published = try publisher.publishFinal()
+        XCTAssertEqual(published.video.map(\.segments), [2])
+        XCTAssertEqual(published.video.first?.bytes, 300_000)
+        XCTAssertEqual(published.video.first?.bandwidth.peak, 800_000, "the largest segment over its duration")
+        XCTAssertEqual(published.audio?.bytes, 64_000)
+        XCTAssertEqual(published.iFrames.count, 1)
+        XCTAssertNil(published.iFrames[0], "no segment files to parse here")
+        XCTAssertEqual(published.warnings.count, 1)
+        let media = try XCTUnwrap(text("360p/index.m3u8"))
+        XCTAssertTrue(media.contains("#EXT-X-PLAYLIST-TYPE:VOD") && media.contains("#EXT-X-ENDLIST"), media)
+        let master = try XCTUnwrap(text("master.m3u8"))
+        XCTAssertTrue(master.contains("CODECS=\"avc1.64001e,mp4a.40.2\"") && master.contains("RESOLUTION=640x360"), master)
+        XCTAssertTrue(master.contains("TYPE=AUDIO") && master.contains("LANGUAGE=\"en\""), master)
+    }
+}
