@@ -37,8 +37,7 @@ let package = Package(
         // The engine: libav wrappers and the transcoding pipeline.
         .target(
             name: "HLSKit",
-            dependencies: ["CFFmpeg", "CPosix", "HLSCore"],
-            swiftSettings: [.swiftLanguageMode(.v5)]
+            dependencies: ["CFFmpeg", "CPosix", "HLSCore"]
         ),
         // The job queue: job model, events, output layout (pure), AMQP layer, worker loop, publisher.
         .target(
@@ -54,8 +53,7 @@ let package = Package(
         .target(name: "PreviewServer", dependencies: ["HLSCore"]),
         .executableTarget(
             name: "hlsify",
-            dependencies: ["HLSKit", "PreviewServer", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            swiftSettings: [.swiftLanguageMode(.v5)]
+            dependencies: ["HLSKit", "PreviewServer", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "transcode-worker",
@@ -69,7 +67,7 @@ let package = Package(
         // The ffmpeg command-line runner the Swift test targets share (tests only).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "HLSCoreTests", dependencies: ["HLSCore", "TestSupport"]),
-        .testTarget(name: "HLSKitTests", dependencies: ["HLSKit", "TestSupport"], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "HLSKitTests", dependencies: ["HLSKit", "TestSupport"]),
         .testTarget(name: "TranscodeQueueTests", dependencies: ["TranscodeQueue"]),
         .testTarget(name: "PreviewServerTests", dependencies: ["PreviewServer"]),
     ]

@@ -45,12 +45,13 @@ public enum Transcoder {
         let cancel = InterruptFlag()
         let pipeline = TranscodePipeline(inputPath: input, directory: staging.staging, options: options,
                                          subtitles: subtitles, cancel: cancel, progress: progress)
+        let handoff = ThreadHandoff(value: pipeline)
         do {
             var report = try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<TranscodeReport, Error>) in
                     let thread = Thread {
                         hlsify_set_thread_name("hlsify-decode")
-                        do { continuation.resume(returning: try pipeline.run()) } catch { continuation.resume(throwing: error) }
+                        do { continuation.resume(returning: try handoff.value.run()) } catch { continuation.resume(throwing: error) }
                     }
                     thread.name = "hlsify-decode"
                     thread.stackSize = 8 << 20

@@ -12,7 +12,7 @@ import Glibc
 /// Every request head must arrive within `headTimeout` seconds and fit in
 /// `HTTPRequest.maxHeadSize` bytes; an idle kept-alive connection is closed after `idleTimeout`;
 /// a send blocked for `sendTimeout` ends the connection. Files are streamed in `chunkSize` pieces.
-public final class HTTPServer: @unchecked Sendable {
+public final class HTTPServer: @unchecked Sendable {  // mutable state (connections, listener) is under its lock
     public struct Configuration: Sendable {
         public var host: String
         /// 0 lets the kernel pick a free port (see `port`).

@@ -83,7 +83,7 @@ final class ListeningSocket {
 
 /// One accepted connection, used by the one thread that serves it (the server only calls
 /// shutdown(2) on its descriptor from another thread, to stop it).
-final class ConnectedSocket: @unchecked Sendable {
+final class ConnectedSocket: @unchecked Sendable {  // one serving thread uses it; others only shutdown(2) the descriptor
     enum Received: Equatable {
         case bytes(Int)
         /// The peer closed its side (or reset the connection).

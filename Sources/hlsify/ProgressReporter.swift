@@ -3,7 +3,7 @@ import HLSKit
 
 /// Progress on stderr: a redrawn bar with percent, fps, speed and ETA on a terminal, or a plain
 /// line every few seconds when stderr is a file or pipe.
-final class ProgressReporter: @unchecked Sendable {
+final class ProgressReporter: @unchecked Sendable {  // every mutable field is under `lock`
     private let enabled: Bool
     private let terminal = Console.stderrIsTerminal
     private let lock = NSLock()

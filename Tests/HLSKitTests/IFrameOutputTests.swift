@@ -19,7 +19,7 @@ final class IFrameOutputTests: XCTestCase {
             let report = try await Transcoder.transcode(input: input, output: output, options: options)
             XCTAssertEqual(report.warnings.filter { $0.contains("I-frame") }, [])
 
-            let master = try String(contentsOf: output.appendingPathComponent("master.m3u8"))
+            let master = try String(contentsOf: output.appendingPathComponent("master.m3u8"), encoding: .utf8)
             let (variants, iFrameStreams) = masterLines(master)
             XCTAssertTrue(master.contains("#EXT-X-VERSION:4\n"), master)
             XCTAssertEqual(variants.count, 2)
@@ -38,8 +38,8 @@ final class IFrameOutputTests: XCTestCase {
             var midSegmentIFrames = 0
             for rendition in report.renditions {
                 let folder = output.appendingPathComponent(rendition.name)
-                let media = try PlaylistParser.parseMedia(String(contentsOf: folder.appendingPathComponent("index.m3u8")))
-                let text = try String(contentsOf: folder.appendingPathComponent("iframes.m3u8"))
+                let media = try PlaylistParser.parseMedia(String(contentsOf: folder.appendingPathComponent("index.m3u8"), encoding: .utf8))
+                let text = try String(contentsOf: folder.appendingPathComponent("iframes.m3u8"), encoding: .utf8)
                 let iFrames = try PlaylistParser.parseMedia(text)
                 XCTAssertTrue(iFrames.iFramesOnly)
                 XCTAssertTrue(iFrames.isComplete)
@@ -86,14 +86,14 @@ final class IFrameOutputTests: XCTestCase {
             if format == .fmp4 {
                 // Fragments: one per keyframe in video, one per segment in audio (where every frame is a keyframe).
                 let audio = output.appendingPathComponent("audio")
-                for segment in try PlaylistParser.parseMedia(String(contentsOf: audio.appendingPathComponent("index.m3u8"))).segments {
+                for segment in try PlaylistParser.parseMedia(String(contentsOf: audio.appendingPathComponent("index.m3u8"), encoding: .utf8)).segments {
                     let bytes = [UInt8](try Data(contentsOf: audio.appendingPathComponent(segment.uri)))
                     XCTAssertEqual(try MP4BoxReader.boxes(in: bytes).filter { $0.type == "moof" }.count, 1, "audio/\(segment.uri)")
                 }
                 for rendition in report.renditions {
                     let folder = output.appendingPathComponent(rendition.name)
-                    let iFrames = try PlaylistParser.parseMedia(String(contentsOf: folder.appendingPathComponent("iframes.m3u8")))
-                    for segment in try PlaylistParser.parseMedia(String(contentsOf: folder.appendingPathComponent("index.m3u8"))).segments {
+                    let iFrames = try PlaylistParser.parseMedia(String(contentsOf: folder.appendingPathComponent("iframes.m3u8"), encoding: .utf8))
+                    for segment in try PlaylistParser.parseMedia(String(contentsOf: folder.appendingPathComponent("index.m3u8"), encoding: .utf8)).segments {
                         let bytes = [UInt8](try Data(contentsOf: folder.appendingPathComponent(segment.uri)))
                         XCTAssertEqual(try MP4BoxReader.boxes(in: bytes).filter { $0.type == "moof" }.count,
                                        iFrames.segments.filter { $0.uri == segment.uri }.count, "\(rendition.name)/\(segment.uri)")

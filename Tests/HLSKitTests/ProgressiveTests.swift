@@ -47,7 +47,7 @@ final class ProgressiveTests: XCTestCase {
                 XCTAssertEqual(size, final, "\(path) was listed before it was complete")
             }
         }
-        let final = try String(contentsOf: output.appendingPathComponent("720p/index.m3u8"))
+        let final = try String(contentsOf: output.appendingPathComponent("720p/index.m3u8"), encoding: .utf8)
         XCTAssertTrue(final.contains("#EXT-X-PLAYLIST-TYPE:VOD"))
         XCTAssertTrue(final.hasSuffix("#EXT-X-ENDLIST\n"))
         XCTAssertEqual(try PlaylistParser.parseMedia(final).segments.count, 6)
@@ -67,10 +67,10 @@ final class ProgressiveTests: XCTestCase {
 
     private func snapshot(_ output: URL) -> Snapshot {
         var snap = Snapshot()
-        snap.master = try? String(contentsOf: output.appendingPathComponent("master.m3u8"))
+        snap.master = try? String(contentsOf: output.appendingPathComponent("master.m3u8"), encoding: .utf8)
         for folder in ["720p", "360p", "audio"] {
             let path = "\(folder)/index.m3u8"
-            guard let text = try? String(contentsOf: output.appendingPathComponent(path)) else { continue }
+            guard let text = try? String(contentsOf: output.appendingPathComponent(path), encoding: .utf8) else { continue }
             snap.playlists[path] = text
             for line in text.split(separator: "\n") where !line.hasPrefix("#") {
                 let segment = "\(folder)/\(line)"

@@ -38,15 +38,15 @@ final class SubtitleRenditionTests: XCTestCase {
             XCTAssertEqual(report.subtitles.map(\.language), ["en", "fr-CA"])
             XCTAssertTrue(report.warnings.contains { $0.contains("dropped") }, "the cue after the end is reported: \(report.warnings)")
 
-            let master = try String(contentsOf: output.appendingPathComponent("master.m3u8"))
+            let master = try String(contentsOf: output.appendingPathComponent("master.m3u8"), encoding: .utf8)
             XCTAssertTrue(master.contains(#"TYPE=SUBTITLES,GROUP-ID="subs",LANGUAGE="en",NAME="English",DEFAULT=YES"#), master)
             XCTAssertTrue(master.contains(#"LANGUAGE="fr-CA",NAME="Français",DEFAULT=NO"#), master)
             let variants = master.split(separator: "\n").filter { $0.hasPrefix("#EXT-X-STREAM-INF") }
             XCTAssertFalse(variants.isEmpty)
             XCTAssertTrue(variants.allSatisfy { $0.contains(#"SUBTITLES="subs""#) })
 
-            let video = try PlaylistParser.parseMedia(String(contentsOf: output.appendingPathComponent("360p/index.m3u8")))
-            let subs = try PlaylistParser.parseMedia(String(contentsOf: output.appendingPathComponent("subtitles/en/index.m3u8")))
+            let video = try PlaylistParser.parseMedia(String(contentsOf: output.appendingPathComponent("360p/index.m3u8"), encoding: .utf8))
+            let subs = try PlaylistParser.parseMedia(String(contentsOf: output.appendingPathComponent("subtitles/en/index.m3u8"), encoding: .utf8))
             XCTAssertEqual(subs.segments.map(\.duration), video.segments.map(\.duration))
             XCTAssertEqual(subs.targetDuration, video.targetDuration)
 
@@ -55,18 +55,18 @@ final class SubtitleRenditionTests: XCTestCase {
                                                             segment: video.segments[0].uri, format: format)
             let expected = Int64(((firstVideo.map(\.pts).min() ?? -1) * 90_000).rounded())
             for segment in subs.segments {
-                let text = try String(contentsOf: output.appendingPathComponent("subtitles/en/\(segment.uri)"))
+                let text = try String(contentsOf: output.appendingPathComponent("subtitles/en/\(segment.uri)"), encoding: .utf8)
                 let parsed = try WebVTTParser().parse(text: text)
                 let map = parsed.headerLines.first { $0.hasPrefix("X-TIMESTAMP-MAP=") }
                 XCTAssertEqual(map, "X-TIMESTAMP-MAP=MPEGTS:\(expected),LOCAL:00:00:00.000")
             }
-            let segment0 = try WebVTTParser().parse(text: String(contentsOf: output.appendingPathComponent("subtitles/en/segment-00000.vtt")))
-            let segment1 = try WebVTTParser().parse(text: String(contentsOf: output.appendingPathComponent("subtitles/en/segment-00001.vtt")))
+            let segment0 = try WebVTTParser().parse(text: String(contentsOf: output.appendingPathComponent("subtitles/en/segment-00000.vtt"), encoding: .utf8))
+            let segment1 = try WebVTTParser().parse(text: String(contentsOf: output.appendingPathComponent("subtitles/en/segment-00001.vtt"), encoding: .utf8))
             XCTAssertEqual(segment0.cues.map(\.start), [500, 1800])
             XCTAssertEqual(segment1.cues.map(\.start), [1800], "a crossing cue is in both segments with its own times")
             XCTAssertEqual(segment1.cues.first?.end, 2300)
 
-            let sidecar = try WebVTTParser().parse(text: String(contentsOf: output.appendingPathComponent("subtitles/en.vtt")))
+            let sidecar = try WebVTTParser().parse(text: String(contentsOf: output.appendingPathComponent("subtitles/en.vtt"), encoding: .utf8))
             XCTAssertEqual(sidecar.cues.map(\.start), [500, 1800, 4200])
             XCTAssertEqual(sidecar.cues.last?.text, "Last &amp; final")
         }

@@ -29,7 +29,7 @@ final class TranscoderTests: XCTestCase {
             // Read what was written with libav itself, not with our report.
             for rendition in report.renditions {
                 let folder = output.appendingPathComponent(rendition.name)
-                let playlist = try PlaylistParser.parseMedia(String(contentsOf: folder.appendingPathComponent("index.m3u8")))
+                let playlist = try PlaylistParser.parseMedia(String(contentsOf: folder.appendingPathComponent("index.m3u8"), encoding: .utf8))
                 XCTAssertEqual(playlist.segments.map(\.duration), [2, 2, 1], accuracy: 0.0001)
                 var frames = 0
                 for segment in playlist.segments {
@@ -40,7 +40,7 @@ final class TranscoderTests: XCTestCase {
                 }
                 XCTAssertEqual(frames, 125)
             }
-            let master = try String(contentsOf: output.appendingPathComponent("master.m3u8"))
+            let master = try String(contentsOf: output.appendingPathComponent("master.m3u8"), encoding: .utf8)
             XCTAssertTrue(master.contains("LANGUAGE=\"fr\""), master)
             XCTAssertTrue(master.contains("RESOLUTION=1280x720"))
         }
@@ -52,7 +52,7 @@ final class TranscoderTests: XCTestCase {
         let report = try await Transcoder.transcode(input: input, output: output, options: options())
         XCTAssertNil(report.audio)
         XCTAssertEqual(report.renditions.map(\.name), ["360p"])
-        let master = try String(contentsOf: output.appendingPathComponent("master.m3u8"))
+        let master = try String(contentsOf: output.appendingPathComponent("master.m3u8"), encoding: .utf8)
         XCTAssertFalse(master.contains("AUDIO"))
         XCTAssertFalse(master.contains("mp4a"))
     }
@@ -79,7 +79,7 @@ final class TranscoderTests: XCTestCase {
             XCTAssertEqual(report.audioOnlyVariant?.playlist, "audio-48k/index.m3u8")
             XCTAssertEqual(report.audioOnlyVariant?.bitrate, 48_000)
 
-            let master = try String(contentsOf: output.appendingPathComponent("master.m3u8")).split(separator: "\n")
+            let master = try String(contentsOf: output.appendingPathComponent("master.m3u8"), encoding: .utf8).split(separator: "\n")
             let variants = master.indices.filter { master[$0].hasPrefix("#EXT-X-STREAM-INF:") }
             XCTAssertEqual(variants.map { String(master[$0 + 1]) }, ["audio/index.m3u8", "audio-48k/index.m3u8"])
             for index in variants {
@@ -89,7 +89,7 @@ final class TranscoderTests: XCTestCase {
             XCTAssertFalse(master.contains { $0.hasPrefix("#EXT-X-MEDIA:") || $0.hasPrefix("#EXT-X-I-FRAME") },
                            "no alternate audio group, no I-frame playlists: \(master)")
             for folder in ["audio", "audio-48k"] {
-                let playlist = try PlaylistParser.parseMedia(String(contentsOf: output.appendingPathComponent("\(folder)/index.m3u8")))
+                let playlist = try PlaylistParser.parseMedia(String(contentsOf: output.appendingPathComponent("\(folder)/index.m3u8"), encoding: .utf8))
                 XCTAssertEqual(playlist.segments.map(\.duration).reduce(0, +), 5.5, accuracy: 0.03, folder)
                 XCTAssertEqual(playlist.segments.count, 3, folder)
             }
@@ -106,10 +106,10 @@ final class TranscoderTests: XCTestCase {
         XCTAssertEqual(report.renditions.map(\.encodedFrames), [120])
         XCTAssertEqual(report.durationSeconds, 2, accuracy: 0.001)
         XCTAssertTrue(report.warnings.contains { $0.contains("dropped to at most 60 fps") }, "\(report.warnings)")
-        let master = try String(contentsOf: output.appendingPathComponent("master.m3u8"))
+        let master = try String(contentsOf: output.appendingPathComponent("master.m3u8"), encoding: .utf8)
         XCTAssertTrue(master.contains("FRAME-RATE=60.000"), master)
         let folder = output.appendingPathComponent("360p")
-        let playlist = try PlaylistParser.parseMedia(String(contentsOf: folder.appendingPathComponent("index.m3u8")))
+        let playlist = try PlaylistParser.parseMedia(String(contentsOf: folder.appendingPathComponent("index.m3u8"), encoding: .utf8))
         let times = try playlist.segments.flatMap { try SegmentReader.videoPackets(folder: folder, segment: $0.uri, format: .fmp4) }.map(\.pts).sorted()
         XCTAssertEqual(times.count, 120)
         for (a, b) in zip(times, times.dropFirst()) { XCTAssertEqual(b - a, 1.0 / 60, accuracy: 0.0005) }

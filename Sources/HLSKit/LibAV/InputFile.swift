@@ -70,9 +70,10 @@ final class InputFile {
             av_dict_set(&streamOptions[index], "threads", "1", 0)
             if let maxPixels { av_dict_set(&streamOptions[index], "max_pixels", String(maxPixels), 0) }
         }
-        try streamOptions.withUnsafeMutableBufferPointer { buffer in
-            try check(avformat_find_stream_info(context, count > 0 ? buffer.baseAddress : nil), "avformat_find_stream_info")
+        let found = streamOptions.withUnsafeMutableBufferPointer { buffer in
+            avformat_find_stream_info(context, count > 0 ? buffer.baseAddress : nil)
         }
+        try check(found, "avformat_find_stream_info")
     }
 
     /// Before probing, keeps only the first video stream (not cover art) and the first audio
@@ -93,7 +94,8 @@ final class InputFile {
         if path.hasPrefix("/") { return path }
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         guard getcwd(&buffer, buffer.count) != nil else { return path }
-        return String(cString: buffer) + "/" + path
+        let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+        return String(decoding: bytes, as: UTF8.self) + "/" + path
     }
 
     /// The container libavformat guesses for `path` from its first bytes, without opening a demuxer
@@ -179,7 +181,7 @@ final class InputFile {
 
 /// A cancellation flag libav polls during blocking calls (`AVIOInterruptCB`), with an optional
 /// wall-clock deadline after which it counts as raised.
-final class InterruptFlag: @unchecked Sendable {
+final class InterruptFlag: @unchecked Sendable {  // its state is under `lock`
     private let lock = NSLockLite()
     private var raised = false
     private var deadline: DispatchTime?

@@ -83,11 +83,11 @@ final class BoundedQueue<Element>: @unchecked Sendable {  // every field is read
 }
 
 /// Runs a closure on a dedicated thread (not Swift's cooperative pool) and lets the caller wait for it.
-final class WorkerThread: @unchecked Sendable {
+final class WorkerThread: @unchecked Sendable {  // start() and join() are called by the thread that made it; `done` is a semaphore
     private let thread: Thread
     private let done = DispatchSemaphore(value: 0)
 
-    init(name: String, stackSize: Int = 8 << 20, _ body: @escaping () -> Void) {
+    init(name: String, stackSize: Int = 8 << 20, _ body: @escaping @Sendable () -> Void) {
         let done = self.done
         thread = Thread {
             hlsify_set_thread_name(name)  // shows in top, perf and /proc

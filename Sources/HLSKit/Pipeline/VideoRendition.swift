@@ -3,7 +3,7 @@ import Foundation
 
 /// One decoded frame on its way to one rendition: a reference to the shared decoder buffers
 /// (no pixel copy) plus where it sits on the output timeline.
-struct VideoWorkItem: @unchecked Sendable {
+struct VideoWorkItem: @unchecked Sendable {  // hand-off of a reference-counted frame: once queued, the decoding thread no longer touches it
     let frame: Frame
     let outputTimestamp: Int64
     let duration: Int64
@@ -12,7 +12,7 @@ struct VideoWorkItem: @unchecked Sendable {
 
 /// One rung of the ladder: scales the shared decoded frames to its size, encodes H.264 and cuts
 /// segments, on a thread of its own behind a bounded queue.
-final class VideoRendition: @unchecked Sendable {
+final class VideoRendition: @unchecked Sendable {  // set up before start(), then mutated only on its own thread, read after join()
     let plan: RenditionPlan
     let directoryName: String
     let queue: BoundedQueue<VideoWorkItem>

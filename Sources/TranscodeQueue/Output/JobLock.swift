@@ -7,7 +7,7 @@ import Foundation
 /// process exclude each other too (after a reconnect, a redelivered copy waits for the first).
 /// On a shared output root this needs a file system whose flock is cluster-wide (local disks,
 /// NFSv4 on Linux, CephFS); see README.
-public final class JobLock: @unchecked Sendable {
+public final class JobLock: @unchecked Sendable {  // used by the one task that holds it; release() only runs there or in deinit
     private var descriptor: Int32
 
     private init(descriptor: Int32) {
