@@ -686,26 +686,24 @@ def staging_folders(parent: Path, name: str) -> list[str]:
     return sorted(n for n in os.listdir(parent) if n.startswith(f".{name}.hlsify-"))
 
 
-def kill_at(argv: list[str], delay: Optional[float], parent: Path, name: str, limit: float) -> tuple[float, bool]:
-    """Starts argv and SIGKILLs it `delay` seconds later, or (delay None) the moment its staging
-    folder holds master.m3u8 (the output is complete and about to be flushed and renamed in).
-    Returns (seconds it ran, whether it had finished on its own first)."""
+def kill_when(argv: list[str], inside: Optional[str], parent: Path, name: str, limit: float = 600) -> tuple[float, bool]:
+    """Starts argv and SIGKILLs it the moment its staging folder holds `inside` (a glob relative to
+    the staging folder; "" for the folder itself; None lets it finish): a state the run is seen to
+    reach, never a guessed time, so the kill lands at the same stage on a busy machine as on a
+    quiet one. Returns (seconds it ran, whether it had finished on its own first)."""
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     t0 = time.monotonic()
     try:
-        if delay is not None:
-            try:
-                proc.wait(timeout=delay)
+        if inside is None:
+            proc.wait(timeout=limit)
+            return time.monotonic() - t0, True
+        pattern = str(parent / f".{name}.hlsify-staging-{proc.pid}-*" / inside) if inside else \
+            str(parent / f".{name}.hlsify-staging-{proc.pid}-*")
+        while not glob.glob(pattern):
+            if proc.poll() is not None:
                 return time.monotonic() - t0, True
-            except subprocess.TimeoutExpired:
-                pass
-        else:
-            pattern = str(parent / f".{name}.hlsify-staging-{proc.pid}-*" / "master.m3u8")
-            while not glob.glob(pattern):
-                if proc.poll() is not None:
-                    return time.monotonic() - t0, True
-                assert time.monotonic() - t0 < limit, "the run never wrote master.m3u8 into its staging folder"
-                time.sleep(0.002)
+            assert time.monotonic() - t0 < limit, f"the run never reached {inside or 'its staging folder'}"
+            time.sleep(0.002)
         proc.kill()
         proc.wait()
         return time.monotonic() - t0, False
@@ -716,10 +714,11 @@ def kill_at(argv: list[str], delay: Optional[float], parent: Path, name: str, li
 
 
 def test_sigkill_leaves_previous_or_complete_output(tmp_path):
-    """hlsify is SIGKILLed at random moments (and once right as it starts to commit) while
-    replacing a complete earlier output. Afterwards --out must hold either exactly the earlier
-    output or a complete new one; a killed run into a fresh --out leaves nothing or a complete
-    set; and the next run removes the staging folders the dead processes left."""
+    """hlsify is SIGKILLed at observed stages (as soon as its staging folder exists, after a
+    segment of each rendition is finished, and right as it starts to commit) while replacing a
+    complete earlier output. Afterwards --out must hold either exactly the earlier output or a
+    complete new one; a killed run into a fresh --out leaves nothing or a complete set; and the
+    next run removes the staging folders the dead processes left."""
     binary = hlsify_bin()
     src = tmp_path / "lecture.mp4"
     ffmpeg("-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=25", "-f", "lavfi", "-i",
@@ -733,22 +732,20 @@ def test_sigkill_leaves_previous_or_complete_output(tmp_path):
 
     # The earlier output: 2 s segments. The killed runs make 4 s segments, so the two sets
     # cannot be mistaken for each other.
-    t0 = time.monotonic()
     first = subprocess.run(common + ["--segment-duration", "2"], capture_output=True, text=True, timeout=600)
-    full = time.monotonic() - t0
     assert first.returncode == 0, first.stderr[-2000:]
     previous = snapshot(out)
     new_sets: list[dict] = []
 
-    seed = int(os.environ.get("HLSIFY_KILL_SEED", random.randrange(1 << 30)))
-    rng = random.Random(seed)
-    delays: list[Optional[float]] = [rng.uniform(0.05, 0.5) * full, rng.uniform(0.5, 0.95) * full,
-                                     rng.uniform(0.9, 1.1) * full, None]
+    # Stages: the staging folder made; segment 0 of both renditions finished (segment 1 begun);
+    # the output complete in staging (master.m3u8 written: about to be flushed and renamed in);
+    # then a run left to finish, and one more killed at the commit over that new output.
+    stages: list[Optional[str]] = ["", "720p/segment-00001.*", "480p/segment-00001.*", "master.m3u8", None, "master.m3u8"]
     outcomes = []
-    for delay in delays:
-        ran, finished = kill_at(common, delay, parent, name, limit=10 * full + 60)
+    for stage in stages:
+        ran, finished = kill_when(common, stage, parent, name)
         state = snapshot(out)
-        label = f"seed {seed}, kill {'at commit' if delay is None else f'after {delay:.2f}s'} (ran {ran:.2f}s)"
+        label = f"kill at {'no point' if stage is None else stage or 'the staging folder'} (ran {ran:.2f}s)"
         assert state is not None, f"{label}: --out vanished (the earlier output is gone)"
         if state == previous:
             outcomes.append("previous")
@@ -774,15 +771,16 @@ def test_sigkill_leaves_previous_or_complete_output(tmp_path):
 
     # A run killed halfway into a fresh --out leaves no output at all.
     fresh = parent / "fresh"
-    ran, finished = kill_at([binary, str(src), "--out", str(fresh), "--preset", "veryfast", "--ladder", "720p,480p",
-                             "--quiet"], rng.uniform(0.2, 0.6) * full, parent, "fresh", limit=10 * full + 60)
+    ran, finished = kill_when([binary, str(src), "--out", str(fresh), "--preset", "veryfast", "--ladder", "720p,480p",
+                               "--quiet"], "720p/segment-00001.*", parent, "fresh")
     if not finished:
-        assert not fresh.exists(), f"seed {seed}: a run killed after {ran:.2f}s left {fresh}: {h.list_tree(str(fresh))}"
+        assert not fresh.exists(), f"a run killed after {ran:.2f}s left {fresh}: {h.list_tree(str(fresh))}"
 
-    print(f"SIGKILL outcomes (HLSIFY_KILL_SEED={seed}): {outcomes}")
+    print(f"SIGKILL outcomes: {outcomes}")
     stale = staging_folders(parent, name)
-    assert any(o == "previous" for o in outcomes), f"seed {seed}: no kill landed before the commit: {outcomes}"
-    assert stale, f"seed {seed}: the killed runs left no staging folder, so removal is not tested: {outcomes}"
+    assert outcomes[:3] == ["previous"] * 3, f"a kill before the commit must leave the earlier output: {outcomes}"
+    assert outcomes[4] == "new (finished)", f"the run left alone must replace the output: {outcomes}"
+    assert stale, f"the killed runs left no staging folder, so removal is not tested: {outcomes}"
 
     # The next normal runs remove what the dead processes left (the fresh one through a run that
     # is refused: cleaning up does not depend on the input).
