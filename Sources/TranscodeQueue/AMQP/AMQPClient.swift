@@ -162,12 +162,11 @@ public final class AMQPClient: @unchecked Sendable {
         }
     }
 
-    /// Cancels the consumer (basic.cancel): no new deliveries; `deliveries` ends. Deliveries
-    /// already received can still be settled.
-    public func stopConsuming() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            enqueue(.stopConsuming(completion: { continuation.resume() }))
-        }
+    /// Cancels the consumer (basic.cancel) and returns at once: no new deliveries; `deliveries`
+    /// ends once the connection thread has sent it. Deliveries already received can still be
+    /// settled.
+    public func stopConsuming() {
+        enqueue(.stopConsuming)
     }
 
     /// Stops consuming, waits up to `drainTimeout` seconds for queued and unconfirmed
@@ -189,7 +188,7 @@ public final class AMQPClient: @unchecked Sendable {
     private enum Command {
         case publish(Publication, PublishPolicy)
         case settle(generation: Int, tag: UInt64, Settlement, completion: @Sendable (Bool) -> Void)
-        case stopConsuming(completion: @Sendable () -> Void)
+        case stopConsuming
         case close(drain: Double, completion: @Sendable () -> Void)
     }
 
@@ -214,7 +213,7 @@ public final class AMQPClient: @unchecked Sendable {
         switch command {
         case .publish(let publication, _): publication.completion(.failure(.closed(why)))
         case .settle(_, _, _, let completion): completion(false)
-        case .stopConsuming(let completion): completion()
+        case .stopConsuming: break
         case .close(_, let completion): completion()
         }
     }
@@ -293,9 +292,8 @@ public final class AMQPClient: @unchecked Sendable {
                 completion(false)
                 connectionLost(error)
             }
-        case .stopConsuming(let completion):
+        case .stopConsuming:
             stopConsumer()
-            completion()
         case .close(let drain, let completion):
             stopConsumer()
             if closing == nil {

@@ -2,6 +2,7 @@ import Foundation
 import HLSKit
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// Why a worker cannot start.
 public struct WorkerSetupError: Error, CustomStringConvertible {
@@ -30,9 +31,14 @@ public struct WorkerSetupError: Error, CustomStringConvertible {
 /// 6. on failure: bad media or a missing input is dead-lettered at once; anything else is
 ///    requeued after a delay (`job.failed`, `willRetry: true`) until the last attempt.
 ///
+/// Each delivery is handled by a child task of `run()` (how many run at once is bounded by the
+/// consumer's prefetch) and ends in one settlement, as `DeliveryPolicy` decides from its
+/// `DeliveryOutcome`.
+///
 /// Graceful shutdown (SIGTERM/SIGINT through swift-service-lifecycle, or `shutdown()`): stop
 /// consuming, let running jobs finish for `shutdownGrace` seconds, then cancel them (the engine
-/// removes its staging folder) and requeue their deliveries; `run()` then returns.
+/// removes its staging folder) and requeue their deliveries; `run()` then returns. Cancelling
+/// `run()` cancels the running jobs at once.
 public final class TranscodeWorker: Service, @unchecked Sendable {
     public let configuration: WorkerConfiguration
     private let logger: Logger
@@ -43,9 +49,12 @@ public final class TranscodeWorker: Service, @unchecked Sendable {
     private let events: EventPublisher
     private let claims: OutputClaims
     private let policy: DeliveryPolicy
-    private let jobs = JobRegistry()
-    private let stateLock = NSLock()
-    private var shuttingDown = false
+    /// Jobs being handled, for the log.
+    private let runningJobs = Atomic<Int>(0)
+    private let shuttingDown = Atomic<Bool>(false)
+    /// Finished by `shutdown()`: the grace period starts.
+    private let shutdownRequested: AsyncStream<Never>
+    private let shutdownContinuation: AsyncStream<Never>.Continuation
 
     public init(configuration: WorkerConfiguration, logger: Logger) throws(WorkerSetupError) {
         self.configuration = configuration
@@ -74,6 +83,7 @@ public final class TranscodeWorker: Service, @unchecked Sendable {
         clientConfiguration.heartbeat = configuration.heartbeat
         client = AMQPClient(configuration: clientConfiguration, logger: logger)
         events = EventPublisher(client: client, exchange: configuration.topology.eventsExchange, logger: logger)
+        (shutdownRequested, shutdownContinuation) = AsyncStream.makeStream()
     }
 
     /// Runs until shut down; returns normally after a graceful shutdown.
@@ -86,19 +96,9 @@ public final class TranscodeWorker: Service, @unchecked Sendable {
             "maxAttempts": "\(configuration.maxAttempts)"])
         await withGracefulShutdownHandler {
             await withTaskCancellationHandler {
-                for await delivery in client.deliveries {
-                    jobs.start { [self] in await handle(delivery) }
-                }
-                if jobs.count > 0 {
-                    logger.info("waiting for running jobs", metadata: ["jobs": "\(jobs.count)",
-                                                                       "graceSeconds": "\(configuration.shutdownGrace)"])
-                }
-                if !(await jobs.drain(grace: configuration.shutdownGrace)) {
-                    logger.warning("grace period over: running jobs were stopped and returned to the queue")
-                }
+                await runJobs()
             } onCancel: {
                 shutdown()
-                jobs.cancelAll()
             }
         } onGracefulShutdown: {
             self.shutdown()
@@ -109,14 +109,52 @@ public final class TranscodeWorker: Service, @unchecked Sendable {
 
     /// Stops taking jobs; `run()` returns once the running ones are done (or the grace period is over).
     public func shutdown() {
-        stateLock.lock()
-        let first = !shuttingDown
-        shuttingDown = true
-        stateLock.unlock()
-        guard first else { return }
-        logger.info("shutting down: taking no new jobs", metadata: ["runningJobs": "\(jobs.count)"])
-        let client = self.client
-        Task { await client.stopConsuming() }
+        guard !shuttingDown.exchange(true, ordering: .relaxed) else { return }
+        logger.info("shutting down: taking no new jobs", metadata: ["runningJobs": "\(runningJobs.load(ordering: .relaxed))"])
+        client.stopConsuming()
+        shutdownContinuation.finish()
+    }
+
+    /// What ended the wait in `runJobs`.
+    private enum Ended: Sendable {
+        case jobsFinished, graceOver, cancelled
+    }
+
+    /// Handles each delivery in a child task until consuming stops, then waits for the running
+    /// jobs; once `shutdown()` was called they get `shutdownGrace` seconds, then are cancelled.
+    private func runJobs() async {
+        await withTaskGroup(of: Ended.self) { group in
+            group.addTask { [self] in
+                await withDiscardingTaskGroup { jobs in
+                    for await delivery in client.deliveries {
+                        runningJobs.add(1, ordering: .relaxed)
+                        jobs.addTask { [self] in
+                            await handle(delivery)
+                            runningJobs.subtract(1, ordering: .relaxed)
+                        }
+                    }
+                    let running = runningJobs.load(ordering: .relaxed)
+                    if running > 0 {
+                        logger.info("waiting for running jobs", metadata: ["jobs": "\(running)",
+                                                                           "graceSeconds": "\(configuration.shutdownGrace)"])
+                    }
+                }
+                return .jobsFinished
+            }
+            group.addTask { [self] in
+                for await _ in shutdownRequested {}
+                // Clamped to a billion seconds: any longer grace is waiting for the jobs to end anyway.
+                let grace = min(max(0, configuration.shutdownGrace), 1e9)
+                do { try await Task.sleep(nanoseconds: UInt64(grace * 1e9)) } catch { return .cancelled }
+                return .graceOver
+            }
+            let first = await group.next()
+            group.cancelAll()
+            await group.waitForAll()
+            if first == .graceOver {
+                logger.warning("grace period over: running jobs were stopped and returned to the queue")
+            }
+        }
     }
 
     // MARK: - One delivery
