@@ -91,9 +91,7 @@ public final class AMQPClient: @unchecked Sendable {
     private var connection: AMQPConnection?
     private var channel: UInt16 = 0
     private var generation = 0
-    private var nextSequence: UInt64 = 1
-    private var unconfirmed: [(sequence: UInt64, publication: Publication)] = []
-    private var outbox: [Publication] = []
+    private var publications = PublicationStateMachine<Publication>()
     private var consumerTag: String?
     private var wantsToConsume: Bool
     private var backoff: Backoff
@@ -142,7 +140,7 @@ public final class AMQPClient: @unchecked Sendable {
     ///   connection was lost before the confirm (as `policy` decides).
     public func publish(_ message: AMQPOutgoingMessage, policy: PublishPolicy) async throws(AMQPPublishError) {
         let result: Result<Void, AMQPPublishError> = await withCheckedContinuation { continuation in
-            enqueue(.publish(Publication(message: message, policy: policy, completion: { continuation.resume(returning: $0) })))
+            enqueue(.publish(Publication(message: message, completion: { continuation.resume(returning: $0) }), policy))
         }
         try result.get()
     }
@@ -150,7 +148,7 @@ public final class AMQPClient: @unchecked Sendable {
     /// Publishes without waiting; `completion` (if any) runs on the connection thread.
     public func send(_ message: AMQPOutgoingMessage, policy: PublishPolicy,
                      completion: (@Sendable (Result<Void, AMQPPublishError>) -> Void)? = nil) {
-        enqueue(.publish(Publication(message: message, policy: policy, completion: completion ?? { _ in })))
+        enqueue(.publish(Publication(message: message, completion: completion ?? { _ in }), policy))
     }
 
     /// Acknowledges or rejects a delivery.
@@ -164,12 +162,11 @@ public final class AMQPClient: @unchecked Sendable {
         }
     }
 
-    /// Cancels the consumer (basic.cancel): no new deliveries; `deliveries` ends. Deliveries
-    /// already received can still be settled.
-    public func stopConsuming() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            enqueue(.stopConsuming(completion: { continuation.resume() }))
-        }
+    /// Cancels the consumer (basic.cancel) and returns at once: no new deliveries; `deliveries`
+    /// ends once the connection thread has sent it. Deliveries already received can still be
+    /// settled.
+    public func stopConsuming() {
+        enqueue(.stopConsuming)
     }
 
     /// Stops consuming, waits up to `drainTimeout` seconds for queued and unconfirmed
@@ -185,15 +182,13 @@ public final class AMQPClient: @unchecked Sendable {
 
     private struct Publication {
         var message: AMQPOutgoingMessage
-        var policy: PublishPolicy
         var completion: @Sendable (Result<Void, AMQPPublishError>) -> Void
-        var returned: (code: Int, text: String)?
     }
 
     private enum Command {
-        case publish(Publication)
+        case publish(Publication, PublishPolicy)
         case settle(generation: Int, tag: UInt64, Settlement, completion: @Sendable (Bool) -> Void)
-        case stopConsuming(completion: @Sendable () -> Void)
+        case stopConsuming
         case close(drain: Double, completion: @Sendable () -> Void)
     }
 
@@ -216,9 +211,9 @@ public final class AMQPClient: @unchecked Sendable {
 
     private static func refuse(_ command: Command, why: String) {
         switch command {
-        case .publish(let publication): publication.completion(.failure(.closed(why)))
+        case .publish(let publication, _): publication.completion(.failure(.closed(why)))
         case .settle(_, _, _, let completion): completion(false)
-        case .stopConsuming(let completion): completion()
+        case .stopConsuming: break
         case .close(_, let completion): completion()
         }
     }
@@ -246,8 +241,7 @@ public final class AMQPClient: @unchecked Sendable {
         while true {
             for command in takeInbox() { execute(command) }
             if let closing {
-                let drained = outbox.isEmpty && unconfirmed.isEmpty
-                if drained || Self.now() >= closing.deadline || finalError != nil {
+                if publications.isDrained || Self.now() >= closing.deadline || finalError != nil {
                     finish()
                     return
                 }
@@ -279,15 +273,10 @@ public final class AMQPClient: @unchecked Sendable {
 
     private func execute(_ command: Command) {
         switch command {
-        case .publish(let publication):
-            if connection == nil {
-                switch publication.policy {
-                case .transient: publication.completion(.failure(.dropped)); return
-                case .boundTo: publication.completion(.failure(.stale)); return
-                case .persistent, .once: break
-                }
-            }
-            outbox.append(publication)
+        case .publish(let publication, let policy):
+            let entry = PublicationStateMachine.Entry(item: publication, policy: policy, mandatory: publication.message.mandatory,
+                                                      messageId: publication.message.properties.messageId)
+            if let refused = publications.submit(entry, connected: connection != nil) { Self.complete([refused]) }
         case .settle(let deliveryGeneration, let tag, let settlement, let completion):
             guard let connection, deliveryGeneration == generation else {
                 completion(false)
@@ -303,9 +292,8 @@ public final class AMQPClient: @unchecked Sendable {
                 completion(false)
                 connectionLost(error)
             }
-        case .stopConsuming(let completion):
+        case .stopConsuming:
             stopConsumer()
-            completion()
         case .close(let drain, let completion):
             stopConsumer()
             if closing == nil {
@@ -375,7 +363,7 @@ public final class AMQPClient: @unchecked Sendable {
     private func setUpChannel() throws(AMQPError) {
         guard let connection else { throw AMQPError.notConnected("no connection") }
         generation += 1
-        nextSequence = 1
+        publications.channelOpened()
         consumerTag = nil
         try openNextChannel(connection)
         let topology = configuration.topology
@@ -449,61 +437,46 @@ public final class AMQPClient: @unchecked Sendable {
         consumerTag = nil
         setConnected(false)
         abandonUnconfirmed(because: "\(error)")
-        if closing == nil || !outbox.isEmpty {
+        if closing == nil || !publications.outbox.isEmpty {
             scheduleReconnect(after: error)
         }
         if finalError != nil {
-            for publication in outbox { publication.completion(.failure(.closed("\(error)"))) }
-            outbox.removeAll()
+            Self.complete(publications.failOutbox(.closed("\(error)")))
         }
     }
 
-    /// Publications sent on a channel that is gone: persistent ones go back to the front of the
-    /// outbox (sent again on the next channel), the others fail.
+    /// Publications sent on a channel that is gone: persistent ones are sent again on the next
+    /// channel, the others fail (`PublicationStateMachine.abandonUnconfirmed`).
     private func abandonUnconfirmed(because reason: String) {
-        var resend: [Publication] = []
-        for (_, publication) in unconfirmed {
-            switch publication.policy {
-            case .persistent:
-                var again = publication
-                again.returned = nil
-                resend.append(again)
-            case .transient:
-                publication.completion(.failure(.dropped))
-            case .once, .boundTo:
-                publication.completion(.failure(.connectionLost(reason)))
-            }
-        }
-        unconfirmed.removeAll()
-        var kept: [Publication] = []
-        for publication in outbox {
-            if case .boundTo = publication.policy { publication.completion(.failure(.stale)) } else { kept.append(publication) }
-        }
-        outbox = resend + kept
+        Self.complete(publications.abandonUnconfirmed(because: reason))
+    }
+
+    /// Runs the completions of finished publications.
+    private static func complete(_ finished: [PublicationStateMachine<Publication>.Finished]) {
+        for (publication, result) in finished { publication.completion(result) }
     }
 
     private func flushOutbox() {
         guard let connection else { return }
-        while !outbox.isEmpty {
-            let publication = outbox.removeFirst()
-            if case .boundTo(let wanted) = publication.policy, wanted != generation {
+        while let next = publications.takeNext(generation: generation) {
+            switch next {
+            case .stale(let publication):
                 publication.completion(.failure(.stale))
-                continue
-            }
-            do {
-                try connection.publish(channel, publication.message)
-                unconfirmed.append((nextSequence, publication))
-                nextSequence += 1
-            } catch {
-                if case .messageTooLarge(_, let reason) = error {
-                    // Local to this message: nothing was sent, the connection carries on.
-                    logger.warning("a message was not published: it does not fit one frame", metadata: ["error": "\(error)"])
-                    publication.completion(.failure(.tooLarge(reason)))
-                    continue
+            case .send(let entry):
+                do {
+                    try connection.publish(channel, entry.item.message)
+                    publications.sent(entry)
+                } catch {
+                    if case .messageTooLarge(_, let reason) = error {
+                        // Local to this message: nothing was sent, the connection carries on.
+                        logger.warning("a message was not published: it does not fit one frame", metadata: ["error": "\(error)"])
+                        entry.item.completion(.failure(.tooLarge(reason)))
+                        continue
+                    }
+                    publications.putBack(entry)
+                    connectionLost(error)
+                    return
                 }
-                outbox.insert(publication, at: 0)
-                connectionLost(error)
-                return
             }
         }
     }
@@ -521,16 +494,10 @@ public final class AMQPClient: @unchecked Sendable {
             deliveryContinuation.yield(delivery)
         case .confirm(let confirmChannel, let tag, let multiple, let ack):
             guard confirmChannel == channel else { return }
-            resolveConfirm(tag: tag, multiple: multiple, ack: ack)
+            Self.complete(publications.confirm(tag: tag, multiple: multiple, ack: ack))
         case .returned(let returnChannel, let code, let text, let properties):
             guard returnChannel == channel else { return }
-            // basic.return carries no sequence number; match the message by its message-id,
-            // else take the oldest unconfirmed mandatory publication.
-            let index = unconfirmed.firstIndex(where: {
-                $0.publication.message.mandatory && properties.messageId != nil
-                    && $0.publication.message.properties.messageId == properties.messageId
-            }) ?? unconfirmed.firstIndex(where: { $0.publication.message.mandatory && $0.publication.returned == nil })
-            if let index { unconfirmed[index].publication.returned = (code, text) }
+            publications.returned(code: code, text: text, messageId: properties.messageId)
         case .channelClosed(let closedChannel, let error):
             guard closedChannel == channel else { return }
             channelLost(error)
@@ -549,24 +516,6 @@ public final class AMQPClient: @unchecked Sendable {
         }
     }
 
-    private func resolveConfirm(tag: UInt64, multiple: Bool, ack: Bool) {
-        var settled: [Publication] = []
-        unconfirmed.removeAll { entry in
-            let hit = multiple ? entry.sequence <= tag : entry.sequence == tag
-            if hit { settled.append(entry.publication) }
-            return hit
-        }
-        for publication in settled {
-            if !ack {
-                publication.completion(.failure(.nacked))
-            } else if let returned = publication.returned {
-                publication.completion(.failure(.returned(code: returned.code, text: returned.text)))
-            } else {
-                publication.completion(.success(()))
-            }
-        }
-    }
-
     private func finish() {
         if let connection {
             if !connection.isBroken { connection.closeChannel(channel) }
@@ -574,10 +523,7 @@ public final class AMQPClient: @unchecked Sendable {
         }
         connection = nil
         let why = finalError.map { "\($0)" } ?? "the client was closed"
-        for (_, publication) in unconfirmed { publication.completion(.failure(.closed(why))) }
-        unconfirmed.removeAll()
-        for publication in outbox { publication.completion(.failure(.closed(why))) }
-        outbox.removeAll()
+        Self.complete(publications.failAll(.closed(why)))
         deliveryContinuation.finish()
         lock.lock()
         finished = true

@@ -2,6 +2,7 @@ import Foundation
 import HLSKit
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// Why a worker cannot start.
 public struct WorkerSetupError: Error, CustomStringConvertible {
@@ -30,9 +31,14 @@ public struct WorkerSetupError: Error, CustomStringConvertible {
 /// 6. on failure: bad media or a missing input is dead-lettered at once; anything else is
 ///    requeued after a delay (`job.failed`, `willRetry: true`) until the last attempt.
 ///
+/// Each delivery is handled by a child task of `run()` (how many run at once is bounded by the
+/// consumer's prefetch) and ends in one settlement, as `DeliveryPolicy` decides from its
+/// `DeliveryOutcome`.
+///
 /// Graceful shutdown (SIGTERM/SIGINT through swift-service-lifecycle, or `shutdown()`): stop
 /// consuming, let running jobs finish for `shutdownGrace` seconds, then cancel them (the engine
-/// removes its staging folder) and requeue their deliveries; `run()` then returns.
+/// removes its staging folder) and requeue their deliveries; `run()` then returns. Cancelling
+/// `run()` cancels the running jobs at once.
 public final class TranscodeWorker: Service, @unchecked Sendable {
     public let configuration: WorkerConfiguration
     private let logger: Logger
@@ -42,9 +48,13 @@ public final class TranscodeWorker: Service, @unchecked Sendable {
     private let decoder: JobDecoder
     private let events: EventPublisher
     private let claims: OutputClaims
-    private let jobs = JobRegistry()
-    private let stateLock = NSLock()
-    private var shuttingDown = false
+    private let policy: DeliveryPolicy
+    /// Jobs being handled, for the log.
+    private let runningJobs = Atomic<Int>(0)
+    private let shuttingDown = Atomic<Bool>(false)
+    /// Finished by `shutdown()`: the grace period starts.
+    private let shutdownRequested: AsyncStream<Never>
+    private let shutdownContinuation: AsyncStream<Never>.Continuation
 
     public init(configuration: WorkerConfiguration, logger: Logger) throws(WorkerSetupError) {
         self.configuration = configuration
@@ -63,6 +73,7 @@ public final class TranscodeWorker: Service, @unchecked Sendable {
         layout = OutputLayout(root: outputRoot)
         claims = OutputClaims(layout: layout)
         decoder = JobDecoder(maximumBodySize: configuration.maximumBodySize)
+        policy = DeliveryPolicy(maxAttempts: configuration.maxAttempts, retryDelay: configuration.retryDelay)
         var clientConfiguration = AMQPClient.Configuration(
             endpoint: configuration.endpoint, connectionName: "hlsify transcode-worker \(configuration.workerId)",
             topology: configuration.topology,
@@ -72,6 +83,7 @@ public final class TranscodeWorker: Service, @unchecked Sendable {
         clientConfiguration.heartbeat = configuration.heartbeat
         client = AMQPClient(configuration: clientConfiguration, logger: logger)
         events = EventPublisher(client: client, exchange: configuration.topology.eventsExchange, logger: logger)
+        (shutdownRequested, shutdownContinuation) = AsyncStream.makeStream()
     }
 
     /// Runs until shut down; returns normally after a graceful shutdown.
@@ -84,19 +96,9 @@ public final class TranscodeWorker: Service, @unchecked Sendable {
             "maxAttempts": "\(configuration.maxAttempts)"])
         await withGracefulShutdownHandler {
             await withTaskCancellationHandler {
-                for await delivery in client.deliveries {
-                    jobs.start { [self] in await handle(delivery) }
-                }
-                if jobs.count > 0 {
-                    logger.info("waiting for running jobs", metadata: ["jobs": "\(jobs.count)",
-                                                                       "graceSeconds": "\(configuration.shutdownGrace)"])
-                }
-                if !(await jobs.drain(grace: configuration.shutdownGrace)) {
-                    logger.warning("grace period over: running jobs were stopped and returned to the queue")
-                }
+                await runJobs()
             } onCancel: {
                 shutdown()
-                jobs.cancelAll()
             }
         } onGracefulShutdown: {
             self.shutdown()
@@ -107,37 +109,99 @@ public final class TranscodeWorker: Service, @unchecked Sendable {
 
     /// Stops taking jobs; `run()` returns once the running ones are done (or the grace period is over).
     public func shutdown() {
-        stateLock.lock()
-        let first = !shuttingDown
-        shuttingDown = true
-        stateLock.unlock()
-        guard first else { return }
-        logger.info("shutting down: taking no new jobs", metadata: ["runningJobs": "\(jobs.count)"])
-        let client = self.client
-        Task { await client.stopConsuming() }
+        guard !shuttingDown.exchange(true, ordering: .relaxed) else { return }
+        logger.info("shutting down: taking no new jobs", metadata: ["runningJobs": "\(runningJobs.load(ordering: .relaxed))"])
+        client.stopConsuming()
+        shutdownContinuation.finish()
+    }
+
+    /// What ended the wait in `runJobs`.
+    private enum Ended: Sendable {
+        case jobsFinished, graceOver, cancelled
+    }
+
+    /// Handles each delivery in a child task until consuming stops, then waits for the running
+    /// jobs; once `shutdown()` was called they get `shutdownGrace` seconds, then are cancelled.
+    private func runJobs() async {
+        await withTaskGroup(of: Ended.self) { group in
+            group.addTask { [self] in
+                await withDiscardingTaskGroup { jobs in
+                    for await delivery in client.deliveries {
+                        runningJobs.add(1, ordering: .relaxed)
+                        jobs.addTask { [self] in
+                            await handle(delivery)
+                            runningJobs.subtract(1, ordering: .relaxed)
+                        }
+                    }
+                    let running = runningJobs.load(ordering: .relaxed)
+                    if running > 0 {
+                        logger.info("waiting for running jobs", metadata: ["jobs": "\(running)",
+                                                                           "graceSeconds": "\(configuration.shutdownGrace)"])
+                    }
+                }
+                return .jobsFinished
+            }
+            group.addTask { [self] in
+                for await _ in shutdownRequested {}
+                // Clamped to a billion seconds: any longer grace is waiting for the jobs to end anyway.
+                let grace = min(max(0, configuration.shutdownGrace), 1e9)
+                do { try await Task.sleep(nanoseconds: UInt64(grace * 1e9)) } catch { return .cancelled }
+                return .graceOver
+            }
+            let first = await group.next()
+            group.cancelAll()
+            await group.waitForAll()
+            if first == .graceOver {
+                logger.warning("grace period over: running jobs were stopped and returned to the queue")
+            }
+        }
     }
 
     // MARK: - One delivery
 
+    /// Who a delivery is about, as far as it is known: its job id once decoded (or the one a
+    /// rejection names), and a logger that says so.
+    private struct Subject {
+        var log: Logger
+        var jobId: String? {
+            didSet { log[metadataKey: "jobId"] = "\(jobId ?? "null")" }
+        }
+        /// The output's lock, held until the delivery is settled.
+        var lock: JobLock?
+
+        init(logger: Logger, attempt: Int) {
+            log = logger
+            log[metadataKey: "jobId"] = "null"
+            log[metadataKey: "attempt"] = "\(attempt)"
+        }
+    }
+
+    /// Handles a delivery, then settles it once, as `DeliveryPolicy` decides from the outcome.
     private func handle(_ delivery: AMQPDelivery) async {
+        var subject = Subject(logger: logger, attempt: delivery.attempt)
+        let outcome = await process(delivery, subject: &subject)
+        if case .rejected(let rejection) = outcome { subject.jobId = rejection.jobId }
+        await settle(delivery, policy.disposition(for: outcome, attempt: delivery.attempt), after: outcome, subject: subject)
+        subject.lock?.release()
+    }
+
+    /// Does what a delivery asks, up to (not including) its settlement.
+    private func process(_ delivery: AMQPDelivery, subject: inout Subject) async -> DeliveryOutcome {
         let attempt = delivery.attempt
         let decoded: JobDecoder.Decoded
         do {
             decoded = try decoder.decode(Data(delivery.body))
         } catch {
-            await reject(delivery, error, attempt: attempt)
-            return
+            return .rejected(Self.rejection(error))
         }
         let job = decoded.job
-        var log = logger
-        log[metadataKey: "jobId"] = "\(job.jobId)"
-        log[metadataKey: "attempt"] = "\(attempt)"
+        subject.jobId = job.jobId
+        let log = subject.log
         let plan: JobPlan
         do {
             plan = try resolver.plan(job)
         } catch {
-            await reject(delivery, error, attempt: attempt)
-            return
+            return .rejected(Self.rejection(error))
         }
 
         let lock: JobLock
@@ -150,16 +214,13 @@ public final class TranscodeWorker: Service, @unchecked Sendable {
                 client.currentGeneration != delivery.channelGeneration
             })
         } catch is JobLock.Abandoned {
-            log.info("job delivery dropped while waiting (its channel closed; the broker redelivers it)")
-            return
+            return .abandoned
         } catch is CancellationError {
-            await returnToQueue(delivery, log: log)
-            return
+            return .stopped
         } catch {
-            await failed(delivery, job: job, plan: plan, attempt: attempt, error: error, log: log)
-            return
+            return .failed(error)
         }
-        defer { lock.release() }
+        subject.lock = lock
 
         // Everything below went through checks that the file system may have changed while this
         // delivery waited: the output's folders are opened again without following links (every
@@ -168,23 +229,19 @@ public final class TranscodeWorker: Service, @unchecked Sendable {
         do {
             output = try OutputPlace(plan: plan, layout: layout)
         } catch .symbolicLink(let path) {
-            await reject(delivery, Self.unsafeOutput(job, .symbolicLink(path)), attempt: attempt)
-            return
+            return .rejected(Self.unsafeOutput(job, .symbolicLink(path)))
         } catch {
-            await failed(delivery, job: job, plan: plan, attempt: attempt, error: error, log: log)
-            return
+            return .failed(error)
         }
         // The descriptor paths handed out below (/proc/self/fd/N) are valid while `output` lives.
         defer { withExtendedLifetime(output) {} }
 
         switch output.inspect(jobId: job.jobId) {
         case .complete(let marker):
-            await acknowledgeComplete(delivery, marker: marker, output: output, attempt: attempt, log: log)
-            return
+            return await reportCompletion(marker, output: output, attempt: attempt, log: log)
         case .otherJob(let other):
-            await reject(delivery, JobRejection(.outputConflict, "output \"\(job.output)\" holds the complete output of job \"\(other)\"",
-                                                jobId: job.jobId), attempt: attempt)
-            return
+            return .rejected(JobRejection(.outputConflict, "output \"\(job.output)\" holds the complete output of job \"\(other)\"",
+                                          jobId: job.jobId))
         case .absent, .incomplete:
             break
         }
@@ -192,37 +249,28 @@ public final class TranscodeWorker: Service, @unchecked Sendable {
         do {
             try await claims.claim(plan.outputKey, holding: lock)
         } catch let conflict as OutputClaims.Conflict {
-            await reject(delivery, JobRejection(.outputConflict, conflict.message, jobId: job.jobId), attempt: attempt)
-            return
+            return .rejected(JobRejection(.outputConflict, conflict.message, jobId: job.jobId))
         } catch DirectoryHandle.Problem.symbolicLink(let path) {
-            await reject(delivery, Self.unsafeOutput(job, .symbolicLink(path)), attempt: attempt)
-            return
+            return .rejected(Self.unsafeOutput(job, .symbolicLink(path)))
         } catch is CancellationError {
-            await returnToQueue(delivery, log: log)
-            return
+            return .stopped
         } catch {
-            await failed(delivery, job: job, plan: plan, attempt: attempt, error: error, log: log)
-            return
+            return .failed(error)
         }
 
-        if attempt > configuration.maxAttempts {
+        if policy.isExhausted(attempt: attempt) {
             // Whatever the attempts that died left behind goes with the job.
             try? removeLeftovers(work: layout.workFolder(for: plan.outputKey), output: output, log: log)
-            await deadLetter(delivery, jobId: job.jobId, reason: .attemptsExhausted,
-                             message: "delivered \(attempt) times (the worker may have died each time); --max-attempts is \(configuration.maxAttempts)",
-                             attempt: attempt, log: log)
-            return
+            return .exhausted
         }
 
         let inputs: OpenedInputs
         do {
             inputs = try OpenedInputs(plan: plan, root: resolver.inputRoot)
         } catch let error as JobRejection {
-            await reject(delivery, error, attempt: attempt)
-            return
+            return .rejected(error)
         } catch {
-            await failed(delivery, job: job, plan: plan, attempt: attempt, error: error, log: log)
-            return
+            return .failed(error)
         }
         defer { withExtendedLifetime(inputs) {} }
 
@@ -247,8 +295,7 @@ public final class TranscodeWorker: Service, @unchecked Sendable {
                 target = work.appendingPathComponent("output")
             }
         } catch {
-            await failed(delivery, job: job, plan: plan, attempt: attempt, error: error, log: log)
-            return
+            return .failed(error)
         }
 
         events.send(.started(jobId: job.jobId, input: job.input, output: job.output, workerId: configuration.workerId, attempt: attempt))
@@ -258,8 +305,7 @@ public final class TranscodeWorker: Service, @unchecked Sendable {
             report = try await transcode(plan, inputs: inputs, into: target, attempt: attempt)
         } catch {
             try? FileManager.default.removeItem(at: work)
-            await failed(delivery, job: job, plan: plan, attempt: attempt, error: error, log: log)
-            return
+            return .failed(error)
         }
 
         let completion = JobEvent.Completion(report: report, output: job.output, folder: target)
@@ -275,8 +321,7 @@ public final class TranscodeWorker: Service, @unchecked Sendable {
         } catch {
             try? FileManager.default.removeItem(at: work)
             if plan.progressive { _ = try? output.remove() }
-            await failed(delivery, job: job, plan: plan, attempt: attempt, error: TranscodeError.io("cannot put the output in place: \(error)"), log: log)
-            return
+            return .failed(TranscodeError.io("cannot put the output in place: \(error)"))
         }
         log.info("job output in place", metadata: ["output": "\(plan.outputPath)", "bytes": "\(completion.bytes)",
                                                    "elapsedSeconds": "\(String(format: "%.1f", completion.elapsedSeconds))"])
@@ -288,24 +333,18 @@ public final class TranscodeWorker: Service, @unchecked Sendable {
             // finds the output complete and reports the completion then.
             log.warning("job.completed not confirmed; returning the delivery so that a redelivery reports it",
                         metadata: ["error": "\(error)"])
-            await client.settle(delivery, .reject(requeue: true))
-            return
+            return .completionNotConfirmed
         }
         marker.eventPublished = true
         do { try marker.write(in: placed) } catch {
             log.warning("cannot update the completion marker", metadata: ["error": "\(error)"])
         }
-        if await client.settle(delivery, .ack) {
-            log.info("job completed", metadata: ["output": "\(job.output)", "speed": "\(String(format: "%.2f", completion.speed))"])
-        } else {
-            log.info("job completed; its delivery belonged to a channel that is gone, so the broker redelivers it and it is acknowledged without work")
-        }
+        return .completed(completion)
     }
 
-    /// Gives a delivery back unfinished because the worker is shutting down.
-    private func returnToQueue(_ delivery: AMQPDelivery, log: Logger) async {
-        await client.settle(delivery, .reject(requeue: true))
-        log.info("job returned to the queue (shutting down)")
+    /// A rejection for a message that cannot be decoded or planned.
+    private static func rejection(_ error: any Error) -> JobRejection {
+        (error as? JobRejection) ?? JobRejection(.invalidJob, "\(error)")
     }
 
     /// The rejection of a job whose output folders turned into links after it was planned.
@@ -349,78 +388,109 @@ public final class TranscodeWorker: Service, @unchecked Sendable {
         }
     }
 
-    /// A redelivery whose output is already complete: report the completion if it was never
-    /// confirmed (with the eventId its marker kept), then acknowledge.
-    private func acknowledgeComplete(_ delivery: AMQPDelivery, marker: CompletionMarker, output: OutputPlace, attempt: Int,
-                                     log: Logger) async {
-        if !marker.eventPublished {
-            var updated = marker
-            do {
-                try await events.publish(.completed(jobId: marker.jobId, marker.completion, workerId: configuration.workerId,
-                                                    attempt: attempt, eventId: marker.eventId ?? UUID().uuidString.lowercased()))
-            } catch {
-                log.warning("job.completed not confirmed; returning the delivery", metadata: ["error": "\(error)"])
-                await client.settle(delivery, .reject(requeue: true))
-                return
-            }
-            updated.eventPublished = true
-            try? updated.write(in: output.url)
-            log.info("job was complete but its completion had not been reported: reported now")
+    /// A redelivery whose output is already complete: reports the completion if it was never
+    /// confirmed (with the eventId its marker kept).
+    private func reportCompletion(_ marker: CompletionMarker, output: OutputPlace, attempt: Int, log: Logger) async -> DeliveryOutcome {
+        guard !marker.eventPublished else { return .alreadyComplete }
+        var updated = marker
+        do {
+            try await events.publish(.completed(jobId: marker.jobId, marker.completion, workerId: configuration.workerId,
+                                                attempt: attempt, eventId: marker.eventId ?? UUID().uuidString.lowercased()))
+        } catch {
+            log.warning("job.completed not confirmed; returning the delivery", metadata: ["error": "\(error)"])
+            return .completionNotConfirmed
         }
-        if await client.settle(delivery, .ack) {
-            log.info("job already complete; acknowledged without work")
-        } else {
-            log.info("job already complete; acknowledgement skipped (channel gone, the broker redelivers it)")
-        }
+        updated.eventPublished = true
+        try? updated.write(in: output.url)
+        log.info("job was complete but its completion had not been reported: reported now")
+        return .alreadyComplete
     }
 
-    // MARK: - Failures
+    // MARK: - Settling
 
-    private func failed(_ delivery: AMQPDelivery, job: TranscodeJob, plan: JobPlan, attempt: Int, error: Error, log: Logger) async {
-        switch FailurePolicy.classify(error) {
-        case .interrupted:
-            events.send(.failed(jobId: job.jobId, reason: "interrupted", message: "the worker is shutting down; the job goes back to the queue",
-                                willRetry: true, workerId: configuration.workerId, attempt: attempt))
-            await client.settle(delivery, .reject(requeue: true))
+    /// Settles `delivery` as `disposition` says: the one place the worker acknowledges, rejects
+    /// or leaves a delivery, with the events and log lines that go with it.
+    private func settle(_ delivery: AMQPDelivery, _ disposition: DeliveryDisposition, after outcome: DeliveryOutcome,
+                        subject: Subject) async {
+        let log = subject.log
+        let settlement: AMQPClient.Settlement?
+        switch disposition {
+        case .ack:
+            settlement = .ack
+        case .requeue(let delay, let cause):
+            if let failure = cause.failure {
+                events.send(.failed(jobId: subject.jobId, reason: failure.reason, message: failure.message, willRetry: true,
+                                    workerId: configuration.workerId, attempt: delivery.attempt))
+            }
+            if case .retry(let error) = cause {
+                log.warning("job failed; retrying", metadata: ["error": "\(error)", "retryInSeconds": "\(delay)"])
+            }
+            if delay > 0 { try? await Task.sleep(nanoseconds: UInt64(delay * 1e9)) }
+            settlement = .reject(requeue: true)
+        case .deadLetter(let reason, let message):
+            settlement = await deadLetter(delivery, jobId: subject.jobId, reason: reason, message: message, log: log)
+        case .leaveForRedelivery:
+            settlement = nil
+        }
+        let settled = if let settlement { await client.settle(delivery, settlement) } else { false }
+        Self.logSettled(outcome, disposition, settlement: settlement, settled: settled, log: log)
+    }
+
+    /// The log line that says how a delivery ended.
+    private static func logSettled(_ outcome: DeliveryOutcome, _ disposition: DeliveryDisposition, settlement: AMQPClient.Settlement?,
+                                   settled: Bool, log: Logger) {
+        switch disposition {
+        case .ack:
+            switch (outcome, settled) {
+            case (.completed(let completion), true):
+                log.info("job completed", metadata: ["output": "\(completion.output)", "speed": "\(String(format: "%.2f", completion.speed))"])
+            case (.completed, false):
+                log.info("job completed; its delivery belonged to a channel that is gone, so the broker redelivers it and it is acknowledged without work")
+            case (_, true):
+                log.info("job already complete; acknowledged without work")
+            case (_, false):
+                log.info("job already complete; acknowledgement skipped (channel gone, the broker redelivers it)")
+            }
+        case .requeue(_, .interrupted):
             log.info("job interrupted and returned to the queue")
-        case .final(let reason):
-            await deadLetter(delivery, jobId: job.jobId, reason: reason, message: "\(error)", attempt: attempt, log: log)
-        case .transient:
-            if attempt >= configuration.maxAttempts {
-                await deadLetter(delivery, jobId: job.jobId, reason: .attemptsExhausted,
-                                 message: "attempt \(attempt) of \(configuration.maxAttempts) failed: \(error)", attempt: attempt, log: log)
-                return
+        case .requeue(_, .stopped):
+            log.info("job returned to the queue (shutting down)")
+        case .requeue:
+            break
+        case .deadLetter(let reason, let message):
+            switch settlement {
+            case .ack?:
+                if reason.isRejection {
+                    log.warning("job rejected and dead-lettered", metadata: ["reason": "\(reason.rawValue)", "error": "\(message)"])
+                } else {
+                    log.error("job failed and dead-lettered", metadata: ["reason": "\(reason.rawValue)", "error": "\(message)"])
+                }
+            case .reject?:
+                log.error("job dead-lettered by the broker (our copy was refused)", metadata: ["reason": "\(reason.rawValue)",
+                                                                                              "error": "\(message)"])
+            case nil:
+                break
             }
-            events.send(.failed(jobId: job.jobId, reason: "transient", message: "\(error)", willRetry: true,
-                                workerId: configuration.workerId, attempt: attempt))
-            let delay = min(60, configuration.retryDelay * Double(attempt))
-            log.warning("job failed; retrying", metadata: ["error": "\(error)", "retryInSeconds": "\(delay)"])
-            try? await Task.sleep(nanoseconds: UInt64(delay * 1e9))
-            await client.settle(delivery, .reject(requeue: true))
+        case .leaveForRedelivery:
+            log.info("job delivery dropped while waiting (its channel closed; the broker redelivers it)")
         }
-    }
-
-    private func reject(_ delivery: AMQPDelivery, _ error: Error, attempt: Int) async {
-        let rejection = (error as? JobRejection) ?? JobRejection(.invalidJob, "\(error)")
-        var log = logger
-        log[metadataKey: "jobId"] = "\(rejection.jobId ?? "null")"
-        log[metadataKey: "attempt"] = "\(attempt)"
-        await deadLetter(delivery, jobId: rejection.jobId, reason: rejection.reason, message: rejection.message, attempt: attempt, log: log)
     }
 
     /// Publishes a copy of the delivery to the dead-letter exchange with the reason in its
-    /// headers, reports `job.rejected` or `job.failed`, then acknowledges the original. If the
-    /// copy cannot be confirmed on the delivery's own channel, nothing is acknowledged and the
-    /// broker's redelivery does it again. A copy whose headers no longer fit one frame is sent
-    /// again with the original headers dropped and the reason cut (`DeadLetterCopy`).
-    private func deadLetter(_ delivery: AMQPDelivery, jobId: String?, reason: DeadLetterReason, message: String, attempt: Int,
-                            log: Logger) async {
+    /// headers and reports `job.rejected` or `job.failed`; returns how to settle the original
+    /// (`DeliveryPolicy.settlement(afterCopy:)`). The copy goes only on the delivery's own
+    /// channel. A copy whose headers no longer fit one frame is sent again with the original
+    /// headers dropped and the reason cut (`DeadLetterCopy`).
+    private func deadLetter(_ delivery: AMQPDelivery, jobId: String?, reason: DeadLetterReason, message: String,
+                            log: Logger) async -> AMQPClient.Settlement? {
+        let attempt = delivery.attempt
         let facts = DeadLetterCopy(reason: reason, message: message, jobId: jobId, workerId: configuration.workerId, attempt: attempt,
                                    originalQueue: configuration.topology.jobsQueue, at: Date())
         let event: JobEvent = reason.isRejection
             ? .rejected(jobId: jobId, reason: reason, message: message, workerId: configuration.workerId, attempt: attempt)
             : .failed(jobId: jobId, reason: reason.rawValue, message: message, willRetry: false, workerId: configuration.workerId,
                       attempt: attempt)
+        var copyError: AMQPPublishError?
         do {
             do {
                 try await client.publish(facts.message(for: delivery, exchange: configuration.topology.deadLetterExchange, compact: false),
@@ -431,28 +501,22 @@ public final class TranscodeWorker: Service, @unchecked Sendable {
                                          policy: .boundTo(channelGeneration: delivery.channelGeneration))
             }
         } catch {
-            switch error {
-            case .nacked, .returned, .tooLarge:
-                // The broker would not take the copy: let it dead-letter the original itself
-                // (the queue's x-dead-letter-exchange; the reason is then only in the event).
-                try? await events.publish(event)
-                await client.settle(delivery, .reject(requeue: false))
-                log.error("job dead-lettered by the broker (our copy was refused)", metadata: ["reason": "\(reason.rawValue)",
-                                                                                              "error": "\(message)"])
-            default:
-                log.warning("dead-letter copy not confirmed; the broker will redeliver the message",
-                            metadata: ["reason": "\(reason.rawValue)", "error": "\(error)"])
+            copyError = error
+        }
+        let settlement = DeliveryPolicy.settlement(afterCopy: copyError)
+        switch settlement {
+        case .ack?:
+            do { try await events.publish(event) } catch {
+                log.warning("event not confirmed", metadata: ["event": "\(event.routingKey)", "error": "\(error)"])
             }
-            return
+        case .reject?:
+            // The broker would not take the copy: it dead-letters the original itself (the
+            // queue's x-dead-letter-exchange; the reason is then only in the event).
+            try? await events.publish(event)
+        case nil:
+            log.warning("dead-letter copy not confirmed; the broker will redeliver the message",
+                        metadata: ["reason": "\(reason.rawValue)", "error": "\(copyError.map { "\($0)" } ?? "")"])
         }
-        do { try await events.publish(event) } catch {
-            log.warning("event not confirmed", metadata: ["event": "\(event.routingKey)", "error": "\(error)"])
-        }
-        await client.settle(delivery, .ack)
-        if reason.isRejection {
-            log.warning("job rejected and dead-lettered", metadata: ["reason": "\(reason.rawValue)", "error": "\(message)"])
-        } else {
-            log.error("job failed and dead-lettered", metadata: ["reason": "\(reason.rawValue)", "error": "\(message)"])
-        }
+        return settlement
     }
 }
