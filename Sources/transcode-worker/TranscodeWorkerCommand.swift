@@ -196,7 +196,7 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("A subtitle track, LANG=PATH (repeatable).", valueName: "LANG=PATH"))
     var subtitles: [String] = []
 
-    @Flag(name: .long, help: "Mark the job progressive (accepted; the engine has no progressive mode yet).")
+    @Flag(name: .long, help: "Mark the job progressive: written in place, playlists published as segments complete.")
     var progressive = false
 
     @Flag(name: .long, help: "Send the file's bytes as they are, without checking them (for tests of bad messages).")
