@@ -5,9 +5,4 @@ public enum SegmentFormat: String, Sendable, Codable, CaseIterable {
     case fmp4
     /// MPEG-2 transport stream `.ts` segments, each starting with PAT/PMT.
     case ts
-
-    /// "fmp4 or ts": the names, for messages.
-    public static var namesText: String {
-        allCases.map(\.rawValue).joined(separator: " or ")
-    }
 }
