@@ -71,7 +71,8 @@ public enum Transcoder {
     }
 
     /// The same as `transcode(input:output:options:progress:)`, with progress as an `AsyncStream`
-    /// that ends when the transcode does.
+    /// that ends when the transcode does. Dropping the stream does not stop the transcode; cancel
+    /// `result` for that.
     public static func transcodeWithProgress(input: String, output: URL, options: TranscodeOptions = TranscodeOptions())
         -> (progress: AsyncStream<TranscodeProgress>, result: Task<TranscodeReport, Error>) {
         let (stream, continuation) = AsyncStream<TranscodeProgress>.makeStream(bufferingPolicy: .bufferingNewest(16))
@@ -79,7 +80,6 @@ public enum Transcoder {
             defer { continuation.finish() }
             return try await transcode(input: input, output: output, options: options) { continuation.yield($0) }
         }
-        continuation.onTermination = { _ in }
         return (stream, task)
     }
 }

@@ -14,17 +14,20 @@ struct TranscodeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Output folder; it appears only when the set is complete.")
     var out: String
 
-    @Option(name: .long, help: "Rungs named by the short side, optionally with a bitrate: 1080p,720p@2800k,480p.")
-    var ladder: String = "1080p,720p,480p"
+    // A transform (not ExpressibleByArgument) so that a bad ladder is reported with the
+    // LadderError's reason; the default is written into the help for the same cause.
+    @Option(name: .long, help: "Rungs named by the short side, optionally with a bitrate: 1080p,720p@2800k,480p. (default: \(EncodingDefaults.ladder))",
+            transform: Ladder.init(parsing:))
+    var ladder: Ladder = EncodingDefaults.ladder
 
     @Option(name: .long, help: "Target segment duration in seconds.")
-    var segmentDuration: Double = 4
+    var segmentDuration: Double = EncodingDefaults.segmentDuration
 
-    @Option(name: .long, help: "Segment container: fmp4 or ts.")
-    var segmentFormat: String = "fmp4"
+    @Option(name: .long, help: "Segment container.")
+    var segmentFormat: SegmentFormat = EncodingDefaults.segmentFormat
 
-    @Option(name: .long, help: "x264 preset: ultrafast, superfast, veryfast, faster, fast, medium, slow, slower, veryslow.")
-    var preset: String = "veryfast"
+    @Option(name: .long, help: "x264 preset.")
+    var preset: X264Preset = EncodingDefaults.preset
 
     @Option(name: .long, help: "AAC bitrate, e.g. 128k.")
     var audioBitrate: String = "128k"
@@ -62,18 +65,9 @@ struct TranscodeCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Let libav* print its own warnings on stderr.")
     var verbose = false
 
-    static let presets = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo"]
-
     func validate() throws {
-        do { _ = try Rung.parseLadder(ladder) } catch { throw ValidationError("--ladder: \(error)") }
-        guard segmentDuration >= 1, segmentDuration <= 60 else {
-            throw ValidationError("--segment-duration must be between 1 and 60 seconds")
-        }
-        guard SegmentFormat(rawValue: segmentFormat) != nil else {
-            throw ValidationError("--segment-format must be fmp4 or ts")
-        }
-        guard Self.presets.contains(preset) else {
-            throw ValidationError("--preset must be one of \(Self.presets.joined(separator: ", "))")
+        guard EncodingDefaults.segmentDurations.contains(segmentDuration) else {
+            throw ValidationError("--segment-duration must be \(EncodingDefaults.segmentDurationsText)")
         }
         for entry in subtitles { _ = try Self.subtitleTrack(entry) }
         guard maxDuration > 0, maxDimension >= 16, (timeLimit ?? 1) > 0 else {
@@ -112,10 +106,10 @@ struct TranscodeCommand: AsyncParsableCommand {
     func run() async throws {
         LibAVLog.setLevel(verbose ? .warning : .quiet)
         var options = TranscodeOptions()
-        options.ladder = try Rung.parseLadder(ladder)
+        options.ladder = ladder.rungs
         options.segmentDuration = segmentDuration
-        options.segmentFormat = SegmentFormat(rawValue: segmentFormat)!
-        options.preset = preset
+        options.segmentFormat = segmentFormat
+        options.preset = preset.rawValue
         options.audioBitrate = BitrateText.parse(audioBitrate)!
         options.audioOnlyVariantBitrate = audioOnlyVariant.flatMap(BitrateText.parse)
         options.overwrite = force

@@ -18,22 +18,43 @@ enum Environment {
         flag ?? string(variable)
     }
 
-    static func resolve(_ flag: Int?, _ variable: String, default fallback: Int, option: String) throws -> Int {
+    /// The flag, else the variable read by `parse` (its error prefixed with `VARIABLE=text: `),
+    /// else the default.
+    static func resolve<Value>(_ flag: Value?, _ variable: String, default fallback: Value,
+                               parse: (String) throws -> Value) throws -> Value {
         if let flag { return flag }
         guard let text = string(variable) else { return fallback }
-        guard let value = Int(text.trimmingCharacters(in: .whitespaces)) else {
-            throw ValidationError("\(variable)=\(text): \(option) takes a whole number")
+        do { return try parse(text) } catch { throw ValidationError("\(variable)=\(text): \(error)") }
+    }
+
+    static func resolve(_ flag: Int?, _ variable: String, default fallback: Int, option: String) throws -> Int {
+        try resolve(flag, variable, default: fallback) { text in
+            guard let value = Int(text.trimmingCharacters(in: .whitespaces)) else {
+                throw ValidationError("\(option) takes a whole number")
+            }
+            return value
         }
-        return value
     }
 
     static func resolve(_ flag: Double?, _ variable: String, default fallback: Double, option: String) throws -> Double {
-        if let flag { return flag }
-        guard let text = string(variable) else { return fallback }
-        guard let value = Double(text.trimmingCharacters(in: .whitespaces)), value.isFinite else {
-            throw ValidationError("\(variable)=\(text): \(option) takes a number")
+        try resolve(flag, variable, default: fallback) { text in
+            guard let value = Double(text.trimmingCharacters(in: .whitespaces)), value.isFinite else {
+                throw ValidationError("\(option) takes a number")
+            }
+            return value
         }
-        return value
+    }
+
+    /// A value named on the command line (a segment format, a preset): the variable must hold one
+    /// of `Value`'s names.
+    static func resolve<Value: ExpressibleByArgument & CaseIterable>(_ flag: Value?, _ variable: String, default fallback: Value,
+                                                                   option: String) throws -> Value {
+        try resolve(flag, variable, default: fallback) { text in
+            guard let value = Value(argument: text) else {
+                throw ValidationError("\(option) must be one of \(Value.allValueStrings.joined(separator: ", "))")
+            }
+            return value
+        }
     }
 }
 

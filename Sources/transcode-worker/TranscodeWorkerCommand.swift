@@ -58,17 +58,18 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Names this worker in events and logs (env HLSIFY_WORKER_ID; default HOST-PID).", valueName: "name"))
     var workerId: String?
 
-    @Option(name: .long, help: ArgumentHelp("x264 preset for jobs that name none (env HLSIFY_PRESET; default veryfast).", valueName: "preset"))
-    var preset: String?
+    @Option(name: .long, help: ArgumentHelp("x264 preset for jobs that name none (env HLSIFY_PRESET; default \(EncodingDefaults.preset.rawValue)).", valueName: "preset"))
+    var preset: X264Preset?
 
-    @Option(name: .long, help: ArgumentHelp("Ladder for jobs that name none (env HLSIFY_LADDER; default 1080p,720p,480p).", valueName: "rungs"))
-    var ladder: String?
+    @Option(name: .long, help: ArgumentHelp("Ladder for jobs that name none (env HLSIFY_LADDER; default \(EncodingDefaults.ladder)).", valueName: "rungs"),
+            transform: Ladder.init(parsing:))
+    var ladder: Ladder?
 
-    @Option(name: .long, help: ArgumentHelp("Segment duration for jobs that name none, seconds (env HLSIFY_SEGMENT_DURATION; default 4).", valueName: "seconds"))
+    @Option(name: .long, help: ArgumentHelp("Segment duration for jobs that name none, seconds (env HLSIFY_SEGMENT_DURATION; default \(String(format: "%g", EncodingDefaults.segmentDuration))).", valueName: "seconds"))
     var segmentDuration: Double?
 
-    @Option(name: .long, help: ArgumentHelp("Segment format for jobs that name none, fmp4 or ts (env HLSIFY_SEGMENT_FORMAT; default fmp4).", valueName: "format"))
-    var segmentFormat: String?
+    @Option(name: .long, help: ArgumentHelp("Segment format for jobs that name none (env HLSIFY_SEGMENT_FORMAT; default \(EncodingDefaults.segmentFormat.rawValue)).", valueName: "format"))
+    var segmentFormat: SegmentFormat?
 
     @Option(name: .long, help: ArgumentHelp("On SIGTERM, seconds a running job may take to finish before it is stopped and requeued (env HLSIFY_SHUTDOWN_GRACE; default 30).", valueName: "seconds"))
     var shutdownGrace: Double?
@@ -109,22 +110,17 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError("--worker-id must be 1–128 characters of A-Z a-z 0-9 . _ -")
         }
         var defaults = JobDefaults()
-        defaults.preset = Environment.resolve(preset, "HLSIFY_PRESET", default: "veryfast")
-        guard TranscodeJob.presets.contains(defaults.preset) else {
-            throw ValidationError("--preset must be one of \(TranscodeJob.presets.joined(separator: ", "))")
+        defaults.preset = try Environment.resolve(preset, "HLSIFY_PRESET", default: defaults.preset, option: "--preset")
+        defaults.ladder = try Environment.resolve(ladder, "HLSIFY_LADDER", default: Ladder(defaults.ladder)) { text in
+            do { return try Ladder(parsing: text) } catch { throw ValidationError("--ladder: \(error)") }
+        }.rungs
+        defaults.segmentDuration = try Environment.resolve(segmentDuration, "HLSIFY_SEGMENT_DURATION", default: defaults.segmentDuration,
+                                                           option: "--segment-duration")
+        guard EncodingDefaults.segmentDurations.contains(defaults.segmentDuration) else {
+            throw ValidationError("--segment-duration must be \(EncodingDefaults.segmentDurationsText)")
         }
-        if let ladderText = Environment.resolve(ladder, "HLSIFY_LADDER") {
-            do { defaults.ladder = try Rung.parseLadder(ladderText) } catch { throw ValidationError("--ladder: \(error)") }
-        }
-        defaults.segmentDuration = try Environment.resolve(segmentDuration, "HLSIFY_SEGMENT_DURATION", default: 4, option: "--segment-duration")
-        guard TranscodeJob.segmentDurations.contains(defaults.segmentDuration) else {
-            throw ValidationError("--segment-duration must be between 1 and 60 seconds")
-        }
-        let formatText = Environment.resolve(segmentFormat, "HLSIFY_SEGMENT_FORMAT", default: "fmp4")
-        guard let format = TranscodeJob.SegmentFormat(rawValue: formatText) else {
-            throw ValidationError("--segment-format must be fmp4 or ts")
-        }
-        defaults.segmentFormat = format
+        defaults.segmentFormat = try Environment.resolve(segmentFormat, "HLSIFY_SEGMENT_FORMAT", default: defaults.segmentFormat,
+                                                         option: "--segment-format")
         configuration.defaults = defaults
         configuration.shutdownGrace = try Environment.resolve(shutdownGrace, "HLSIFY_SHUTDOWN_GRACE", default: 30, option: "--shutdown-grace")
         configuration.retryDelay = try Environment.resolve(retryDelay, "HLSIFY_RETRY_DELAY", default: 5, option: "--retry-delay")
@@ -187,8 +183,8 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Segment duration, seconds.")
     var segmentDuration: Double?
 
-    @Option(name: .long, help: "fmp4 or ts.")
-    var segmentFormat: String?
+    @Option(name: .long, help: "Segment container.")
+    var segmentFormat: SegmentFormat?
 
     @Option(name: .long, help: "x264 preset.")
     var preset: String?
@@ -196,7 +192,7 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("A subtitle track, LANG=PATH (repeatable).", valueName: "LANG=PATH"))
     var subtitles: [String] = []
 
-    @Flag(name: .long, help: "Mark the job progressive (accepted; the engine has no progressive mode yet).")
+    @Flag(name: .long, help: "Mark the job progressive: written in place, playlists published as segments complete.")
     var progressive = false
 
     @Flag(name: .long, help: "Send the file's bytes as they are, without checking them (for tests of bad messages).")
@@ -273,13 +269,6 @@ struct SubmitCommand: AsyncParsableCommand {
 
     private func jobFromFlags() throws -> TranscodeJob {
         guard let jobId, let input else { throw ValidationError("--job-id and --input are required") }
-        var format: TranscodeJob.SegmentFormat?
-        if let segmentFormat {
-            guard let parsed = TranscodeJob.SegmentFormat(rawValue: segmentFormat) else {
-                throw ValidationError("--segment-format must be fmp4 or ts")
-            }
-            format = parsed
-        }
         let tracks = try subtitles.map { entry -> TranscodeJob.Subtitle in
             guard let equals = entry.firstIndex(of: "="), equals != entry.startIndex, entry.index(after: equals) != entry.endIndex else {
                 throw ValidationError("--subtitles takes LANG=PATH, got '\(entry)'")
@@ -288,7 +277,7 @@ struct SubmitCommand: AsyncParsableCommand {
         }
         return TranscodeJob(jobId: jobId, input: input, output: output ?? jobId, subtitles: tracks,
                             ladder: ladder.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } },
-                            segmentDuration: segmentDuration, segmentFormat: format, preset: preset,
+                            segmentDuration: segmentDuration, segmentFormat: segmentFormat, preset: preset,
                             progressive: progressive ? true : nil)
     }
 }

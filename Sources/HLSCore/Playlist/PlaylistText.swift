@@ -16,8 +16,6 @@ enum PlaylistText {
         return sign + String(whole) + "." + String(repeating: "0", count: decimals - digits.count) + digits
     }
 
-    /// A quoted-string attribute value: `"…"` without the characters a quoted-string may not hold
-    /// (double quote, CR, LF).
     /// The attributes EXT-X-STREAM-INF and EXT-X-I-FRAME-STREAM-INF share, in this order:
     /// BANDWIDTH, AVERAGE-BANDWIDTH (when positive), CODECS (when any), RESOLUTION (when both
     /// sides are positive).
@@ -29,6 +27,8 @@ enum PlaylistText {
         return attributes
     }
 
+    /// A quoted-string attribute value: `"…"` without the characters a quoted-string may not hold
+    /// (double quote, CR, LF).
     static func quoted(_ text: String) -> String {
         "\"" + text.filter { $0 != "\"" && $0 != "\r" && $0 != "\n" && $0 != "\r\n" } + "\""
     }

@@ -10,20 +10,21 @@ final class InputFile {
     /// Kept for as long as the context: libavformat holds it unretained as the interrupt callback's opaque.
     private let interrupt: InterruptFlag?
 
-    /// Opens `path` as a local file (never as a URL or protocol name) and probes its streams.
-    /// - Parameters:
-    ///   - containers: demuxers allowed (libavformat names); empty allows any.
-    ///   - maxStreams, probeBytes, analyzeMicroseconds: probing limits.
-    /// - Throws: `LibAVError` from `avformat_open_input` / `avformat_find_stream_info`.
     /// What the container header declares, before streams are probed.
     struct Header {
         var streams: Int
         var pictureSizes: [(Int, Int)]
     }
 
+    /// Opens `path` as a local file (never as a URL or protocol name) and probes its streams.
     /// - Parameters:
+    ///   - interrupt: polled during libavformat's blocking calls, which stop once it counts as raised.
+    ///   - containers: demuxers allowed (libavformat names); empty allows any.
+    ///   - maxStreams, probeBytes, analyzeMicroseconds: probing limits.
     ///   - maxPixels: passed to every decoder libavformat opens while probing.
     ///   - checkHeader: called after the header is read and before probing; throw to stop.
+    /// - Throws: `LibAVError` from `avformat_open_input` / `avformat_find_stream_info`, or what
+    ///   `checkHeader` throws.
     init(path: String, interrupt: InterruptFlag? = nil, containers: [String] = [], maxStreams: Int = 1000,
          probeBytes: Int = 5_000_000, analyzeMicroseconds: Int = 5_000_000, maxPixels: Int? = nil,
          checkHeader: ((Header) throws -> Void)? = nil) throws {
@@ -122,13 +123,13 @@ final class InputFile {
         formatContext.pointee.streams[index]!
     }
 
-    /// Container duration in seconds, if known.
     /// Where the container's timeline starts (what players show as 00:00), in seconds; 0 if unknown.
     var startSeconds: Double {
         let start = formatContext.pointee.start_time
         return start == noPTS ? 0 : Double(start) / Double(AV_TIME_BASE)
     }
 
+    /// Container duration in seconds, if known.
     var durationSeconds: Double? {
         let duration = formatContext.pointee.duration
         guard duration != noPTS, duration > 0 else { return nil }

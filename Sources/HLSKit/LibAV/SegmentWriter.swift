@@ -1,13 +1,8 @@
 import CFFmpeg
 import Foundation
 
-/// Container of the media segments.
-public enum SegmentFormat: String, Sendable, Codable, CaseIterable {
-    /// Fragmented MP4 (CMAF-style): an init section `init.mp4` plus `.m4s` fragments.
-    case fmp4
-    /// MPEG-2 transport stream `.ts` segments, each starting with PAT/PMT.
-    case ts
-
+extension SegmentFormat {
+    /// File name extension of the media segments: `m4s` or `ts`.
     var segmentExtension: String { self == .fmp4 ? "m4s" : "ts" }
 }
 

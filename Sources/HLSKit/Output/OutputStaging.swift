@@ -7,13 +7,16 @@ import Foundation
 /// one at the target; staging folders left by crashed runs are removed on the next start.
 /// The folder names (`StagingName`) fit in NAME_MAX whatever the target's name.
 struct OutputStaging {
+    /// The output folder (standardized).
     let target: URL
+    /// Where the work is written: a hidden folder beside the target, or the target itself when `inPlace`.
     let staging: URL
 
     /// True when writing straight into the target (progressive publishing).
     let inPlace: Bool
 
-    /// Checks the target, clears stale staging folders, and creates a new staging folder next to it.
+    /// Checks the target, clears stale staging folders, and creates a new staging folder next to it;
+    /// with `inPlace`, moves an existing target aside (deleting it) and creates the target instead.
     /// - Throws: `TranscodeError.outputExists` when the target exists and `overwrite` is false,
     ///   `.cannotCreateOutput` when the folder cannot be made or the target's name is longer than
     ///   the file system allows (refused here, before any work, rather than at the final rename).

@@ -1,13 +1,13 @@
 /// What to make of a source: the ladder, the segmenting, the encoder settings.
 public struct TranscodeOptions: Sendable {
     /// Rungs to produce, named by the short side; rungs above the source are dropped.
-    public var ladder: [Rung] = Rung.defaultLadder
+    public var ladder: [Rung] = EncodingDefaults.ladder.rungs
     /// Target segment duration in seconds (boundaries at multiples of it from the first video frame).
-    public var segmentDuration: Double = 4
+    public var segmentDuration: Double = EncodingDefaults.segmentDuration
     /// fMP4 (default) or MPEG-TS segments.
-    public var segmentFormat: SegmentFormat = .fmp4
-    /// x264 preset (`ultrafast` … `veryslow`).
-    public var preset: String = "veryfast"
+    public var segmentFormat: SegmentFormat = EncodingDefaults.segmentFormat
+    /// x264 preset, one of `X264Preset`'s names.
+    public var preset: String = EncodingDefaults.preset.rawValue
     /// AAC-LC stereo bitrate in bits/s.
     public var audioBitrate: Int = 128_000
     /// When set, an extra audio-only variant (AAC-LC stereo at this bitrate, bits/s, e.g. 64 000)

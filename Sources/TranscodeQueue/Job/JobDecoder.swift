@@ -94,15 +94,15 @@ public struct JobDecoder: Sendable {
             }
         }
         if let duration = job.segmentDuration {
-            guard duration.isFinite, TranscodeJob.segmentDurations.contains(duration) else {
-                throw JobRejection(.invalidJob, "segmentDuration must be between \(Int(TranscodeJob.segmentDurations.lowerBound)) and \(Int(TranscodeJob.segmentDurations.upperBound)) seconds, got \(duration)", jobId: id)
+            guard duration.isFinite, EncodingDefaults.segmentDurations.contains(duration) else {
+                throw JobRejection(.invalidJob, "segmentDuration must be \(EncodingDefaults.segmentDurationsText), got \(duration)", jobId: id)
             }
         }
         if let bitrate = job.audioOnlyVariant, !TranscodeJob.audioBitrates.contains(bitrate) {
             throw JobRejection(.invalidJob, "audioOnlyVariant must be between \(TranscodeJob.audioBitrates.lowerBound) and \(TranscodeJob.audioBitrates.upperBound) bits/s, got \(bitrate)", jobId: id)
         }
-        if let preset = job.preset, !TranscodeJob.presets.contains(preset) {
-            throw JobRejection(.invalidJob, "preset \(Self.quoted(preset)) is not one of \(TranscodeJob.presets.joined(separator: ", "))", jobId: id)
+        if let preset = job.preset, X264Preset(rawValue: preset) == nil {
+            throw JobRejection(.invalidJob, "preset \(Self.quoted(preset)) is not one of \(X264Preset.namesText)", jobId: id)
         }
     }
 
@@ -178,11 +178,12 @@ private struct WireJob: Decodable {
     init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: Keys.self)
         let formatText = try container.decodeIfPresent(String.self, forKey: .segmentFormat)
-        var format: TranscodeJob.SegmentFormat?
+        var format: SegmentFormat?
         if let formatText {
-            guard let parsed = TranscodeJob.SegmentFormat(rawValue: formatText) else {
+            guard let parsed = SegmentFormat(rawValue: formatText) else {
+                let names = SegmentFormat.allCases.map { JobDecoder.quoted($0.rawValue) }.joined(separator: " or ")
                 throw DecodingError.dataCorrupted(.init(codingPath: [Keys.segmentFormat],
-                                                        debugDescription: "must be \"fmp4\" or \"ts\", got \(JobDecoder.quoted(formatText))"))
+                                                        debugDescription: "must be \(names), got \(JobDecoder.quoted(formatText))"))
             }
             format = parsed
         }

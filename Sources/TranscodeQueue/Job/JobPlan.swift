@@ -1,11 +1,12 @@
 import HLSCore
 
-/// What the worker fills in when a job leaves a field out.
+/// What the worker fills in when a job leaves a field out: `EncodingDefaults` unless the
+/// worker's options say otherwise.
 public struct JobDefaults: Sendable, Equatable {
-    public var ladder: [Rung] = Rung.defaultLadder
-    public var segmentDuration: Double = 4
-    public var segmentFormat: TranscodeJob.SegmentFormat = .fmp4
-    public var preset: String = "veryfast"
+    public var ladder: [Rung] = EncodingDefaults.ladder.rungs
+    public var segmentDuration: Double = EncodingDefaults.segmentDuration
+    public var segmentFormat: SegmentFormat = EncodingDefaults.segmentFormat
+    public var preset: X264Preset = EncodingDefaults.preset
 
     public init() {}
 }
@@ -30,7 +31,7 @@ public struct JobPlan: Sendable, Equatable {
     public var outputKey: String
     public var ladder: [Rung]
     public var segmentDuration: Double
-    public var segmentFormat: TranscodeJob.SegmentFormat
+    public var segmentFormat: SegmentFormat
     public var preset: String
     /// Written in place and published as segments complete (the engine's progressive mode),
     /// instead of appearing all at once.
@@ -77,6 +78,6 @@ public struct JobResolver: Sendable {
                        outputKey: output.relative, ladder: ladder,
                        segmentDuration: job.segmentDuration ?? defaults.segmentDuration,
                        segmentFormat: job.segmentFormat ?? defaults.segmentFormat,
-                       preset: job.preset ?? defaults.preset, progressive: job.progressive ?? false)
+                       preset: job.preset ?? defaults.preset.rawValue, progressive: job.progressive ?? false)
     }
 }

@@ -31,17 +31,6 @@ public struct TranscodeJob: Sendable, Equatable, Encodable {
         }
     }
 
-    /// Segment containers a job may ask for (the engine's `SegmentFormat`, kept here as plain values).
-    public enum SegmentFormat: String, Sendable, Equatable, Codable, CaseIterable {
-        case fmp4, ts
-    }
-
-    /// x264 presets a job (or the worker's `--preset`) may name.
-    public static let presets = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium",
-                                 "slow", "slower", "veryslow", "placebo"]
-    /// Accepted segment durations, seconds (the command line's range).
-    public static let segmentDurations: ClosedRange<Double> = 1...60
-
     /// Names the job in events, logs and the completion marker; a safe name (see `JobNames`).
     public var jobId: String
     /// Source video, relative to the input root.
@@ -51,9 +40,12 @@ public struct TranscodeJob: Sendable, Equatable, Encodable {
     public var subtitles: [Subtitle]
     /// Rungs as written in the job (`"720p"`, `"720p@2800k"`); nil means the worker's default ladder.
     public var ladder: [String]?
+    /// Seconds, within `EncodingDefaults.segmentDurations`; nil means the worker's default.
     public var segmentDuration: Double?
+    /// `"fmp4"` or `"ts"` on the wire; nil means the worker's default.
     public var segmentFormat: SegmentFormat?
-    /// x264 preset; nil means the worker's `--preset`. An extension of the DESIGN.md contract.
+    /// x264 preset, one of `X264Preset`'s names; nil means the worker's `--preset`. An extension
+    /// of the DESIGN.md contract.
     public var preset: String?
     /// Write the output in place and publish playlists as segments complete (the engine's
     /// progressive mode), so players can start before the end; nil or false: the output appears

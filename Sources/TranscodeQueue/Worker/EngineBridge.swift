@@ -36,7 +36,7 @@ extension JobPlan {
         var options = TranscodeOptions()
         options.ladder = ladder
         options.segmentDuration = segmentDuration
-        options.segmentFormat = segmentFormat == .ts ? .ts : .fmp4
+        options.segmentFormat = segmentFormat
         options.preset = preset
         options.subtitles = subtitles.enumerated().map { index, subtitle in
             SubtitleTrack(language: subtitle.language, name: subtitle.name, path: inputs?.subtitles[index].descriptorPath ?? subtitle.path)

@@ -1,0 +1,19 @@
+/// The one home of the encoding defaults: the engine's `TranscodeOptions`, the worker's job
+/// defaults and both command lines (and their help) read them from here.
+public enum EncodingDefaults {
+    /// x264 preset.
+    public static let preset: X264Preset = .veryfast
+    /// Target segment duration, seconds.
+    public static let segmentDuration: Double = 4
+    /// Segment durations accepted from a job or a command line, seconds.
+    public static let segmentDurations: ClosedRange<Double> = 1...60
+    /// Segment container.
+    public static let segmentFormat: SegmentFormat = .fmp4
+    /// Rungs to produce: 1080p, 720p, 480p (each at its default bitrate).
+    public static let ladder = Ladder([Rung(shortSide: 1080), Rung(shortSide: 720), Rung(shortSide: 480)])
+
+    /// "between 1 and 60 seconds": `segmentDurations`, for messages.
+    public static var segmentDurationsText: String {
+        "between \(Int(segmentDurations.lowerBound)) and \(Int(segmentDurations.upperBound)) seconds"
+    }
+}
