@@ -129,7 +129,7 @@ final class OutputConfinementTests: XCTestCase {
         try make("huge")
         let huge = try FileHandle(forWritingTo: { () -> URL in
             let url = root.appendingPathComponent("huge/\(CompletionMarker.fileName)")
-            FileManager.default.createFile(atPath: url.path, contents: nil)
+            XCTAssertTrue(FileManager.default.createFile(atPath: url.path, contents: nil))
             return url
         }())
         try huge.truncate(atOffset: UInt64(CompletionMarker.maximumSize + 1))

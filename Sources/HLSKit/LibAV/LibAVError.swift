@@ -33,7 +33,7 @@ public struct LibAVError: Error, CustomStringConvertible, Sendable {
         if av_strerror(code, &buffer, buffer.count) < 0 {
             return "unknown error \(code)"
         }
-        return String(cString: buffer)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     static func allocation(_ call: String) -> LibAVError {
