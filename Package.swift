@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "HLSKit", targets: ["HLSKit"]),
         .library(name: "HLSCore", targets: ["HLSCore"]),
+        .library(name: "TranscodeJobs", targets: ["TranscodeJobs"]),
         .library(name: "TranscodeQueue", targets: ["TranscodeQueue"]),
         .executable(name: "hlsify", targets: ["hlsify"]),
         .executable(name: "transcode-worker", targets: ["transcode-worker"]),
@@ -39,11 +40,20 @@ let package = Package(
             name: "HLSKit",
             dependencies: ["CFFmpeg", "CPosix", "HLSCore"]
         ),
-        // The job queue: job model, events, output layout (pure), AMQP layer, worker loop, publisher.
+        // The job contract (job model, strict decoding, path rules, events) and the AMQP layer with
+        // job submission: what an upload API links to enqueue jobs. No FFmpeg, no engine.
+        .target(
+            name: "TranscodeJobs",
+            dependencies: [
+                "CRabbitMQ", "HLSCore",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The worker: output layout, claims and locks, the delivery loop, the engine bridge.
         .target(
             name: "TranscodeQueue",
             dependencies: [
-                "CPosix", "CRabbitMQ", "HLSKit",
+                "CPosix", "TranscodeJobs", "HLSKit",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -68,6 +78,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "HLSCoreTests", dependencies: ["HLSCore", "TestSupport"]),
         .testTarget(name: "HLSKitTests", dependencies: ["HLSKit", "TestSupport"]),
+        .testTarget(name: "TranscodeJobsTests", dependencies: ["TranscodeJobs"]),
         .testTarget(name: "TranscodeQueueTests", dependencies: ["TranscodeQueue"]),
         .testTarget(name: "PreviewServerTests", dependencies: ["PreviewServer"]),
     ]

@@ -1,6 +1,7 @@
 import Foundation
 import HLSKit
 import XCTest
+@testable import TranscodeJobs
 @testable import TranscodeQueue
 
 /// The pure parts of the AMQP layer: URLs, backoff, delivery attempts, topology.

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+@testable import TranscodeJobs
 @testable import TranscodeQueue
 
 final class DeadLetterCopyTests: XCTestCase {

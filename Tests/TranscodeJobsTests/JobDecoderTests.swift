@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import TranscodeQueue
+@testable import TranscodeJobs
 
 final class JobDecoderTests: XCTestCase {
     private let decoder = JobDecoder()

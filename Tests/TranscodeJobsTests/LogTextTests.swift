@@ -1,6 +1,6 @@
 import Logging
 import XCTest
-@testable import TranscodeQueue
+@testable import TranscodeJobs
 
 final class LogTextTests: XCTestCase {
     func testControlCharactersAreEscaped() {

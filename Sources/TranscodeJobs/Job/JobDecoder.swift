@@ -113,7 +113,7 @@ public struct JobDecoder: Sendable {
         return tag.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
     }
 
-    static func quoted(_ text: String) -> String {
+    package static func quoted(_ text: String) -> String {
         let short = text.count > 80 ? String(text.prefix(80)) + "…" : text
         return "\"\(short)\""
     }

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import XCTest
-@testable import TranscodeQueue
+@testable import TranscodeJobs
 
 /// The AMQP layer against a real broker: the one `make test` starts (HLSIFY_TEST_AMQP_URL).
 /// Skipped when that variable is not set (a plain `swift test` on a machine without a broker).

@@ -1,5 +1,5 @@
 import XCTest
-@testable import TranscodeQueue
+@testable import TranscodeJobs
 
 /// The AMQP client's confirm and outbox bookkeeping, without a broker.
 final class PublicationStateMachineTests: XCTestCase {
