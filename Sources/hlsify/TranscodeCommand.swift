@@ -29,8 +29,8 @@ struct TranscodeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "x264 preset.")
     var preset: X264Preset = EncodingDefaults.preset
 
-    @Option(name: .long, help: "AAC bitrate, e.g. 128k.")
-    var audioBitrate: String = "128k"
+    @Option(name: .long, help: "AAC bitrate, e.g. 96k.")
+    var audioBitrate: String = "\(EncodingDefaults.audioBitrate / 1000)k"
 
     @Option(name: .long, help: ArgumentHelp("Also list an audio-only variant at this AAC bitrate, e.g. 64k, for networks too slow for the lowest video rung.", valueName: "BITRATE"))
     var audioOnlyVariant: String?
@@ -76,12 +76,12 @@ struct TranscodeCommand: AsyncParsableCommand {
         if let encoderThreads, !(1...64).contains(encoderThreads) {
             throw ValidationError("--encoder-threads must be between 1 and 64")
         }
-        guard let rate = BitrateText.parse(audioBitrate), (32_000...320_000).contains(rate) else {
-            throw ValidationError("--audio-bitrate must be between 32k and 320k")
+        guard let rate = BitrateText.parse(audioBitrate), EncodingDefaults.audioBitrates.contains(rate) else {
+            throw ValidationError("--audio-bitrate must be \(EncodingDefaults.audioBitratesText)")
         }
         if let audioOnlyVariant {
-            guard let rate = BitrateText.parse(audioOnlyVariant), (32_000...320_000).contains(rate) else {
-                throw ValidationError("--audio-only-variant must be between 32k and 320k")
+            guard let rate = BitrateText.parse(audioOnlyVariant), EncodingDefaults.audioBitrates.contains(rate) else {
+                throw ValidationError("--audio-only-variant must be \(EncodingDefaults.audioBitratesText)")
             }
             guard rate != BitrateText.parse(audioBitrate) else {
                 throw ValidationError("--audio-only-variant must differ from --audio-bitrate")

@@ -12,6 +12,16 @@ public enum EncodingDefaults {
     /// Rungs to produce: 1080p, 720p, 480p (each at its default bitrate).
     public static let ladder = Ladder([Rung(shortSide: 1080), Rung(shortSide: 720), Rung(shortSide: 480)])
 
+    /// AAC bitrate of the audio rendition, bits/s.
+    public static let audioBitrate = 128_000
+    /// AAC bitrates accepted for the audio rendition and the audio-only variant, bits/s.
+    public static let audioBitrates: ClosedRange<Int> = 32_000...320_000
+
+    /// "between 32k and 320k": `audioBitrates`, for messages.
+    public static var audioBitratesText: String {
+        "between \(audioBitrates.lowerBound / 1000)k and \(audioBitrates.upperBound / 1000)k"
+    }
+
     /// "between 1 and 60 seconds": `segmentDurations`, for messages.
     public static var segmentDurationsText: String {
         "between \(Int(segmentDurations.lowerBound)) and \(Int(segmentDurations.upperBound)) seconds"

@@ -9,7 +9,7 @@ public struct TranscodeOptions: Sendable {
     /// x264 preset, one of `X264Preset`'s names.
     public var preset: String = EncodingDefaults.preset.rawValue
     /// AAC-LC stereo bitrate in bits/s.
-    public var audioBitrate: Int = 128_000
+    public var audioBitrate: Int = EncodingDefaults.audioBitrate
     /// When set, an extra audio-only variant (AAC-LC stereo at this bitrate, bits/s, e.g. 64 000)
     /// is listed in the master for students whose network cannot hold the lowest video rung.
     /// An audio-only source's own rendition is always an audio-only variant.

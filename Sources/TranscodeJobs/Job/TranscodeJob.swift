@@ -55,7 +55,7 @@ public struct TranscodeJob: Sendable, Equatable, Encodable {
     /// for the lowest video rung; nil: none. An extension of the DESIGN.md contract.
     public var audioOnlyVariant: Int?
     /// Accepted `audioOnlyVariant` bitrates, bits/s (the command line's range).
-    public static let audioBitrates: ClosedRange<Int> = 32_000...320_000
+    public static let audioBitrates = EncodingDefaults.audioBitrates
 
     public init(jobId: String, input: String, output: String, subtitles: [Subtitle] = [], ladder: [String]? = nil,
                 segmentDuration: Double? = nil, segmentFormat: SegmentFormat? = nil, preset: String? = nil,
