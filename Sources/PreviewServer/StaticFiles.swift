@@ -1,8 +1,7 @@
 import Glibc
 
 /// A regular file opened for reading; closed when the last reference goes.
-public final class OpenFile: @unchecked Sendable {
-    // Immutable after init; pread does not move a shared offset, so reads may come from any thread.
+public final class OpenFile: @unchecked Sendable {  // immutable; pread moves no shared offset, so any thread may read
     let descriptor: Int32
     /// The resolved path, for messages.
     public let path: String

@@ -17,7 +17,7 @@ import Logging
 ///   by the broker (a consumer timeout, say) is replaced on the same connection.
 /// - Deliveries carry the generation of the channel that received them: an acknowledgement for
 ///   an older channel is not sent (the broker has already requeued that delivery).
-public final class AMQPClient: @unchecked Sendable {
+public final class AMQPClient: @unchecked Sendable {  // shared state under `lock`; the connection is owned by its one thread
     public struct Consumer: Sendable, Equatable {
         public var queue: String
         public var prefetch: Int

@@ -37,7 +37,7 @@ struct EventPublisher: Sendable {
 }
 
 /// Lets one progress event through per interval (the first at once).
-final class ProgressThrottle: @unchecked Sendable {
+final class ProgressThrottle: @unchecked Sendable {  // `last` is read and written under `lock`
     private let interval: Double
     private let lock = NSLock()
     private var last: Double = -.infinity

@@ -39,7 +39,7 @@ public struct WorkerSetupError: Error, CustomStringConvertible {
 /// consuming, let running jobs finish for `shutdownGrace` seconds, then cancel them (the engine
 /// removes its staging folder) and requeue their deliveries; `run()` then returns. Cancelling
 /// `run()` cancels the running jobs at once.
-public final class TranscodeWorker: Service, @unchecked Sendable {
+public final class TranscodeWorker: Service, @unchecked Sendable {  // immutable but for Atomic fields; AMQPClient serialises the rest
     public let configuration: WorkerConfiguration
     private let logger: Logger
     private let client: AMQPClient
