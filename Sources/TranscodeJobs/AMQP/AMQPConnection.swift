@@ -208,17 +208,14 @@ final class AMQPConnection {
     /// headers table is measured with librabbitmq's own encoder, so the answer is exact.
     static func contentHeaderProblem(_ message: AMQPOutgoingMessage, headers: inout amqp_table_t, frameMax: Int) -> String? {
         let p = message.properties
-        let shortStrings = [message.exchange, message.routingKey, p.contentType, p.contentEncoding, p.correlationId, p.replyTo,
-                            p.expiration, p.messageId, p.type, p.userId, p.appId]
-        if let long = shortStrings.compactMap({ $0 }).first(where: { $0.utf8.count > 255 }) {
+        let stringProperties = [p.contentType, p.contentEncoding, p.correlationId, p.replyTo, p.expiration, p.messageId, p.type,
+                                p.userId, p.appId].compactMap { $0 }
+        if let long = ([message.exchange, message.routingKey] + stringProperties).first(where: { $0.utf8.count > 255 }) {
             return "a name or property of \(long.utf8.count) bytes (at most 255)"
         }
-        // Frame header and end (8), class id, weight, body size and property flags (14).
-        var used = 8 + 14
-        for value in [p.contentType, p.contentEncoding, p.correlationId, p.replyTo, p.expiration, p.messageId, p.type,
-                      p.userId, p.appId] {
-            if let value { used += 1 + value.utf8.count }
-        }
+        // Frame header and end (8), class id, weight, body size and property flags (14), then
+        // each short-string property with its length byte.
+        var used = 8 + 14 + stringProperties.reduce(0) { $0 + 1 + $1.utf8.count }
         if p.deliveryMode != nil { used += 1 }
         if p.priority != nil { used += 1 }
         if p.timestamp != nil { used += 8 }

@@ -150,8 +150,18 @@ public final class DirectoryHandle: @unchecked Sendable {  // immutable after in
         guard kind(of: name) == .folder else { return false }
         let folder = try child(name, create: false)
         for entry in try folder.names() where folder.kind(of: entry) == .folder {
-            if try folder.child(entry, create: false).names().contains(where: names.contains) { return true }
-            if try folder.holds(names, below: entry) { return true }
+            if try folder.child(entry, create: false).holdsHereOrBelow(names) { return true }
+        }
+        return false
+    }
+
+    /// True when a name in `names` stands in this folder or any folder below it. Each folder is
+    /// opened and listed once.
+    private func holdsHereOrBelow(_ names: Set<String>) throws(Problem) -> Bool {
+        let entries = try self.names()
+        if entries.contains(where: names.contains) { return true }
+        for entry in entries where kind(of: entry) == .folder {
+            if try child(entry, create: false).holdsHereOrBelow(names) { return true }
         }
         return false
     }
