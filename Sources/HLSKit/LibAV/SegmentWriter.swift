@@ -4,9 +4,7 @@ import Foundation
 extension SegmentFormat {
     /// File name extension of the media segments: `m4s` or `ts`.
     var segmentExtension: String { self == .fmp4 ? "m4s" : "ts" }
-}
 
-extension SegmentFormat {
     /// The libavformat muxer that writes this format.
     var muxerName: String { self == .fmp4 ? "mp4" : "mpegts" }
 

@@ -34,7 +34,7 @@ public enum SubtitleFile {
         guard fstat(descriptor, &info) == 0 else {
             throw TranscodeError.io("\(path): cannot read subtitle file: fstat: \(String(cString: strerror(errno)))")
         }
-        if let kind = nonRegularKind(info.st_mode) {
+        if let kind = FileKind.nonRegular(info.st_mode) {
             throw TranscodeError.invalidInput("\(path): rejected: \(kind), not a regular subtitle file")
         }
         if Int64(info.st_size) > Int64(maxBytes) {
@@ -62,19 +62,6 @@ public enum SubtitleFile {
 
     private static func tooLarge(_ path: String, bytes: String, maxBytes: Int) -> TranscodeError {
         .invalidInput("\(path): rejected: subtitle file is \(bytes), over the limit of \(maxBytes) bytes (\(sizeText(maxBytes)))")
-    }
-
-    /// What a non-regular file is, for the message; nil for a regular file.
-    static func nonRegularKind(_ mode: mode_t) -> String? {
-        switch mode & S_IFMT {
-        case S_IFREG: return nil
-        case S_IFDIR: return "a folder"
-        case S_IFIFO: return "a FIFO"
-        case S_IFCHR: return "a character device"
-        case S_IFBLK: return "a block device"
-        case S_IFSOCK: return "a socket"
-        default: return "a special file"
-        }
     }
 
     /// `10 MiB`, `512 KiB`, or bytes when not a whole number of either.

@@ -98,8 +98,9 @@ public struct JobDecoder: Sendable {
                 throw JobRejection(.invalidJob, "segmentDuration must be \(EncodingDefaults.segmentDurationsText), got \(duration)", jobId: id)
             }
         }
-        if let bitrate = job.audioOnlyVariant, !TranscodeJob.audioBitrates.contains(bitrate) {
-            throw JobRejection(.invalidJob, "audioOnlyVariant must be between \(TranscodeJob.audioBitrates.lowerBound) and \(TranscodeJob.audioBitrates.upperBound) bits/s, got \(bitrate)", jobId: id)
+        let bitrates = EncodingDefaults.audioBitrates
+        if let bitrate = job.audioOnlyVariant, !bitrates.contains(bitrate) {
+            throw JobRejection(.invalidJob, "audioOnlyVariant must be between \(bitrates.lowerBound) and \(bitrates.upperBound) bits/s, got \(bitrate)", jobId: id)
         }
         if let preset = job.preset, X264Preset(rawValue: preset) == nil {
             throw JobRejection(.invalidJob, "preset \(Self.quoted(preset)) is not one of \(X264Preset.namesText)", jobId: id)

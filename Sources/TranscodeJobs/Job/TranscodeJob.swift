@@ -52,10 +52,9 @@ public struct TranscodeJob: Sendable, Equatable, Encodable {
     /// all at once.
     public var progressive: Bool?
     /// Bits/s of an extra audio-only AAC variant (e.g. 64000) for students on networks too slow
-    /// for the lowest video rung; nil: none. An extension of the DESIGN.md contract.
+    /// for the lowest video rung, within `EncodingDefaults.audioBitrates`; nil: none. An
+    /// extension of the DESIGN.md contract.
     public var audioOnlyVariant: Int?
-    /// Accepted `audioOnlyVariant` bitrates, bits/s (the command line's range).
-    public static let audioBitrates = EncodingDefaults.audioBitrates
 
     public init(jobId: String, input: String, output: String, subtitles: [Subtitle] = [], ladder: [String]? = nil,
                 segmentDuration: Double? = nil, segmentFormat: SegmentFormat? = nil, preset: String? = nil,

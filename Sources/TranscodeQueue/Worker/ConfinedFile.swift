@@ -1,5 +1,6 @@
 import CPosix
 import Foundation
+import HLSKit
 
 /// An input file opened under its root and checked through its descriptor: the real path of the
 /// open file lies under the root and the file is a regular file. Whatever is renamed or swapped
@@ -57,7 +58,7 @@ public final class ConfinedFile: @unchecked Sendable {  // immutable; the descri
         guard let real = realPath(of: located), root.contains(real) else {
             throw .outside(realPath(of: located) ?? "an unknown place")
         }
-        guard (info.st_mode & S_IFMT) == S_IFREG else { throw .notRegular(kind(info.st_mode)) }
+        if let kind = FileKind.nonRegular(info.st_mode) { throw .notRegular(kind) }
         let descriptor = Glibc.open("/proc/self/fd/\(located)", O_RDONLY | O_NOCTTY | O_CLOEXEC)
         guard descriptor >= 0 else { throw openProblem(errno, path) }
         return ConfinedFile(descriptor: descriptor, realPath: real)
@@ -79,15 +80,5 @@ public final class ConfinedFile: @unchecked Sendable {  // immutable; the descri
         let length = readlink("/proc/self/fd/\(descriptor)", &buffer, buffer.count - 1)
         guard length > 0, buffer[0] == 0x2F /* "/" */ else { return nil }
         return String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-
-    private static func kind(_ mode: mode_t) -> String {
-        switch mode & S_IFMT {
-        case S_IFDIR: return "a folder"
-        case S_IFIFO: return "a FIFO"
-        case S_IFCHR, S_IFBLK: return "a device"
-        case S_IFSOCK: return "a socket"
-        default: return "not a file"
-        }
     }
 }
