@@ -16,8 +16,11 @@ public enum Transcoder {
     /// - Parameters:
     ///   - progress: called about four times a second from the decoding thread; keep it cheap.
     /// - Returns: the report (sizes, measured bandwidths, frame counts).
+    /// With `options.resume` (the default) a staging folder a dead run left for `output` is
+    /// resumed from when its plan matches (`TranscodeOptions.resume`, the report's `resume`).
+    ///
     /// - Throws: `TranscodeError`; cancelling the calling task stops the work promptly,
-    ///   removes the staging folder and throws `.cancelled`.
+    ///   removes the staging folder (keeps it with `ownsOutputSlot`) and throws `.cancelled`.
     /// - Cost: CPU-bound for about the x264 encoding time of the whole ladder; memory bounded by the
     ///   per-rendition queues, independent of the source's length.
     public static func transcode(input: String, output: URL, options: TranscodeOptions = TranscodeOptions(),
@@ -41,32 +44,70 @@ public enum Transcoder {
         // output is touched, so a bad one leaves no staging folder and, with --progressive --force,
         // the previous output in place.
         let subtitles = try LoadedSubtitles.load(options.subtitles, maxBytes: options.limits.maxSubtitleBytes)
-        let staging = try OutputStaging(target: output, overwrite: options.overwrite, inPlace: options.progressive)
+        let journaled = options.resume && !options.progressive
+        let staging = try OutputStaging(target: output, overwrite: options.overwrite, inPlace: options.progressive,
+                                        resume: journaled, exclusive: options.ownsOutputSlot)
         let cancel = InterruptFlag()
-        let pipeline = TranscodePipeline(inputPath: input, directory: staging.staging, options: options,
-                                         subtitles: subtitles, cancel: cancel, progress: progress)
-        let handoff = ThreadHandoff(value: pipeline)
+        var session: ResumeSession?
         do {
-            var report = try await withTaskCancellationHandler {
-                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<TranscodeReport, Error>) in
-                    let thread = Thread {
-                        hlsify_set_thread_name("hlsify-decode")
-                        do { continuation.resume(returning: try handoff.value.run()) } catch { continuation.resume(throwing: error) }
-                    }
-                    thread.name = "hlsify-decode"
-                    thread.stackSize = 8 << 20
-                    thread.start()
-                }
-            } onCancel: {
-                cancel.raise()
+            session = journaled ? try ResumeSession(staging: staging.staging, adopted: staging.adopted, input: input, options: options) : nil
+            var report: TranscodeReport
+            do {
+                report = try await run(input: input, staging: staging, options: options, subtitles: subtitles,
+                                       session: session, cancel: cancel, progress: progress)
+            } catch let mismatch as ResumeMismatch {
+                // What was kept cannot be continued after all: start again from nothing.
+                try session?.startAfresh(mismatch.description)
+                report = try await run(input: input, staging: staging, options: options, subtitles: subtitles,
+                                       session: session, cancel: cancel, progress: progress)
             }
-            if cancel.isRaised { throw TranscodeError.cancelled }
+            report.warnings = (session?.warnings ?? []) + report.warnings
+            session?.close()
             try staging.commit()
             report.output = staging.target.path
             return report
         } catch {
-            staging.discard()
+            if !Self.keepsStaging(after: error, session: session, options: options) { staging.discard() }
             throw error
+        }
+    }
+
+    /// One pass of the pipeline on its own thread; `onStart` is told first.
+    private static func run(input: String, staging: OutputStaging, options: TranscodeOptions, subtitles: [LoadedSubtitles],
+                            session: ResumeSession?, cancel: InterruptFlag,
+                            progress: (@Sendable (TranscodeProgress) -> Void)?) async throws -> TranscodeReport {
+        let kept = session?.segmentsKept ?? 0
+        options.onStart?(ResumeStatus(resumed: kept > 0, fromSegment: kept > 0 ? session?.point?.fromSegment ?? 0 : 0,
+                                      segmentsReused: kept))
+        let pipeline = TranscodePipeline(inputPath: input, directory: staging.staging, options: options,
+                                         subtitles: subtitles, cancel: cancel, session: session, progress: progress)
+        let handoff = ThreadHandoff(value: pipeline)
+        let report = try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<TranscodeReport, Error>) in
+                let thread = Thread {
+                    hlsify_set_thread_name("hlsify-decode")
+                    do { continuation.resume(returning: try handoff.value.run()) } catch { continuation.resume(throwing: error) }
+                }
+                thread.name = "hlsify-decode"
+                thread.stackSize = 8 << 20
+                thread.start()
+            }
+        } onCancel: {
+            cancel.raise()
+        }
+        if cancel.isRaised { throw TranscodeError.cancelled }
+        return report
+    }
+
+    /// A failed run keeps its staging folder for the next run to resume when it holds committed
+    /// segments and the failure may pass: an I/O error (a full disk), or a cancellation when the
+    /// caller owns the output's slot (a worker stopping hands the job to the next holder).
+    private static func keepsStaging(after error: Error, session: ResumeSession?, options: TranscodeOptions) -> Bool {
+        guard let session, session.journal != nil else { return false }
+        switch error {
+        case TranscodeError.io: return true
+        case TranscodeError.cancelled, is CancellationError: return options.ownsOutputSlot
+        default: return false
         }
     }
 

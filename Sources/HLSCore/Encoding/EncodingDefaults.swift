@@ -7,6 +7,9 @@ public enum EncodingDefaults {
     public static let segmentDuration: Double = 4
     /// Segment durations accepted from a job or a command line, seconds.
     public static let segmentDurations: ClosedRange<Double> = 1...60
+    /// Seconds of pre-roll a resumed transcode encodes and drops before its first segment
+    /// (measured: Benchmarks/RESULTS.md, "Crash-resume").
+    public static let resumePreRollSeconds: Double = 6
     /// Segment container.
     public static let segmentFormat: SegmentFormat = .fmp4
     /// Rungs to produce: 1080p, 720p, 480p (each at its default bitrate).

@@ -20,6 +20,11 @@ public struct SegmentTimeline: Sendable, Equatable {
 
     /// Start of segment `index`, in seconds after the first video timestamp.
     public func boundary(_ index: Int) -> Double {
-        Double(Int64(index) * durationMicroseconds) / 1_000_000
+        Double(startMicroseconds(ofSegment: index)) / 1_000_000
+    }
+
+    /// Start of segment `index`, in microseconds after the first video timestamp.
+    public func startMicroseconds(ofSegment index: Int) -> Int64 {
+        Int64(index) * durationMicroseconds
     }
 }

@@ -1,40 +1,89 @@
 import CFFmpeg
 import Foundation
 
-/// The destination of a custom `AVIOContext`: one file at a time, switched at segment boundaries,
-/// counting the bytes written to each.
+/// The destination of a custom `AVIOContext`: one file at a time, switched at segment boundaries.
+/// Each file is written under a temporary name beside its own, hashed (SHA-256) as it is
+/// written, and then either committed (flushed, renamed to its name, the folder flushed) or,
+/// when the file is already committed by an earlier run, compared with it and dropped.
 final class FileSink {
     private var descriptor: Int32 = -1
-    private(set) var path: String?
+    /// The file's name when committed, and the temporary name it is written under.
+    private var path: String?
+    private var temporary: String?
     private(set) var bytesWritten = 0
+    private let hash: SHA256
     /// The first write error, as errno and the file it hit.
     private(set) var failure: (errno: Int32, path: String)?
 
-    deinit { if descriptor >= 0 { Foundation.close(descriptor) } }
-
-    /// Opens a new file (it must not exist yet) as the destination.
-    func open(_ path: String) throws {
-        precondition(descriptor < 0, "FileSink.open while a file is open")
-        let fd = Foundation.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw SinkError(errno: errno, operation: "open", path: path) }
-        descriptor = fd
-        self.path = path
-        bytesWritten = 0
+    /// A closed file: its size and SHA-256 (lowercase hex).
+    struct Written: Equatable {
+        var bytes: Int
+        var sha256: String
     }
 
-    /// Flushes the file to disk, closes it and returns its size.
-    @discardableResult
-    func close(sync: Bool = false) throws -> Int {
-        guard descriptor >= 0, let path else { return 0 }
-        defer { descriptor = -1; self.path = nil }
+    init() throws {
+        hash = try SHA256()
+    }
+
+    deinit {
+        if descriptor >= 0 { Foundation.close(descriptor) }
+        if let temporary { unlink(temporary) }
+    }
+
+    /// The temporary name of `path`: hidden, beside it. Recovery deletes every file the journal
+    /// does not name, these included.
+    static func temporaryPath(of path: String) -> String {
+        let url = URL(fileURLWithPath: path)
+        return url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).part").path
+    }
+
+    /// Starts the file that will be `path` (written under its temporary name, replacing a leftover there).
+    func open(_ path: String) throws {
+        precondition(descriptor < 0, "FileSink.open while a file is open")
+        let temporary = Self.temporaryPath(of: path)
+        let fd = Foundation.open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o644)
+        guard fd >= 0 else { throw SinkError(errno: errno, operation: "open", path: temporary) }
+        descriptor = fd
+        self.path = path
+        self.temporary = temporary
+        bytesWritten = 0
+        _ = hash.finalize()
+    }
+
+    /// Makes the open file durable under its name: fsync, rename, fsync of the folder (the
+    /// `FaultPoint`s between the steps).
+    func commit() throws -> Written {
+        guard descriptor >= 0, let path, let temporary else { throw SinkError(errno: EBADF, operation: "commit", path: path ?? "") }
+        FaultPoint.reach(.segmentWritten)
+        let written = try closeFile(sync: true)
+        FaultPoint.reach(.segmentSynced)
+        if rename(temporary, path) != 0 { throw SinkError(errno: errno, operation: "rename", path: path) }
+        self.temporary = nil
+        FaultPoint.reach(.segmentRenamed)
+        try DiskSync.syncFolder(of: path)
+        return written
+    }
+
+    /// Closes the open file, deletes it and returns what it held: for a file an earlier run
+    /// committed, which the caller compares with the journal.
+    func discard() throws -> Written {
+        let written = try closeFile(sync: false)
+        if let temporary { unlink(temporary) }
+        temporary = nil
+        return written
+    }
+
+    private func closeFile(sync: Bool) throws -> Written {
+        let shown = path ?? ""
+        defer { descriptor = -1; path = nil }
         if sync && fsync(descriptor) != 0 {
             let code = errno
             Foundation.close(descriptor)
-            throw SinkError(errno: code, operation: "fsync", path: path)
+            throw SinkError(errno: code, operation: "fsync", path: shown)
         }
-        if Foundation.close(descriptor) != 0 { throw SinkError(errno: errno, operation: "close", path: path) }
+        if Foundation.close(descriptor) != 0 { throw SinkError(errno: errno, operation: "close", path: shown) }
         if let failure { throw SinkError(errno: failure.errno, operation: "write", path: failure.path) }
-        return bytesWritten
+        return Written(bytes: bytesWritten, sha256: hash.finalize())
     }
 
     /// Writes all of `bytes`; returns 0 or a negative AVERROR for libavformat.
@@ -54,6 +103,7 @@ final class FileSink {
             }
             offset += result
         }
+        hash.update(bytes, count: count)
         bytesWritten += count
         return 0
     }

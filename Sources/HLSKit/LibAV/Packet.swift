@@ -9,6 +9,12 @@ final class Packet {
         pointer = packet
     }
 
+    /// A new reference to `other`'s payload (no copy of the bytes).
+    convenience init(referencing other: Packet) throws {
+        try self.init()
+        try check(av_packet_ref(pointer, other.pointer), "av_packet_ref")
+    }
+
     deinit {
         var packet: UnsafeMutablePointer<AVPacket>? = pointer
         av_packet_free(&packet)

@@ -16,16 +16,35 @@ extension SegmentFormat {
     }
 }
 
+/// A segment file the writer closed: committed under its name, or (for one an earlier run
+/// committed) compared with that one.
+struct WrittenSegment: Equatable {
+    var index: Int
+    var name: String
+    var bytes: Int
+    var sha256: String
+    /// The first packet's presentation timestamp, in the stream's time base.
+    var firstPTS: Int64
+    /// Packets in the segment.
+    var packets: Int
+    /// The stream's last segment.
+    var isLast: Bool
+    /// An earlier run committed this file and this one came out the same (nothing was written).
+    var isVerified: Bool
+}
+
 /// Muxes one encoded stream into numbered segment files with libavformat, cutting where the caller says.
 ///
-/// Knows nothing of HLS: it reports each finished segment's file name and size. Owns the
-/// `OutputContext` (the `AVFormatContext` and its custom `AVIOContext`) and the sink behind it.
+/// Knows nothing of HLS: it reports each finished segment's file name, size and hash. Every file
+/// is committed durably (`FileSink`); one an earlier run already committed (`committed`) is
+/// compared with it instead, and a difference throws `ResumeMismatch`. Owns the `OutputContext`
+/// (the `AVFormatContext` and its custom `AVIOContext`) and the sink behind it.
 final class SegmentWriter {
     static let initName = "init.mp4"
 
     let format: SegmentFormat
     let directory: URL
-    private let sink = FileSink()
+    private let sink: FileSink
     /// Made before anything that can throw in init, so a failed init frees it too.
     private let output: OutputContext
     private var context: UnsafeMutablePointer<AVFormatContext> { output.pointer }
@@ -43,15 +62,29 @@ final class SegmentWriter {
     /// The fragment being written holds a sample already.
     private var fragmentHasSamples = false
     private var finished = false
-    /// Called with (index, file name, bytes) when a segment file is complete and closed.
-    var onSegment: ((Int, String, Int) throws -> Void)?
+    /// SHA-256 of files an earlier run committed, by segment index (`JournalEntry.initIndex` for the init section).
+    private let committed: [Int: String]
+    private var segmentFirstPTS: Int64 = 0
+    private var segmentPackets = 0
+    /// The init section (fMP4), as committed or compared.
+    private(set) var initFile: FileSink.Written?
+    /// Called when a segment file is complete and closed.
+    var onSegment: ((WrittenSegment) throws -> Void)?
 
     /// Creates the muxer for `encoder`'s stream and writes the header (the init section for fMP4).
-    /// - Throws: `LibAVError` naming the libavformat call, `SinkError` for file failures.
-    init(format: SegmentFormat, directory: URL, encoder: MediaEncoder) throws {
+    /// - Parameters:
+    ///   - committed: SHA-256 of the files an earlier run committed, by index: these are compared, not written.
+    ///   - firstFragment: fMP4: the sequence number of the first fragment (after the fragments of
+    ///     the segments a resumed run keeps).
+    /// - Throws: `LibAVError` naming the libavformat call, `SinkError` for file failures,
+    ///   `ResumeMismatch` when the init section differs from the committed one.
+    init(format: SegmentFormat, directory: URL, encoder: MediaEncoder, committed: [Int: String] = [:],
+         firstFragment: Int? = nil) throws {
         self.format = format
         self.directory = directory
         self.encoderTimeBase = encoder.timeBase
+        self.committed = committed
+        sink = try FileSink()
         held = try Packet()
         output = try OutputContext(formatName: format.muxerName,
                                    opaque: Unmanaged.passUnretained(sink).toOpaque(), write: fileSinkWrite)
@@ -71,6 +104,7 @@ final class SegmentWriter {
             // so audio and video segments written by separate muxers stay in sync.
             av_dict_set(&options, "movflags", "+frag_custom+empty_moov+default_base_moof+skip_trailer+frag_discont", 0)
             av_dict_set(&options, "use_editlist", "1", 0)
+            if let firstFragment { av_dict_set(&options, "fragment_index", "\(firstFragment)", 0) }
             try sink.open(directory.appendingPathComponent(Self.initName).path)
         } else {
             if stream.pointee.codecpar.pointee.codec_type == AVMEDIA_TYPE_AUDIO {
@@ -85,8 +119,18 @@ final class SegmentWriter {
         try check(avformat_write_header(context, &options), "avformat_write_header")
         if format == .fmp4 {
             avio_flush(context.pointee.pb)
-            try sink.close()
+            initFile = try close(index: JournalEntry.initIndex, name: Self.initName)
         }
+    }
+
+    /// Closes the sink's file: committed, or compared with the committed one when there is one.
+    private func close(index: Int, name: String) throws -> FileSink.Written {
+        guard let expected = committed[index] else { return try sink.commit() }
+        let written = try sink.discard()
+        guard written.sha256 == expected else {
+            throw ResumeMismatch("\(directory.lastPathComponent)/\(name) came out different from the one committed before")
+        }
+        return written
     }
 
     /// The time base packets must be rescaled to (known after the header is written).
@@ -100,6 +144,7 @@ final class SegmentWriter {
         try sink.open(directory.appendingPathComponent(segmentName(index)).path)
         currentSegment = index
         fragmentHasSamples = false
+        segmentPackets = 0
         if format == .ts, index > 0 {
             // Every TS segment starts with PAT/PMT so it can be decoded on its own.
             av_opt_set(context.pointee.priv_data, "mpegts_flags", "resend_headers", 0)
@@ -110,9 +155,16 @@ final class SegmentWriter {
         guard let index = currentSegment else { return }
         try check(av_write_frame(context, nil), "av_write_frame(flush)")
         avio_flush(context.pointee.pb)
-        let bytes = try sink.close()
+        try closeSegment(index, last: false)
+    }
+
+    private func closeSegment(_ index: Int, last: Bool) throws {
+        let name = segmentName(index)
+        let written = try close(index: index, name: name)
         currentSegment = nil
-        try onSegment?(index, segmentName(index), bytes)
+        try onSegment?(WrittenSegment(index: index, name: name, bytes: written.bytes, sha256: written.sha256,
+                                      firstPTS: segmentFirstPTS, packets: segmentPackets, isLast: last,
+                                      isVerified: committed[index] != nil))
     }
 
     /// Writes `packet` (timestamps in the encoder's time base) into segment `segment`, closing the
@@ -155,6 +207,8 @@ final class SegmentWriter {
             try check(av_write_frame(context, nil), "av_write_frame(fragment)")
             fragmentHasSamples = false
         }
+        if segmentPackets == 0 { segmentFirstPTS = packet.pts }
+        segmentPackets += 1
         try check(av_write_frame(context, packet.pointer), "av_write_frame")
         fragmentHasSamples = true
         if let failure = sink.failure { throw SinkError(errno: failure.errno, operation: "write", path: failure.path) }
@@ -173,9 +227,6 @@ final class SegmentWriter {
         try check(av_write_frame(context, nil), "av_write_frame(flush)")
         try check(av_write_trailer(context), "av_write_trailer")
         avio_flush(context.pointee.pb)
-        let index = currentSegment!
-        let bytes = try sink.close()
-        currentSegment = nil
-        try onSegment?(index, segmentName(index), bytes)
+        try closeSegment(currentSegment!, last: true)
     }
 }

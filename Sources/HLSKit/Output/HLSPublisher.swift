@@ -83,7 +83,8 @@ final class HLSPublisher: SegmentListener, @unchecked Sendable {  // all state i
     func segmentFinished(_ segment: FinishedSegment) {
         lock.withLock {
             if let known = segment.codecs { codecs[segment.rendition] = known }
-            guard progressive, progressiveFailure == nil else { return }
+            // The last segment is listed with ENDLIST by `publishFinal`.
+            guard progressive, progressiveFailure == nil, !segment.isLast else { return }
             do {
                 segments[segment.rendition, default: []].append(segment.record)
                 let records = segments[segment.rendition] ?? []

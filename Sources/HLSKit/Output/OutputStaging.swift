@@ -14,13 +14,20 @@ struct OutputStaging {
 
     /// True when writing straight into the target (progressive publishing).
     let inPlace: Bool
+    /// The staging folder is one a run that died left, taken over to resume (`ResumeSession`).
+    let adopted: Bool
 
     /// Checks the target, clears stale staging folders, and creates a new staging folder next to it;
     /// with `inPlace`, moves an existing target aside (deleting it) and creates the target instead.
     /// - Throws: `TranscodeError.outputExists` when the target exists and `overwrite` is false,
     ///   `.cannotCreateOutput` when the folder cannot be made or the target's name is longer than
     ///   the file system allows (refused here, before any work, rather than at the final rename).
-    init(target: URL, overwrite: Bool, inPlace: Bool = false) throws {
+    ///
+    /// With `resume` (never in place), a staging folder a dead run left with a resume plan in it
+    /// (the newest, when there are several) is renamed to this run's and used (`adopted`).
+    /// With `exclusive`, the caller guarantees no other process writes beside the target (it holds
+    /// a lock for it): every staging folder there counts as left by a dead run, whatever its PID.
+    init(target: URL, overwrite: Bool, inPlace: Bool = false, resume: Bool = false, exclusive: Bool = false) throws {
         self.inPlace = inPlace
         let fileManager = FileManager.default
         self.target = target.standardizedFileURL
@@ -45,7 +52,16 @@ struct OutputStaging {
             throw TranscodeError.cannotCreateOutput(
                 "cannot create \(self.target.path): its name is \(outputName.utf8.count) bytes, over the file system's limit of \(nameMax)")
         }
-        Self.removeStale(beside: self.target, nameMax: nameMax)
+        let name = StagingName.staging(forOutputName: outputName, pid: getpid(), random: UInt32.random(in: 0...UInt32.max),
+                                       nameMax: nameMax)
+        let adoptable = resume && !inPlace
+            ? Self.adoptable(beside: self.target, nameMax: nameMax, exclusive: exclusive) : nil
+        if let adoptable, rename(adoptable.path, parent.appendingPathComponent(name).path) == 0 {
+            adopted = true
+        } else {
+            adopted = false
+        }
+        Self.removeStale(beside: self.target, nameMax: nameMax, exclusive: exclusive)
         if inPlace {
             staging = self.target
             do {
@@ -61,9 +77,8 @@ struct OutputStaging {
             }
             return
         }
-        let name = StagingName.staging(forOutputName: outputName, pid: getpid(), random: UInt32.random(in: 0...UInt32.max),
-                                       nameMax: nameMax)
         staging = parent.appendingPathComponent(name)
+        if adopted { return }
         do {
             try fileManager.createDirectory(at: staging, withIntermediateDirectories: false)
         } catch {
@@ -77,16 +92,42 @@ struct OutputStaging {
         return value > 0 ? value : StagingName.defaultNameMax
     }
 
-    /// Removes the target's `.NAME.hlsify-staging-PID-…` folders (`StagingName`) whose process no longer runs.
-    static func removeStale(beside target: URL, nameMax: Int) {
+    /// Removes the target's `.NAME.hlsify-staging-PID-…` folders (`StagingName`) whose process no
+    /// longer runs (with `exclusive`, every one not of this process).
+    static func removeStale(beside target: URL, nameMax: Int, exclusive: Bool = false) {
         let parent = target.deletingLastPathComponent()
-        let prefix = StagingName.prefix(forOutputName: target.lastPathComponent, nameMax: nameMax)
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: parent.path) else { return }
-        for name in names where name.hasPrefix(prefix) {
-            let pid = StagingName.pid(in: name, prefix: prefix)
-            if let pid, pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH { continue }
+        for name in staleNames(beside: target, nameMax: nameMax, exclusive: exclusive) {
             try? FileManager.default.removeItem(at: parent.appendingPathComponent(name))
         }
+    }
+
+    /// Names of the target's staging folders left by processes that no longer run (with
+    /// `exclusive`, by any other process).
+    private static func staleNames(beside target: URL, nameMax: Int, exclusive: Bool) -> [String] {
+        let parent = target.deletingLastPathComponent()
+        let prefix = StagingName.prefix(forOutputName: target.lastPathComponent, nameMax: nameMax)
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: parent.path) else { return [] }
+        return names.filter { name in
+            guard name.hasPrefix(prefix) else { return false }
+            let pid = StagingName.pid(in: name, prefix: prefix)
+            if pid == getpid() { return false }
+            if exclusive { return true }
+            if let pid, kill(pid, 0) == 0 || errno != ESRCH { return false }
+            return true
+        }
+    }
+
+    /// The stale staging folder holding a resume plan whose journal changed last.
+    private static func adoptable(beside target: URL, nameMax: Int, exclusive: Bool) -> URL? {
+        let parent = target.deletingLastPathComponent()
+        var best: (url: URL, modified: Date)?
+        for name in staleNames(beside: target, nameMax: nameMax, exclusive: exclusive) {
+            let folder = parent.appendingPathComponent(name)
+            guard ResumeSession.holdsPlan(folder) else { continue }
+            let modified = ResumeSession.lastChange(folder)
+            if best == nil || modified > best!.modified { best = (folder, modified) }
+        }
+        return best?.url
     }
 
     /// Flushes the staging folder to disk and moves it to the target, swapping out an old output
@@ -146,6 +187,15 @@ enum DiskSync {
             for folder in folders.reversed() { try sync(path: folder) }
         }
         try sync(path: root.path)
+    }
+
+    /// Flushes the folder holding `path` (after a rename into it), failing as a `SinkError`.
+    static func syncFolder(of path: String) throws {
+        do {
+            try sync(path: URL(fileURLWithPath: path).deletingLastPathComponent().path)
+        } catch let failure as Failure {
+            throw SinkError(errno: failure.code, operation: "fsync", path: failure.path)
+        }
     }
 
     static func sync(path: String) throws {

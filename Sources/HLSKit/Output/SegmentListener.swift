@@ -25,7 +25,8 @@ struct RenditionSummary: Sendable, Equatable {
     var playlist: String { folder + "/" + PlaylistPublisher.mediaName }
 }
 
-/// One finished segment: its file is complete and closed, its duration measured.
+/// One finished segment: its file is complete, closed and committed (or, resuming, found equal to
+/// the one committed before), its duration measured.
 struct FinishedSegment: Sendable, Equatable {
     /// `RenditionSummary.folder` of its rendition.
     var rendition: String
@@ -33,14 +34,83 @@ struct FinishedSegment: Sendable, Equatable {
     var record: SegmentRecord
     /// The rendition's CODECS as known when the segment closed (video: from the stream's SPS).
     var codecs: String?
+    /// SHA-256 of the file, lowercase hex.
+    var sha256: String
+    /// First packet's presentation timestamp, in the stream's time base.
+    var firstPTS: Int64
+    /// Packets (frames) in the segment.
+    var frames: Int
+    /// The stream's last segment: its duration runs to the end of its media.
+    var isLast: Bool
+
+    /// The journal's entry for it.
+    var journalEntry: JournalEntry {
+        JournalEntry(rendition: rendition, index: record.index, file: record.uri, bytes: record.byteSize, sha256: sha256,
+                     firstPTS: firstPTS, frames: frames, start: record.startTime, duration: record.duration)
+    }
 }
 
-/// Takes what rendition writers report: each finished segment as it closes, then the end of each
-/// stream with every segment's final record. Called from the encoder threads (video) and the
-/// decoding thread (audio); conforming types serialise what they keep.
+/// Takes what rendition writers report: each finished segment as it closes (the last one too,
+/// `isLast`), then the end of each stream with every segment's final record. Called from the
+/// encoder threads (video) and the decoding thread (audio); conforming types serialise what they keep.
 protocol SegmentListener: AnyObject, Sendable {
     func segmentFinished(_ segment: FinishedSegment)
     /// The rendition wrote its last segment; `records` are all of its segments, in order, the last
     /// one's duration running to the end of its media.
     func streamEnded(rendition: String, records: [SegmentRecord], codecs: String?)
+}
+
+/// Several listeners told the same things, in order (the journal before the publisher, so a
+/// segment is durable before a playlist lists it).
+final class SegmentListeners: SegmentListener {
+    let listeners: [SegmentListener]
+
+    init(_ listeners: [SegmentListener]) { self.listeners = listeners }
+
+    func segmentFinished(_ segment: FinishedSegment) {
+        for listener in listeners { listener.segmentFinished(segment) }
+    }
+
+    func streamEnded(rendition: String, records: [SegmentRecord], codecs: String?) {
+        for listener in listeners { listener.streamEnded(rendition: rendition, records: records, codecs: codecs) }
+    }
+}
+
+extension SegmentLog {
+    /// Notes the file the writer closed and returns the segment's value for the listeners: its
+    /// duration measured to the next segment's start, or (the last) to the end of its media.
+    mutating func finish(_ written: WrittenSegment, rendition: String, codecs: String?) -> FinishedSegment? {
+        addFile(segment: written.index, uri: written.name, bytes: written.bytes)
+        let record = written.isLast ? records().last(where: { $0.index == written.index }) : closedRecord(written.index)
+        return record.map {
+            FinishedSegment(rendition: rendition, record: $0, codecs: codecs, sha256: written.sha256,
+                            firstPTS: written.firstPTS, frames: written.packets, isLast: written.isLast)
+        }
+    }
+
+    /// Notes the segments a resumed run keeps, as the journal has them.
+    mutating func seed(_ kept: [JournalEntry]) {
+        for entry in kept {
+            addMedia(segment: entry.index, start: entry.start, duration: entry.duration)
+            addFile(segment: entry.index, uri: entry.file, bytes: entry.bytes)
+        }
+    }
+}
+
+/// What a resumed run keeps of one rendition: its committed segments 0..<count and init section.
+struct KeptSegments: Sendable {
+    var entries: [JournalEntry] = []
+    var initSection: JournalEntry?
+    /// fMP4 video: the sequence number of the fragment after the kept segments' last one.
+    var nextFragment: Int?
+
+    static let none = KeptSegments()
+
+    /// SHA-256 of the kept files by index, the init section's at `JournalEntry.initIndex`: what
+    /// the writer compares instead of writing.
+    var committed: [Int: String] {
+        var hashes = Dictionary(uniqueKeysWithValues: entries.map { ($0.index, $0.sha256) })
+        if let initSection { hashes[JournalEntry.initIndex] = initSection.sha256 }
+        return hashes
+    }
 }

@@ -31,8 +31,10 @@ final class AudioRendition {
     /// Told of each finished segment and of the stream's end (on the decoding thread).
     var listener: SegmentListener?
 
+    /// - Parameter kept: resuming: the files an earlier run committed; the audio is encoded again
+    ///   from the start and each is compared with its committed bytes (`ResumeMismatch` when one differs).
     init(directory: URL, timeline: MediaTimeline, sourceSampleRate: Int, bitrate: Int, language: String,
-         format: SegmentFormat, notify: (@Sendable (SegmentEvent) -> Void)? = nil) throws {
+         format: SegmentFormat, notify: (@Sendable (SegmentEvent) -> Void)? = nil, kept: KeptSegments = .none) throws {
         self.directoryName = directory.lastPathComponent
         self.timeline = timeline
         self.bitrate = bitrate
@@ -58,15 +60,18 @@ final class AudioRendition {
         frame.pointer.pointee.nb_samples = Int32(Self.frameSize)
         try check(av_frame_get_buffer(frame.pointer, 0), "av_frame_get_buffer(audio)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        writer = try SegmentWriter(format: format, directory: directory, encoder: encoder)
-        writer.onSegment = { [unowned self] index, name, bytes in
-            self.log.addFile(segment: index, uri: name, bytes: bytes)
-            if let listener = self.listener, let record = self.log.closedRecord(index) {
-                listener.segmentFinished(FinishedSegment(rendition: self.directoryName, record: record, codecs: CodecString.aacLC))
+        writer = try SegmentWriter(format: format, directory: directory, encoder: encoder, committed: kept.committed)
+        writer.onSegment = { [unowned self] written in
+            guard let finished = self.log.finish(written, rendition: self.directoryName, codecs: CodecString.aacLC) else { return }
+            self.listener?.segmentFinished(finished)
+            if !written.isVerified {
+                notify?(SegmentEvent(folder: self.directoryName, index: written.index, file: written.name, bytes: written.bytes, log: self.log))
             }
-            notify?(SegmentEvent(folder: self.directoryName, index: index, file: name, bytes: bytes, log: self.log))
         }
     }
+
+    /// The init section as written (fMP4), for the journal.
+    var initFile: FileSink.Written? { writer.initFile }
 
     private var offsetSamples: Int64 { MediaTimeline.offsetSeconds * Int64(sampleRate) }
 

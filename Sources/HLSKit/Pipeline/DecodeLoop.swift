@@ -19,6 +19,9 @@ final class DecodeLoop {
         var videoStartInSource: Double
         /// Holds every rendition's segment values; writes the final playlists.
         var publisher: HLSPublisher
+        /// Resumed: seconds and frames (most of any rendition) encoded before the resume point and dropped.
+        var preRollSeconds: Double
+        var preRollFrames: Int
     }
 
     private unowned let pipeline: TranscodePipeline
@@ -57,10 +60,18 @@ final class DecodeLoop {
 
     private let subtitles: [LoadedSubtitles]
     private var publisher: HLSPublisher?
+    /// The staging folder's plan and journal (nil: nothing is journaled).
+    private let session: ResumeSession?
+    /// Resuming: holds back the video before the pre-roll.
+    private var skipper: PreRollSkipper?
+    /// Timeline position of the first video frame decoded, microseconds.
+    private var firstDecoded: Int64?
 
     init(pipeline: TranscodePipeline, input: InputFile, source: SourceInfo, plans: [RenditionPlan],
-         videoDecoder: MediaDecoder?, audioDecoder: MediaDecoder?, subtitles: [LoadedSubtitles] = []) throws {
+         videoDecoder: MediaDecoder?, audioDecoder: MediaDecoder?, subtitles: [LoadedSubtitles] = [],
+         session: ResumeSession? = nil) throws {
         self.subtitles = subtitles
+        self.session = session
         self.pipeline = pipeline
         self.input = input
         self.source = source
@@ -76,6 +87,7 @@ final class DecodeLoop {
     /// Runs the pass to the end. On any failure every rendition thread is stopped before rethrowing.
     func execute() throws -> Outcome {
         do {
+            try startResumed()
             try readAll()
             return try complete()
         } catch {
@@ -102,6 +114,10 @@ final class DecodeLoop {
             }
             guard more else { break }
             if packet.streamIndex == source.videoStream, videoDecoder != nil {
+                if let skipper, !skipper.isDone {
+                    for held in try skip(packet, with: skipper) { try decodeVideo(held) }
+                    continue
+                }
                 try decodeVideo(packet)
             } else if packet.streamIndex == source.audioStream, audioDecoder != nil {
                 try decodeAudio(packet)
@@ -213,6 +229,7 @@ final class DecodeLoop {
         let relative = timeline.relativeMicroseconds(timestamp, timeBase: videoTimeBase)
         try checkDuration(relative, stream: "video")
         decodedFrames += 1
+        if firstDecoded == nil { firstDecoded = relative }
         if source.needsDecimation {
             // Keep the first frame of each 1/60 s slot, lasting at least the slot. The 1 ms of slack
             // absorbs timestamps rounded down (a 120 fps frame at 16 666 µs belongs to slot 1).
@@ -284,14 +301,20 @@ final class DecodeLoop {
         self.timeline = timeline
         let options = pipeline.options
         let shares = coreShares()
+        // Resuming, every encoder runs with the threading the plan recorded (x264's bytes depend on it).
+        let pinned = session?.plan?.renditions
+        if let pinned, pinned.map(\.folder) != plans.map(\.name) {
+            throw ResumeMismatch("the renditions differ from the plan's")
+        }
         if let videoStream = source.videoStream {
             let colors = ColorProperties(from: input.stream(videoStream).pointee.codecpar)
             for (index, plan) in plans.enumerated() {
                 let rendition = try VideoRendition(
                     plan: plan, directory: pipeline.directory.appendingPathComponent(plan.name), timeline: timeline,
                     frameRate: source.outputFrameRate, rotation: source.geometry.rotation, colors: colors,
-                    options: options, threads: shares.encoderThreads[index], sliced: shares.slicedThreads[index],
-                    nice: shares.encoderNice[index])
+                    options: options, threads: pinned?[index].threads ?? shares.encoderThreads[index],
+                    sliced: pinned?[index].slicedThreads ?? shares.slicedThreads[index],
+                    nice: shares.encoderNice[index], kept: session?.kept(plan.name, video: true) ?? .none)
                 videos.append(rendition)
             }
         }
@@ -300,13 +323,14 @@ final class DecodeLoop {
                 try AudioRendition(directory: pipeline.directory.appendingPathComponent(folder), timeline: timeline,
                                    sourceSampleRate: source.audioSampleRate, bitrate: bitrate,
                                    language: source.audioLanguage, format: options.segmentFormat,
-                                   notify: options.onSegment)
+                                   notify: options.onSegment, kept: session?.kept(folder, video: false) ?? .none)
             }
             audio = try rendition("audio", bitrate: options.audioBitrate)
             if let bitrate = options.audioOnlyVariantBitrate {
                 lowBandwidthAudio = try rendition(Self.lowBandwidthAudioFolder(bitrate: bitrate), bitrate: bitrate)
             }
         }
+        try startJournal(timeline: timeline)
         try startPublisher()
         if audioDecoder != nil {
             for pending in pendingAudio {
@@ -350,9 +374,55 @@ final class DecodeLoop {
             frameRate: source.outputPeakFrameRate, videos: videos.map(\.summary),
             audio: source.isAudioOnly ? nil : audio?.summary(variant: false),
             audioOnly: audioOnly.map { $0.summary(variant: true) }, progressive: options.progressive, subtitles: subtitleWriter)
-        for video in videos { video.listener = publisher }
-        for audio in audioRenditions { audio.listener = publisher }
+        // The journal first: a segment is durable before a playlist lists it.
+        let listener: SegmentListener = session?.journal.map { SegmentListeners([$0, publisher]) } ?? publisher
+        for video in videos { video.listener = listener }
+        for audio in audioRenditions { audio.listener = listener }
         self.publisher = publisher
+    }
+
+    /// A fresh run writes its plan now that the timeline and the encoders' threading are known (a
+    /// video source only); the journal then takes every rendition's init section.
+    private func startJournal(timeline: MediaTimeline) throws {
+        guard let session, !source.isAudioOnly else { return }
+        if session.plan == nil {
+            let renditions = videos.map { ResumePlan.Rendition(folder: $0.directoryName, threads: $0.threads, slicedThreads: $0.sliced) }
+            guard let plan = session.makePlan(firstTimestamp: timeline.firstVideoTimestamp,
+                                              timeBase: (videoTimeBase.num, videoTimeBase.den), renditions: renditions) else { return }
+            do { try session.begin(plan) } catch { throw DecodeLoop.classify(error) }
+        }
+        guard let journal = session.journal else { return }
+        for video in videos { journal.commitInit(rendition: video.directoryName, video.initFile) }
+        for audio in audioRenditions { journal.commitInit(rendition: audio.directoryName, audio.initFile) }
+    }
+
+    /// Resuming: the timeline starts at the plan's first timestamp (before anything is decoded),
+    /// and the video before the pre-roll is skipped.
+    private func startResumed() throws {
+        guard let session, let plan = session.plan, let point = session.point, !source.isAudioOnly else { return }
+        guard plan.timeBaseNumerator == videoTimeBase.num, plan.timeBaseDenominator == videoTimeBase.den else {
+            throw ResumeMismatch("the video time base differs from the plan's")
+        }
+        let timeline = try timelineStarting(at: plan.firstTimestamp)
+        if point.fromSegment > 0 {
+            let boundary = timeline.segments.startMicroseconds(ofSegment: point.fromSegment)
+            skipper = PreRollSkipper(preRollStart: boundary - Int64(pipeline.options.resumePreRollSeconds * 1_000_000))
+        }
+    }
+
+    /// Offers a video packet to the skipper, keeping the audio moving with the video's position
+    /// while the video is skipped. Returns the packets to decode now.
+    private func skip(_ packet: Packet, with skipper: PreRollSkipper) throws -> [Packet] {
+        guard let timeline else { return [packet] }
+        let stamp = packet.pts != noPTS ? packet.pts : packet.dts
+        let time = stamp == noPTS ? nil : timeline.relativeMicroseconds(stamp, timeBase: videoTimeBase)
+        let handed = try skipper.offer(packet, time: time)
+        if handed.isEmpty, let time, time >= 0 {
+            let segment = timeline.segments.index(atMicroseconds: time)
+            for rendition in audioRenditions { try rendition.advance(toVideoMicroseconds: time, videoSegment: segment) }
+            reportProgress(atMicroseconds: time)
+        }
+        return handed
     }
 
     /// The audio renditions that are variants of their own, in this order: an audio-only
@@ -395,9 +465,13 @@ final class DecodeLoop {
             warnings.append(String(format: "the %@ ends at %.2f s but the container says %.2f s: the file may be truncated",
                                    source.isAudioOnly ? "audio" : "video", Double(timelineEnd) / 1_000_000, declared))
         }
+        if let failure = session?.journal?.failure { throw failure }
+        let resumeBoundary = timeline.map { timeline in session?.point.map { timeline.segments.startMicroseconds(ofSegment: $0.fromSegment) } ?? 0 } ?? 0
+        let preRoll = resumeBoundary > 0 ? max(0, resumeBoundary - (firstDecoded ?? resumeBoundary)) : 0
         return Outcome(videos: videos, audio: audio, lowBandwidthAudio: lowBandwidthAudio, decodedFrames: decodedFrames,
                        durationSeconds: Double(timelineEnd) / 1_000_000, warnings: warnings + (audio?.warnings ?? []),
-                       videoStartInSource: videoStartInSource, publisher: publisher)
+                       videoStartInSource: videoStartInSource, publisher: publisher,
+                       preRollSeconds: Double(preRoll) / 1_000_000, preRollFrames: videos.map(\.preRollPackets).max() ?? 0)
     }
 
     /// x264 threads and thread weights for this ladder on this machine, with the options' overrides.

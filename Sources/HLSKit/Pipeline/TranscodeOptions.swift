@@ -36,6 +36,26 @@ public struct TranscodeOptions: Sendable {
     /// threads the engine starts for this transcode are touched. Ignored with `encoderThreads`.
     public var weightsThreads: Bool = true
 
+    /// Resume from a staging folder a dead run left for this output when its plan matches this
+    /// run's source, settings and engine (`hlsify --no-resume` turns it off): the segments it
+    /// committed are kept, the video is encoded again from the first segment missing in any
+    /// rendition (after `resumePreRollSeconds` of pre-roll, dropped), the audio from the start
+    /// (checked to come out the same). A staged run journals every committed segment for this,
+    /// and keeps its staging folder when it fails in a way a later run may get past (an I/O
+    /// error such as a full disk). Progressive (in place) runs are not journaled.
+    public var resume: Bool = true
+    /// Seconds of video before the resume point fed through the whole chain and dropped, so that
+    /// x264's rate control enters the first resumed segment close to where a run without the
+    /// interruption had it (see Benchmarks/RESULTS.md for how it was chosen).
+    public var resumePreRollSeconds: Double = EncodingDefaults.resumePreRollSeconds
+    /// The caller guarantees that no other process writes beside the output (it holds a lock for
+    /// it, as the worker does): staging folders found there are taken as left by dead runs,
+    /// whichever process made them, and a cancelled run keeps its staging for the next holder.
+    public var ownsOutputSlot: Bool = false
+
+    /// Told once, before anything is decoded, whether this run resumes and from where.
+    public var onStart: (@Sendable (ResumeStatus) -> Void)?
+
     /// Called (from an encoder thread) each time a segment file of any rendition is complete.
     public var onSegment: (@Sendable (SegmentEvent) -> Void)?
 
@@ -77,5 +97,32 @@ extension SegmentEvent {
     init(folder: String, index: Int, file: String, bytes: Int, log: SegmentLog) {
         self.init(rendition: folder, index: index, path: "\(folder)/\(file)", bytes: bytes,
                   startTime: log.startTime(of: index) ?? 0)
+    }
+}
+
+/// Whether a transcode resumed an earlier run's work, and how much of it (the report's `resume`).
+public struct ResumeStatus: Sendable, Equatable, Codable {
+    public var resumed: Bool
+    /// First segment index the video was encoded again from (0 when not resumed).
+    public var fromSegment: Int
+    /// Segment files kept from the earlier run, every rendition counted.
+    public var segmentsReused: Int
+    /// Segment files this run wrote, every rendition counted (audio segments found equal to the
+    /// kept ones not included).
+    public var segmentsEncoded: Int
+    /// Video before `fromSegment` decoded and encoded only to prime the encoders, then dropped:
+    /// seconds from the first decoded frame to the resume point, and frames (of the rendition that
+    /// dropped most; renditions that were ahead encode through their kept segments too).
+    public var preRollSeconds: Double
+    public var preRollFrames: Int
+
+    public init(resumed: Bool = false, fromSegment: Int = 0, segmentsReused: Int = 0, segmentsEncoded: Int = 0,
+                preRollSeconds: Double = 0, preRollFrames: Int = 0) {
+        self.resumed = resumed
+        self.fromSegment = fromSegment
+        self.segmentsReused = segmentsReused
+        self.segmentsEncoded = segmentsEncoded
+        self.preRollSeconds = preRollSeconds
+        self.preRollFrames = preRollFrames
     }
 }

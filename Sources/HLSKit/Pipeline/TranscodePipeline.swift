@@ -11,12 +11,15 @@ final class TranscodePipeline {
     let subtitles: [LoadedSubtitles]
     let cancel: InterruptFlag
     let progress: ((TranscodeProgress) -> Void)?
+    /// The staging folder's resume plan and journal; nil when nothing is journaled.
+    let session: ResumeSession?
     private let started = Date()
     private var warnings: [String] = []
 
     /// - Parameter subtitles: `options.subtitles` already read and parsed (before the output was touched).
     init(inputPath: String, directory: URL, options: TranscodeOptions, subtitles: [LoadedSubtitles],
-         cancel: InterruptFlag, progress: ((TranscodeProgress) -> Void)?) {
+         cancel: InterruptFlag, session: ResumeSession?, progress: ((TranscodeProgress) -> Void)?) {
+        self.session = session
         self.inputPath = inputPath
         self.directory = directory
         self.options = options
@@ -71,7 +74,8 @@ final class TranscodePipeline {
         guard source.isAudioOnly || !plans.isEmpty else { throw TranscodeError.invalidInput("\(inputPath): no rendition fits the source") }
 
         let run = try DecodeLoop(pipeline: self, input: input, source: source, plans: plans,
-                                 videoDecoder: videoDecoder, audioDecoder: audioDecoder, subtitles: subtitles)
+                                 videoDecoder: videoDecoder, audioDecoder: audioDecoder, subtitles: subtitles,
+                                 session: session)
         let outcome = try run.execute()
         return try finish(source: source, outcome: outcome, subtitles: subtitles)
     }
@@ -157,7 +161,9 @@ final class TranscodePipeline {
         let audioStats = source.isAudioOnly ? published.audioOnly.first : published.audio
         let audioReport = outcome.audio.flatMap { audio in audioStats.map { Self.audioReport(audio, $0) } }
         let lowBandwidthReport = outcome.lowBandwidthAudio.flatMap { low in published.audioOnly.last.map { Self.audioReport(low, $0) } }
-        return TranscodeReport(
+        let segments = (published.video + [published.audio].compactMap { $0 } + published.audioOnly).reduce(0) { $0 + $1.segments }
+        let reused = session?.segmentsKept ?? 0
+        var report = TranscodeReport(
             input: inputPath, output: directory.path, master: PlaylistPublisher.masterName,
             segmentFormat: options.segmentFormat.rawValue, segmentDuration: options.segmentDuration,
             durationSeconds: outcome.durationSeconds, elapsedSeconds: Date().timeIntervalSince(started),
@@ -169,6 +175,10 @@ final class TranscodePipeline {
             audioOnlyVariant: lowBandwidthReport,
             subtitles: publishedSubtitles.map { .init(language: $0.rendition.language ?? "und", cues: $0.cues) },
             warnings: warnings)
+        report.resume = ResumeStatus(resumed: reused > 0, fromSegment: reused > 0 ? session?.point?.fromSegment ?? 0 : 0,
+                                     segmentsReused: reused, segmentsEncoded: segments - reused,
+                                     preRollSeconds: outcome.preRollSeconds, preRollFrames: outcome.preRollFrames)
+        return report
     }
 
     private static func audioReport(_ audio: AudioRendition, _ stats: HLSPublisher.Stats) -> TranscodeReport.Audio {

@@ -86,10 +86,12 @@ public struct TranscodeReport: Codable, Sendable, Equatable {
     public var audioOnlyVariant: Audio?
     public var subtitles: [Subtitles]
     public var warnings: [String]
+    /// Whether this run resumed an earlier one's committed segments (`TranscodeOptions.resume`).
+    public var resume = ResumeStatus()
 
     private enum CodingKeys: String, CodingKey {
         case input, output, master, segmentFormat, segmentDuration, durationSeconds, elapsedSeconds
-        case source, decodedVideoFrames, renditions, audio, audioOnlyVariant, subtitles, warnings
+        case source, decodedVideoFrames, renditions, audio, audioOnlyVariant, subtitles, warnings, resume
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -108,5 +110,6 @@ public struct TranscodeReport: Codable, Sendable, Equatable {
         try container.encode(audioOnlyVariant, forKey: .audioOnlyVariant)
         try container.encode(subtitles, forKey: .subtitles)
         try container.encode(warnings, forKey: .warnings)
+        try container.encode(resume, forKey: .resume)
     }
 }

@@ -34,6 +34,10 @@ final class VideoRendition: @unchecked Sendable {  // set up before start(), the
     private var currentSegment: Int?
     private(set) var log = SegmentLog()
     private(set) var encodedFrames = 0
+    /// Segments below this index are kept from an earlier run: packets for them are dropped.
+    private let firstWritten: Int
+    /// Packets the encoder made before `firstWritten` (the pre-roll), dropped.
+    private(set) var preRollPackets = 0
     private(set) var codecString: String?
     private(set) var failure: Error?
     private var thread: WorkerThread?
@@ -41,8 +45,11 @@ final class VideoRendition: @unchecked Sendable {  // set up before start(), the
     /// before `start()`.
     var listener: SegmentListener?
 
+    /// - Parameter kept: resuming: the segments an earlier run committed, which this one neither
+    ///   writes nor logs again (what the encoder makes of them is pre-roll, dropped).
     init(plan: RenditionPlan, directory: URL, timeline: MediaTimeline, frameRate: AVRational, rotation: Int,
-         colors: ColorProperties, options: TranscodeOptions, threads: Int, sliced: Bool, nice: Int) throws {
+         colors: ColorProperties, options: TranscodeOptions, threads: Int, sliced: Bool, nice: Int,
+         kept: KeptSegments = .none) throws {
         self.plan = plan
         self.directoryName = directory.lastPathComponent
         self.timeline = timeline
@@ -81,17 +88,22 @@ final class VideoRendition: @unchecked Sendable {  // set up before start(), the
             if globalHeader { context.pointee.flags |= AV_CODEC_FLAG_GLOBAL_HEADER }
         }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        writer = try SegmentWriter(format: options.segmentFormat, directory: directory, encoder: encoder)
+        writer = try SegmentWriter(format: options.segmentFormat, directory: directory, encoder: encoder,
+                                   committed: kept.committed, firstFragment: kept.nextFragment)
         if globalHeader { codecString = CodecString.avc1(fromExtradata: encoder.extradata) }
+        firstWritten = kept.entries.count
+        log.seed(kept.entries)
+        encodedFrames = kept.entries.reduce(0) { $0 + $1.frames }
         let notify = options.onSegment
-        writer.onSegment = { [unowned self] index, name, bytes in
-            self.log.addFile(segment: index, uri: name, bytes: bytes)
-            if let listener = self.listener, let record = self.log.closedRecord(index) {
-                listener.segmentFinished(FinishedSegment(rendition: self.directoryName, record: record, codecs: self.codecString))
-            }
-            notify?(SegmentEvent(folder: self.directoryName, index: index, file: name, bytes: bytes, log: self.log))
+        writer.onSegment = { [unowned self] written in
+            guard let finished = self.log.finish(written, rendition: self.directoryName, codecs: self.codecString) else { return }
+            self.listener?.segmentFinished(finished)
+            notify?(SegmentEvent(folder: self.directoryName, index: written.index, file: written.name, bytes: written.bytes, log: self.log))
         }
     }
+
+    /// The init section as written (fMP4), for the journal.
+    var initFile: FileSink.Written? { writer.initFile }
 
     /// This rendition as the output side sees it (provisional bandwidths: maxrate and target).
     var summary: RenditionSummary {
@@ -152,7 +164,6 @@ final class VideoRendition: @unchecked Sendable {  // set up before start(), the
 
     private func drain() throws {
         while try encoder.receive(into: packet) {
-            encodedFrames += 1
             let pts = packet.pts
             let duration = durations.removeValue(forKey: pts) ?? 0
             packet.pointer.pointee.duration = duration
@@ -165,6 +176,12 @@ final class VideoRendition: @unchecked Sendable {  // set up before start(), the
                 codecString = CodecString.avc1(fromExtradata: packet.bytes)
             }
             currentSegment = segment
+            if segment < firstWritten {
+                preRollPackets += 1
+                packet.unref()
+                continue
+            }
+            encodedFrames += 1
             log.addMedia(segment: segment, start: timeline.seconds(ofOutputVideo: pts), duration: timeline.seconds(ticks: duration))
             try writer.write(packet, segment: segment)
         }

@@ -1,0 +1,47 @@
+import Foundation
+
+/// Resuming at a segment boundary: the video packets before the pre-roll are read but not
+/// decoded. Holds the packets since the last keyframe at or before the pre-roll's start, and
+/// hands them over, to be decoded from that keyframe on, at the first keyframe after it. So the
+/// first decoded picture is at or before the pre-roll's start (unless the source has no keyframe
+/// there, when decoding starts at its first). Bounded: past `maxHeldBytes` (a source with rare
+/// keyframes) it hands over what it holds and decoding simply starts earlier.
+final class PreRollSkipper {
+    static let maxHeldBytes = 256 << 20
+
+    /// Microseconds from the timeline's start where the pre-roll starts.
+    let preRollStart: Int64
+    private var held: [Packet] = []
+    private var heldBytes = 0
+    private(set) var isDone = false
+
+    init(preRollStart: Int64) {
+        self.preRollStart = preRollStart
+    }
+
+    /// Takes the next video packet, `time` its timeline position in microseconds (nil when it has
+    /// no timestamp). Returns the packets to decode now, in order: none while skipping, the held
+    /// ones and this one when decoding starts; just this one once it has.
+    func offer(_ packet: Packet, time: Int64?) throws -> [Packet] {
+        if isDone { return [packet] }
+        if packet.isKeyframe, let time {
+            if time <= preRollStart {
+                held.removeAll()
+                heldBytes = 0
+            } else {
+                return finish(with: packet)
+            }
+        }
+        held.append(try Packet(referencing: packet))
+        heldBytes += packet.size
+        if heldBytes > Self.maxHeldBytes { return finish(with: nil) }
+        return []
+    }
+
+    private func finish(with packet: Packet?) -> [Packet] {
+        isDone = true
+        let handed = held + (packet.map { [$0] } ?? [])
+        held.removeAll()
+        return handed
+    }
+}
