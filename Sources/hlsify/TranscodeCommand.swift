@@ -56,6 +56,12 @@ struct TranscodeCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Replace DIR if it exists.")
     var force = false
 
+    @Flag(name: .long, help: "Start afresh even when a run that died left work for DIR that could be resumed.")
+    var noResume = false
+
+    @Option(name: .long, help: .hidden)
+    var resumePreRoll: Double = EncodingDefaults.resumePreRollSeconds
+
     @Flag(name: .long, help: "Print the JSON report on stdout when done.")
     var json = false
 
@@ -72,6 +78,9 @@ struct TranscodeCommand: AsyncParsableCommand {
         for entry in subtitles { _ = try Self.subtitleTrack(entry) }
         guard maxDuration > 0, maxDimension >= 16, (timeLimit ?? 1) > 0 else {
             throw ValidationError("--max-duration, --max-dimension and --time-limit must be positive")
+        }
+        guard (0...60).contains(resumePreRoll) else {
+            throw ValidationError("--resume-pre-roll must be between 0 and 60 seconds")
         }
         if let encoderThreads, !(1...64).contains(encoderThreads) {
             throw ValidationError("--encoder-threads must be between 1 and 64")
@@ -119,6 +128,13 @@ struct TranscodeCommand: AsyncParsableCommand {
         options.limits.timeLimit = timeLimit
         options.encoderThreads = encoderThreads
         options.subtitles = try subtitles.map(Self.subtitleTrack)
+        options.resume = !noResume
+        options.resumePreRollSeconds = resumePreRoll
+        let shownOut = out
+        options.onStart = { status in
+            guard status.resumed else { return }
+            Console.error("hlsify: resuming \(shownOut) from segment \(status.fromSegment): \(status.segmentsReused) segment files kept from an earlier run")
+        }
 
         let reporter = ProgressReporter(enabled: !quiet)
         let task = Task {

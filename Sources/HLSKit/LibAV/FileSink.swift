@@ -50,6 +50,15 @@ final class FileSink {
         _ = hash.finalize()
     }
 
+    /// Gives the open file another name to be committed under (its bytes so far stay).
+    func rename(to newPath: String) throws {
+        guard let temporary else { throw SinkError(errno: EBADF, operation: "rename", path: newPath) }
+        let newTemporary = Self.temporaryPath(of: newPath)
+        if Foundation.rename(temporary, newTemporary) != 0 { throw SinkError(errno: errno, operation: "rename", path: newTemporary) }
+        self.temporary = newTemporary
+        path = newPath
+    }
+
     /// Makes the open file durable under its name: fsync, rename, fsync of the folder (the
     /// `FaultPoint`s between the steps).
     func commit() throws -> Written {
@@ -57,7 +66,7 @@ final class FileSink {
         FaultPoint.reach(.segmentWritten)
         let written = try closeFile(sync: true)
         FaultPoint.reach(.segmentSynced)
-        if rename(temporary, path) != 0 { throw SinkError(errno: errno, operation: "rename", path: path) }
+        if Foundation.rename(temporary, path) != 0 { throw SinkError(errno: errno, operation: "rename", path: path) }
         self.temporary = nil
         FaultPoint.reach(.segmentRenamed)
         try DiskSync.syncFolder(of: path)

@@ -200,7 +200,11 @@ final class SegmentWriter {
     /// also inside a segment, so that an I-frame playlist entry (moof through the keyframe's sample)
     /// holds that one frame and nothing before it.
     private func emit(_ packet: Packet, segment: Int) throws {
-        if currentSegment != segment {
+        if currentSegment != segment, currentSegment != nil, segmentPackets == 0 {
+            // TS opens segment 0 with the header; a resumed stream's first packet is in a later one.
+            try sink.rename(to: directory.appendingPathComponent(segmentName(segment)).path)
+            currentSegment = segment
+        } else if currentSegment != segment {
             if currentSegment != nil { try endSegment() }
             try startSegment(segment)
         } else if fragmentAtKeyframes, packet.isKeyframe, fragmentHasSamples {

@@ -10,7 +10,7 @@ import Foundation
 /// | state | fields |
 /// |---|---|
 /// | accepted | `job` (the job as decoded), `redelivered`, `warnings` |
-/// | started | `input`, `output` |
+/// | started | `input`, `output`, `resumedFromSegment` (0 unless an earlier attempt's segments are kept), `segmentsReused` |
 /// | progress | `progress`: `fraction`, `mediaSeconds`, `elapsedSeconds`, `fps`, `speed`, `etaSeconds` |
 /// | segment | `segment`: `rendition`, `index`, `path` (relative to the output folder), `bytes`, `startTime` |
 /// | completed | `output`, `master`, `renditions`, `audio`, `subtitles`, `durationSeconds`, `elapsedSeconds`, `bytes`, `segments`, `speed` |
@@ -37,6 +37,8 @@ public struct JobEvent: Sendable, Equatable, Encodable {
     // started
     public var input: String?
     public var output: String?
+    public var resumedFromSegment: Int?
+    public var segmentsReused: Int?
     // progress
     public var progress: Progress?
     // segment
@@ -224,7 +226,8 @@ public struct JobEvent: Sendable, Equatable, Encodable {
 
     enum CodingKeys: String, CodingKey {
         case eventId, jobId, workerId, attempt, state, timestamp
-        case job, redelivered, warnings, input, output, progress, segment, error, willRetry, deadLettered
+        case job, redelivered, warnings, input, output, resumedFromSegment, segmentsReused, progress, segment, error, willRetry,
+             deadLettered
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -240,6 +243,8 @@ public struct JobEvent: Sendable, Equatable, Encodable {
         try container.encodeIfPresent(warnings, forKey: .warnings)
         try container.encodeIfPresent(input, forKey: .input)
         if completion == nil { try container.encodeIfPresent(output, forKey: .output) }
+        try container.encodeIfPresent(resumedFromSegment, forKey: .resumedFromSegment)
+        try container.encodeIfPresent(segmentsReused, forKey: .segmentsReused)
         try container.encodeIfPresent(progress, forKey: .progress)
         try container.encodeIfPresent(segment, forKey: .segment)
         try container.encodeIfPresent(error, forKey: .error)
@@ -273,10 +278,16 @@ extension JobEvent {
         return event
     }
 
-    public static func started(jobId: String, input: String, output: String, workerId: String, attempt: Int) -> JobEvent {
+    /// - Parameters:
+    ///   - resumedFromSegment, segmentsReused: where the transcode resumed an earlier attempt's
+    ///     work (0 and 0 when it starts afresh).
+    public static func started(jobId: String, input: String, output: String, workerId: String, attempt: Int,
+                               resumedFromSegment: Int = 0, segmentsReused: Int = 0) -> JobEvent {
         var event = JobEvent(state: .started, jobId: jobId, workerId: workerId, attempt: attempt)
         event.input = input
         event.output = output
+        event.resumedFromSegment = resumedFromSegment
+        event.segmentsReused = segmentsReused
         return event
     }
 

@@ -55,3 +55,17 @@ final class ProgressThrottle: @unchecked Sendable {  // `last` is read and writt
         return true
     }
 }
+
+/// True for the first `claim()` only: an event sent once from whichever path gets there first.
+final class OnceFlag: @unchecked Sendable {  // `claimed` is read and written under `lock`
+    private let lock = NSLock()
+    private var claimed = false
+
+    func claim() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        if claimed { return false }
+        claimed = true
+        return true
+    }
+}

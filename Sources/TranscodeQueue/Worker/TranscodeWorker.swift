@@ -287,24 +287,38 @@ public final class TranscodeWorker: Service, @unchecked Sendable {  // immutable
         let work = layout.workFolder(for: plan.outputKey)
         let target: URL
         do {
-            try removeLeftovers(work: work, output: output, log: log)
+            // A staged job keeps what earlier attempts committed in the work folder (the engine
+            // resumes from it, or clears it when it does not match).
+            try removeLeftovers(work: work, output: output, log: log, keepingResumable: !plan.progressive)
             if plan.progressive {
                 target = try output.inPlace()
             } else {
                 try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-                target = work.appendingPathComponent("output")
+                target = work.appendingPathComponent(Self.engineOutputName)
             }
         } catch {
             return .failed(error)
         }
 
-        events.send(.started(jobId: job.jobId, input: job.input, output: job.output, workerId: configuration.workerId, attempt: attempt))
-        log.info("job started", metadata: ["progressive": "\(plan.progressive)"])
+        // job.started goes out when the engine has decided whether it resumes (or, failing
+        // before that, with the failure).
+        let started = OnceFlag()
+        let workerId = configuration.workerId
+        let events = self.events
+        let sendStarted: @Sendable (ResumeStatus) -> Void = { status in
+            guard started.claim() else { return }
+            events.send(.started(jobId: job.jobId, input: job.input, output: job.output, workerId: workerId, attempt: attempt,
+                                 resumedFromSegment: status.fromSegment, segmentsReused: status.segmentsReused))
+            log.info("job started", metadata: ["progressive": "\(plan.progressive)", "resumedFromSegment": "\(status.fromSegment)",
+                                               "segmentsReused": "\(status.segmentsReused)"])
+        }
         let report: TranscodeReport
         do {
-            report = try await transcode(plan, inputs: inputs, into: target, attempt: attempt)
+            report = try await transcode(plan, inputs: inputs, into: target, attempt: attempt, onStart: sendStarted)
         } catch {
-            try? FileManager.default.removeItem(at: work)
+            sendStarted(ResumeStatus())
+            // What a retry can resume from stays; a job that will never succeed takes it along.
+            if case .final = FailurePolicy.classify(error) { try? FileManager.default.removeItem(at: work) }
             return .failed(error)
         }
 
@@ -352,22 +366,31 @@ public final class TranscodeWorker: Service, @unchecked Sendable {  // immutable
         JobRejection(.unsafePath, "output \(JobDecoder.quoted(job.output)): \(problem)", jobId: job.jobId)
     }
 
-    /// Removes what earlier attempts left: the work folder (engine staging included) and an
-    /// incomplete output (the caller has checked that it is not complete), the latter through
-    /// the output's opened parent folder.
-    private func removeLeftovers(work: URL, output: OutputPlace, log: Logger) throws {
+    /// Removes what earlier attempts left: the work folder (engine staging included; with
+    /// `keepingResumable`, only the finished folder the engine left in it, its staging folders
+    /// being the engine's to resume or clear) and an incomplete output (the caller has checked
+    /// that it is not complete), the latter through the output's opened parent folder.
+    private func removeLeftovers(work: URL, output: OutputPlace, log: Logger, keepingResumable: Bool = false) throws {
         var info = stat()
-        if lstat(work.path, &info) == 0 {
-            try FileManager.default.removeItem(at: work)
-            log.info("job leftovers of an earlier attempt removed", metadata: ["folder": "\(work.path)"])
+        let removed = keepingResumable ? work.appendingPathComponent(Self.engineOutputName) : work
+        if lstat(removed.path, &info) == 0 {
+            try FileManager.default.removeItem(at: removed)
+            log.info("job leftovers of an earlier attempt removed", metadata: ["folder": "\(removed.path)"])
         }
         if try output.remove() {
             log.info("job partial output of an earlier attempt removed", metadata: ["output": "\(output.path)"])
         }
     }
 
-    private func transcode(_ plan: JobPlan, inputs: OpenedInputs, into folder: URL, attempt: Int) async throws -> TranscodeReport {
+    /// The folder in the work folder the engine makes the output in (its staging beside it).
+    private static let engineOutputName = "output"
+
+    private func transcode(_ plan: JobPlan, inputs: OpenedInputs, into folder: URL, attempt: Int,
+                           onStart: @escaping @Sendable (ResumeStatus) -> Void) async throws -> TranscodeReport {
         var options = plan.transcodeOptions(inputs: inputs)
+        // The job's lock is held: staging folders beside the output are earlier attempts', to resume.
+        options.ownsOutputSlot = true
+        options.onStart = onStart
         let events = self.events
         let jobId = plan.job.jobId
         let workerId = configuration.workerId
