@@ -14,6 +14,8 @@ final class FileSink {
     private let hash: SHA256
     /// The first write error, as errno and the file it hit.
     private(set) var failure: (errno: Int32, path: String)?
+    /// MPEG-TS: counters rewritten to continue a resumed stream's kept segments.
+    var continuity: TSContinuity?
 
     /// A closed file: its size and SHA-256 (lowercase hex).
     struct Written: Equatable {
@@ -96,7 +98,8 @@ final class FileSink {
     }
 
     /// Writes all of `bytes`; returns 0 or a negative AVERROR for libavformat.
-    func write(_ bytes: UnsafePointer<UInt8>, count: Int) -> Int32 {
+    func write(_ bytes: UnsafeMutablePointer<UInt8>, count: Int) -> Int32 {
+        continuity?.rewrite(UnsafeMutableBufferPointer(start: bytes, count: count))
         guard descriptor >= 0 else {
             failure = failure ?? (EBADF, path ?? "(no file)")
             return hlsify_averror(EBADF)

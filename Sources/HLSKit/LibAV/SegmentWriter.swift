@@ -78,13 +78,15 @@ final class SegmentWriter {
     ///     the segments a resumed run keeps).
     /// - Throws: `LibAVError` naming the libavformat call, `SinkError` for file failures,
     ///   `ResumeMismatch` when the init section differs from the committed one.
+    ///   - continuity: MPEG-TS: the continuity counters the kept segments end with (`TSContinuity`).
     init(format: SegmentFormat, directory: URL, encoder: MediaEncoder, committed: [Int: String] = [:],
-         firstFragment: Int? = nil) throws {
+         firstFragment: Int? = nil, continuity: [UInt16: UInt8]? = nil) throws {
         self.format = format
         self.directory = directory
         self.encoderTimeBase = encoder.timeBase
         self.committed = committed
         sink = try FileSink()
+        if format == .ts, let continuity { sink.continuity = TSContinuity(next: continuity) }
         held = try Packet()
         output = try OutputContext(formatName: format.muxerName,
                                    opaque: Unmanaged.passUnretained(sink).toOpaque(), write: fileSinkWrite)

@@ -103,6 +103,8 @@ struct KeptSegments: Sendable {
     var initSection: JournalEntry?
     /// fMP4 video: the sequence number of the fragment after the kept segments' last one.
     var nextFragment: Int?
+    /// MPEG-TS video: the continuity counters the kept segments end with.
+    var continuity: [UInt16: UInt8]?
 
     static let none = KeptSegments()
 

@@ -89,7 +89,7 @@ final class VideoRendition: @unchecked Sendable {  // set up before start(), the
         }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         writer = try SegmentWriter(format: options.segmentFormat, directory: directory, encoder: encoder,
-                                   committed: kept.committed, firstFragment: kept.nextFragment)
+                                   committed: kept.committed, firstFragment: kept.nextFragment, continuity: kept.continuity)
         if globalHeader { codecString = CodecString.avc1(fromExtradata: encoder.extradata) }
         firstWritten = kept.entries.count
         log.seed(kept.entries)

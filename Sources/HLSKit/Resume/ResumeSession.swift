@@ -85,8 +85,13 @@ final class ResumeSession {
         guard let point else { return .none }
         let entries = point.kept[rendition] ?? []
         var kept = KeptSegments(entries: entries, initSection: point.initSections[rendition])
+        let folder = staging.appendingPathComponent(rendition)
         if video, format == .fmp4, let last = entries.last, let initSection = kept.initSection {
-            kept.nextFragment = try? Self.fragmentAfter(last, initSection: initSection, in: staging.appendingPathComponent(rendition))
+            kept.nextFragment = try? Self.fragmentAfter(last, initSection: initSection, in: folder)
+        }
+        if video, format == .ts, let last = entries.last,
+           let bytes = try? Data(contentsOf: folder.appendingPathComponent(last.file)) {
+            kept.continuity = TSContinuity.counters(after: Array(bytes))
         }
         return kept
     }
