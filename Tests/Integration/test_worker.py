@@ -403,7 +403,12 @@ def test_sigkill_mid_transcode_then_a_second_worker_completes_exactly_once(site:
     first = site.start_worker("w-killed")
     site.submit({"jobId": "kill-1", "input": site.clips.long, "output": "kill-1", "progressive": progressive, **LONG_JOB})
     partial = site.output("kill-1")
-    bus.wait(lambda: any(e["state"] == "segment" for e in bus.of("kill-1")), 120, "the first segment", (first,))
+    if progressive:
+        bus.wait(lambda: any(e["state"] == "segment" for e in bus.of("kill-1")), 120, "the first segment", (first,))
+    else:
+        # Every video rendition has committed segments 0 and 1: the next attempt resumes past them.
+        bus.wait(lambda: committed_video_segments(bus.of("kill-1"), LONG_JOB["ladder"]) >= 2, 120,
+                 "two segments of every video rendition", (first,))
     if progressive:
         bus.wait(lambda: os.path.isfile(os.path.join(partial, "master.m3u8")), 60, "the progressive master playlist", (first,))
     first.expected_exit = True
@@ -426,6 +431,16 @@ def test_sigkill_mid_transcode_then_a_second_worker_completes_exactly_once(site:
     assert completed[0]["workerId"] == "w-second" and completed[0]["attempt"] == 2
     second_run = [e for e in bus.of("kill-1") if e["workerId"] == "w-second"]
     assert states(second_run)[:2] == ["accepted", "started"] and second_run[0]["redelivered"] is True
+    started = second_run[1]
+    if progressive:
+        # Written in place, a progressive job is not journaled: it starts afresh.
+        assert started["resumedFromSegment"] == 0 and started["segmentsReused"] == 0, started
+    else:
+        # The second worker resumes from the first worker's committed segments, and writes only the rest.
+        assert started["resumedFromSegment"] >= 2 and started["segmentsReused"] >= 4, started
+        rewritten = {(e["segment"]["rendition"], e["segment"]["index"]) for e in second_run if e["state"] == "segment"}
+        assert all(index >= started["resumedFromSegment"] - 1 for rendition, index in rewritten
+                   if rendition in LONG_JOB["ladder"]), sorted(rewritten)
     hls = assert_plays(site.output("kill-1"))
     # One whole output: every segment of the second run, none left from the first.
     for playlist in hls.media_playlists():
@@ -437,6 +452,15 @@ def test_sigkill_mid_transcode_then_a_second_worker_completes_exactly_once(site:
     site.stop_all_and_assert_drained()
     assert bus.drain_dead_letters() == []
     assert second.stop() == 0
+
+
+def committed_video_segments(events: list[dict], renditions: list[str]) -> int:
+    """Segments every one of `renditions` has reported (the smallest count among them)."""
+    counts = {r: 0 for r in renditions}
+    for e in events:
+        if e["state"] == "segment" and e["segment"]["rendition"] in counts:
+            counts[e["segment"]["rendition"]] += 1
+    return min(counts.values())
 
 
 def test_broker_restart_mid_job_reconnects_and_completes(site: Site):
@@ -656,12 +680,14 @@ def test_sigterm_past_the_grace_period_stops_the_job_and_requeues_it(site: Site)
     assert len(interrupted) == 1 and interrupted[0]["willRetry"] is True and interrupted[0]["error"]["reason"] == "interrupted"
     assert bus.of("requeue-1", "completed") == []
     assert not os.path.exists(site.output("requeue-1"))
-    assert work_leftovers(site.output_root) == [], "the engine's staging must be cleaned up"
+    # The interrupted attempt's committed segments stay in its work folder for the next holder.
+    assert work_leftovers(site.output_root) == [work_name("requeue-1")], h.list_tree(site.output_root)
     assert bus.queue_depth(bus.jobs)[0] == 1, "the interrupted job must be back in the queue"
     successor = site.start_worker("w-successor")
     bus.wait(lambda: bus.of("requeue-1", "completed"), 180, "job.completed by the next worker", (successor,))
     assert bus.of("requeue-1", "completed")[0]["attempt"] == 2
     assert_plays(site.output("requeue-1"))
+    assert work_leftovers(site.output_root) == [], "the work folder goes once the job is complete"
     assert successor.stop() == 0
 
 
