@@ -230,6 +230,12 @@ final class SegmentWriter {
             self.heldSegment = nil
         }
         if currentSegment == nil { return }
+        if !committed.isEmpty, segmentPackets == 0 {
+            // Resuming a stream whose every segment was kept: TS opened one with the header; it is not one.
+            _ = try sink.discard()
+            currentSegment = nil
+            return
+        }
         try check(av_write_frame(context, nil), "av_write_frame(flush)")
         try check(av_write_trailer(context), "av_write_trailer")
         avio_flush(context.pointee.pb)
