@@ -10,7 +10,9 @@ enum EngineIdentity {
     static let current: String = {
         func version(_ number: UInt32) -> String { "\(number >> 16).\((number >> 8) & 0xff).\(number & 0xff)" }
         return "hlsify-engine \(engineRevision); libavcodec \(version(avcodec_version())); "
-            + "libavformat \(version(avformat_version())); libswscale \(version(swscale_version())); "
+            + "libavformat \(version(avformat_version())); libavfilter \(version(avfilter_version())); "
+            + "libswscale \(version(swscale_version())); libswresample \(version(swresample_version())); "
+            + "libavutil \(version(avutil_version())); "
             + "libx264 \(loadedLibrary("libx264") ?? "unknown")"
     }()
 
