@@ -50,7 +50,12 @@ public enum Transcoder {
         let cancel = InterruptFlag()
         var session: ResumeSession?
         do {
-            session = journaled ? try ResumeSession(staging: staging.staging, adopted: staging.adopted, input: input, options: options) : nil
+            // A resume that cannot even start (a disk still full) keeps what the dead run committed.
+            do {
+                session = journaled ? try ResumeSession(staging: staging.staging, adopted: staging.adopted, input: input, options: options) : nil
+            } catch TranscodeError.io(let message) where staging.adopted {
+                throw KeptStaging(error: .io(message))
+            }
             var report: TranscodeReport
             do {
                 report = try await run(input: input, staging: staging, options: options, subtitles: subtitles,
@@ -66,10 +71,17 @@ public enum Transcoder {
             try staging.commit()
             report.output = staging.target.path
             return report
+        } catch let kept as KeptStaging {
+            throw kept.error
         } catch {
             if !Self.keepsStaging(after: error, session: session, options: options) { staging.discard() }
             throw error
         }
+    }
+
+    /// A failure after which the staging folder stays as it is.
+    private struct KeptStaging: Error {
+        let error: TranscodeError
     }
 
     /// One pass of the pipeline on its own thread; `onStart` is told first.

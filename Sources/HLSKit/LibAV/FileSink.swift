@@ -61,16 +61,16 @@ final class FileSink {
         path = newPath
     }
 
-    /// Makes the open file durable under its name: fsync, rename, fsync of the folder (the
-    /// `FaultPoint`s between the steps).
-    func commit() throws -> Written {
+    /// Makes the open file durable under its name: fsync, rename, fsync of the folder (with
+    /// `segment`, the `FaultPoint`s between the steps).
+    func commit(segment: Bool = true) throws -> Written {
         guard descriptor >= 0, let path, let temporary else { throw SinkError(errno: EBADF, operation: "commit", path: path ?? "") }
-        FaultPoint.reach(.segmentWritten)
+        if segment { FaultPoint.reach(.segmentWritten) }
         let written = try closeFile(sync: true)
-        FaultPoint.reach(.segmentSynced)
+        if segment { FaultPoint.reach(.segmentSynced) }
         if Foundation.rename(temporary, path) != 0 { throw SinkError(errno: errno, operation: "rename", path: path) }
         self.temporary = nil
-        FaultPoint.reach(.segmentRenamed)
+        if segment { FaultPoint.reach(.segmentRenamed) }
         try DiskSync.syncFolder(of: path)
         return written
     }
@@ -95,6 +95,16 @@ final class FileSink {
         if Foundation.close(descriptor) != 0 { throw SinkError(errno: errno, operation: "close", path: shown) }
         if let failure { throw SinkError(errno: failure.errno, operation: "write", path: failure.path) }
         return Written(bytes: bytesWritten, sha256: hash.finalize())
+    }
+
+    /// Writes `data` to `path` durably (temporary name, fsync, rename, fsync of the folder).
+    static func writeDurably(_ data: Data, to path: String) throws {
+        let sink = try FileSink()
+        try sink.open(path)
+        var bytes = [UInt8](data)
+        let result = bytes.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.map { sink.write($0, count: buffer.count) } ?? 0 }
+        if result < 0, let failure = sink.failure { throw SinkError(errno: failure.errno, operation: "write", path: failure.path) }
+        _ = try sink.commit(segment: false)
     }
 
     /// Writes all of `bytes`; returns 0 or a negative AVERROR for libavformat.

@@ -127,7 +127,7 @@ final class SegmentWriter {
 
     /// Closes the sink's file: committed, or compared with the committed one when there is one.
     private func close(index: Int, name: String) throws -> FileSink.Written {
-        guard let expected = committed[index] else { return try sink.commit() }
+        guard let expected = committed[index] else { return try sink.commit(segment: index != JournalEntry.initIndex) }
         let written = try sink.discard()
         guard written.sha256 == expected else {
             throw ResumeMismatch("\(directory.lastPathComponent)/\(name) came out different from the one committed before")

@@ -72,8 +72,10 @@ final class ResumeSession {
             try load()
         } catch let error as TranscodeError {
             throw error
-        } catch {
+        } catch let error as SinkError {
             throw TranscodeError.io("cannot resume in \(staging.path): \(error)")
+        } catch {
+            throw TranscodeError.io("cannot resume in \(staging.path): \((error as NSError).localizedDescription)")
         }
     }
 
@@ -99,7 +101,7 @@ final class ResumeSession {
     /// A fresh run: writes the plan (atomically, flushed) and opens the journal.
     func begin(_ plan: ResumePlan) throws {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        try Self.writeDurably(Data(try JournalText.encode(plan).utf8), to: planURL)
+        try FileSink.writeDurably(Data(try JournalText.encode(plan).utf8), to: planURL.path)
         journal = try ResumeJournalWriter(path: journalURL.path, committed: [])
         self.plan = plan
     }
@@ -202,16 +204,7 @@ final class ResumeSession {
 
     private func rewriteJournal(_ entries: [JournalEntry]) throws {
         let text = try entries.map { ResumeJournal.line(try JournalText.encode($0)) }.joined()
-        try Self.writeDurably(Data(text.utf8), to: journalURL)
-    }
-
-    /// Writes `data` to a temporary name, flushes it, renames it to `url` and flushes the folder.
-    private static func writeDurably(_ data: Data, to url: URL) throws {
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).part")
-        try data.write(to: temporary)
-        try DiskSync.sync(path: temporary.path)
-        if rename(temporary.path, url.path) != 0 { throw SinkError(errno: errno, operation: "rename", path: url.path) }
-        try DiskSync.syncFolder(of: url.path)
+        try FileSink.writeDurably(Data(text.utf8), to: journalURL.path)
     }
 
     /// The fMP4 fragment number after the last fragment of `entry`'s file.
