@@ -30,7 +30,7 @@ What it does, in order:
     thread, by thread name) and, if perf works, a perf sample of where the CPU goes by library
     and symbol (decode / scale / encode / mux / audio / runtime / kernel);
  8. prints a table and the ratios against the issue's targets, and writes Benchmarks/RESULTS.md
-    (the block between the `notes` markers in an existing RESULTS.md is kept).
+    (the block between the `notes` markers in an existing RESULTS.md is kept, and so is resume.py's block).
 
 References:
  (a) one ffmpeg command: decode once, split + scale (the scale filter's default bicubic, as
@@ -70,6 +70,8 @@ SAMPLE = 0.2          # /proc thread sampling period, seconds
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 NOTES_BEGIN = "<!-- notes:begin (hand-written; kept when run.py rewrites this file) -->"
 NOTES_END = "<!-- notes:end -->"
+RESUME_BEGIN = "<!-- resume:begin (written by resume.py) -->"   # Benchmarks/resume.py's block, kept as it is
+RESUME_END = "<!-- resume:end -->"
 
 TARGETS = {
     "wall_a": 0.95, "cpu_a": 1.0, "rss_a": 0.6, "psnr_a": -0.1, "wall_b": 0.8,
@@ -826,10 +828,13 @@ def decode_thread(prof: dict) -> dict | None:
 def write_results(results: dict, rows: list[dict], path: Path) -> None:
     mc = results["machine"]
     notes = ""
+    resume = ""
     if path.exists():
         old = path.read_text()
         if NOTES_BEGIN in old and NOTES_END in old:
             notes = old[old.index(NOTES_BEGIN):old.index(NOTES_END) + len(NOTES_END)]
+        if RESUME_BEGIN in old and RESUME_END in old:
+            resume = old[old.index(RESUME_BEGIN):old.index(RESUME_END) + len(RESUME_END)]
     if not notes:
         notes = f"{NOTES_BEGIN}\n\n(no notes yet)\n\n{NOTES_END}"
     L = ["# Benchmark results (issue 7)", ""]
@@ -897,7 +902,7 @@ def write_results(results: dict, rows: list[dict], path: Path) -> None:
             L.append("  ```")
         L.append("")
         break   # the commands have the same shape for every input; one set is enough
-    L += ["## Notes", "", notes, ""]
+    L += ([resume, ""] if resume else []) + ["## Notes", "", notes, ""]
     path.write_text("\n".join(L))
 
 

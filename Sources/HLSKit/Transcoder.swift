@@ -44,9 +44,10 @@ public enum Transcoder {
         // output is touched, so a bad one leaves no staging folder and, with --progressive --force,
         // the previous output in place.
         let subtitles = try LoadedSubtitles.load(options.subtitles, maxBytes: options.limits.maxSubtitleBytes)
-        let journaled = options.resume && !options.progressive
+        // Every staged run journals its segments; only with `resume` does it take up a dead run's.
+        let journaled = !options.progressive
         let staging = try OutputStaging(target: output, overwrite: options.overwrite, inPlace: options.progressive,
-                                        resume: journaled, exclusive: options.ownsOutputSlot)
+                                        resume: journaled && options.resume, exclusive: options.ownsOutputSlot)
         let cancel = InterruptFlag()
         var session: ResumeSession?
         do {

@@ -40,9 +40,10 @@ public struct TranscodeOptions: Sendable {
     /// run's source, settings and engine (`hlsify --no-resume` turns it off): the segments it
     /// committed are kept, the video is encoded again from the first segment missing in any
     /// rendition (after `resumePreRollSeconds` of pre-roll, dropped), the audio from the start
-    /// (checked to come out the same). A staged run journals every committed segment for this,
-    /// and keeps its staging folder when it fails in a way a later run may get past (an I/O
-    /// error such as a full disk). Progressive (in place) runs are not journaled.
+    /// (checked to come out the same). Every staged run (with or without `resume`) journals its
+    /// committed segments for this, and keeps its staging folder when it fails in a way a later
+    /// run may get past (an I/O error such as a full disk). Progressive (in place) runs and
+    /// audio-only sources are not journaled.
     public var resume: Bool = true
     /// Seconds of video before the resume point fed through the whole chain and dropped, so that
     /// x264's rate control enters the first resumed segment close to where a run without the

@@ -165,10 +165,11 @@ final class ResumeSession {
         var latest: [String: [Int: JournalEntry]] = [:]
         for entry in entries { latest[entry.rendition, default: [:]][entry.index] = entry }
         var verified: [JournalEntry] = []
-        for (rendition, byIndex) in latest {
+        // A rendition is a folder of the staging folder, a file a name in it: nothing else is trusted.
+        for (rendition, byIndex) in latest where Self.isPlainName(rendition) {
             let folder = staging.appendingPathComponent(rendition)
             func intact(_ entry: JournalEntry) -> Bool {
-                guard entry.file == URL(fileURLWithPath: entry.file).lastPathComponent, !entry.file.hasPrefix(".") else { return false }
+                guard Self.isPlainName(entry.file) else { return false }
                 return (try? SHA256.of(path: folder.appendingPathComponent(entry.file).path)) == entry.sha256
             }
             if format == .fmp4 {
@@ -182,6 +183,10 @@ final class ResumeSession {
             }
         }
         return verified
+    }
+
+    private static func isPlainName(_ name: String) -> Bool {
+        !name.isEmpty && !name.contains("/") && !name.hasPrefix(".")
     }
 
     /// Deletes every file and folder in the staging folder that `kept` does not name (the plan and
