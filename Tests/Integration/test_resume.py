@@ -814,3 +814,25 @@ def test_a_full_disk_in_a_first_run_keeps_what_it_committed(source, reference, p
     assert expected[0] > 0, f"the budget should let every rendition commit a segment\n{after.describe()}"
     t = as_transcode(source, parent, "fmp4", hlsify(source, parent, "fmp4"))
     assert_resumed(t, ref, expected, "disk full in a first run, then resumed")
+
+
+def test_a_source_with_one_keyframe_killed_after_its_last_commit(tmp_path):
+    """Nothing to encode after the resume point, and no keyframe after the pre-roll's start (one
+    keyframe at 0): the held-back video is decoded at the end of the input (as pre-roll, dropped),
+    and the output is the kept segments, complete."""
+    src = str(tmp_path / "one-keyframe.mp4")
+    h.run(["ffmpeg", "-v", "error", "-nostdin", "-y", "-f", "lavfi", "-i", f"testsrc2=size={SOURCE_SIZE}:rate=25:duration=6",
+           "-f", "lavfi", "-i", "sine=frequency=440:duration=6", "-shortest", "-c:v", "libx264", "-preset", "ultrafast",
+           "-g", "1000", "-pix_fmt", "yuv420p", "-c:a", "aac", src])
+    parent = tmp_path / "work"
+    parent.mkdir()
+    commits = 3 * RENDITIONS  # 6 s of 2 s segments, every rendition
+    dead = kill_run(src, parent, "fmp4", "segment-committed", commits)
+    assert len(dead.segment_entries) == commits, dead.describe()
+    t = as_transcode(src, parent, "fmp4", hlsify(src, parent, "fmp4"))
+    assert t.result.returncode == 0, t.result.describe()
+    resume = t.report["resume"]
+    assert resume["resumed"] and resume["fromSegment"] == 3 and resume["segmentsReused"] == commits, resume
+    assert resume["segmentsEncoded"] == 0 and 0 < resume["preRollSeconds"] <= 6 + 1 / 25, resume
+    assert others_beside_out(parent) == [], others_beside_out(parent)
+    validate(t, "one keyframe, every segment kept")

@@ -123,6 +123,9 @@ final class DecodeLoop {
                 try decodeAudio(packet)
             }
         }
+        if let skipper {
+            for held in skipper.finishAtEnd() { try decodeVideo(held) }
+        }
         if videoDecoder != nil { try decodeVideo(nil) }
         if audioDecoder != nil { try decodeAudio(nil) }
     }
@@ -467,7 +470,9 @@ final class DecodeLoop {
         }
         if let failure = session?.journal?.failure { throw failure }
         let resumeBoundary = timeline.map { timeline in session?.point.map { timeline.segments.startMicroseconds(ofSegment: $0.fromSegment) } ?? 0 } ?? 0
-        let preRoll = resumeBoundary > 0 ? max(0, resumeBoundary - (firstDecoded ?? resumeBoundary)) : 0
+        // Up to the resume point, or to the end when every segment was kept.
+        let preRollEnd = min(resumeBoundary, timelineEnd)
+        let preRoll = resumeBoundary > 0 ? max(0, preRollEnd - (firstDecoded ?? preRollEnd)) : 0
         return Outcome(videos: videos, audio: audio, lowBandwidthAudio: lowBandwidthAudio, decodedFrames: decodedFrames,
                        durationSeconds: Double(timelineEnd) / 1_000_000, warnings: warnings + (audio?.warnings ?? []),
                        videoStartInSource: videoStartInSource, publisher: publisher,

@@ -38,6 +38,12 @@ final class PreRollSkipper {
         return []
     }
 
+    /// The input ended while skipping (no keyframe after the pre-roll's start): what it holds,
+    /// to be decoded from its keyframe on.
+    func finishAtEnd() -> [Packet] {
+        isDone ? [] : finish(with: nil)
+    }
+
     private func finish(with packet: Packet?) -> [Packet] {
         isDone = true
         let handed = held + (packet.map { [$0] } ?? [])
