@@ -754,6 +754,19 @@ def enospc_shim(tmp_path_factory) -> str:
     return str(folder / "enospc.so")
 
 
+def output_bytes(t: Transcode) -> int:
+    return sum(os.path.getsize(os.path.join(t.out, f)) for f in h.list_tree(t.out) if os.path.isfile(os.path.join(t.out, f)))
+
+
+def hlsify_on_a_full_disk(shim: str, source: str, parent, budget: int):
+    """An fMP4 run whose writes into its staging folder fail with ENOSPC after `budget` bytes."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LD_PRELOAD", shim)
+        mp.setenv("HLSIFY_TEST_DISK_MATCH", ".out.hlsify-staging-")
+        mp.setenv("HLSIFY_TEST_DISK_BYTES", str(budget))
+        return hlsify(source, parent, "fmp4")
+
+
 @pytest.mark.parametrize("when", ["at-start", "mid-run"])
 def test_a_full_disk_during_a_resume_keeps_the_work(source, reference, parent, enospc_shim, when):
     """The disk is full when the resume starts (the journal cannot even be rewritten), or fills up
@@ -763,13 +776,7 @@ def test_a_full_disk_during_a_resume_keeps_the_work(source, reference, parent, e
     ref = reference("fmp4")
     dead = kill_run(source, parent, "fmp4", "segment-committed", kill_count(ref, 0.25))
     before = dead.expected_resume()
-    budget = 0 if when == "at-start" else sum(os.path.getsize(os.path.join(ref.out, f)) for f in h.list_tree(ref.out)
-                                                if os.path.isfile(os.path.join(ref.out, f))) // 3
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("LD_PRELOAD", enospc_shim)
-        mp.setenv("HLSIFY_TEST_DISK_MATCH", ".out.hlsify-staging-")
-        mp.setenv("HLSIFY_TEST_DISK_BYTES", str(budget))
-        full = hlsify(source, parent, "fmp4")
+    full = hlsify_on_a_full_disk(enospc_shim, source, parent, 0 if when == "at-start" else output_bytes(ref) // 3)
     label = f"disk full {when} of a resume"
     assert full.returncode == EX_IOERR, f"{label}: expected exit {EX_IOERR}\n{full.describe()}"
     assert re.search(r"space", full.stderr, re.I), f"{label}: stderr does not say the disk is full\n{full.describe()}"
@@ -793,13 +800,7 @@ def test_a_full_disk_in_a_first_run_keeps_what_it_committed(source, reference, p
     """A run that was never killed fills the disk: exit 74 with the staging folder and its
     committed segments kept; the next run resumes from them and finishes."""
     ref = reference("fmp4")
-    budget = sum(os.path.getsize(os.path.join(ref.out, f)) for f in h.list_tree(ref.out)
-                 if os.path.isfile(os.path.join(ref.out, f))) // 2
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("LD_PRELOAD", enospc_shim)
-        mp.setenv("HLSIFY_TEST_DISK_MATCH", ".out.hlsify-staging-")
-        mp.setenv("HLSIFY_TEST_DISK_BYTES", str(budget))
-        full = hlsify(source, parent, "fmp4")
+    full = hlsify_on_a_full_disk(enospc_shim, source, parent, output_bytes(ref) // 2)
     assert full.returncode == EX_IOERR, f"expected exit {EX_IOERR}\n{full.describe()}"
     assert len(full.stderr_lines) == 1 and re.search(r"space", full.stderr, re.I), full.describe()
     assert not os.path.exists(os.path.join(parent, "out")), "an output was published"
