@@ -89,9 +89,7 @@ public enum Transcoder {
     private static func run(input: String, staging: OutputStaging, options: TranscodeOptions, subtitles: [LoadedSubtitles],
                             session: ResumeSession?, cancel: InterruptFlag,
                             progress: (@Sendable (TranscodeProgress) -> Void)?) async throws -> TranscodeReport {
-        let kept = session?.segmentsKept ?? 0
-        options.onStart?(ResumeStatus(resumed: kept > 0, fromSegment: kept > 0 ? session?.point?.fromSegment ?? 0 : 0,
-                                      segmentsReused: kept))
+        options.onStart?(session?.status ?? ResumeStatus())
         let pipeline = TranscodePipeline(inputPath: input, directory: staging.staging, options: options,
                                          subtitles: subtitles, cancel: cancel, session: session, progress: progress)
         let handoff = ThreadHandoff(value: pipeline)

@@ -76,9 +76,9 @@ final class SegmentWriter {
     ///   - committed: SHA-256 of the files an earlier run committed, by index: these are compared, not written.
     ///   - firstFragment: fMP4: the sequence number of the first fragment (after the fragments of
     ///     the segments a resumed run keeps).
+    ///   - continuity: MPEG-TS: the continuity counters the kept segments end with (`TSContinuity`).
     /// - Throws: `LibAVError` naming the libavformat call, `SinkError` for file failures,
     ///   `ResumeMismatch` when the init section differs from the committed one.
-    ///   - continuity: MPEG-TS: the continuity counters the kept segments end with (`TSContinuity`).
     init(format: SegmentFormat, directory: URL, encoder: MediaEncoder, committed: [Int: String] = [:],
          firstFragment: Int? = nil, continuity: [UInt16: UInt8]? = nil) throws {
         self.format = format

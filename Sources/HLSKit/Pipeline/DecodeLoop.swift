@@ -408,8 +408,8 @@ final class DecodeLoop {
         }
         let timeline = try timelineStarting(at: plan.firstTimestamp)
         if point.fromSegment > 0 {
-            let boundary = timeline.segments.startMicroseconds(ofSegment: point.fromSegment)
-            skipper = PreRollSkipper(preRollStart: boundary - Int64(pipeline.options.resumePreRollSeconds * 1_000_000))
+            skipper = PreRollSkipper(resumePoint: timeline.segments.startMicroseconds(ofSegment: point.fromSegment),
+                                     preRoll: Int64(pipeline.options.resumePreRollSeconds * 1_000_000))
         }
     }
 
@@ -469,10 +469,11 @@ final class DecodeLoop {
                                    source.isAudioOnly ? "audio" : "video", Double(timelineEnd) / 1_000_000, declared))
         }
         if let failure = session?.journal?.failure { throw failure }
-        let resumeBoundary = timeline.map { timeline in session?.point.map { timeline.segments.startMicroseconds(ofSegment: $0.fromSegment) } ?? 0 } ?? 0
-        // Up to the resume point, or to the end when every segment was kept.
-        let preRollEnd = min(resumeBoundary, timelineEnd)
-        let preRoll = resumeBoundary > 0 ? max(0, preRollEnd - (firstDecoded ?? preRollEnd)) : 0
+        // From the first decoded frame up to the resume point, or to the end when every segment was kept.
+        let preRoll: Int64 = skipper.map { skipper in
+            let end = min(skipper.resumePoint, timelineEnd)
+            return max(0, end - (firstDecoded ?? end))
+        } ?? 0
         return Outcome(videos: videos, audio: audio, lowBandwidthAudio: lowBandwidthAudio, decodedFrames: decodedFrames,
                        durationSeconds: Double(timelineEnd) / 1_000_000, warnings: warnings + (audio?.warnings ?? []),
                        videoStartInSource: videoStartInSource, publisher: publisher,

@@ -162,7 +162,6 @@ final class TranscodePipeline {
         let audioReport = outcome.audio.flatMap { audio in audioStats.map { Self.audioReport(audio, $0) } }
         let lowBandwidthReport = outcome.lowBandwidthAudio.flatMap { low in published.audioOnly.last.map { Self.audioReport(low, $0) } }
         let segments = (published.video + [published.audio].compactMap { $0 } + published.audioOnly).reduce(0) { $0 + $1.segments }
-        let reused = session?.segmentsKept ?? 0
         var report = TranscodeReport(
             input: inputPath, output: directory.path, master: PlaylistPublisher.masterName,
             segmentFormat: options.segmentFormat.rawValue, segmentDuration: options.segmentDuration,
@@ -175,9 +174,10 @@ final class TranscodePipeline {
             audioOnlyVariant: lowBandwidthReport,
             subtitles: publishedSubtitles.map { .init(language: $0.rendition.language ?? "und", cues: $0.cues) },
             warnings: warnings)
-        report.resume = ResumeStatus(resumed: reused > 0, fromSegment: reused > 0 ? session?.point?.fromSegment ?? 0 : 0,
-                                     segmentsReused: reused, segmentsEncoded: segments - reused,
-                                     preRollSeconds: outcome.preRollSeconds, preRollFrames: outcome.preRollFrames)
+        report.resume = session?.status ?? ResumeStatus()
+        report.resume.segmentsEncoded = segments - report.resume.segmentsReused
+        report.resume.preRollSeconds = outcome.preRollSeconds
+        report.resume.preRollFrames = outcome.preRollFrames
         return report
     }
 

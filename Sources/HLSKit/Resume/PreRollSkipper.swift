@@ -9,14 +9,17 @@ import Foundation
 final class PreRollSkipper {
     static let maxHeldBytes = 256 << 20
 
-    /// Microseconds from the timeline's start where the pre-roll starts.
+    /// Microseconds from the timeline's start where the resumed segment starts, and where the
+    /// pre-roll before it starts.
+    let resumePoint: Int64
     let preRollStart: Int64
     private var held: [Packet] = []
     private var heldBytes = 0
     private(set) var isDone = false
 
-    init(preRollStart: Int64) {
-        self.preRollStart = preRollStart
+    init(resumePoint: Int64, preRoll: Int64) {
+        self.resumePoint = resumePoint
+        preRollStart = resumePoint - preRoll
     }
 
     /// Takes the next video packet, `time` its timeline position in microseconds (nil when it has

@@ -82,6 +82,12 @@ final class ResumeSession {
     /// Segments kept across every rendition.
     var segmentsKept: Int { point?.segmentsKept ?? 0 }
 
+    /// Whether this run resumes, from where, keeping how much (what is known before encoding).
+    var status: ResumeStatus {
+        let kept = segmentsKept
+        return ResumeStatus(resumed: kept > 0, fromSegment: kept > 0 ? point?.fromSegment ?? 0 : 0, segmentsReused: kept)
+    }
+
     /// What `folder`'s rendition keeps (nothing for a fresh run).
     func kept(_ rendition: String, video: Bool) -> KeptSegments {
         guard let point else { return .none }
