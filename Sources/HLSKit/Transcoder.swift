@@ -25,21 +25,7 @@ public enum Transcoder {
     ///   per-rendition queues, independent of the source's length.
     public static func transcode(input: String, output: URL, options: TranscodeOptions = TranscodeOptions(),
                                  progress: (@Sendable (TranscodeProgress) -> Void)? = nil) async throws -> TranscodeReport {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory) else {
-            throw TranscodeError.inputMissing("\(input): no such file")
-        }
-        if isDirectory.boolValue { throw TranscodeError.invalidInput("\(input): rejected: a folder, not a media file") }
-        // FIFOs, devices and sockets can block or never end: only regular files are media uploads.
-        // stat(2) follows links: a link to a regular file (or /proc/self/fd/N, as the worker
-        // passes an input it opened and checked) is that file.
-        var info = stat()
-        if stat(input, &info) == 0, (info.st_mode & S_IFMT) != S_IFREG {
-            throw TranscodeError.invalidInput("\(input): rejected: not a regular file")
-        }
-        guard FileManager.default.isReadableFile(atPath: input) else {
-            throw TranscodeError.inputMissing("\(input): permission denied")
-        }
+        try checkInputFile(input)
         // Subtitle files are small (bounded by limits.maxSubtitleBytes): read them before the
         // output is touched, so a bad one leaves no staging folder and, with --progressive --force,
         // the previous output in place.
@@ -80,6 +66,26 @@ public enum Transcoder {
         }
     }
 
+    /// Refuses an input that is missing, unreadable or not a regular file, before any work.
+    /// - Throws: `TranscodeError.inputMissing` or `.invalidInput`.
+    static func checkInputFile(_ input: String) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory) else {
+            throw TranscodeError.inputMissing("\(input): no such file")
+        }
+        if isDirectory.boolValue { throw TranscodeError.invalidInput("\(input): rejected: a folder, not a media file") }
+        // FIFOs, devices and sockets can block or never end: only regular files are media uploads.
+        // stat(2) follows links: a link to a regular file (or /proc/self/fd/N, as the worker
+        // passes an input it opened and checked) is that file.
+        var info = stat()
+        if stat(input, &info) == 0, (info.st_mode & S_IFMT) != S_IFREG {
+            throw TranscodeError.invalidInput("\(input): rejected: not a regular file")
+        }
+        guard FileManager.default.isReadableFile(atPath: input) else {
+            throw TranscodeError.inputMissing("\(input): permission denied")
+        }
+    }
+
     /// A failure after which the staging folder stays as it is.
     private struct KeptStaging: Error {
         let error: TranscodeError
@@ -93,20 +99,7 @@ public enum Transcoder {
         let pipeline = TranscodePipeline(inputPath: input, directory: staging.staging, options: options,
                                          subtitles: subtitles, cancel: cancel, session: session, progress: progress)
         let handoff = ThreadHandoff(value: pipeline)
-        let report = try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<TranscodeReport, Error>) in
-                let thread = Thread {
-                    hlsify_set_thread_name("hlsify-decode")
-                    do { continuation.resume(returning: try handoff.value.run()) } catch { continuation.resume(throwing: error) }
-                }
-                thread.name = "hlsify-decode"
-                thread.stackSize = 8 << 20
-                thread.start()
-            }
-        } onCancel: {
-            cancel.raise()
-        }
-        if cancel.isRaised { throw TranscodeError.cancelled }
+        let report = try await DecodeThread.run(cancel: cancel) { try handoff.value.run() }
         return report
     }
 

@@ -34,12 +34,12 @@ final class HLSPublisherTests: XCTestCase {
     func testProgressivePlaylistsGrowSegmentBySegmentAndTheMasterWaitsForEveryRendition() throws {
         let publisher = HLSPublisher(directory: folder, format: .ts, segmentDuration: 2, frameRate: 25, videos: [video], audio: audio,
                                      audioOnly: [], progressive: true)
-        publisher.segmentFinished(FinishedSegment(rendition: "360p", record: record(0, bytes: 200_000), codecs: "avc1.64001e", sha256: "", firstPTS: 0, frames: 1, isLast: false))
+        publisher.segmentFinished(FinishedSegment(rendition: "360p", record: record(0, bytes: 200_000), codecs: "avc1.64001e", sha256: "", firstPTS: 0, lastPTS: 0, frames: 1, isLast: false))
         let media = try XCTUnwrap(text("360p/index.m3u8"))
         XCTAssertTrue(media.contains("#EXT-X-PLAYLIST-TYPE:EVENT") && media.contains("segment-00000.ts"), media)
         XCTAssertFalse(media.contains("#EXT-X-ENDLIST"))
         XCTAssertNil(text("master.m3u8"), "the audio has no segment yet")
-        publisher.segmentFinished(FinishedSegment(rendition: "audio", record: record(0, bytes: 32_000), codecs: CodecString.aacLC, sha256: "", firstPTS: 0, frames: 1, isLast: false))
+        publisher.segmentFinished(FinishedSegment(rendition: "audio", record: record(0, bytes: 32_000), codecs: CodecString.aacLC, sha256: "", firstPTS: 0, lastPTS: 0, frames: 1, isLast: false))
         let master = try XCTUnwrap(text("master.m3u8"))
         XCTAssertTrue(master.contains("CODECS=\"avc1.64001e,mp4a.40.2\""), master)
         XCTAssertTrue(master.contains("BANDWIDTH=1020800"), "provisional: maxrates added up\n\(master)")
@@ -50,7 +50,7 @@ final class HLSPublisherTests: XCTestCase {
     func testTheFinalSetIsWrittenFromTheRecordsTheStreamsEndedWith() throws {
         let publisher = HLSPublisher(directory: folder, format: .ts, segmentDuration: 2, frameRate: 25, videos: [video], audio: audio,
                                      audioOnly: [], progressive: false)
-        publisher.segmentFinished(FinishedSegment(rendition: "360p", record: record(0, bytes: 200_000), codecs: nil, sha256: "", firstPTS: 0, frames: 1, isLast: false))
+        publisher.segmentFinished(FinishedSegment(rendition: "360p", record: record(0, bytes: 200_000), codecs: nil, sha256: "", firstPTS: 0, lastPTS: 0, frames: 1, isLast: false))
         XCTAssertNil(text("360p/index.m3u8"), "nothing is published before the end unless progressive")
         publisher.streamEnded(rendition: "360p", records: [record(0, bytes: 200_000), record(1, bytes: 100_000)], codecs: "avc1.64001e")
         publisher.streamEnded(rendition: "audio", records: [record(0, bytes: 32_000), record(1, bytes: 32_000)], codecs: CodecString.aacLC)

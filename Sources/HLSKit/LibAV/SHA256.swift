@@ -51,6 +51,15 @@ final class SHA256 {
         return hash.finalize()
     }
 
+    /// SHA-256 of `bytes`.
+    static func of(bytes: [UInt8]) throws -> String {
+        let hash = try SHA256()
+        bytes.withUnsafeBufferPointer { buffer in
+            if let base = buffer.baseAddress { hash.update(base, count: buffer.count) }
+        }
+        return hash.finalize()
+    }
+
     /// SHA-256 of the whole file at `path`.
     static func of(path: String) throws -> String {
         let fd = open(path, O_RDONLY | O_CLOEXEC)

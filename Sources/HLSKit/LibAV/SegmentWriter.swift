@@ -25,6 +25,8 @@ struct WrittenSegment: Equatable {
     var sha256: String
     /// The first packet's presentation timestamp, in the stream's time base.
     var firstPTS: Int64
+    /// The last packet's presentation timestamp (the latest in the segment), same time base.
+    var lastPTS: Int64
     /// Packets in the segment.
     var packets: Int
     /// The stream's last segment.
@@ -65,6 +67,7 @@ final class SegmentWriter {
     /// SHA-256 of files an earlier run committed, by segment index (`JournalEntry.initIndex` for the init section).
     private let committed: [Int: String]
     private var segmentFirstPTS: Int64 = 0
+    private var segmentLastPTS: Int64 = 0
     private var segmentPackets = 0
     /// The init section (fMP4), as committed or compared.
     private(set) var initFile: FileSink.Written?
@@ -165,7 +168,7 @@ final class SegmentWriter {
         let written = try close(index: index, name: name)
         currentSegment = nil
         try onSegment?(WrittenSegment(index: index, name: name, bytes: written.bytes, sha256: written.sha256,
-                                      firstPTS: segmentFirstPTS, packets: segmentPackets, isLast: last,
+                                      firstPTS: segmentFirstPTS, lastPTS: segmentLastPTS, packets: segmentPackets, isLast: last,
                                       isVerified: committed[index] != nil))
     }
 
@@ -213,7 +216,11 @@ final class SegmentWriter {
             try check(av_write_frame(context, nil), "av_write_frame(fragment)")
             fragmentHasSamples = false
         }
-        if segmentPackets == 0 { segmentFirstPTS = packet.pts }
+        if segmentPackets == 0 {
+            segmentFirstPTS = packet.pts
+            segmentLastPTS = packet.pts
+        }
+        segmentLastPTS = max(segmentLastPTS, packet.pts)
         segmentPackets += 1
         try check(av_write_frame(context, packet.pointer), "av_write_frame")
         fragmentHasSamples = true
@@ -230,8 +237,9 @@ final class SegmentWriter {
             self.heldSegment = nil
         }
         if currentSegment == nil { return }
-        if !committed.isEmpty, segmentPackets == 0 {
-            // Resuming a stream whose every segment was kept: TS opened one with the header; it is not one.
+        if segmentPackets == 0 {
+            // Nothing written after the header (a resumed stream whose every segment was kept, a
+            // time chunk past the video's end): TS opened a file with the header; it is not a segment.
             _ = try sink.discard()
             currentSegment = nil
             return

@@ -38,6 +38,8 @@ struct FinishedSegment: Sendable, Equatable {
     var sha256: String
     /// First packet's presentation timestamp, in the stream's time base.
     var firstPTS: Int64
+    /// Last (latest) packet's presentation timestamp, same time base.
+    var lastPTS: Int64
     /// Packets (frames) in the segment.
     var frames: Int
     /// The stream's last segment: its duration runs to the end of its media.
@@ -84,7 +86,7 @@ extension SegmentLog {
         let record = written.isLast ? records().last(where: { $0.index == written.index }) : closedRecord(written.index)
         return record.map {
             FinishedSegment(rendition: rendition, record: $0, codecs: codecs, sha256: written.sha256,
-                            firstPTS: written.firstPTS, frames: written.packets, isLast: written.isLast)
+                            firstPTS: written.firstPTS, lastPTS: written.lastPTS, frames: written.packets, isLast: written.isLast)
         }
     }
 

@@ -39,7 +39,7 @@ final class AudioRendition {
         self.timeline = timeline
         self.bitrate = bitrate
         self.language = language
-        sampleRate = sourceSampleRate == 44_100 ? 44_100 : 48_000
+        sampleRate = Self.outputSampleRate(source: sourceSampleRate)
         let sampleRate = self.sampleRate
         resampler = try Resampler(sampleRate: sampleRate)
         fifo = try AudioFIFO()
@@ -69,6 +69,9 @@ final class AudioRendition {
             }
         }
     }
+
+    /// 44.1 kHz sources stay at 44.1 kHz; everything else is resampled to 48 kHz.
+    static func outputSampleRate(source: Int) -> Int { source == 44_100 ? 44_100 : 48_000 }
 
     /// The init section as written (fMP4), for the journal.
     var initFile: FileSink.Written? { writer.initFile }

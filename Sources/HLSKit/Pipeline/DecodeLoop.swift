@@ -22,6 +22,8 @@ final class DecodeLoop {
         /// Resumed: seconds and frames (most of any rendition) encoded before the resume point and dropped.
         var preRollSeconds: Double
         var preRollFrames: Int
+        /// Video packets read while the video was skipped (the audio part: every one of the source's).
+        var skippedVideoPackets: Int
     }
 
     private unowned let pipeline: TranscodePipeline
@@ -66,11 +68,21 @@ final class DecodeLoop {
     private var skipper: PreRollSkipper?
     /// Timeline position of the first video frame decoded, microseconds.
     private var firstDecoded: Int64?
+    /// What this pass makes (the whole set, or a part of a split transcode).
+    private let part: TranscodePart
+    /// Timeline position where a video chunk ends, microseconds (frames from there on are not encoded).
+    private var endMicroseconds: Int64?
+    /// Reading stops early: the chunk's end is reached, or (planning) the first frame is decoded.
+    private var stopped = false
+    /// Planning: the first decoded video frame's timestamp.
+    private var plannedFirstTimestamp: Int64?
+    private var skippedVideoPackets = 0
 
     init(pipeline: TranscodePipeline, input: InputFile, source: SourceInfo, plans: [RenditionPlan],
          videoDecoder: MediaDecoder?, audioDecoder: MediaDecoder?, subtitles: [LoadedSubtitles] = [],
-         session: ResumeSession? = nil) throws {
+         session: ResumeSession? = nil, part: TranscodePart = .whole) throws {
         self.subtitles = subtitles
+        self.part = part
         self.session = session
         self.pipeline = pipeline
         self.input = input
@@ -88,20 +100,57 @@ final class DecodeLoop {
     func execute() throws -> Outcome {
         do {
             try startResumed()
+            try startPart()
             try readAll()
             return try complete()
         } catch {
-            for video in videos { video.queue.abort() }
-            for video in videos { video.join() }
-            if pipeline.cancel.isExpired { throw TranscodeError.timeLimit(timeLimitMessage) }
-            if pipeline.cancel.isRaised { throw TranscodeError.cancelled }
-            if let failure = videos.compactMap(\.failure).first { throw DecodeLoop.classify(failure) }
-            throw DecodeLoop.classify(error)
+            throw stopAll(after: error)
         }
     }
 
+    /// What planning a split learns from the source's first decoded video frame.
+    struct PlannedTimeline {
+        /// The timeline's origin (the first frame's timestamp) in the video stream's time base.
+        var firstTimestamp: Int64
+        var timeBase: AVRational
+        /// The threading each rung would encode with on this machine.
+        var renditions: [ResumePlan.Rendition]
+        /// Source time of the origin from the container's start, seconds (never negative).
+        var sourceOffset: Double
+        var videoRange: VideoRange
+    }
+
+    /// Planning a split: reads up to the first decoded video frame.
+    func planTimeline() throws -> PlannedTimeline {
+        do {
+            try readAll()
+        } catch {
+            throw stopAll(after: error)
+        }
+        guard let first = plannedFirstTimestamp, let videoStream = source.videoStream else {
+            throw TranscodeError.invalidInput("\(input.path): no video frame could be decoded")
+        }
+        let shares = coreShares()
+        let renditions = plans.enumerated().map { index, plan in
+            ResumePlan.Rendition(folder: plan.name, threads: shares.encoderThreads[index], slicedThreads: shares.slicedThreads[index])
+        }
+        return PlannedTimeline(firstTimestamp: first, timeBase: videoTimeBase, renditions: renditions,
+                               sourceOffset: sourceOffset(ofFirstTimestamp: first),
+                               videoRange: ColorProperties(from: input.stream(videoStream).pointee.codecpar).videoRange)
+    }
+
+    /// Stops every rendition thread and returns the error to throw for `error`.
+    private func stopAll(after error: Error) -> Error {
+        for video in videos { video.queue.abort() }
+        for video in videos { video.join() }
+        if pipeline.cancel.isExpired { return TranscodeError.timeLimit(timeLimitMessage) }
+        if pipeline.cancel.isRaised { return TranscodeError.cancelled }
+        if let failure = videos.compactMap(\.failure).first { return DecodeLoop.classify(failure) }
+        return DecodeLoop.classify(error)
+    }
+
     private func readAll() throws {
-        while true {
+        while !stopped {
             try checkCancelled()
             let more: Bool
             do {
@@ -123,6 +172,7 @@ final class DecodeLoop {
                 try decodeAudio(packet)
             }
         }
+        if stopped { return }
         if let skipper {
             for held in skipper.finishAtEnd() { try decodeVideo(held) }
         }
@@ -224,12 +274,21 @@ final class DecodeLoop {
             }
             timestamp = last + max(1, lastDuration)
         }
+        if case .plan = part {
+            plannedFirstTimestamp = timestamp
+            stopped = true
+            return
+        }
         let timeline = try timelineStarting(at: timestamp)
         var duration = frame.pointer.pointee.pkt_duration > 0 ? frame.pointer.pointee.pkt_duration : defaultDuration
         lastTimestamp = timestamp
         lastDuration = duration
 
         let relative = timeline.relativeMicroseconds(timestamp, timeBase: videoTimeBase)
+        if let endMicroseconds, relative >= endMicroseconds {
+            stopped = true
+            return
+        }
         try checkDuration(relative, stream: "video")
         decodedFrames += 1
         if firstDecoded == nil { firstDecoded = relative }
@@ -304,9 +363,10 @@ final class DecodeLoop {
         self.timeline = timeline
         let options = pipeline.options
         let shares = coreShares()
-        // Resuming, every encoder runs with the threading the plan recorded (x264's bytes depend on it).
-        let pinned = session?.plan?.renditions
-        if let pinned, pinned.map(\.folder) != plans.map(\.name) {
+        // Resuming or encoding a part, every encoder runs with the threading the plan recorded
+        // (x264's bytes depend on it).
+        let pinned = session?.plan?.renditions ?? part.plan?.renditions
+        if let pinned, !plans.isEmpty, pinned.map(\.folder) != plans.map(\.name) {
             throw ResumeMismatch("the renditions differ from the plan's")
         }
         if let videoStream = source.videoStream {
@@ -317,7 +377,8 @@ final class DecodeLoop {
                     frameRate: source.outputFrameRate, rotation: source.geometry.rotation, colors: colors,
                     options: options, threads: pinned?[index].threads ?? shares.encoderThreads[index],
                     sliced: pinned?[index].slicedThreads ?? shares.slicedThreads[index],
-                    nice: shares.encoderNice[index], kept: session?.kept(plan.name, video: true) ?? .none)
+                    nice: shares.encoderNice[index], kept: session?.kept(plan.name, video: true) ?? .none,
+                    firstWritten: firstWrittenSegment)
                 videos.append(rendition)
             }
         }
@@ -349,9 +410,12 @@ final class DecodeLoop {
 
     /// Source time of the first video frame from the container's start, in seconds (never negative).
     private var videoStartInSource: Double {
-        guard let timeline else { return 0 }
-        let first = Double(av_rescale_q(timeline.firstVideoTimestamp, videoTimeBase, MediaTimeline.microseconds)) / 1_000_000
-        return max(0, first - input.startSeconds)
+        timeline.map { sourceOffset(ofFirstTimestamp: $0.firstVideoTimestamp) } ?? 0
+    }
+
+    private func sourceOffset(ofFirstTimestamp first: Int64) -> Double {
+        let seconds = Double(av_rescale_q(first, videoTimeBase, MediaTimeline.microseconds)) / 1_000_000
+        return max(0, seconds - input.startSeconds)
     }
 
     /// Makes the publisher every rendition reports its segments to (publishing them as they come
@@ -377,8 +441,10 @@ final class DecodeLoop {
             frameRate: source.outputPeakFrameRate, videos: videos.map(\.summary),
             audio: source.isAudioOnly ? nil : audio?.summary(variant: false),
             audioOnly: audioOnly.map { $0.summary(variant: true) }, progressive: options.progressive, subtitles: subtitleWriter)
-        // The journal first: a segment is durable before a playlist lists it.
-        let listener: SegmentListener = session?.journal.map { SegmentListeners([$0, publisher]) } ?? publisher
+        // The journal first: a segment is durable before a playlist lists it. A part's segments go
+        // to the chunk's collector too.
+        let listeners: [SegmentListener] = [session?.journal, pipeline.collector].compactMap { $0 } + [publisher]
+        let listener: SegmentListener = listeners.count == 1 ? publisher : SegmentListeners(listeners)
         for video in videos { video.listener = listener }
         for audio in audioRenditions { audio.listener = listener }
         self.publisher = publisher
@@ -413,10 +479,40 @@ final class DecodeLoop {
         }
     }
 
+    /// A part of a split transcode: the timeline starts at the plan's origin; a video chunk skips
+    /// to its pre-roll and ends at its last segment's end; the audio part skips the whole video
+    /// (holding its last pictures, decoded at the end to find where it ends).
+    private func startPart() throws {
+        guard let plan = part.plan else { return }
+        guard plan.timeBaseNumerator == videoTimeBase.num, plan.timeBaseDenominator == videoTimeBase.den else {
+            throw TranscodeError.invalidInput("\(input.path): the video time base differs from the plan's")
+        }
+        let timeline = try timelineStarting(at: plan.firstTimestamp)
+        switch part {
+        case .video(let first, let end, _):
+            if first > 0 {
+                skipper = PreRollSkipper(resumePoint: timeline.segments.startMicroseconds(ofSegment: first),
+                                         preRoll: Int64(pipeline.options.resumePreRollSeconds * 1_000_000))
+            }
+            endMicroseconds = end.map { timeline.segments.startMicroseconds(ofSegment: $0) }
+        case .audio:
+            skipper = PreRollSkipper(resumePoint: Int64.max / 2, preRoll: 0)
+        case .whole, .plan:
+            break
+        }
+    }
+
+    /// The first segment the video renditions write: a chunk's first, else 0 (or what resuming keeps).
+    private var firstWrittenSegment: Int? {
+        if case .video(let first, _, _) = part { return first }
+        return nil
+    }
+
     /// Offers a video packet to the skipper, keeping the audio moving with the video's position
     /// while the video is skipped. Returns the packets to decode now.
     private func skip(_ packet: Packet, with skipper: PreRollSkipper) throws -> [Packet] {
         guard let timeline else { return [packet] }
+        skippedVideoPackets += 1
         let stamp = packet.pts != noPTS ? packet.pts : packet.dts
         let time = stamp == noPTS ? nil : timeline.relativeMicroseconds(stamp, timeBase: videoTimeBase)
         let handed = try skipper.offer(packet, time: time)
@@ -464,7 +560,7 @@ final class DecodeLoop {
         if let failure = publisher.failure { throw failure }
         pipeline.reportProgress(mediaSeconds: Double(timelineEnd) / 1_000_000, frames: decodedFrames,
                                 duration: Double(timelineEnd) / 1_000_000)
-        if let declared = source.durationSeconds, declared > 1, Double(timelineEnd) / 1_000_000 < declared * 0.9 - 0.5 {
+        if part.encodesAudio || source.isAudioOnly, let declared = source.durationSeconds, declared > 1, Double(timelineEnd) / 1_000_000 < declared * 0.9 - 0.5 {
             warnings.append(String(format: "the %@ ends at %.2f s but the container says %.2f s: the file may be truncated",
                                    source.isAudioOnly ? "audio" : "video", Double(timelineEnd) / 1_000_000, declared))
         }
@@ -477,7 +573,8 @@ final class DecodeLoop {
         return Outcome(videos: videos, audio: audio, lowBandwidthAudio: lowBandwidthAudio, decodedFrames: decodedFrames,
                        durationSeconds: Double(timelineEnd) / 1_000_000, warnings: warnings + (audio?.warnings ?? []),
                        videoStartInSource: videoStartInSource, publisher: publisher,
-                       preRollSeconds: Double(preRoll) / 1_000_000, preRollFrames: videos.map(\.preRollPackets).max() ?? 0)
+                       preRollSeconds: Double(preRoll) / 1_000_000, preRollFrames: videos.map(\.preRollPackets).max() ?? 0,
+                       skippedVideoPackets: skippedVideoPackets)
     }
 
     /// x264 threads and thread weights for this ladder on this machine, with the options' overrides.

@@ -13,13 +13,19 @@ final class TranscodePipeline {
     let progress: ((TranscodeProgress) -> Void)?
     /// The staging folder's resume plan and journal; nil when nothing is journaled.
     let session: ResumeSession?
+    /// What this pass makes; a part also reports its segments to `collector`.
+    let part: TranscodePart
+    let collector: SegmentListener?
     private let started = Date()
     private var warnings: [String] = []
 
     /// - Parameter subtitles: `options.subtitles` already read and parsed (before the output was touched).
     init(inputPath: String, directory: URL, options: TranscodeOptions, subtitles: [LoadedSubtitles],
-         cancel: InterruptFlag, session: ResumeSession?, progress: ((TranscodeProgress) -> Void)?) {
+         cancel: InterruptFlag, session: ResumeSession?, part: TranscodePart = .whole, collector: SegmentListener? = nil,
+         progress: ((TranscodeProgress) -> Void)?) {
         self.session = session
+        self.part = part
+        self.collector = collector
         self.inputPath = inputPath
         self.directory = directory
         self.options = options
@@ -29,6 +35,36 @@ final class TranscodePipeline {
     }
 
     func run() throws -> TranscodeReport {
+        let opened = try open()
+        let outcome = try opened.loop.execute()
+        return try finish(source: opened.source, outcome: outcome, subtitles: subtitles)
+    }
+
+    /// A source opened and checked, its decoders made, its ladder planned, ready for a pass.
+    struct Opened {
+        var source: SourceInfo
+        var plans: [RenditionPlan]
+        var loop: DecodeLoop
+        var warnings: [String]
+    }
+
+    /// A part of a split transcode: the pass's outcome (its segments went to `collector`).
+    func runPart() throws -> (opened: Opened, outcome: DecodeLoop.Outcome) {
+        let opened = try open()
+        let outcome = try opened.loop.execute()
+        return (opened, outcome)
+    }
+
+    /// Planning a split: the source opened and checked, and its first frame decoded.
+    func runPlan() throws -> (opened: Opened, timeline: DecodeLoop.PlannedTimeline) {
+        let opened = try open()
+        guard !opened.source.isAudioOnly else {
+            throw TranscodeError.invalidInput("\(inputPath): rejected: a source without video is not split by time")
+        }
+        return (opened, try opened.loop.planTimeline())
+    }
+
+    private func open() throws -> Opened {
         let limits = options.limits
         cancel.expire(after: min(limits.timeLimit ?? 120, 120))  // opening and probing
         let input: InputFile
@@ -48,7 +84,9 @@ final class TranscodePipeline {
         let source = try SourceInfo(input: input)
         try InputPolicy(limits: limits, path: inputPath).check(input: input, source: source)
         cancel.expire(after: limits.deadline(forDuration: source.durationSeconds) - Date().timeIntervalSince(started))
-        input.discardAllBut(Set([source.videoStream, source.audioStream].compactMap { $0 }))
+        // A video chunk or a plan reads no audio packets.
+        let readsAudio = part.encodesAudio || source.isAudioOnly
+        input.discardAllBut(Set([source.videoStream, readsAudio ? source.audioStream : nil].compactMap { $0 }))
 
         var videoDecoder: MediaDecoder?
         if let video = source.videoStream {
@@ -60,7 +98,7 @@ final class TranscodePipeline {
             }
         }
         var audioDecoder: MediaDecoder?
-        if let audio = source.audioStream {
+        if let audio = source.audioStream, readsAudio {
             do {
                 audioDecoder = try MediaDecoder(stream: input.stream(audio), maxPixels: limits.maxPixels)
             } catch let error as LibAVError where source.isAudioOnly {
@@ -73,11 +111,11 @@ final class TranscodePipeline {
                                                                  frameRate: source.outputPeakFrameRate)
         guard source.isAudioOnly || !plans.isEmpty else { throw TranscodeError.invalidInput("\(inputPath): no rendition fits the source") }
 
-        let run = try DecodeLoop(pipeline: self, input: input, source: source, plans: plans,
-                                 videoDecoder: videoDecoder, audioDecoder: audioDecoder, subtitles: subtitles,
-                                 session: session)
-        let outcome = try run.execute()
-        return try finish(source: source, outcome: outcome, subtitles: subtitles)
+        // The audio part encodes no video rendition (it decodes only where the video ends).
+        let loop = try DecodeLoop(pipeline: self, input: input, source: source, plans: part.isAudio ? [] : plans,
+                                  videoDecoder: videoDecoder, audioDecoder: audioDecoder, subtitles: subtitles,
+                                  session: session, part: part)
+        return Opened(source: source, plans: plans, loop: loop, warnings: warnings)
     }
 
     /// The error for an input libavformat would not open, naming the rule where one applies.
@@ -112,28 +150,36 @@ final class TranscodePipeline {
     /// first presentation timestamp; for an audio-only source, on the audio's.
     private func publishSubtitles(_ subtitles: [LoadedSubtitles], outcome: DecodeLoop.Outcome) throws -> [SubtitlePublisher.Published] {
         guard !subtitles.isEmpty else { return [] }
-        let records: [SegmentRecord]
-        let firstPTS: Int64
-        if let reference = outcome.videos.first {
-            records = reference.log.records()
-            guard let first = records.first else { return [] }
-            let folder = directory.appendingPathComponent(reference.directoryName)
-            do {
-                firstPTS = try FirstPresentationTime.read(renditionFolder: folder, firstSegment: first.uri, format: options.segmentFormat)
-            } catch {
-                throw DecodeLoop.classify(error)
-            }
-        } else if let audio = outcome.audio {
-            records = audio.log.records()
-            firstPTS = DecodeLoop.audioOnlyFirstPTS90k
-        } else {
-            return []
-        }
-        let spans = SubtitleSegmentSpan.spans(of: records)
         let target = outcome.publisher.targetDuration
+        if let reference = outcome.videos.first {
+            return try Self.publishSubtitles(subtitles, directory: directory, folder: reference.directoryName,
+                                             records: reference.log.records(), format: options.segmentFormat,
+                                             targetDuration: target, totalDuration: outcome.durationSeconds,
+                                             sourceOffset: outcome.videoStartInSource)
+        }
+        guard let audio = outcome.audio else { return [] }
         return try SubtitlePublisher(directory: directory, targetDuration: target)
-            .publish(subtitles, spans: spans, totalDuration: outcome.durationSeconds, firstVideoPTS90k: firstPTS,
-                     sourceOffset: outcome.videoStartInSource)
+            .publish(subtitles, spans: SubtitleSegmentSpan.spans(of: audio.log.records()), totalDuration: outcome.durationSeconds,
+                     firstVideoPTS90k: DecodeLoop.audioOnlyFirstPTS90k, sourceOffset: outcome.videoStartInSource)
+    }
+
+    /// Subtitle renditions in `directory`, segmented on the boundaries of the video rendition in
+    /// `folder` (`records`, its segments as written there), mapped to its first segment's
+    /// presentation timestamp. Also what a stitch of time chunks publishes.
+    static func publishSubtitles(_ subtitles: [LoadedSubtitles], directory: URL, folder: String, records: [SegmentRecord],
+                                 format: SegmentFormat, targetDuration: Int, totalDuration: Double,
+                                 sourceOffset: Double) throws -> [SubtitlePublisher.Published] {
+        guard !subtitles.isEmpty, let first = records.first else { return [] }
+        let firstPTS: Int64
+        do {
+            firstPTS = try FirstPresentationTime.read(renditionFolder: directory.appendingPathComponent(folder),
+                                                      firstSegment: first.uri, format: format)
+        } catch {
+            throw DecodeLoop.classify(error)
+        }
+        return try SubtitlePublisher(directory: directory, targetDuration: targetDuration)
+            .publish(subtitles, spans: SubtitleSegmentSpan.spans(of: records), totalDuration: totalDuration,
+                     firstVideoPTS90k: firstPTS, sourceOffset: sourceOffset)
     }
 
     private func finish(source: SourceInfo, outcome: DecodeLoop.Outcome, subtitles: [LoadedSubtitles]) throws -> TranscodeReport {

@@ -88,10 +88,21 @@ public struct TranscodeReport: Codable, Sendable, Equatable {
     public var warnings: [String]
     /// Whether this run resumed an earlier one's committed segments (`TranscodeOptions.resume`).
     public var resume = ResumeStatus()
+    /// A set stitched from time chunks (`ChunkedTranscode.stitch`): how it was split; nil otherwise.
+    public var chunks: Chunks?
+
+    /// How a stitched set was split.
+    public struct Chunks: Codable, Sendable, Equatable {
+        public var videoChunks: Int
+        public var chunkSegments: Int
+        /// Wall seconds each chunk took to encode, in chunk order (the audio last), and who encoded it.
+        public var encodeSeconds: [Double]
+        public var workers: [String]
+    }
 
     private enum CodingKeys: String, CodingKey {
         case input, output, master, segmentFormat, segmentDuration, durationSeconds, elapsedSeconds
-        case source, decodedVideoFrames, renditions, audio, audioOnlyVariant, subtitles, warnings, resume
+        case source, decodedVideoFrames, renditions, audio, audioOnlyVariant, subtitles, warnings, resume, chunks
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -111,5 +122,6 @@ public struct TranscodeReport: Codable, Sendable, Equatable {
         try container.encode(subtitles, forKey: .subtitles)
         try container.encode(warnings, forKey: .warnings)
         try container.encode(resume, forKey: .resume)
+        try container.encodeIfPresent(chunks, forKey: .chunks)
     }
 }

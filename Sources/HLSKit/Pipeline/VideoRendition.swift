@@ -45,11 +45,13 @@ final class VideoRendition: @unchecked Sendable {  // set up before start(), the
     /// before `start()`.
     var listener: SegmentListener?
 
-    /// - Parameter kept: resuming: the segments an earlier run committed, which this one neither
-    ///   writes nor logs again (what the encoder makes of them is pre-roll, dropped).
+    /// - Parameters:
+    ///   - kept: resuming: the segments an earlier run committed, which this one neither writes nor
+    ///     logs again (what the encoder makes of them is pre-roll, dropped).
+    ///   - firstWritten: a time chunk: the first segment it writes (what comes before is pre-roll).
     init(plan: RenditionPlan, directory: URL, timeline: MediaTimeline, frameRate: AVRational, rotation: Int,
          colors: ColorProperties, options: TranscodeOptions, threads: Int, sliced: Bool, nice: Int,
-         kept: KeptSegments = .none) throws {
+         kept: KeptSegments = .none, firstWritten: Int? = nil) throws {
         self.plan = plan
         self.directoryName = directory.lastPathComponent
         self.timeline = timeline
@@ -61,10 +63,7 @@ final class VideoRendition: @unchecked Sendable {  // set up before start(), the
         queue = BoundedQueue(capacity: options.queueCapacity)
         packet = try Packet()
         scaler = try Scaler(width: plan.width, height: plan.height, rotation: rotation)
-        let fps = frameRate.num > 0 && frameRate.den > 0 ? Double(frameRate.num) / Double(frameRate.den) : 25
-        // Boundaries force IDR frames; between them x264 adds one at least every 2 s (Apple's HLS
-        // authoring spec 1.13: players seek and switch only at keyframes).
-        let gop = max(1, Int((min(Self.keyframeInterval, options.segmentDuration) * fps).rounded()))
+        let gop = Self.gop(frameRate: frameRate, segmentDuration: options.segmentDuration)
         self.gop = gop
         let globalHeader = options.segmentFormat.muxerWantsGlobalHeader
         encoder = try MediaEncoder(name: "libx264", options: [
@@ -91,7 +90,7 @@ final class VideoRendition: @unchecked Sendable {  // set up before start(), the
         writer = try SegmentWriter(format: options.segmentFormat, directory: directory, encoder: encoder,
                                    committed: kept.committed, firstFragment: kept.nextFragment, continuity: kept.continuity)
         if globalHeader { codecString = CodecString.avc1(fromExtradata: encoder.extradata) }
-        firstWritten = kept.entries.count
+        self.firstWritten = firstWritten ?? kept.entries.count
         log.seed(kept.entries)
         encodedFrames = kept.entries.reduce(0) { $0 + $1.frames }
         let notify = options.onSegment
@@ -113,6 +112,13 @@ final class VideoRendition: @unchecked Sendable {  // set up before start(), the
 
     /// Longest time between two keyframes, seconds.
     static let keyframeInterval = 2.0
+
+    /// x264's keyframe interval, frames: boundaries force IDR frames; between them x264 adds one at
+    /// least every 2 s (Apple's HLS authoring spec 1.13: players seek and switch only at keyframes).
+    static func gop(frameRate: AVRational, segmentDuration: Double) -> Int {
+        let fps = frameRate.num > 0 && frameRate.den > 0 ? Double(frameRate.num) / Double(frameRate.den) : 25
+        return max(1, Int((min(keyframeInterval, segmentDuration) * fps).rounded()))
+    }
 
     /// Starts the encoding thread.
     func start() {

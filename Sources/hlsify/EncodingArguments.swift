@@ -1,0 +1,98 @@
+import ArgumentParser
+import Foundation
+import HLSKit
+
+/// The options that decide what a transcode makes (the ladder, segments, encoder, audio,
+/// subtitles, input limits): shared by `hlsify INPUT --out DIR` and `hlsify plan`.
+struct EncodingArguments: ParsableArguments {
+    // A transform (not ExpressibleByArgument) so that a bad ladder is reported with the
+    // LadderError's reason; the default is written into the help for the same cause.
+    @Option(name: .long, help: "Rungs named by the short side, optionally with a bitrate: 1080p,720p@2800k,480p. (default: \(EncodingDefaults.ladder))",
+            transform: Ladder.init(parsing:))
+    var ladder: Ladder = EncodingDefaults.ladder
+
+    @Option(name: .long, help: "Target segment duration in seconds.")
+    var segmentDuration: Double = EncodingDefaults.segmentDuration
+
+    @Option(name: .long, help: "Segment container.")
+    var segmentFormat: SegmentFormat = EncodingDefaults.segmentFormat
+
+    @Option(name: .long, help: "x264 preset.")
+    var preset: X264Preset = EncodingDefaults.preset
+
+    @Option(name: .long, help: "AAC bitrate, e.g. 96k.")
+    var audioBitrate: String = "\(EncodingDefaults.audioBitrate / 1000)k"
+
+    @Option(name: .long, help: ArgumentHelp("Also list an audio-only variant at this AAC bitrate, e.g. 64k, for networks too slow for the lowest video rung.", valueName: "BITRATE"))
+    var audioOnlyVariant: String?
+
+    @Option(name: .long, help: ArgumentHelp("A subtitle rendition from an SRT file, as LANG=FILE.srt (repeatable; the first is the default).", valueName: "LANG=FILE"))
+    var subtitles: [String] = []
+
+    @Option(name: .long, help: "Reject sources longer than this many seconds.")
+    var maxDuration: Double = InputLimits().maxDuration
+
+    @Option(name: .long, help: "Reject pictures larger than this on either side.")
+    var maxDimension: Int = InputLimits().maxDimension
+
+    @Option(name: .long, help: "Give up after this many wall-clock seconds (default: 120 s + 20 × the source duration).")
+    var timeLimit: Double?
+
+    @Option(name: .long, help: ArgumentHelp("x264 threads per rendition (default: from each rung's share of the cores, see README).", valueName: "N"))
+    var encoderThreads: Int?
+
+    func validate() throws {
+        guard EncodingDefaults.segmentDurations.contains(segmentDuration) else {
+            throw ValidationError("--segment-duration must be \(EncodingDefaults.segmentDurationsText)")
+        }
+        for entry in subtitles { _ = try Self.subtitleTrack(entry) }
+        guard maxDuration > 0, maxDimension >= 16, (timeLimit ?? 1) > 0 else {
+            throw ValidationError("--max-duration, --max-dimension and --time-limit must be positive")
+        }
+        if let encoderThreads, !(1...64).contains(encoderThreads) {
+            throw ValidationError("--encoder-threads must be between 1 and 64")
+        }
+        guard let rate = BitrateText.parse(audioBitrate), EncodingDefaults.audioBitrates.contains(rate) else {
+            throw ValidationError("--audio-bitrate must be \(EncodingDefaults.audioBitratesText)")
+        }
+        if let audioOnlyVariant {
+            guard let rate = BitrateText.parse(audioOnlyVariant), EncodingDefaults.audioBitrates.contains(rate) else {
+                throw ValidationError("--audio-only-variant must be \(EncodingDefaults.audioBitratesText)")
+            }
+            guard rate != BitrateText.parse(audioBitrate) else {
+                throw ValidationError("--audio-only-variant must differ from --audio-bitrate")
+            }
+        }
+    }
+
+    /// The engine's options for these arguments (after `validate()`).
+    func options() throws -> TranscodeOptions {
+        var options = TranscodeOptions()
+        options.ladder = ladder.rungs
+        options.segmentDuration = segmentDuration
+        options.segmentFormat = segmentFormat
+        options.preset = preset.rawValue
+        options.audioBitrate = BitrateText.parse(audioBitrate)!
+        options.audioOnlyVariantBitrate = audioOnlyVariant.flatMap(BitrateText.parse)
+        options.limits.maxDuration = maxDuration
+        options.limits.maxDimension = maxDimension
+        options.limits.timeLimit = timeLimit
+        options.encoderThreads = encoderThreads
+        options.subtitles = try subtitles.map(Self.subtitleTrack)
+        return options
+    }
+
+    /// Parses `LANG=FILE` (the language a BCP 47 tag).
+    static func subtitleTrack(_ entry: String) throws -> SubtitleTrack {
+        guard let equals = entry.firstIndex(of: "="), equals != entry.startIndex,
+              entry.index(after: equals) != entry.endIndex else {
+            throw ValidationError("--subtitles takes LANG=FILE.srt, got '\(entry)'")
+        }
+        let language = String(entry[..<equals])
+        guard language.count <= 35, language.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }),
+              language.first?.isLetter == true else {
+            throw ValidationError("--subtitles: '\(language)' is not a language tag (like en or pt-BR)")
+        }
+        return SubtitleTrack(language: language, path: String(entry[entry.index(after: equals)...]))
+    }
+}
