@@ -71,6 +71,12 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Segment format for jobs that name none (env HLSIFY_SEGMENT_FORMAT; default \(EncodingDefaults.segmentFormat.rawValue)).", valueName: "format"))
     var segmentFormat: SegmentFormat?
 
+    @Option(name: .long, help: ArgumentHelp("Split jobs whose source is at least two chunks long into time chunks of this many seconds of media, encoded by any worker and stitched; 0 never splits; a job's chunkDuration wins (env HLSIFY_CHUNK_DURATION; default 240).", valueName: "seconds"))
+    var chunkDuration: Double?
+
+    @Option(name: .long, help: ArgumentHelp("Seconds between two fan-in checks of a split job, the safety net that stitches it if no worker did (env HLSIFY_CHUNK_CHECK_INTERVAL; default 60).", valueName: "seconds"))
+    var chunkCheckInterval: Double?
+
     @Option(name: .long, help: ArgumentHelp("On SIGTERM, seconds a running job may take to finish before it is stopped and requeued (env HLSIFY_SHUTDOWN_GRACE; default 30).", valueName: "seconds"))
     var shutdownGrace: Double?
 
@@ -121,6 +127,14 @@ struct RunCommand: AsyncParsableCommand {
         }
         defaults.segmentFormat = try Environment.resolve(segmentFormat, "HLSIFY_SEGMENT_FORMAT", default: defaults.segmentFormat,
                                                          option: "--segment-format")
+        defaults.chunkDuration = try Environment.resolve(chunkDuration, "HLSIFY_CHUNK_DURATION", default: defaults.chunkDuration,
+                                                         option: "--chunk-duration")
+        guard (0...86_400).contains(defaults.chunkDuration) else { throw ValidationError("--chunk-duration must be between 0 and 86400") }
+        configuration.chunkCheckInterval = try Environment.resolve(chunkCheckInterval, "HLSIFY_CHUNK_CHECK_INTERVAL",
+                                                                   default: configuration.chunkCheckInterval, option: "--chunk-check-interval")
+        guard (0.1...86_400).contains(configuration.chunkCheckInterval) else {
+            throw ValidationError("--chunk-check-interval must be between 0.1 and 86400")
+        }
         configuration.defaults = defaults
         configuration.shutdownGrace = try Environment.resolve(shutdownGrace, "HLSIFY_SHUTDOWN_GRACE", default: 30, option: "--shutdown-grace")
         configuration.retryDelay = try Environment.resolve(retryDelay, "HLSIFY_RETRY_DELAY", default: 5, option: "--retry-delay")

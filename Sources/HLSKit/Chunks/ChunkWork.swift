@@ -77,11 +77,14 @@ struct ChunkWork {
         if let failure { throw ChunkError.jobFailed("\(root.path): the job failed (\(failure))") }
     }
 
-    /// Leaves the failed marker (the first one stays).
-    func markFailed(chunk: String, error: String) throws {
-        guard failure == nil else { return }
+    /// Leaves the failed marker unless one is there (the first one stays): true when this call left it.
+    func markFailed(chunk: String, error: String) throws -> Bool {
+        guard failure == nil else { return false }
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        try Self.writeDurably(try Self.encoder.encode(FailedMarker(chunk: chunk, error: error)), to: failedURL)
+        let scratch = root.appendingPathComponent(".failed.\(getpid()).\(UInt32.random(in: 0...UInt32.max)).json")
+        try Self.writeDurably(try Self.encoder.encode(FailedMarker(chunk: chunk, error: error)), to: scratch)
+        defer { unlink(scratch.path) }
+        return link(scratch.path, failedURL.path) == 0
     }
 
     struct FailedMarker: Codable {

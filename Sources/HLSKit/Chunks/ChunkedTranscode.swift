@@ -41,6 +41,18 @@ public enum ChunkedTranscode {
     /// - Cost: opening the source and decoding one frame; subtitle files are copied into `work`.
     public static func plan(input: String, work: URL, options: TranscodeOptions, chunkDuration: Double,
                             replace: Bool = false) async throws -> Plan {
+        try await plan(input: input, work: work, options: options, chunkDuration: chunkDuration, replace: replace,
+                       onlyIfSplit: false)!
+    }
+
+    /// `plan`, for a worker: a source shorter than two chunks (`ChunkLayout.splits`) is not
+    /// split, and nil is returned without writing anything (a plan already in `work` is reused).
+    public static func planIfSplit(input: String, work: URL, options: TranscodeOptions, chunkDuration: Double) async throws -> Plan? {
+        try await plan(input: input, work: work, options: options, chunkDuration: chunkDuration, replace: true, onlyIfSplit: true)
+    }
+
+    private static func plan(input: String, work: URL, options: TranscodeOptions, chunkDuration: Double, replace: Bool,
+                             onlyIfSplit: Bool) async throws -> Plan? {
         try Transcoder.checkInputFile(input)
         let subtitles = try LoadedSubtitles.load(options.subtitles, maxBytes: options.limits.maxSubtitleBytes)
         let folder = ChunkWork(work)
@@ -70,6 +82,7 @@ public enum ChunkedTranscode {
         let handoff = ThreadHandoff(value: pipeline)
         let (opened, timeline) = try await DecodeThread.run(cancel: cancel) { try handoff.value.runPlan() }
         let source = opened.source
+        if onlyIfSplit, !ChunkLayout.splits(durationSeconds: source.durationSeconds, chunkDuration: chunkDuration) { return nil }
         let resume = ResumePlan(engine: EngineIdentity.current, source: fingerprint, settings: settings,
                                 firstTimestamp: timeline.firstTimestamp, timeBaseNumerator: timeline.timeBase.num,
                                 timeBaseDenominator: timeline.timeBase.den, renditions: timeline.renditions)
@@ -141,6 +154,7 @@ public enum ChunkedTranscode {
             range = (0, nil)
             part = .audio(plan: plan.resume)
         }
+        if FaultPoint.failsChunk(chunk.argument) { throw TranscodeError.io("chunk \(chunk.argument) fails (HLSIFY_TEST_FAIL_CHUNK)") }
         let started = Date()
         let scratch = try folder.makeScratch(for: chunk)
         let cancel = InterruptFlag()
@@ -166,6 +180,7 @@ public enum ChunkedTranscode {
             try ChunkWork.writeDurably(try ChunkWork.encoder.encode(manifest),
                                        to: scratch.appendingPathComponent(ChunkManifest.fileName))
             let committed = try folder.commit(scratch, as: chunk)
+            if committed { FaultPoint.reach(.chunkCommitted) }
             if !committed, let theirs = try folder.manifest(of: chunk) { return Chunk(manifest: theirs, alreadyCommitted: true) }
             return Chunk(manifest: manifest, alreadyCommitted: false)
         } catch {
@@ -210,8 +225,10 @@ public enum ChunkedTranscode {
     }
 
     /// Leaves the job's failed marker in `work` (the first one stays): every chunk still encoding
-    /// stops, none commits, and `stitch` refuses.
-    public static func markFailed(work: URL, chunk: String, error: String) throws {
+    /// stops, none commits, and `stitch` refuses. Returns true when this call left it (the one
+    /// caller that reports the failure).
+    @discardableResult
+    public static func markFailed(work: URL, chunk: String, error: String) throws -> Bool {
         try ChunkWork(work).markFailed(chunk: chunk, error: error)
     }
 

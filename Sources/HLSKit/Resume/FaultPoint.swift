@@ -17,6 +17,10 @@ enum FaultPoint: String, CaseIterable {
     case journalAppended = "journal-appended"
     /// The segment is committed.
     case segmentCommitted = "segment-committed"
+    /// A time chunk is committed (its folder renamed into place), before anything is told.
+    case chunkCommitted = "chunk-committed"
+    /// The worker planning a split job has published one more chunk message (confirmed).
+    case chunkPublished = "chunk-published"
 
     private static let armed: (point: FaultPoint, count: Int)? = {
         guard let text = ProcessInfo.processInfo.environment["HLSIFY_TEST_KILL_AT"] else { return nil }
@@ -38,8 +42,20 @@ enum FaultPoint: String, CaseIterable {
         }
     }
 
+    /// True when `HLSIFY_TEST_FAIL_CHUNK` names this chunk (`2`, `audio`): its every encode fails
+    /// with an I/O error, as a chunk that can never be made would.
+    static func failsChunk(_ name: String) -> Bool {
+        ProcessInfo.processInfo.environment["HLSIFY_TEST_FAIL_CHUNK"] == name
+    }
+
     /// Kills the process here if this is the reach the environment names.
     static func reach(_ point: FaultPoint) {
         if isDue(point) { kill(getpid(), SIGKILL) }
     }
+}
+
+/// The fault points of steps outside the engine (the worker's), for tests: `HLSIFY_TEST_KILL_AT`.
+public enum TestFaults {
+    /// The worker published another chunk message of a job it planned.
+    public static func chunkPublished() { FaultPoint.reach(.chunkPublished) }
 }

@@ -6,7 +6,11 @@
 ///   dead-letter queue);
 /// - `deadLetterExchange` (`hlsify.dead`): durable fanout exchange, bound to
 /// - `deadLetterQueue` (`hlsify.jobs.dead`): durable quorum queue that keeps what could not be done;
-/// - `eventsExchange` (`hlsify.events`): durable topic exchange, routing keys `job.<state>`.
+/// - `eventsExchange` (`hlsify.events`): durable topic exchange, routing keys `job.<state>`;
+/// - `checkQueue` (`hlsify.jobs.check`): durable quorum queue nobody consumes: a message put there
+///   with a per-message TTL (`expiration`) is dead-lettered, when it expires, to the jobs queue (the
+///   default exchange, routing key `jobsQueue`). A job split by time arms its delayed fan-in check
+///   this way.
 ///
 /// Exchanges and queues that exist already are used as they are (looked up passively); only
 /// missing ones are declared, with these arguments. No `x-delivery-limit` is set: attempts are
@@ -17,13 +21,16 @@ public struct Topology: Sendable, Equatable {
     public var deadLetterExchange: String
     public var deadLetterQueue: String
     public var eventsExchange: String
+    public var checkQueue: String
 
     public init(jobsQueue: String = "hlsify.jobs", deadLetterExchange: String = "hlsify.dead",
-                deadLetterQueue: String = "hlsify.jobs.dead", eventsExchange: String = "hlsify.events") {
+                deadLetterQueue: String = "hlsify.jobs.dead", eventsExchange: String = "hlsify.events",
+                checkQueue: String? = nil) {
         self.jobsQueue = jobsQueue
         self.deadLetterExchange = deadLetterExchange
         self.deadLetterQueue = deadLetterQueue
         self.eventsExchange = eventsExchange
+        self.checkQueue = checkQueue ?? jobsQueue + ".check"
     }
 
     public struct ExchangeDeclaration: Sendable, Equatable {
@@ -50,7 +57,10 @@ public struct Topology: Sendable, Equatable {
     public var queues: [QueueDeclaration] {
         [QueueDeclaration(name: deadLetterQueue, arguments: ["x-queue-type": .string("quorum")]),
          QueueDeclaration(name: jobsQueue, arguments: ["x-queue-type": .string("quorum"),
-                                                       "x-dead-letter-exchange": .string(deadLetterExchange)])]
+                                                       "x-dead-letter-exchange": .string(deadLetterExchange)]),
+         QueueDeclaration(name: checkQueue, arguments: ["x-queue-type": .string("quorum"),
+                                                        "x-dead-letter-exchange": .string(""),
+                                                        "x-dead-letter-routing-key": .string(jobsQueue)])]
     }
 
     public var bindings: [Binding] {
@@ -62,7 +72,7 @@ public struct Topology: Sendable, Equatable {
 
     /// Names must be 1–255 bytes (AMQP short strings) and not start with `amq.` (reserved).
     public func validate() throws(AMQPError) {
-        for name in [jobsQueue, deadLetterExchange, deadLetterQueue, eventsExchange] {
+        for name in [jobsQueue, deadLetterExchange, deadLetterQueue, eventsExchange, checkQueue] {
             guard (1...255).contains(name.utf8.count) else {
                 throw AMQPError.invalidConfiguration("exchange and queue names must be 1–255 bytes: \"\(name)\"")
             }

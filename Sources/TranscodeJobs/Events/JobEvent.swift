@@ -13,6 +13,7 @@ import Foundation
 /// | started | `input`, `output`, `resumedFromSegment` (0 unless an earlier attempt's segments are kept), `segmentsReused` |
 /// | progress | `progress`: `fraction`, `mediaSeconds`, `elapsedSeconds`, `fps`, `speed`, `etaSeconds` |
 /// | segment | `segment`: `rendition`, `index`, `path` (relative to the output folder), `bytes`, `startTime` |
+/// | chunk | `chunk`: `name` (`video-003`, `audio`), `committed` and `of` (chunks of the job), `encodeSeconds`, `duplicate` |
 /// | completed | `output`, `master`, `renditions`, `audio`, `subtitles`, `durationSeconds`, `elapsedSeconds`, `bytes`, `segments`, `speed` |
 /// | failed | `error` (`reason`, `message`), `willRetry`, `deadLettered` |
 /// | rejected | `error` (`reason`, `message`), `deadLettered` |
@@ -20,7 +21,7 @@ import Foundation
 /// Pure Swift: encoding needs no broker.
 public struct JobEvent: Sendable, Equatable, Encodable {
     public enum State: String, Sendable, Equatable, Codable, CaseIterable {
-        case accepted, started, progress, segment, completed, failed, rejected
+        case accepted, started, progress, segment, chunk, completed, failed, rejected
     }
 
     public var eventId: String
@@ -43,6 +44,8 @@ public struct JobEvent: Sendable, Equatable, Encodable {
     public var progress: Progress?
     // segment
     public var segment: Segment?
+    // chunk
+    public var chunk: Chunk?
     // completed (its fields are written at the top level)
     public var completion: Completion?
     // failed, rejected
@@ -94,6 +97,22 @@ public struct JobEvent: Sendable, Equatable, Encodable {
             self.path = path
             self.bytes = bytes
             self.startTime = startTime
+        }
+    }
+
+    /// A time chunk of a split job committed (by `workerId`).
+    public struct Chunk: Sendable, Equatable, Codable {
+        public var name: String
+        /// Chunks of the job committed so far (this one included), and how many it has.
+        public var committed: Int
+        public var of: Int
+        public var encodeSeconds: Double
+
+        public init(name: String, committed: Int, of: Int, encodeSeconds: Double) {
+            self.name = name
+            self.committed = committed
+            self.of = of
+            self.encodeSeconds = encodeSeconds
         }
     }
 
@@ -226,8 +245,8 @@ public struct JobEvent: Sendable, Equatable, Encodable {
 
     enum CodingKeys: String, CodingKey {
         case eventId, jobId, workerId, attempt, state, timestamp
-        case job, redelivered, warnings, input, output, resumedFromSegment, segmentsReused, progress, segment, error, willRetry,
-             deadLettered
+        case job, redelivered, warnings, input, output, resumedFromSegment, segmentsReused, progress, segment, chunk, error,
+             willRetry, deadLettered
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -247,6 +266,7 @@ public struct JobEvent: Sendable, Equatable, Encodable {
         try container.encodeIfPresent(segmentsReused, forKey: .segmentsReused)
         try container.encodeIfPresent(progress, forKey: .progress)
         try container.encodeIfPresent(segment, forKey: .segment)
+        try container.encodeIfPresent(chunk, forKey: .chunk)
         try container.encodeIfPresent(error, forKey: .error)
         try container.encodeIfPresent(willRetry, forKey: .willRetry)
         try container.encodeIfPresent(deadLettered, forKey: .deadLettered)
@@ -305,6 +325,12 @@ extension JobEvent {
 
     /// - Parameter eventId: the id kept in the output's completion marker, so that publishing
     ///   the completion again (after a crash before the acknowledgement) repeats the same id.
+    public static func chunk(jobId: String, _ chunk: Chunk, workerId: String, attempt: Int) -> JobEvent {
+        var event = JobEvent(state: .chunk, jobId: jobId, workerId: workerId, attempt: attempt)
+        event.chunk = chunk
+        return event
+    }
+
     public static func completed(jobId: String, _ completion: Completion, workerId: String, attempt: Int,
                                  eventId: String = UUID().uuidString.lowercased()) -> JobEvent {
         var event = JobEvent(state: .completed, jobId: jobId, workerId: workerId, attempt: attempt, eventId: eventId)

@@ -102,6 +102,9 @@ public struct JobDecoder: Sendable {
         if let bitrate = job.audioOnlyVariant, !bitrates.contains(bitrate) {
             throw JobRejection(.invalidJob, "audioOnlyVariant must be between \(bitrates.lowerBound) and \(bitrates.upperBound) bits/s, got \(bitrate)", jobId: id)
         }
+        if let chunk = job.chunkDuration, !(chunk.isFinite && (0...86_400).contains(chunk)) {
+            throw JobRejection(.invalidJob, "chunkDuration must be between 0 and 86400 seconds, got \(chunk)", jobId: id)
+        }
         if let preset = job.preset, X264Preset(rawValue: preset) == nil {
             throw JobRejection(.invalidJob, "preset \(Self.quoted(preset)) is not one of \(X264Preset.namesText)", jobId: id)
         }
@@ -174,6 +177,7 @@ private struct WireJob: Decodable {
 
     enum Keys: String, CodingKey {
         case jobId, input, output, subtitles, ladder, segmentDuration, segmentFormat, preset, progressive, audioOnlyVariant
+        case chunkDuration
     }
 
     init(from decoder: Decoder) throws {
@@ -198,7 +202,8 @@ private struct WireJob: Decodable {
             segmentFormat: format,
             preset: try container.decodeIfPresent(String.self, forKey: .preset),
             progressive: try container.decodeIfPresent(Bool.self, forKey: .progressive),
-            audioOnlyVariant: try Self.wholeNumber(container, .audioOnlyVariant, unit: "bits/s"))
+            audioOnlyVariant: try Self.wholeNumber(container, .audioOnlyVariant, unit: "bits/s"),
+            chunkDuration: try container.decodeIfPresent(Double.self, forKey: .chunkDuration))
     }
 
     /// A whole number read as a JSON number of any form (`64000`, `64000.0`, `6.4e4`); one with a

@@ -7,6 +7,8 @@ public struct JobDefaults: Sendable, Equatable {
     public var segmentDuration: Double = EncodingDefaults.segmentDuration
     public var segmentFormat: SegmentFormat = EncodingDefaults.segmentFormat
     public var preset: X264Preset = EncodingDefaults.preset
+    /// Seconds of media per time chunk (`--chunk-duration`); 0 never splits.
+    public var chunkDuration: Double = 240
 
     public init() {}
 }
@@ -36,6 +38,8 @@ public struct JobPlan: Sendable, Equatable {
     /// Written in place and published as segments complete (the engine's progressive mode),
     /// instead of appearing all at once.
     public var progressive: Bool
+    /// Seconds of media per time chunk; 0 never splits.
+    public var chunkDuration: Double
 }
 
 /// Turns a decoded job into a plan, confining every path to its root.
@@ -78,6 +82,7 @@ public struct JobResolver: Sendable {
                        outputKey: output.relative, ladder: ladder,
                        segmentDuration: job.segmentDuration ?? defaults.segmentDuration,
                        segmentFormat: job.segmentFormat ?? defaults.segmentFormat,
-                       preset: job.preset ?? defaults.preset.rawValue, progressive: job.progressive ?? false)
+                       preset: job.preset ?? defaults.preset.rawValue, progressive: job.progressive ?? false,
+                       chunkDuration: job.chunkDuration ?? defaults.chunkDuration)
     }
 }

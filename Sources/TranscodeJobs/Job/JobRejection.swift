@@ -22,12 +22,15 @@ public enum DeadLetterReason: String, Sendable, Equatable, Codable, CaseIterable
     case inputMissing = "input-missing"
     /// Failed for a passing reason on every one of `--max-attempts` deliveries.
     case attemptsExhausted = "max-attempts"
+    /// A chunk of a job split by time, whose job failed already (another chunk gave up): it is
+    /// dead-lettered without an event of its own (the job's `job.failed` was sent once).
+    case jobFailed = "job-failed"
 
     /// Rejections are reported as `job.rejected`, failures as `job.failed`.
     public var isRejection: Bool {
         switch self {
         case .notJSON, .invalidJob, .unsafeJobId, .unsafePath, .tooLarge, .outputConflict: return true
-        case .badMedia, .inputMissing, .attemptsExhausted: return false
+        case .badMedia, .inputMissing, .attemptsExhausted, .jobFailed: return false
         }
     }
 }

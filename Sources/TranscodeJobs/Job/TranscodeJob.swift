@@ -55,10 +55,13 @@ public struct TranscodeJob: Sendable, Equatable, Encodable {
     /// for the lowest video rung, within `EncodingDefaults.audioBitrates`; nil: none. An
     /// extension of the DESIGN.md contract.
     public var audioOnlyVariant: Int?
+    /// Seconds of media per time chunk when the source is long enough to split (at least two
+    /// chunks); 0 never splits; nil takes the worker's `--chunk-duration`.
+    public var chunkDuration: Double?
 
     public init(jobId: String, input: String, output: String, subtitles: [Subtitle] = [], ladder: [String]? = nil,
                 segmentDuration: Double? = nil, segmentFormat: SegmentFormat? = nil, preset: String? = nil,
-                progressive: Bool? = nil, audioOnlyVariant: Int? = nil) {
+                progressive: Bool? = nil, audioOnlyVariant: Int? = nil, chunkDuration: Double? = nil) {
         self.jobId = jobId
         self.input = input
         self.output = output
@@ -69,6 +72,7 @@ public struct TranscodeJob: Sendable, Equatable, Encodable {
         self.preset = preset
         self.progressive = progressive
         self.audioOnlyVariant = audioOnlyVariant
+        self.chunkDuration = chunkDuration
     }
 
     /// The ladder as rungs (largest first); nil when the job names none.
@@ -88,6 +92,7 @@ public struct TranscodeJob: Sendable, Equatable, Encodable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case jobId, input, output, subtitles, ladder, segmentDuration, segmentFormat, preset, progressive, audioOnlyVariant
+        case chunkDuration
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -102,5 +107,6 @@ public struct TranscodeJob: Sendable, Equatable, Encodable {
         try container.encodeIfPresent(preset, forKey: .preset)
         try container.encodeIfPresent(progressive, forKey: .progressive)
         try container.encodeIfPresent(audioOnlyVariant, forKey: .audioOnlyVariant)
+        try container.encodeIfPresent(chunkDuration, forKey: .chunkDuration)
     }
 }

@@ -17,4 +17,13 @@ enum DeliveryOutcome {
     case stopped
     /// The channel that brought the delivery closed while it waited: the broker requeued it.
     case abandoned
+    /// A job split by time was planned and its chunks published.
+    case planned(chunks: Int)
+    /// A chunk of a split job was committed by this delivery.
+    case chunkCommitted
+    /// A split job's message with nothing to do (a duplicate chunk, a stitch waiting for chunks,
+    /// a job gone): acknowledged.
+    case chunkSkipped(String)
+    /// A chunk of a split job that failed already: dead-lettered without an event.
+    case chunkDropped(String)
 }

@@ -19,8 +19,10 @@ struct DeliveryPolicy: Sendable, Equatable {
     /// The disposition of a delivery on its `attempt` that came to `outcome`.
     func disposition(for outcome: DeliveryOutcome, attempt: Int) -> DeliveryDisposition {
         switch outcome {
-        case .completed, .alreadyComplete:
+        case .completed, .alreadyComplete, .planned, .chunkCommitted, .chunkSkipped:
             return .ack
+        case .chunkDropped(let message):
+            return .deadLetter(reason: .jobFailed, message: message)
         case .completionNotConfirmed:
             return .requeue(after: 0, cause: .completionNotConfirmed)
         case .rejected(let rejection):

@@ -17,6 +17,13 @@ enum FailurePolicy {
     /// treated as passing.
     static func classify(_ error: Error) -> FailureKind {
         if error is CancellationError { return .interrupted }
+        if let error = error as? ChunkError {
+            switch error {
+            case .mismatch: return .final(.badMedia)
+            case .jobFailed: return .final(.jobFailed)
+            case .noPlan, .planExists, .unknownChunk, .notReady: return .transient
+            }
+        }
         guard let error = error as? TranscodeError else { return .transient }
         switch error {
         case .invalidInput: return .final(.badMedia)

@@ -41,14 +41,14 @@ public struct WorkerSetupError: Error, CustomStringConvertible {
 /// `run()` cancels the running jobs at once.
 public final class TranscodeWorker: Service, @unchecked Sendable {  // immutable but for Atomic fields; AMQPClient serialises the rest
     public let configuration: WorkerConfiguration
-    private let logger: Logger
-    private let client: AMQPClient
-    private let resolver: JobResolver
-    private let layout: OutputLayout
+    let logger: Logger
+    let client: AMQPClient
+    let resolver: JobResolver
+    let layout: OutputLayout
     private let decoder: JobDecoder
-    private let events: EventPublisher
+    let events: EventPublisher
     private let claims: OutputClaims
-    private let policy: DeliveryPolicy
+    let policy: DeliveryPolicy
     /// Jobs being handled, for the log.
     private let runningJobs = Atomic<Int>(0)
     private let shuttingDown = Atomic<Bool>(false)
@@ -161,7 +161,7 @@ public final class TranscodeWorker: Service, @unchecked Sendable {  // immutable
 
     /// Who a delivery is about, as far as it is known: its job id once decoded (or the one a
     /// rejection names), and a logger that says so.
-    private struct Subject {
+    struct Subject {
         var log: Logger
         var jobId: String? {
             didSet { log[metadataKey: "jobId"] = "\(jobId ?? "null")" }
@@ -202,6 +202,12 @@ public final class TranscodeWorker: Service, @unchecked Sendable {  // immutable
             plan = try resolver.plan(job)
         } catch {
             return .rejected(Self.rejection(error))
+        }
+        // A job split by time: its chunks are encoded without the output's lock (they commit into
+        // the job's split folder); its stitch and delayed check take the lock like a job.
+        let task = SplitTask(delivery.properties)
+        if case .chunk(let name) = task {
+            return await processChunk(name, delivery: delivery, job: job, plan: plan, log: log)
         }
 
         let lock: JobLock
@@ -258,6 +264,10 @@ public final class TranscodeWorker: Service, @unchecked Sendable {  // immutable
             return .failed(error)
         }
 
+        if task.isStitch {
+            return await processStitch(task, delivery: delivery, job: job, plan: plan, output: output, log: log)
+        }
+
         if policy.isExhausted(attempt: attempt) {
             // Whatever the attempts that died left behind goes with the job.
             try? removeLeftovers(work: layout.workFolder(for: plan.outputKey), output: output, log: log)
@@ -300,6 +310,13 @@ public final class TranscodeWorker: Service, @unchecked Sendable {  // immutable
             return .failed(error)
         }
 
+        if !plan.progressive, plan.chunkDuration > 0 {
+            switch await planSplit(delivery: delivery, job: job, plan: plan, inputs: inputs, log: log) {
+            case .some(let outcome): return outcome
+            case .none: break  // too short to split: transcoded whole below
+            }
+        }
+
         // job.started goes out when the engine has decided whether it resumes (or, failing
         // before that, with the failure).
         let started = OnceFlag()
@@ -322,6 +339,16 @@ public final class TranscodeWorker: Service, @unchecked Sendable {  // immutable
             return .failed(error)
         }
 
+        return await finishJob(job: job, plan: plan, report: report, target: target, work: work, output: output,
+                               attempt: attempt, log: log)
+    }
+
+    /// Puts a made output in place (completion marker, rename), reports `job.completed` (confirmed)
+    /// and says how the delivery ends. For a whole transcode and the stitch of a split one alike.
+    /// `work` is removed once the output is in place; if that fails, `scrap` (the whole work
+    /// folder unless said otherwise: a stitch keeps its chunks for the next try).
+    func finishJob(job: TranscodeJob, plan: JobPlan, report: TranscodeReport, target: URL, work: URL, output: OutputPlace,
+                   attempt: Int, log: Logger, scrap: URL? = nil) async -> DeliveryOutcome {
         let completion = JobEvent.Completion(report: report, output: job.output, folder: target)
         // The completion's eventId is kept in the marker before the event is first published.
         let completed = JobEvent.completed(jobId: job.jobId, completion, workerId: configuration.workerId, attempt: attempt)
@@ -333,7 +360,7 @@ public final class TranscodeWorker: Service, @unchecked Sendable {  // immutable
             placed = plan.progressive ? target : try output.moveIntoPlace(target, jobId: job.jobId)
             try? FileManager.default.removeItem(at: work)
         } catch {
-            try? FileManager.default.removeItem(at: work)
+            try? FileManager.default.removeItem(at: scrap ?? work)
             if plan.progressive { _ = try? output.remove() }
             return .failed(TranscodeError.io("cannot put the output in place: \(error)"))
         }
@@ -370,7 +397,7 @@ public final class TranscodeWorker: Service, @unchecked Sendable {  // immutable
     /// `keepingResumable`, only the finished folder the engine left in it, its staging folders
     /// being the engine's to resume or clear) and an incomplete output (the caller has checked
     /// that it is not complete), the latter through the output's opened parent folder.
-    private func removeLeftovers(work: URL, output: OutputPlace, log: Logger, keepingResumable: Bool = false) throws {
+    func removeLeftovers(work: URL, output: OutputPlace, log: Logger, keepingResumable: Bool = false) throws {
         var info = stat()
         let removed = keepingResumable ? work.appendingPathComponent(Self.engineOutputName) : work
         if lstat(removed.path, &info) == 0 {
@@ -383,7 +410,7 @@ public final class TranscodeWorker: Service, @unchecked Sendable {  // immutable
     }
 
     /// The folder in the work folder the engine makes the output in (its staging beside it).
-    private static let engineOutputName = "output"
+    static let engineOutputName = "output"
 
     private func transcode(_ plan: JobPlan, inputs: OpenedInputs, into folder: URL, attempt: Int,
                            onStart: @escaping @Sendable (ResumeStatus) -> Void) async throws -> TranscodeReport {
@@ -413,7 +440,7 @@ public final class TranscodeWorker: Service, @unchecked Sendable {  // immutable
 
     /// A redelivery whose output is already complete: reports the completion if it was never
     /// confirmed (with the eventId its marker kept).
-    private func reportCompletion(_ marker: CompletionMarker, output: OutputPlace, attempt: Int, log: Logger) async -> DeliveryOutcome {
+    func reportCompletion(_ marker: CompletionMarker, output: OutputPlace, attempt: Int, log: Logger) async -> DeliveryOutcome {
         guard !marker.eventPublished else { return .alreadyComplete }
         var updated = marker
         do {
@@ -469,6 +496,12 @@ public final class TranscodeWorker: Service, @unchecked Sendable {  // immutable
                 log.info("job completed", metadata: ["output": "\(completion.output)", "speed": "\(String(format: "%.2f", completion.speed))"])
             case (.completed, false):
                 log.info("job completed; its delivery belonged to a channel that is gone, so the broker redelivers it and it is acknowledged without work")
+            case (.planned(let chunks), _):
+                log.info("job planned as a split job", metadata: ["chunks": "\(chunks)", "acknowledged": "\(settled)"])
+            case (.chunkCommitted, _):
+                log.info("chunk done", metadata: ["acknowledged": "\(settled)"])
+            case (.chunkSkipped(let why), _):
+                log.info("split job message: nothing to do", metadata: ["why": "\(why)", "acknowledged": "\(settled)"])
             case (_, true):
                 log.info("job already complete; acknowledged without work")
             case (_, false):
@@ -528,6 +561,8 @@ public final class TranscodeWorker: Service, @unchecked Sendable {  // immutable
         }
         let settlement = DeliveryPolicy.settlement(afterCopy: copyError)
         switch settlement {
+        case .ack? where reason == .jobFailed:
+            break  // the job's job.failed went out once, with the chunk that failed it
         case .ack?:
             do { try await events.publish(event) } catch {
                 log.warning("event not confirmed", metadata: ["event": "\(event.routingKey)", "error": "\(error)"])
@@ -535,7 +570,7 @@ public final class TranscodeWorker: Service, @unchecked Sendable {  // immutable
         case .reject?:
             // The broker would not take the copy: it dead-letters the original itself (the
             // queue's x-dead-letter-exchange; the reason is then only in the event).
-            try? await events.publish(event)
+            if reason != .jobFailed { try? await events.publish(event) }
         case nil:
             log.warning("dead-letter copy not confirmed; the broker will redeliver the message",
                         metadata: ["reason": "\(reason.rawValue)", "error": "\(copyError.map { "\($0)" } ?? "")"])

@@ -25,6 +25,8 @@ public struct WorkerConfiguration: Sendable {
     public var reconnectMaxDelay: Double = 30
     /// Seconds between two `job.progress` events of a job.
     public var progressInterval: Double = 1
+    /// Seconds between two fan-in checks of a job split by time (the delayed check's TTL).
+    public var chunkCheckInterval: Double = 60
     /// Largest message body accepted, bytes.
     public var maximumBodySize: Int = 1 << 20
 
