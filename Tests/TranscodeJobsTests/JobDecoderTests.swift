@@ -65,6 +65,16 @@ final class JobDecoderTests: XCTestCase {
         XCTAssertNil(try decode(#"{"jobId": "a", "input": "a.mp4", "output": "a"}"#).job.audioOnlyVariant)
     }
 
+    func testChunkDurationIsReadAndChecked() throws {
+        let job = try decode(#"{"jobId": "a", "input": "a.mp4", "output": "a", "chunkDuration": 30}"#).job
+        XCTAssertEqual(job.chunkDuration, 30)
+        XCTAssertEqual(try decode(String(decoding: JSONEncoder().encode(job), as: UTF8.self)).job, job)
+        XCTAssertEqual(try decode(#"{"jobId": "a", "input": "a.mp4", "output": "a", "chunkDuration": 0}"#).job.chunkDuration, 0)
+        assertRejected(#"{"jobId": "a", "input": "a.mp4", "output": "a", "chunkDuration": -1}"#, .invalidJob, mentioning: ["chunkDuration"])
+        assertRejected(#"{"jobId": "a", "input": "a.mp4", "output": "a", "chunkDuration": 1e9}"#, .invalidJob, mentioning: ["chunkDuration"])
+        assertRejected(#"{"jobId": "a", "input": "a.mp4", "output": "a", "chunkDuration": "30"}"#, .invalidJob, mentioning: ["chunkDuration"])
+    }
+
     func testUnknownFieldsAreIgnoredWithAWarning() throws {
         let decoded = try decode(#"{"jobId": "a", "input": "a.mp4", "output": "a", "priority": 3, "callbackUrl": "x"}"#)
         XCTAssertEqual(decoded.warnings, [#"unknown field "callbackUrl" ignored"#, #"unknown field "priority" ignored"#])

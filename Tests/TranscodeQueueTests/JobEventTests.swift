@@ -77,6 +77,19 @@ final class JobEventTests: XCTestCase {
         XCTAssertEqual(segmentFields["startTime"] as? Double, 12)
     }
 
+    func testChunkPayload() throws {
+        let chunk = try object(.chunk(jobId: "a", JobEvent.Chunk(name: "video-003", committed: 4, of: 6, encodeSeconds: 12.5),
+                                      workerId: "w", attempt: 2))
+        XCTAssertEqual(chunk["state"] as? String, "chunk")
+        let fields = try XCTUnwrap(chunk["chunk"] as? [String: Any])
+        XCTAssertEqual(fields["name"] as? String, "video-003")
+        XCTAssertEqual(fields["committed"] as? Int, 4)
+        XCTAssertEqual(fields["of"] as? Int, 6)
+        XCTAssertEqual(fields["encodeSeconds"] as? Double, 12.5)
+        XCTAssertEqual(JobEvent.chunk(jobId: "a", JobEvent.Chunk(name: "audio", committed: 1, of: 6, encodeSeconds: 1),
+                                      workerId: "w", attempt: 1).routingKey, "job.chunk")
+    }
+
     func testCompletedFieldsAreAtTheTopLevel() throws {
         let completion = JobEvent.Completion(
             output: "lecture", master: "lecture/master.m3u8", segmentFormat: "fmp4", segmentDuration: 4,

@@ -8,6 +8,8 @@ final class ChunkCollector: SegmentListener, @unchecked Sendable {  // all state
     private var codecs: [String: String] = [:]
 
     func segmentFinished(_ segment: FinishedSegment) {
+        // The segment's file is committed (a chunk keeps no journal: its folder is its commit).
+        FaultPoint.reach(.segmentCommitted)
         lock.withLock {
             segments[segment.rendition, default: []].append(segment)
             if let known = segment.codecs { codecs[segment.rendition] = known }
