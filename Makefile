@@ -8,7 +8,7 @@ DEMO_INPUT ?= Fixtures/landscape-720p.mp4
 DEMO_OUT   ?= demo-output/lecture
 
 .NOTPARALLEL:
-.PHONY: all deps build debug demo test test-busy unit-test fuzz integration-test asan-test test-broker-shell fixtures bench audit clean
+.PHONY: all deps build debug demo test test-busy unit-test fuzz integration-test asan-test cluster-test cluster-integration-test test-broker-shell fixtures bench audit clean
 
 all: build
 
@@ -37,6 +37,7 @@ demo: deps build
 ##       HLSIFY_TEST_AMQP_URL and HLSIFY_TEST_RABBITMQCTL.
 test: deps debug
 	scripts/rabbitmq-test-node.sh run -- $(MAKE) --no-print-directory unit-test fuzz integration-test asan-test
+	$(MAKE) --no-print-directory cluster-test
 
 ## test-busy: `make test` with one CPU-bound process (`yes > /dev/null`) beside it the whole time, as on
 ##            a shared machine: every test waits for observed states, so it must pass like this too
@@ -56,6 +57,16 @@ integration-test:
 	BIN="$$($(SWIFT) build --show-bin-path)"; \
 	HLSIFY_BIN="$${HLSIFY_BIN:-$$BIN/hlsify}" HLSIFY_WORKER_BIN="$${HLSIFY_WORKER_BIN:-$$BIN/transcode-worker}" \
 	$(PYTEST) -q Tests/Integration
+
+## cluster-test: split jobs on a private three-node RabbitMQ cluster on loopback, the jobs queue's
+##               leader stopped mid-job (scripts/rabbitmq-test-cluster.sh, Tests/Integration/test_cluster.py)
+cluster-test:
+	scripts/rabbitmq-test-cluster.sh run -- $(MAKE) --no-print-directory cluster-integration-test
+
+cluster-integration-test:
+	BIN="$$($(SWIFT) build --show-bin-path)"; \
+	HLSIFY_REQUIRE_CLUSTER=1 HLSIFY_BIN="$${HLSIFY_BIN:-$$BIN/hlsify}" HLSIFY_WORKER_BIN="$${HLSIFY_WORKER_BIN:-$$BIN/transcode-worker}" \
+	$(PYTEST) -q Tests/Integration/test_cluster.py
 
 ## test-broker-shell: a shell with a private broker running and its variables set (exit to stop it)
 test-broker-shell:

@@ -78,9 +78,10 @@ struct BrokerOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Heartbeat asked of the broker in seconds, 0 for none (env HLSIFY_HEARTBEAT; default 30).", valueName: "seconds"))
     var heartbeat: Int?
 
-    func endpoint() throws -> AMQPEndpoint {
+    /// The broker's nodes: one URL, or the nodes of a cluster as URLs separated by commas.
+    func endpoints() throws -> [AMQPEndpoint] {
         let url = Environment.resolve(amqpUrl, "HLSIFY_AMQP_URL", default: "amqp://guest:guest@127.0.0.1:5672/")
-        do { return try AMQPEndpoint(url: url) } catch { throw ValidationError("--amqp-url: \(error)") }
+        do { return try AMQPEndpoint.cluster(url) } catch { throw ValidationError("--amqp-url: \(error)") }
     }
 
     func topology() throws -> Topology {
@@ -100,7 +101,7 @@ struct BrokerOptions: ParsableArguments {
     }
 
     func validate() throws {
-        _ = try endpoint()
+        _ = try endpoints()
         _ = try topology()
         _ = try heartbeatSeconds()
     }

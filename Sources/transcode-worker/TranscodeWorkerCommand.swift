@@ -103,9 +103,11 @@ struct RunCommand: AsyncParsableCommand {
         guard let output = Environment.resolve(outputRoot, "HLSIFY_OUTPUT_ROOT") else {
             throw ValidationError("--output-root (or HLSIFY_OUTPUT_ROOT) is required")
         }
-        var configuration = WorkerConfiguration(endpoint: try broker.endpoint(), inputRoot: input, outputRoot: output,
+        let nodes = try broker.endpoints()
+        var configuration = WorkerConfiguration(endpoint: nodes[0], inputRoot: input, outputRoot: output,
                                                 workerId: Environment.resolve(workerId, "HLSIFY_WORKER_ID",
                                                                               default: WorkerConfiguration.defaultWorkerId()))
+        configuration.fallbackEndpoints = Array(nodes.dropFirst())
         configuration.topology = try broker.topology()
         configuration.heartbeat = try broker.heartbeatSeconds()
         configuration.maxAttempts = try Environment.resolve(maxAttempts, "HLSIFY_MAX_ATTEMPTS", default: 3, option: "--max-attempts")
@@ -267,8 +269,11 @@ struct SubmitCommand: AsyncParsableCommand {
             jobId = job.jobId
         }
 
-        let publisher = JobPublisher(endpoint: try broker.endpoint(), topology: try broker.topology(),
-                                     connectionName: "hlsify submit", reconnect: nil, logger: logger)
+        // Naming several nodes, a node that is down is passed over (within the timeout).
+        let nodes = try broker.endpoints()
+        let publisher = JobPublisher(endpoint: nodes[0], fallbacks: Array(nodes.dropFirst()), topology: try broker.topology(),
+                                     connectionName: "hlsify submit",
+                                     reconnect: nodes.count > 1 ? Backoff(initial: 0.2, maximum: 1) : nil, logger: logger)
         do {
             try await publisher.submit(body: body, jobId: jobId, timeout: seconds)
         } catch {

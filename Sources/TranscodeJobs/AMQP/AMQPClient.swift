@@ -32,6 +32,9 @@ public final class AMQPClient: @unchecked Sendable {  // shared state under `loc
 
     public struct Configuration: Sendable {
         public var endpoint: AMQPEndpoint
+        /// Other nodes of the same cluster: a connection that fails or is lost is tried again on
+        /// the next node in turn (`endpoint` first).
+        public var fallbacks: [AMQPEndpoint] = []
         /// Shown by the broker (`rabbitmqctl list_connections name`).
         public var connectionName: String
         public var topology: Topology
@@ -96,6 +99,8 @@ public final class AMQPClient: @unchecked Sendable {  // shared state under `loc
     private var wantsToConsume: Bool
     private var backoff: Backoff
     private var nextAttempt: Double = 0
+    /// Which node (`endpoint`, then `fallbacks`) the next connection goes to.
+    private var nodeIndex = 0
     private var closing: CloseRequest?
     private var finalError: AMQPError?
 
@@ -320,7 +325,8 @@ public final class AMQPClient: @unchecked Sendable {  // shared state under `loc
     }
 
     private func connectAndSetUp() {
-        let endpoint = configuration.endpoint
+        let nodes = [configuration.endpoint] + configuration.fallbacks
+        let endpoint = nodes[nodeIndex % nodes.count]
         do {
             let capabilities: AMQPTable = ["consumer_cancel_notify": .bool(true), "connection.blocked": .bool(true),
                                            "publisher_confirms": .bool(true), "basic.nack": .bool(true),
@@ -339,6 +345,7 @@ public final class AMQPClient: @unchecked Sendable {  // shared state under `loc
             connection?.close()
             connection = nil
             setConnected(false)
+            nodeIndex += 1  // the next attempt goes to the next node of the cluster
             scheduleReconnect(after: error)
         }
     }

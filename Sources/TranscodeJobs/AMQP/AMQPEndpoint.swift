@@ -59,6 +59,17 @@ public struct AMQPEndpoint: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The nodes of one cluster, from URLs separated by commas (`amqp://h:5672/,amqp://h:5673/`),
+    /// the first tried first.
+    /// - Throws: `AMQPError.invalidURL` for the first URL that is not valid (or none at all).
+    public static func cluster(_ text: String) throws(AMQPError) -> [AMQPEndpoint] {
+        let urls = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard !urls.isEmpty else { throw AMQPError.invalidURL("no URL; write amqp://user:password@host:port/vhost") }
+        var nodes: [AMQPEndpoint] = []
+        for url in urls { nodes.append(try AMQPEndpoint(url: url)) }
+        return nodes
+    }
+
     /// The URL with the password hidden, for logs.
     public var description: String {
         let vhostPart = vhost == "/" ? "" : (vhost.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? vhost)

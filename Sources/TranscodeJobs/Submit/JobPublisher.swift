@@ -31,12 +31,13 @@ public final class JobPublisher: Sendable {
 
     /// - Parameter reconnect: nil for a one-shot publisher that fails at once when the broker is
     ///   unreachable; a backoff for a long-lived service.
-    public init(endpoint: AMQPEndpoint, topology: Topology = Topology(), connectionName: String = "hlsify job publisher",
-                reconnect: Backoff? = Backoff(), logger: Logger) {
+    public init(endpoint: AMQPEndpoint, fallbacks: [AMQPEndpoint] = [], topology: Topology = Topology(),
+                connectionName: String = "hlsify job publisher", reconnect: Backoff? = Backoff(), logger: Logger) {
         self.topology = topology
-        client = AMQPClient(configuration: AMQPClient.Configuration(endpoint: endpoint, connectionName: connectionName,
-                                                                    topology: topology, consumer: nil, reconnect: reconnect),
-                            logger: logger)
+        var configuration = AMQPClient.Configuration(endpoint: endpoint, connectionName: connectionName,
+                                                     topology: topology, consumer: nil, reconnect: reconnect)
+        configuration.fallbacks = fallbacks
+        client = AMQPClient(configuration: configuration, logger: logger)
         client.start()
     }
 

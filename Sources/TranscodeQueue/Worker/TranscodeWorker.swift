@@ -81,6 +81,7 @@ public final class TranscodeWorker: Service, @unchecked Sendable {  // immutable
                                           tag: "hlsify-\(configuration.workerId)"),
             reconnect: Backoff(initial: configuration.reconnectInitialDelay, maximum: configuration.reconnectMaxDelay))
         clientConfiguration.heartbeat = configuration.heartbeat
+        clientConfiguration.fallbacks = configuration.fallbackEndpoints
         client = AMQPClient(configuration: clientConfiguration, logger: logger)
         events = EventPublisher(client: client, exchange: configuration.topology.eventsExchange, logger: logger)
         (shutdownRequested, shutdownContinuation) = AsyncStream.makeStream()

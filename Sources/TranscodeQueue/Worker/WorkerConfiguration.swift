@@ -3,6 +3,8 @@ import Foundation
 /// Everything a `TranscodeWorker` is told (the command line's options and environment variables).
 public struct WorkerConfiguration: Sendable {
     public var endpoint: AMQPEndpoint
+    /// Other nodes of the broker's cluster, tried in turn when a connection fails or is lost.
+    public var fallbackEndpoints: [AMQPEndpoint] = []
     public var inputRoot: String
     public var outputRoot: String
     public var topology: Topology = Topology()
