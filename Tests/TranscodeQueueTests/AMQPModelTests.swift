@@ -27,6 +27,15 @@ final class AMQPModelTests: XCTestCase {
         }
     }
 
+    func testTheNodesOfACluster() throws {
+        let nodes = try AMQPEndpoint.cluster("amqp://a:5701/, amqp://b:5702/,amqp://c/")
+        XCTAssertEqual(nodes.map(\.host), ["a", "b", "c"])
+        XCTAssertEqual(nodes.map(\.port), [5701, 5702, 5672])
+        XCTAssertEqual(try AMQPEndpoint.cluster("amqp://h/"), [AMQPEndpoint(host: "h")])
+        XCTAssertThrowsError(try AMQPEndpoint.cluster(""))
+        XCTAssertThrowsError(try AMQPEndpoint.cluster("amqp://a/,http://b/"))
+    }
+
     func testDescriptionHidesThePassword() throws {
         let endpoint = try AMQPEndpoint(url: "amqp://user:secret@h:5672/v")
         XCTAssertFalse("\(endpoint)".contains("secret"))
