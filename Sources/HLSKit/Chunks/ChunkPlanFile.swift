@@ -30,6 +30,8 @@ struct ChunkPlanFile: Codable, Equatable {
     var frameRate: Double
     /// The report's values known before encoding; the stitch adds what it measures.
     var report: ReportTemplate
+    /// When the plan was made, seconds since 1970: a stitched set's `elapsedSeconds` runs from it.
+    var plannedAt: Double
 
     struct Subtitle: Codable, Equatable {
         var language: String

@@ -51,7 +51,8 @@ struct ChunkStitcher {
             var report = try write(videos: videos, audios: audios, into: staging.staging, videoEnd: audioManifest.videoEnd)
             try staging.commit()
             report.output = staging.target.path
-            report.elapsedSeconds = Date().timeIntervalSince(started)
+            // The whole split transcode's wall time, from the plan to this stitch.
+            report.elapsedSeconds = max(Date().timeIntervalSince(started), Date().timeIntervalSince1970 - plan.plannedAt)
             report.decodedVideoFrames = audioManifest.videoFrames ?? videos.first?.frames ?? 0
             let ordered = plan.layout.chunks.compactMap { manifests[$0] }
             report.chunks = TranscodeReport.Chunks(videoChunks: plan.layout.videoChunks, chunkSegments: plan.layout.chunkSegments,

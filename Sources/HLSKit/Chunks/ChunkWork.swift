@@ -77,10 +77,10 @@ struct ChunkWork {
         if let failure { throw ChunkError.jobFailed("\(root.path): the job failed (\(failure))") }
     }
 
-    /// Leaves the failed marker unless one is there (the first one stays): true when this call left it.
+    /// Leaves the failed marker unless one is there (the first one stays): true when this call
+    /// left it. A work folder that is gone (its job completed) gets none.
     func markFailed(chunk: String, error: String) throws -> Bool {
-        guard failure == nil else { return false }
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        guard failure == nil, FileManager.default.fileExists(atPath: planURL.path) else { return false }
         let scratch = root.appendingPathComponent(".failed.\(getpid()).\(UInt32.random(in: 0...UInt32.max)).json")
         try Self.writeDurably(try Self.encoder.encode(FailedMarker(chunk: chunk, error: error)), to: scratch)
         defer { unlink(scratch.path) }

@@ -93,7 +93,8 @@ public enum ChunkedTranscode {
             durationSeconds: source.durationSeconds, resume: resume, preRollSeconds: options.resumePreRollSeconds,
             maxDuration: options.limits.maxDuration, maxDimension: options.limits.maxDimension, subtitles: [],
             videoStartInSource: timeline.sourceOffset, decimated: source.needsDecimation, frameRate: source.outputPeakFrameRate,
-            report: ChunkPlanFile.reportTemplate(input: input, opened: opened, timeline: timeline, options: options))
+            report: ChunkPlanFile.reportTemplate(input: input, opened: opened, timeline: timeline, options: options),
+            plannedAt: Date().timeIntervalSince1970)
         do {
             try FileManager.default.createDirectory(at: folder.root, withIntermediateDirectories: true)
             let copies = folder.root.appendingPathComponent(ChunkWork.subtitlesFolder)

@@ -30,6 +30,17 @@ extension TranscodeWorker {
     /// transcoded whole). Publishes every chunk's message and the delayed check.
     func planSplit(delivery: AMQPDelivery, job: TranscodeJob, plan: JobPlan, inputs: OpenedInputs, log: Logger) async -> DeliveryOutcome? {
         let split = splitFolder(plan)
+        if let failed = try? ChunkedTranscode.status(work: split), failed.failure != nil {
+            // A job submitted again after it failed starts afresh; a redelivery of the job that
+            // failed (its job.failed went out) has nothing left to do.
+            guard delivery.attempt == 1, !delivery.redelivered else { return .chunkSkipped("the split job failed already") }
+            do {
+                try FileManager.default.removeItem(at: split)
+            } catch {
+                return .failed(error)
+            }
+            log.info("job submitted again after it failed: its split folder is removed and it is planned afresh")
+        }
         let planned: ChunkedTranscode.Plan
         do {
             guard let made = try await ChunkedTranscode.planIfSplit(input: inputs.video.descriptorPath, work: split,
@@ -68,6 +79,8 @@ extension TranscodeWorker {
         }
         if let failure = status.failure { return .chunkDropped("the job failed: \(failure)") }
         if status.committed.contains(name) {
+            // Its worker may have died before telling: the job's progress, then the fan-in.
+            sendProgress(status, job: job, attempt: delivery.attempt)
             await fanIn(split: split, delivery: delivery, job: job, log: log)
             return .chunkSkipped("chunk \(name.argument) was committed already")
         }
@@ -100,9 +113,7 @@ extension TranscodeWorker {
                                                        of: now.committed.count + now.missing.count,
                                                        encodeSeconds: chunk.manifest.encodeSeconds),
                                workerId: configuration.workerId, attempt: delivery.attempt))
-            events.send(.progress(jobId: job.jobId, .init(fraction: now.fraction, mediaSeconds: 0, elapsedSeconds: 0, fps: 0, speed: 0,
-                                                          etaSeconds: nil),
-                                  workerId: configuration.workerId, attempt: delivery.attempt))
+            sendProgress(now, job: job, attempt: delivery.attempt)
         }
         log.info("chunk committed", metadata: ["chunk": "\(name.folder)", "duplicate": "\(chunk.alreadyCommitted)",
                                                "encodeSeconds": "\(String(format: "%.1f", chunk.manifest.encodeSeconds))"])
@@ -110,8 +121,21 @@ extension TranscodeWorker {
         return .chunkCommitted
     }
 
-    /// A chunk failed: retried while the policy says so; otherwise the job fails (once).
+    /// The job's progress: the committed share of its chunks.
+    private func sendProgress(_ status: ChunkedTranscode.Status, job: TranscodeJob, attempt: Int) {
+        events.send(.progress(jobId: job.jobId, .init(fraction: status.fraction, mediaSeconds: 0, elapsedSeconds: 0, fps: 0, speed: 0,
+                                                      etaSeconds: nil),
+                              workerId: configuration.workerId, attempt: attempt))
+    }
+
+    /// A chunk failed: retried while the policy says so; otherwise the job fails (once). A job
+    /// stitched meanwhile (its split folder gone with its work folder: a duplicate was still
+    /// encoding) or failed meanwhile has nothing left for this chunk to do.
     private func failed(_ error: Error, split: URL, chunk: ChunkName, attempt: Int) -> DeliveryOutcome {
+        guard let status = try? ChunkedTranscode.status(work: split) else {
+            return .chunkSkipped("chunk \(chunk.argument): the job has no split folder any more (it completed)")
+        }
+        if let failure = status.failure { return .chunkDropped("the job failed: \(failure)") }
         guard case .deadLetter = policy.disposition(for: .failed(error), attempt: attempt) else { return .failed(error) }
         return failJob(split: split, chunk: chunk, message: "\(error)", outcome: .failed(error))
     }
