@@ -58,15 +58,16 @@ integration-test:
 	HLSIFY_BIN="$${HLSIFY_BIN:-$$BIN/hlsify}" HLSIFY_WORKER_BIN="$${HLSIFY_WORKER_BIN:-$$BIN/transcode-worker}" \
 	$(PYTEST) -q Tests/Integration
 
-## cluster-test: split jobs on a private three-node RabbitMQ cluster on loopback, the jobs queue's
-##               leader stopped mid-job (scripts/rabbitmq-test-cluster.sh, Tests/Integration/test_cluster.py)
+## cluster-test: split jobs on a private three-node RabbitMQ cluster on loopback: the jobs queue's
+##               leader stopped mid-job (test_cluster.py) and test_split_jobs.py's fault tests
+##               (scripts/rabbitmq-test-cluster.sh)
 cluster-test:
 	scripts/rabbitmq-test-cluster.sh run -- $(MAKE) --no-print-directory cluster-integration-test
 
 cluster-integration-test:
 	BIN="$$($(SWIFT) build --show-bin-path)"; \
 	HLSIFY_REQUIRE_CLUSTER=1 HLSIFY_BIN="$${HLSIFY_BIN:-$$BIN/hlsify}" HLSIFY_WORKER_BIN="$${HLSIFY_WORKER_BIN:-$$BIN/transcode-worker}" \
-	$(PYTEST) -q Tests/Integration/test_cluster.py
+	$(PYTEST) -q Tests/Integration/test_cluster.py Tests/Integration/test_split_jobs.py -k cluster
 
 ## test-broker-shell: a shell with a private broker running and its variables set (exit to stop it)
 test-broker-shell:

@@ -653,18 +653,6 @@ def verdicts(res: dict) -> list[str]:
     return out
 
 
-def write_block(lines: list[str], path: Path) -> None:
-    block = BEGIN + "\n\n" + "\n".join(lines).rstrip() + "\n\n" + END
-    text = path.read_text() if path.exists() else "# Benchmark results\n\n## Notes\n"
-    if BEGIN in text and END in text:
-        text = text[:text.index(BEGIN)] + block + text[text.index(END) + len(END):]
-    else:
-        m = re.search(r"^## Notes\s*$", text, re.M)
-        at = m.start() if m else len(text)
-        text = text[:at] + block + "\n\n" + text[at:]
-    path.write_text(text)
-
-
 def finish(res: dict, path: Path) -> None:
     recs = [r for v in res["kills"].values() for r in v]
     vals = [(abs(x), abs(y)) for f, nd in res["noise"].items() for k, per in nd["per_k"].items()
@@ -677,7 +665,7 @@ def finish(res: dict, path: Path) -> None:
     res["verdicts"] = verdicts(res)
     lines = block_lines(res)
     print("\n".join(lines))
-    write_block(lines, path)
+    run.write_block(lines, path, BEGIN, END)
     run.log(f"wrote the resume block of {path}")
 
 

@@ -30,7 +30,7 @@ What it does, in order:
     thread, by thread name) and, if perf works, a perf sample of where the CPU goes by library
     and symbol (decode / scale / encode / mux / audio / runtime / kernel);
  8. prints a table and the ratios against the issue's targets, and writes Benchmarks/RESULTS.md
-    (the block between the `notes` markers in an existing RESULTS.md is kept, and so is resume.py's block).
+    (the block between the `notes` markers in an existing RESULTS.md is kept, and so are resume.py's and chunks.py's blocks).
 
 References:
  (a) one ffmpeg command: decode once, split + scale (the scale filter's default bicubic, as
@@ -72,6 +72,8 @@ NOTES_BEGIN = "<!-- notes:begin (hand-written; kept when run.py rewrites this fi
 NOTES_END = "<!-- notes:end -->"
 RESUME_BEGIN = "<!-- resume:begin (written by resume.py) -->"   # Benchmarks/resume.py's block, kept as it is
 RESUME_END = "<!-- resume:end -->"
+# Benchmarks/chunks.py's block and the markers it writes, kept as it is.
+KEPT_BLOCKS = [(RESUME_BEGIN, RESUME_END), ("<!-- chunks:begin -->", "<!-- chunks:end -->")]
 
 TARGETS = {
     "wall_a": 0.95, "cpu_a": 1.0, "rss_a": 0.6, "psnr_a": -0.1, "wall_b": 0.8,
@@ -825,16 +827,32 @@ def decode_thread(prof: dict) -> dict | None:
     return best
 
 
+def write_block(lines: list[str], path: Path, begin: str, end: str) -> None:
+    """Writes `lines` between the markers `begin` and `end` of RESULTS.md at `path` (the block is
+    put just before `## Notes` when it is not there yet); nothing else in the file changes."""
+    block = begin + "\n\n" + "\n".join(lines).rstrip() + "\n\n" + end
+    text = path.read_text() if path.exists() else "# Benchmark results\n\n## Notes\n"
+    if begin in text and end in text:
+        text = text[:text.index(begin)] + block + text[text.index(end) + len(end):]
+    else:
+        m = re.search(r"^## Notes\s*$", text, re.M)
+        at = m.start() if m else len(text)
+        text = text[:at] + block + "\n\n" + text[at:]
+    path.write_text(text)
+
+
 def write_results(results: dict, rows: list[dict], path: Path) -> None:
     mc = results["machine"]
     notes = ""
-    resume = ""
+    kept = []
     if path.exists():
         old = path.read_text()
         if NOTES_BEGIN in old and NOTES_END in old:
             notes = old[old.index(NOTES_BEGIN):old.index(NOTES_END) + len(NOTES_END)]
-        if RESUME_BEGIN in old and RESUME_END in old:
-            resume = old[old.index(RESUME_BEGIN):old.index(RESUME_END) + len(RESUME_END)]
+        for begin, end in KEPT_BLOCKS:
+            if begin in old and end in old:
+                kept.append(old[old.index(begin):old.index(end) + len(end)])
+    resume = "\n\n".join(kept)
     if not notes:
         notes = f"{NOTES_BEGIN}\n\n(no notes yet)\n\n{NOTES_END}"
     L = ["# Benchmark results (issue 7)", ""]

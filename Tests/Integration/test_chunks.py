@@ -53,7 +53,6 @@ from __future__ import annotations
 import collections
 import filecmp
 import hashlib
-import inspect
 import json
 import os
 import re
@@ -556,28 +555,7 @@ def check_ladder(case: Transcode) -> None:
     assert len(case.report["renditions"]) == len(case.hls.variants)
 
 
-def _output_checks() -> list[tuple[str, object, dict]]:
-    """test_output.py's checks, each parametrization spelled out."""
-    checks = []
-    for name, fn in vars(output_checks).items():
-        if not name.startswith("test_") or not inspect.isfunction(fn):
-            continue
-        if name == "test_ladder_has_the_expected_rungs":
-            checks.append((name, check_ladder, {}))
-            continue
-        marks = [m for m in getattr(fn, "pytestmark", []) if m.name == "parametrize"]
-        assert len(marks) <= 1, f"test_output.{name}: more than one parametrize mark; teach _output_checks"
-        if not marks:
-            checks.append((name, fn, {}))
-            continue
-        argname, values = marks[0].args[:2]
-        assert "," not in argname, f"test_output.{name}: parametrized over several names; teach _output_checks"
-        checks.extend((f"{name}[{v}]", fn, {argname: v}) for v in values)
-    assert len(checks) > 15, f"found only {len(checks)} checks in test_output.py"
-    return checks
-
-
-OUTPUT_CHECKS = _output_checks()
+OUTPUT_CHECKS = output_checks.spelled_out(check_ladder)
 
 
 def _segment_alone(pl: h.MediaPlaylist, i: int) -> h.SegmentVideoCheck:

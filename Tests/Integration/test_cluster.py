@@ -17,14 +17,13 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import shutil
 import subprocess
 import time
 
 import pika
 import pytest
 
-from test_worker import Bus, Clips, Site, assert_plays, make_clip, work_leftovers
+from test_worker import Bus, Site, assert_plays, clips, close_site, open_site, work_leftovers  # noqa: F401 (clips: a fixture)
 
 pytestmark = pytest.mark.timeout(420)
 
@@ -83,29 +82,11 @@ def queue_leader(queue: str) -> str:
     pytest.fail(f"queue {queue} not found in {listing}")
 
 
-@pytest.fixture(scope="module")
-def cluster_clips(tmp_path_factory) -> Clips:
-    cluster_urls()
-    folder = str(tmp_path_factory.mktemp("cluster-clips"))
-    clips = Clips(folder)
-    make_clip(os.path.join(folder, clips.long), "640x360", 30, rate=30)
-    return clips
-
-
 @pytest.fixture
-def cluster_site(cluster_clips, tmp_path):
-    urls = cluster_urls()
-    bus = ClusterBus(urls)
-    input_root, output_root = tmp_path / "in", tmp_path / "out"
-    input_root.mkdir()
-    output_root.mkdir()
-    shutil.copy(os.path.join(cluster_clips.folder, cluster_clips.long), input_root / cluster_clips.long)
-    site = Site(bus, str(input_root), str(output_root), cluster_clips, str(tmp_path))
+def cluster_site(clips, tmp_path):
+    site = open_site(ClusterBus(cluster_urls()), clips, tmp_path)
     yield site
-    for worker in site.workers:
-        if worker.proc.poll() is None:
-            worker.proc.kill()
-            worker.proc.wait()
+    close_site(site)
 
 
 def chunk_names(bus: Bus, job_id: str) -> set[str]:

@@ -400,3 +400,27 @@ def test_audio_segments_follow_the_video_boundaries(case):
         with h.TempMedia(apl.standalone(i), apl.suffix) as p:
             seg = h.probe(p)
         assert seg.audio is not None and seg.audio.frames > 0, f"audio segment {i} does not decode on its own"
+
+
+def spelled_out(ladder_check) -> list[tuple[str, object, dict]]:
+    """This module's checks, each parametrization spelled out, for other files to run on outputs of
+    their own (a resumed run, a stitched one). The ladder check assumes the default ladder; it is
+    replaced by `ladder_check` (the same check on the caller's ladder)."""
+    import inspect
+    checks = []
+    for name, fn in list(globals().items()):
+        if not name.startswith("test_") or not inspect.isfunction(fn):
+            continue
+        if name == "test_ladder_has_the_expected_rungs":
+            checks.append((name, ladder_check, {}))
+            continue
+        marks = [m for m in getattr(fn, "pytestmark", []) if m.name == "parametrize"]
+        assert len(marks) <= 1, f"test_output.{name}: more than one parametrize mark; teach spelled_out"
+        if not marks:
+            checks.append((name, fn, {}))
+            continue
+        argname, values = marks[0].args[:2]
+        assert "," not in argname, f"test_output.{name}: parametrized over several names; teach spelled_out"
+        checks.extend((f"{name}[{v}]", fn, {argname: v}) for v in values)
+    assert len(checks) > 15, f"found only {len(checks)} checks in test_output.py"
+    return checks

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import filecmp
 import hashlib
-import inspect
 import json
 import os
 import re
@@ -241,28 +240,6 @@ def total_commits(ref: Transcode) -> int:
 # ---------------------------------------------------------------------------
 
 
-def _output_checks() -> list[tuple[str, object, dict]]:
-    """test_output.py's checks, each parametrization spelled out. Its ladder check assumes the
-    default ladder; ours is replaced by the same check on LADDER (check_ladder)."""
-    checks = []
-    for name, fn in vars(output_checks).items():
-        if not name.startswith("test_") or not inspect.isfunction(fn):
-            continue
-        if name == "test_ladder_has_the_expected_rungs":
-            checks.append((name, check_ladder, {}))
-            continue
-        marks = [m for m in getattr(fn, "pytestmark", []) if m.name == "parametrize"]
-        assert len(marks) <= 1, f"test_output.{name}: more than one parametrize mark; teach _output_checks"
-        if not marks:
-            checks.append((name, fn, {}))
-            continue
-        argname, values = marks[0].args[:2]
-        assert "," not in argname, f"test_output.{name}: parametrized over several names; teach _output_checks"
-        checks.extend((f"{name}[{v}]", fn, {argname: v}) for v in values)
-    assert len(checks) > 15, f"found only {len(checks)} checks in test_output.py"
-    return checks
-
-
 def check_ladder(case: Transcode) -> None:
     src = case.source.video
     want = expected_rungs(*src.display_size, ladder=LADDER_RUNGS)
@@ -287,7 +264,7 @@ def check_source_facts_after_resume(case: Transcode) -> None:
     assert float(r["source"]["frameRate"]) == pytest.approx(float(src.avg_frame_rate), rel=0.01), r["source"]
 
 
-OUTPUT_CHECKS = _output_checks()
+OUTPUT_CHECKS = output_checks.spelled_out(check_ladder)
 
 
 def _segment_alone(pl: h.MediaPlaylist, i: int) -> h.SegmentVideoCheck:

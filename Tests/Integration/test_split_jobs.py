@@ -10,7 +10,9 @@ under the output's lock and reports the job's one `job.completed`. A chunk that 
 fails the job once (`job.failed`, dead-lettered) and the job's other chunk messages are
 dead-lettered (`job-failed`) without an event.
 
-These tests drive the real worker against the private broker of `make test`, with test_worker's
+These tests drive the real worker against the private broker of `make test`, and again against the
+three-node cluster of `make cluster-test` (node 1, which leads the jobs queue, is where the workers
+connect first; test_cluster.py), with test_worker's
 helpers (Bus, Site, Worker: one topology, roots and worker processes per test; events read from
 a durable capture queue). The source is test_worker's `long` clip (30 s, 640x360 at 30 fps, a
 tone); with 2 s segments, 6 s chunks and the ladder 360p,240p a job is 5 video chunks and the
@@ -38,19 +40,23 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from typing import Optional
 
 import pika
 import pytest
 
-from test_worker import (  # noqa: F401  (clips and site are fixtures, used by name)
+from test_cluster import ClusterBus, cluster_ctl, cluster_urls
+from test_worker import (  # noqa: F401  (clips is a fixture, used by name)
     Bus,
     Site,
     Worker,
+    amqp_url,
     assert_plays,
     clips,
+    close_site,
+    open_site,
     rabbitmqctl,
-    site,
     work_leftovers,
 )
 
@@ -84,10 +90,15 @@ def check_queue(bus: Bus) -> str:
     return f"{bus.jobs}.check"
 
 
-@pytest.fixture
-def split_site(site: Site):
-    """test_worker's site, plus the removal of the check queue the workers declare."""
+@pytest.fixture(params=["node", "cluster"])
+def split_site(request, clips, tmp_path):
+    """A site on the private node of `make test`, or on the three-node cluster of `make
+    cluster-test` (test_cluster.ClusterBus: node 1 leads the jobs queue; without a cluster these
+    skip); the check queue the workers declare is removed afterwards."""
+    bus = Bus(amqp_url()) if request.param == "node" else ClusterBus(cluster_urls())
+    site = open_site(bus, clips, tmp_path)
     yield site
+    close_site(site)
     try:
         with site.bus.channel() as ch:
             ch.queue_delete(check_queue(site.bus))
@@ -97,7 +108,8 @@ def split_site(site: Site):
 
 def queue_totals(bus: Bus) -> dict[str, int]:
     """Messages (ready + unacknowledged) in the test's jobs and check queues, as the broker counts them."""
-    out = rabbitmqctl("list_queues", "--no-table-headers", "name", "messages").stdout
+    ctl = (lambda *args: cluster_ctl(3, *args)) if isinstance(bus, ClusterBus) else rabbitmqctl
+    out = ctl("list_queues", "--no-table-headers", "name", "messages").stdout
     wanted = {bus.jobs: 0, check_queue(bus): 0}
     for line in out.splitlines():
         parts = line.split()
@@ -415,4 +427,58 @@ def test_a_failed_split_job_submitted_again_does_not_end_silently(split_site: Si
         "the resubmitted job ended without a job.completed or a final job.failed: "
         f"{[(e['state'], e['workerId']) for e in bus.of(job['jobId']) if e['state'] not in ('progress', 'chunk')]}\n"
         + "\n".join(log_lines(fixed, "jobId=again-1")))
+    site.stop_all_and_assert_drained()
+
+
+def test_a_progressive_split_job_publishes_its_committed_prefix_then_finishes_in_place(split_site: Site):
+    """A progressive job is split too: its audio chunk goes first, and after each commit what is
+    committed from the start of the plan is published in place (EVENT playlists, the master once
+    the audio and a video chunk are there); the stitch finishes the same folder with VOD playlists.
+    The only worker kills itself after its third commit (audio, video-000, video-001), before it
+    publishes the third, so the published prefix is exactly the audio and video-000 until a fresh
+    worker takes over."""
+    site, bus = split_site, split_site.bus
+    first = start(site, "w-prog", env={"HLSIFY_TEST_KILL_AT": "chunk-committed:3"})
+    job = {**split_job(site, "prog-1"), "progressive": True}
+    site.submit(job)
+    code = wait_exit(bus, first, JOB_TIMEOUT, "the worker to kill itself after its third commit")
+    assert code == -9, f"the worker exited {code}, not by SIGKILL:\n{first.log()[-3000:]}"
+    bus.poll()
+    assert completions(bus, job["jobId"]) == []
+    assert [e["chunk"]["name"] for e in chunk_events(bus, job["jobId"])] == ["audio", "video-000"], \
+        "a progressive job's audio chunk is not published first"
+
+    out = site.output(job["output"])
+    master = os.path.join(out, "master.m3u8")
+    assert os.path.isfile(master), f"no progressive master after the audio and the first video chunk: {files_of(out)}"
+    assert not os.path.exists(os.path.join(out, ".hlsify-complete.json")), "a completion marker before the stitch"
+    for rendition in ("360p", "240p"):
+        text = open(os.path.join(out, rendition, "index.m3u8")).read()
+        assert "#EXT-X-PLAYLIST-TYPE:EVENT" in text and "#EXT-X-ENDLIST" not in text, text
+        uris = [line for line in text.splitlines() if line and not line.startswith("#")]
+        assert uris == [f"segment-{i:05d}.m4s" for i in range(CHUNK_DURATION // 2)], (rendition, uris)
+        # The published prefix is a stream of its own: probed without errors, frame by frame.
+        joined = os.path.join(site.tmp, f"prefix-{rendition}.mp4")
+        with open(joined, "wb") as f:
+            for name in ["init.mp4", *uris]:
+                with open(os.path.join(out, rendition, name), "rb") as part:
+                    f.write(part.read())
+        probe = subprocess.run(["ffprobe", "-v", "error", "-count_frames", "-select_streams", "v",
+                                "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", joined],
+                               capture_output=True, text=True, timeout=120)
+        assert probe.returncode == 0 and not probe.stderr.strip(), probe.stderr
+        assert int(probe.stdout.strip()) == CHUNK_DURATION * 30, probe.stdout
+    audio = open(os.path.join(out, "audio", "index.m3u8")).read()
+    assert "#EXT-X-PLAYLIST-TYPE:EVENT" in audio, audio
+
+    fresh = start(site, "w-fresh")
+    bus.wait(lambda: completions(bus, job["jobId"]), JOB_TIMEOUT, "job.completed", (fresh,))
+    wait_quiet(site, (fresh,))
+    bus.poll()
+    assert len(completions(bus, job["jobId"])) == 1
+    hls = assert_plays(out)
+    for playlist in hls.media_playlists():
+        assert "#EXT-X-PLAYLIST-TYPE:VOD" in playlist.text, playlist.uri
+    assert not os.path.exists(os.path.join(out, ".hlsify-progress.json"))
+    assert work_leftovers(site.output_root) == []
     site.stop_all_and_assert_drained()

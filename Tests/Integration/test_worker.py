@@ -311,9 +311,8 @@ class Site:
         assert (ready, consumers) == (0, 0), f"{ready} message(s) left in the jobs queue"
 
 
-@pytest.fixture
-def site(clips, tmp_path) -> Site:
-    bus = Bus(amqp_url())
+def open_site(bus: Bus, clips: Clips, tmp_path) -> Site:
+    """A site on `bus`: fresh input and output roots under `tmp_path`, the clips and fixtures copied in."""
     input_root = tmp_path / "in"
     output_root = tmp_path / "out"
     input_root.mkdir()
@@ -322,13 +321,23 @@ def site(clips, tmp_path) -> Site:
         shutil.copy(os.path.join(clips.folder, name), input_root / name)
     shutil.copy(os.path.join(FIXTURES, "not-media.mp4"), input_root / "not-media.mp4")
     shutil.copy(os.path.join(FIXTURES, "lecture.en.srt"), input_root / "lecture.en.srt")
-    s = Site(bus, str(input_root), str(output_root), clips, str(tmp_path))
-    yield s
+    return Site(bus, str(input_root), str(output_root), clips, str(tmp_path))
+
+
+def close_site(s: Site) -> None:
+    """Kills the site's workers still running and deletes its topology."""
     for w in s.workers:
         if w.proc.poll() is None:
             w.proc.kill()
             w.proc.wait()
-    bus.delete()
+    s.bus.delete()
+
+
+@pytest.fixture
+def site(clips, tmp_path) -> Site:
+    s = open_site(Bus(amqp_url()), clips, tmp_path)
+    yield s
+    close_site(s)
 
 
 def states(events: list[dict]) -> list[str]:

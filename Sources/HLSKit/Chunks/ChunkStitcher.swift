@@ -23,7 +23,10 @@ struct ChunkStitcher {
     /// - Throws: `ChunkError.notReady` (a chunk is not committed), `.jobFailed`, `.mismatch` (a
     ///   chunk does not fit the plan, or a file is not what its manifest says), `TranscodeError`
     ///   for the output.
-    func stitch(output: URL, overwrite: Bool, exclusive: Bool) throws -> TranscodeReport {
+    /// With `inPlace` (a progressive split job) the set is finished where `publishPrefix` has been
+    /// publishing it: every file written again (the same bytes, renamed over), then the final
+    /// playlists; otherwise it is staged beside `output` and appears at once.
+    func stitch(output: URL, overwrite: Bool, exclusive: Bool, inPlace: Bool = false) throws -> TranscodeReport {
         let started = Date()
         try work.checkNotFailed()
         var manifests: [ChunkName: ChunkManifest] = [:]
@@ -46,11 +49,28 @@ struct ChunkStitcher {
                    initSection: rendition.initSection.map { ($0, ChunkName.audio.folder) }, codecs: rendition.codecs)
         }
 
-        let staging = try OutputStaging(target: output, overwrite: overwrite, exclusive: exclusive)
+        let staging = inPlace ? nil : try OutputStaging(target: output, overwrite: overwrite, exclusive: exclusive)
         do {
-            var report = try write(videos: videos, audios: audios, into: staging.staging, videoEnd: audioManifest.videoEnd)
-            try staging.commit()
-            report.output = staging.target.path
+            let directory = staging?.staging ?? output.standardizedFileURL
+            if inPlace {
+                do {
+                    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+                } catch {
+                    throw TranscodeError.cannotCreateOutput("cannot create \(directory.path): \((error as NSError).localizedDescription)")
+                }
+            }
+            var report = try write(videos: videos, audios: audios, into: directory, videoEnd: audioManifest.videoEnd)
+            if let staging {
+                try staging.commit()
+            } else {
+                try? FileManager.default.removeItem(at: directory.appendingPathComponent(PublishedPrefix.fileName))
+                do {
+                    try DiskSync.syncTree(directory)
+                } catch {
+                    throw TranscodeError.io("cannot flush \(directory.path) to disk: \(error)")
+                }
+            }
+            report.output = directory.path
             // The whole split transcode's wall time, from the plan to this stitch.
             report.elapsedSeconds = max(Date().timeIntervalSince(started), Date().timeIntervalSince1970 - plan.plannedAt)
             report.decodedVideoFrames = audioManifest.videoFrames ?? videos.first?.frames ?? 0
@@ -60,7 +80,7 @@ struct ChunkStitcher {
             report.warnings += Array(Set(ordered.flatMap(\.warnings))).sorted()
             return report
         } catch {
-            staging.discard()
+            staging?.discard()
             throw error
         }
     }
@@ -104,31 +124,14 @@ struct ChunkStitcher {
 
     /// Copies every file into `directory` and writes the playlists; the report without the run's figures.
     private func write(videos: [Joined], audios: [Joined], into directory: URL, videoEnd: Double?) throws -> TranscodeReport {
-        let format = SegmentFormat(rawValue: plan.resume.settings.segmentFormat) ?? .fmp4
         for rendition in videos { try copy(rendition, into: directory, format: format, renumber: true) }
         for rendition in audios { try copy(rendition, into: directory, format: format, renumber: false) }
 
         let template = plan.report
-        let summaries = zip(template.videos, videos).map { planned, joined in
-            RenditionSummary(folder: joined.folder,
-                             role: .video(width: planned.report.width, height: planned.report.height, videoRange: planned.videoRange),
-                             provisional: BandwidthStats(peak: planned.report.encoder.maxrate, average: planned.report.encoder.bitrate),
-                             codecs: joined.codecs)
-        }
         let main = audios.first { $0.folder == template.audio.map { Self.folder(of: $0) } }
         let lowBandwidth = audios.first { $0.folder == template.audioOnlyVariant.map { Self.folder(of: $0) } }
-        let publisher = HLSPublisher(
-            directory: directory, format: format, segmentDuration: plan.layout.segmentDuration, frameRate: plan.frameRate,
-            videos: summaries,
-            audio: main.flatMap { _ in template.audio }.map { audio in
-                RenditionSummary(folder: "audio", role: .audioGroup(language: audio.language),
-                                 provisional: BandwidthStats(peak: audio.bitrate * 11 / 10, average: audio.bitrate), codecs: CodecString.aacLC)
-            },
-            audioOnly: lowBandwidth.flatMap { _ in template.audioOnlyVariant }.map { audio in
-                [RenditionSummary(folder: Self.folder(of: audio), role: .audioOnly,
-                                  provisional: BandwidthStats(peak: audio.bitrate * 11 / 10, average: audio.bitrate), codecs: CodecString.aacLC)]
-            } ?? [],
-            progressive: false)
+        let publisher = publisher(into: directory, videoCodecs: videos.map(\.codecs), audioFolders: Set(audios.map(\.folder)),
+                                  progressive: false)
         for rendition in videos + audios {
             publisher.streamEnded(rendition: rendition.folder, records: rendition.records, codecs: rendition.codecs)
         }
@@ -173,6 +176,31 @@ struct ChunkStitcher {
         return report
     }
 
+    /// The publisher of the plan's renditions in `directory`: every video rung (with its CODECS
+    /// when known), the main audio and the low-bandwidth variant when `audioFolders` holds them.
+    func publisher(into directory: URL, videoCodecs: [String?], audioFolders: Set<String>, progressive: Bool) -> HLSPublisher {
+        let template = plan.report
+        let videos = zip(template.videos, zip(plan.resume.renditions, videoCodecs)).map { planned, rendition in
+            RenditionSummary(folder: rendition.0.folder,
+                             role: .video(width: planned.report.width, height: planned.report.height, videoRange: planned.videoRange),
+                             provisional: BandwidthStats(peak: planned.report.encoder.maxrate, average: planned.report.encoder.bitrate),
+                             codecs: rendition.1)
+        }
+        func audio(_ audio: TranscodeReport.Audio?, role: (TranscodeReport.Audio) -> RenditionSummary.Role) -> RenditionSummary? {
+            guard let audio, audioFolders.contains(Self.folder(of: audio)) else { return nil }
+            return RenditionSummary(folder: Self.folder(of: audio), role: role(audio),
+                                    provisional: BandwidthStats(peak: audio.bitrate * 11 / 10, average: audio.bitrate),
+                                    codecs: CodecString.aacLC)
+        }
+        return HLSPublisher(directory: directory, format: format, segmentDuration: plan.layout.segmentDuration,
+                            frameRate: plan.frameRate, videos: videos,
+                            audio: audio(template.audio) { .audioGroup(language: $0.language) },
+                            audioOnly: [audio(template.audioOnlyVariant) { _ in .audioOnly }].compactMap { $0 },
+                            progressive: progressive)
+    }
+
+    var format: SegmentFormat { SegmentFormat(rawValue: plan.resume.settings.segmentFormat) ?? .fmp4 }
+
     private static func folder(of audio: TranscodeReport.Audio) -> String {
         String(audio.playlist.prefix { $0 != "/" })
     }
@@ -190,40 +218,26 @@ struct ChunkStitcher {
             let bytes = try read(section.file, of: rendition.folder, in: chunk, bytes: section.bytes, sha256: section.sha256)
             try store(bytes, to: folder.appendingPathComponent(section.file))
         }
-        var nextFragment: UInt32?
-        var continuity: TSContinuity?
+        var renumbering = StreamRenumbering()
         for (segment, chunk) in rendition.segments {
-            var bytes = try read(segment.file, of: rendition.folder, in: chunk, bytes: segment.bytes, sha256: segment.sha256)
-            if renumber {
-                do {
-                    try renumberStream(&bytes, format: format, nextFragment: &nextFragment, continuity: &continuity)
-                } catch {
-                    throw ChunkError.mismatch("\(work.root.path): \(chunk)/\(rendition.folder)/\(segment.file): \(error)")
-                }
-            }
-            try store(bytes, to: folder.appendingPathComponent(segment.file))
+            try copy(segment, of: rendition.folder, in: chunk, to: folder, renumbering: &renumbering, renumber: renumber)
         }
     }
 
-    /// fMP4: the fragments continue the sequence the first segment starts. MPEG-TS: the counters
-    /// continue the ones the first segment ends with (PIDs not seen before keep theirs).
-    private func renumberStream(_ bytes: inout [UInt8], format: SegmentFormat, nextFragment: inout UInt32?,
-                                continuity: inout TSContinuity?) throws {
-        switch format {
-        case .fmp4:
-            let first = try nextFragment ?? FragmentSequence.numbers(in: bytes).first ?? 1
-            nextFragment = try FragmentSequence.renumber(&bytes, from: first)
-        case .ts:
-            guard var running = continuity else {
-                continuity = TSContinuity(next: TSContinuity.counters(after: bytes))
-                return
-            }
-            bytes.withUnsafeMutableBufferPointer { running.rewrite($0) }
-            continuity = running
+    /// Copies one segment file from its chunk (checked against the manifest), renumbered to
+    /// continue `renumbering` when `renumber` (video; the audio is one stream already).
+    func copy(_ segment: ChunkManifest.Segment, of rendition: String, in chunk: String, to folder: URL,
+              renumbering: inout StreamRenumbering, renumber: Bool) throws {
+        var bytes = try read(segment.file, of: rendition, in: chunk, bytes: segment.bytes, sha256: segment.sha256)
+        do {
+            if renumber { try renumbering.apply(&bytes, format: format) }
+        } catch {
+            throw ChunkError.mismatch("\(work.root.path): \(chunk)/\(rendition)/\(segment.file): \(error)")
         }
+        try store(bytes, to: folder.appendingPathComponent(segment.file))
     }
 
-    private func read(_ file: String, of rendition: String, in chunk: String, bytes expectedBytes: Int, sha256: String) throws -> [UInt8] {
+    func read(_ file: String, of rendition: String, in chunk: String, bytes expectedBytes: Int, sha256: String) throws -> [UInt8] {
         let url = work.chunksURL.appendingPathComponent(chunk).appendingPathComponent(rendition).appendingPathComponent(file)
         let bytes: [UInt8]
         do {
@@ -237,9 +251,10 @@ struct ChunkStitcher {
         return bytes
     }
 
-    private func store(_ bytes: [UInt8], to url: URL) throws {
+    /// Writes a file under a temporary name and renames it (a progressive output is read while written).
+    func store(_ bytes: [UInt8], to url: URL) throws {
         do {
-            try Data(bytes).write(to: url)
+            try Data(bytes).write(to: url, options: .atomic)
         } catch {
             throw TranscodeError.io("cannot write \(url.path): \((error as NSError).localizedDescription)")
         }

@@ -187,6 +187,7 @@ public enum ChunkedTranscode {
         } catch {
             try? FileManager.default.removeItem(at: scratch)
             if case TranscodeError.cancelled = error, watch.sawMarker { try folder.checkNotFailed() }
+            if let mismatch = error as? ResumeMismatch { throw ChunkError.mismatch("\(folder.root.path): \(mismatch.description)") }
             throw error
         }
     }
@@ -258,17 +259,29 @@ extension ChunkedTranscode {
     /// - Parameters:
     ///   - overwrite: replace an existing output.
     ///   - ownsOutputSlot: the caller holds the output's lock (`TranscodeOptions.ownsOutputSlot`).
+    ///   - inPlace: finish a progressive set `publishProgress` has been publishing at `output`.
     /// - Returns: the same report a transcode gives, with `chunks`.
     /// - Throws: `ChunkError.notReady` while a chunk is missing, `.jobFailed`, `.mismatch` when a
     ///   chunk does not fit the plan or a file differs from its manifest; `TranscodeError` for the output.
     /// - Cost: reads and writes every byte of the output once; hashes it once.
-    public static func stitch(work: URL, output: URL, overwrite: Bool = false, ownsOutputSlot: Bool = false) async throws -> TranscodeReport {
+    public static func stitch(work: URL, output: URL, overwrite: Bool = false, ownsOutputSlot: Bool = false,
+                              inPlace: Bool = false) async throws -> TranscodeReport {
         let folder = ChunkWork(work)
         let plan = try folder.plan()
         let cancel = InterruptFlag()
         let stitcher = ChunkStitcher(work: folder, plan: plan)
         return try await DecodeThread.run(cancel: cancel) {
-            try stitcher.stitch(output: output, overwrite: overwrite, exclusive: ownsOutputSlot)
+            try stitcher.stitch(output: output, overwrite: overwrite, exclusive: ownsOutputSlot, inPlace: inPlace)
         }
+    }
+
+    /// A progressive split job: publishes at `output`, in place, the part of the plan in `work`
+    /// committed from its start (EVENT playlists, the master once every rendition has a segment),
+    /// continuing what an earlier call published. Call it, holding the output's lock, after each
+    /// chunk commits; `stitch(…, inPlace: true)` finishes the set. Returns the video chunks published.
+    /// - Throws: `ChunkError` (no plan, the job failed, a chunk's file differs), `TranscodeError` for the output.
+    public static func publishProgress(work: URL, output: URL) throws -> Int {
+        let folder = ChunkWork(work)
+        return try ChunkStitcher(work: folder, plan: try folder.plan()).publishPrefix(output: output)
     }
 }

@@ -107,6 +107,21 @@ final class HLSPublisher: SegmentListener, @unchecked Sendable {  // all state i
         }
     }
 
+    /// A progressive set whose segments someone else wrote (a split job's committed prefix): each
+    /// rendition's EVENT playlist from `records`, then the master once every rendition has a segment.
+    /// - Throws: `TranscodeError.io` when a playlist cannot be written.
+    func publishProgressive(_ records: [String: [SegmentRecord]]) throws {
+        try lock.withLock {
+            segments = records
+            for rendition in all {
+                guard let listed = records[rendition.folder], !listed.isEmpty else { continue }
+                try PlaylistPublisher.writeMediaPlaylist(listed, to: rendition.playlist, in: directory, target: progressiveTarget,
+                                                         kind: .event, mapURI: mapURI)
+            }
+            try writeProgressiveMasterIfReady()
+        }
+    }
+
     // MARK: - Playlists
 
     /// One EXT-X-TARGETDURATION for every rendition (Apple's rule): the longest final segment, rounded.

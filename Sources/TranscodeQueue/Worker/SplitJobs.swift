@@ -23,7 +23,7 @@ import Logging
 extension TranscodeWorker {
     /// The job's split folder: beside its work folder's engine output, kept across deliveries.
     func splitFolder(_ plan: JobPlan) -> URL {
-        layout.workFolder(for: plan.outputKey).appendingPathComponent("split")
+        layout.workFolder(for: plan.outputKey).appendingPathComponent(Self.splitName)
     }
 
     /// Plans `job` as a split one when its source is long enough; nil when it is not (it is then
@@ -54,7 +54,10 @@ extension TranscodeWorker {
                              attempt: delivery.attempt))
         log.info("job split by time", metadata: ["videoChunks": "\(planned.videoChunks)", "chunkSegments": "\(planned.chunkSegments)",
                                                  "planId": "\(planned.planId)", "reused": "\(planned.reused)"])
-        let tasks = planned.chunks.compactMap(ChunkName.init).map(SplitTask.chunk) + [.check]
+        // Longest first; a progressive job's audio first, so that its master can appear early.
+        var chunks = planned.chunks.compactMap(ChunkName.init)
+        if plan.progressive { chunks = [.audio] + chunks.filter { $0 != .audio } }
+        let tasks = chunks.map(SplitTask.chunk) + [.check]
         for task in tasks {
             do {
                 try await client.publish(task.message(jobId: job.jobId, body: delivery.body, topology: configuration.topology,
@@ -81,6 +84,7 @@ extension TranscodeWorker {
         if status.committed.contains(name) {
             // Its worker may have died before telling: the job's progress, then the fan-in.
             sendProgress(status, job: job, attempt: delivery.attempt)
+            if plan.progressive { await publishProgress(split: split, plan: plan, delivery: delivery, log: log) }
             await fanIn(split: split, delivery: delivery, job: job, log: log)
             return .chunkSkipped("chunk \(name.argument) was committed already")
         }
@@ -117,6 +121,7 @@ extension TranscodeWorker {
         }
         log.info("chunk committed", metadata: ["chunk": "\(name.folder)", "duplicate": "\(chunk.alreadyCommitted)",
                                                "encodeSeconds": "\(String(format: "%.1f", chunk.manifest.encodeSeconds))"])
+        if plan.progressive { await publishProgress(split: split, plan: plan, delivery: delivery, log: log) }
         await fanIn(split: split, delivery: delivery, job: job, log: log)
         return .chunkCommitted
     }
@@ -153,6 +158,33 @@ extension TranscodeWorker {
         return outcome
     }
 
+    /// A progressive split job: publishes, under the output's lock, what is committed from the
+    /// start of the plan (EVENT playlists that grow chunk by chunk). Best effort: the stitch writes
+    /// everything again in any case.
+    private func publishProgress(split: URL, plan: JobPlan, delivery: AMQPDelivery, log: Logger) async {
+        let client = self.client
+        let lock: JobLock
+        do {
+            lock = try await JobLock.acquire(layout.lockFile(for: plan.outputKey), onWait: {}, giveUp: {
+                client.currentGeneration != delivery.channelGeneration
+            })
+        } catch {
+            return
+        }
+        defer { lock.release() }
+        do {
+            let output = try OutputPlace(plan: plan, layout: layout)
+            switch output.inspect(jobId: plan.job.jobId) {
+            case .absent, .incomplete: break
+            case .complete, .otherJob: return  // stitched already, or not this job's to write
+            }
+            let chunks = try ChunkedTranscode.publishProgress(work: split, output: try output.inPlace())
+            log.info("progressive split job: published", metadata: ["videoChunks": "\(chunks)"])
+        } catch {
+            log.warning("progressive split job: cannot publish what is committed", metadata: ["error": "\(error)"])
+        }
+    }
+
     /// Publishes the stitch message when every chunk is committed (a lost one is covered by the
     /// delayed check).
     private func fanIn(split: URL, delivery: AMQPDelivery, job: TranscodeJob, log: Logger) async {
@@ -186,13 +218,16 @@ extension TranscodeWorker {
             return .chunkSkipped("stitch: waiting for \(status.missing.map(\.folder).joined(separator: ", "))")
         }
         let work = layout.workFolder(for: plan.outputKey)
-        let target = work.appendingPathComponent(Self.engineOutputName)
         let report: TranscodeReport
+        let target: URL
         do {
-            try removeLeftovers(work: work, output: output, log: log, keepingResumable: true)
-            report = try await ChunkedTranscode.stitch(work: split, output: target, ownsOutputSlot: true)
+            // A progressive job is finished where its committed prefix has been published.
+            try removeLeftovers(work: work, output: output, log: log, keepingResumable: true, keepingOutput: plan.progressive)
+            target = plan.progressive ? try output.inPlace() : work.appendingPathComponent(Self.engineOutputName)
+            report = try await ChunkedTranscode.stitch(work: split, output: target, ownsOutputSlot: true, inPlace: plan.progressive)
         } catch {
-            if case .final = FailurePolicy.classify(error) {
+            // A stitch that is given up on fails the job: the delayed check must not stitch it later.
+            if case .deadLetter = policy.disposition(for: .failed(error), attempt: delivery.attempt) {
                 _ = try? ChunkedTranscode.markFailed(work: split, chunk: "stitch", error: "\(error)")
             }
             return .failed(error)

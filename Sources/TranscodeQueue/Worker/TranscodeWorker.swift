@@ -270,7 +270,9 @@ public final class TranscodeWorker: Service, @unchecked Sendable {  // immutable
         }
 
         if policy.isExhausted(attempt: attempt) {
-            // Whatever the attempts that died left behind goes with the job.
+            // Whatever the attempts that died left behind goes with the job; chunks of it that
+            // were published already stop (they would otherwise complete a job reported failed).
+            _ = try? ChunkedTranscode.markFailed(work: splitFolder(plan), chunk: "plan", error: "the job was delivered \(attempt) times")
             try? removeLeftovers(work: layout.workFolder(for: plan.outputKey), output: output, log: log)
             return .exhausted
         }
@@ -311,7 +313,7 @@ public final class TranscodeWorker: Service, @unchecked Sendable {  // immutable
             return .failed(error)
         }
 
-        if !plan.progressive, plan.chunkDuration > 0 {
+        if plan.chunkDuration > 0 {
             switch await planSplit(delivery: delivery, job: job, plan: plan, inputs: inputs, log: log) {
             case .some(let outcome): return outcome
             case .none: break  // too short to split: transcoded whole below
@@ -398,20 +400,28 @@ public final class TranscodeWorker: Service, @unchecked Sendable {  // immutable
     /// `keepingResumable`, only the finished folder the engine left in it, its staging folders
     /// being the engine's to resume or clear) and an incomplete output (the caller has checked
     /// that it is not complete), the latter through the output's opened parent folder.
-    func removeLeftovers(work: URL, output: OutputPlace, log: Logger, keepingResumable: Bool = false) throws {
+    /// A split job's folder in the work folder (`split/`) is never removed here: its chunks may be
+    /// encoding elsewhere (it goes with the work folder when the job completes). With
+    /// `keepingOutput` (a progressive split job's stitch) the output being published stays.
+    func removeLeftovers(work: URL, output: OutputPlace, log: Logger, keepingResumable: Bool = false,
+                         keepingOutput: Bool = false) throws {
         var info = stat()
-        let removed = keepingResumable ? work.appendingPathComponent(Self.engineOutputName) : work
-        if lstat(removed.path, &info) == 0 {
-            try FileManager.default.removeItem(at: removed)
-            log.info("job leftovers of an earlier attempt removed", metadata: ["folder": "\(removed.path)"])
+        let removed = keepingResumable ? [work.appendingPathComponent(Self.engineOutputName)]
+            : ((try? FileManager.default.contentsOfDirectory(atPath: work.path)) ?? [])
+                .filter { $0 != Self.splitName }.map { work.appendingPathComponent($0) }
+        for folder in removed where lstat(folder.path, &info) == 0 {
+            try FileManager.default.removeItem(at: folder)
+            log.info("job leftovers of an earlier attempt removed", metadata: ["folder": "\(folder.path)"])
         }
-        if try output.remove() {
+        if !keepingOutput, try output.remove() {
             log.info("job partial output of an earlier attempt removed", metadata: ["output": "\(output.path)"])
         }
     }
 
     /// The folder in the work folder the engine makes the output in (its staging beside it).
     static let engineOutputName = "output"
+    /// The folder in the work folder a split job is planned and its chunks committed in.
+    static let splitName = "split"
 
     private func transcode(_ plan: JobPlan, inputs: OpenedInputs, into folder: URL, attempt: Int,
                            onStart: @escaping @Sendable (ResumeStatus) -> Void) async throws -> TranscodeReport {
