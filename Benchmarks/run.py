@@ -30,7 +30,7 @@ What it does, in order:
     thread, by thread name) and, if perf works, a perf sample of where the CPU goes by library
     and symbol (decode / scale / encode / mux / audio / runtime / kernel);
  8. prints a table and the ratios against the issue's targets, and writes Benchmarks/RESULTS.md
-    (the block between the `notes` markers in an existing RESULTS.md is kept, and so are resume.py's and chunks.py's blocks).
+    (the block between the `notes` markers in an existing RESULTS.md is kept, and so are resume.py's, chunks.py's and chunk_quality.py's blocks).
 
 References:
  (a) one ffmpeg command: decode once, split + scale (the scale filter's default bicubic, as
@@ -73,7 +73,8 @@ NOTES_END = "<!-- notes:end -->"
 RESUME_BEGIN = "<!-- resume:begin (written by resume.py) -->"   # Benchmarks/resume.py's block, kept as it is
 RESUME_END = "<!-- resume:end -->"
 # Benchmarks/chunks.py's block and the markers it writes, kept as it is.
-KEPT_BLOCKS = [(RESUME_BEGIN, RESUME_END), ("<!-- chunks:begin -->", "<!-- chunks:end -->")]
+KEPT_BLOCKS = [(RESUME_BEGIN, RESUME_END), ("<!-- chunks:begin -->", "<!-- chunks:end -->"),
+               ("<!-- chunkquality:begin -->", "<!-- chunkquality:end -->")]
 
 TARGETS = {
     "wall_a": 0.95, "cpu_a": 1.0, "rss_a": 0.6, "psnr_a": -0.1, "wall_b": 0.8,
