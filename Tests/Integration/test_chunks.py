@@ -74,6 +74,9 @@ import apple_rules as ar
 import hlscheck as h
 import test_apple_rules as apple_checks
 import test_output as output_checks
+import test_playback as playback
+import test_preview as preview
+from test_preview import chromium, serve  # noqa: F401  (fixtures, used by name)
 from conftest import (FIXTURES, MATRIX_PRESET, SEGMENT_DURATION, TRANSCODE_TIMEOUT, FixtureInfo, RunResult,
                       Transcode, expected_rungs, hlsify_bin)
 
@@ -924,6 +927,48 @@ def test_stitched_set_passes_the_full_validation(runs, fmt):
     leftovers = [f for f in h.list_tree(t.out) if f.endswith((".part", ".json")) or "/." in "/" + f]
     assert not leftovers, f"{fmt}: chunk machinery in the output: {leftovers}"
     assert_none(validation_findings(t), f"{fmt}: the stitched set fails checks an ordinary run passes")
+
+
+def test_gstreamer_plays_the_stitched_set_to_the_end(runs, fmt, http_root):
+    """test_playback's player check (playbin3 + hlsdemux2 over HTTP, to the last frame and sample)."""
+    playback.test_gstreamer_plays_to_the_end(runs.run(fmt).stitched, http_root)
+
+
+@pytest.mark.timeout(180)
+def test_chromium_plays_the_stitched_set_to_the_end(runs, fmt, serve, chromium):
+    """Chromium (hls.js in `hlsify preview`'s page) plays the stitched set across every join to its
+    end, at 8x speed, without a media error or a failed request."""
+    t = runs.run(fmt).stitched
+    server = serve(t.out)
+    chromium.get(server.url)
+    preview.wait_for(chromium, lambda s: s["time"] > 0.1 and not s["paused"], 30, "playback start")
+    chromium.execute_script("document.querySelector('video').playbackRate = 8;")
+    end = preview.wait_for(chromium, lambda s: s["ended"], 90, "the end of the stitched set")
+    assert end["time"] >= SOURCE_SECONDS - 0.5, end
+    assert end["frames"] >= SOURCE_SECONDS * SOURCE_FPS * 0.5, end  # at 8x Chromium may drop some
+    assert end["videoBytes"] > 0 and end["audioBytes"] > 0, end
+    severe = [e for e in chromium.get_log("browser") if e["level"] == "SEVERE"]
+    assert severe == [], severe
+    assert not re.search(r" (4\d\d|5\d\d) \d+$", server.stderr(), re.M), server.stderr()[-3000:]
+
+
+def test_subtitles_are_published_as_an_unsplit_run_publishes_them(source, tmp_path):
+    """The plan copies the subtitle files; the stitch cuts them on the stitched boundaries: the
+    same WebVTT segments, playlists, sidecar and master entries as a whole run's."""
+    srt = os.path.join(FIXTURES, "lecture.en.srt")
+    ref, work, out = str(tmp_path / "ref"), str(tmp_path / "work"), str(tmp_path / "out")
+    require(hlsify(source, "--out", ref, "--quiet", *settings_args("fmp4"), "--subtitles", f"en={srt}"), "reference")
+    names = require(plan(source, work, "fmp4", "--subtitles", f"en={srt}"), "plan").stdout.split()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for name, res in zip(names, pool.map(lambda n: encode_chunk(source, work, n), names)):
+            require(res, f"encode-chunk {name}")
+    require(stitch(work, out), "stitch")
+    ref_files, out_files = tree_digest(os.path.join(ref, "subtitles")), tree_digest(os.path.join(out, "subtitles"))
+    assert ref_files and out_files == ref_files, (sorted(ref_files), sorted(out_files))
+
+    def media_lines(folder):
+        return [l for l in open(os.path.join(folder, "master.m3u8")).read().splitlines() if l.startswith("#EXT-X-MEDIA:")]
+    assert media_lines(out) == media_lines(ref)
 
 
 # ---------------------------------------------------------------------------

@@ -70,7 +70,7 @@ struct ChunkStitcher {
                     throw TranscodeError.io("cannot flush \(directory.path) to disk: \(error)")
                 }
             }
-            report.output = directory.path
+            report.output = (staging?.target ?? directory).path
             // The whole split transcode's wall time, from the plan to this stitch.
             report.elapsedSeconds = max(Date().timeIntervalSince(started), Date().timeIntervalSince1970 - plan.plannedAt)
             report.decodedVideoFrames = audioManifest.videoFrames ?? videos.first?.frames ?? 0
