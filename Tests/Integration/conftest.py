@@ -15,6 +15,7 @@ import os
 import subprocess
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Optional
 
@@ -157,30 +158,40 @@ class Transcode:
     @functools.cached_property
     def rendition_facts(self) -> dict[str, h.MediaFacts]:
         """ffprobe facts per video variant (keyed by variant URI), from the whole rendition."""
-        out = {}
-        for v in self.hls.variants:
-            pl = v.playlist
-            with h.TempMedia(pl.whole(), pl.suffix) as p:
-                out[v.uri] = h.probe(p)
-        return out
+        return {v.uri: _whole_rendition(v.playlist) for v in self.hls.variants}
 
     @functools.cached_property
     def segment_checks(self) -> dict[str, list[h.SegmentVideoCheck]]:
         """Per video variant, what a decoder sees from each segment on its own (init + segment)."""
-        out = {}
-        for v in self.hls.variants:
-            pl = v.playlist
-            checks = []
-            for i in range(len(pl.segments)):
-                with h.TempMedia(pl.standalone(i), pl.suffix) as p:
-                    checks.append(h.check_segment_video(p))
-            out[v.uri] = checks
-        return out
+        return {v.uri: [_segment_alone(v.playlist, i) for i in range(len(v.playlist.segments))] for v in self.hls.variants}
+
+    def probe_in_parallel(self, workers: int) -> None:
+        """Fills segment_checks and rendition_facts (computed the same way) with the ffprobe runs
+        `workers` at a time: most of a validation's time is their start-up."""
+        if "segment_checks" in self.__dict__:
+            return
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            variants = self.hls.variants
+            checks = {v.uri: [pool.submit(_segment_alone, v.playlist, i) for i in range(len(v.playlist.segments))]
+                      for v in variants}
+            facts = {v.uri: pool.submit(_whole_rendition, v.playlist) for v in variants}
+            self.__dict__["segment_checks"] = {uri: [f.result() for f in fs] for uri, fs in checks.items()}
+            self.__dict__["rendition_facts"] = {uri: f.result() for uri, f in facts.items()}
 
     @functools.cached_property
     def audio_playlist(self) -> Optional[h.MediaPlaylist]:
         audio = self.hls.audio_renditions
         return audio[0].playlist if audio else None
+
+
+def _segment_alone(pl: h.MediaPlaylist, i: int) -> h.SegmentVideoCheck:
+    with h.TempMedia(pl.standalone(i), pl.suffix) as p:
+        return h.check_segment_video(p)
+
+
+def _whole_rendition(pl: h.MediaPlaylist) -> h.MediaFacts:
+    with h.TempMedia(pl.whole(), pl.suffix) as p:
+        return h.probe(p)
 
 
 def transcode(tmp_factory, fixture: FixtureInfo, fmt: str, *extra: str, basename: str = "out") -> Transcode:

@@ -561,34 +561,10 @@ def check_ladder(case: Transcode) -> None:
 OUTPUT_CHECKS = output_checks.spelled_out(check_ladder)
 
 
-def _segment_alone(pl: h.MediaPlaylist, i: int) -> h.SegmentVideoCheck:
-    with h.TempMedia(pl.standalone(i), pl.suffix) as p:
-        return h.check_segment_video(p)
-
-
-def _whole_rendition(pl: h.MediaPlaylist) -> h.MediaFacts:
-    with h.TempMedia(pl.whole(), pl.suffix) as p:
-        return h.probe(p)
-
-
-def probe_in_parallel(t: Transcode) -> None:
-    """Fills t.segment_checks and t.rendition_facts (conftest's cached properties, computed the
-    same way) with the ffprobe runs two at a time."""
-    if "segment_checks" in t.__dict__:
-        return
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        variants = t.hls.variants
-        checks = {v.uri: [pool.submit(_segment_alone, v.playlist, i) for i in range(len(v.playlist.segments))]
-                  for v in variants}
-        facts = {v.uri: pool.submit(_whole_rendition, v.playlist) for v in variants}
-        t.__dict__["segment_checks"] = {uri: [f.result() for f in fs] for uri, fs in checks.items()}
-        t.__dict__["rendition_facts"] = {uri: f.result() for uri, f in facts.items()}
-
-
 def validation_findings(t: Transcode) -> list[str]:
     """Every check test_output.py and test_apple_rules.py make of a matrix run, as findings."""
     t.require_success()
-    probe_in_parallel(t)
+    t.probe_in_parallel(2)
     out = []
     for name, fn, kwargs in OUTPUT_CHECKS:
         try:

@@ -28,7 +28,6 @@ import re
 import shutil
 import signal
 import subprocess
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Optional
 
@@ -267,35 +266,11 @@ def check_source_facts_after_resume(case: Transcode) -> None:
 OUTPUT_CHECKS = output_checks.spelled_out(check_ladder)
 
 
-def _segment_alone(pl: h.MediaPlaylist, i: int) -> h.SegmentVideoCheck:
-    with h.TempMedia(pl.standalone(i), pl.suffix) as p:
-        return h.check_segment_video(p)
-
-
-def _whole_rendition(pl: h.MediaPlaylist) -> h.MediaFacts:
-    with h.TempMedia(pl.whole(), pl.suffix) as p:
-        return h.probe(p)
-
-
-def probe_in_parallel(t: Transcode) -> None:
-    """Fills t.segment_checks and t.rendition_facts (conftest's cached properties, computed the
-    same way) with the ffprobe runs in parallel: most of a validation's time is their start-up."""
-    if "segment_checks" in t.__dict__:
-        return
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        variants = t.hls.variants
-        checks = {v.uri: [pool.submit(_segment_alone, v.playlist, i) for i in range(len(v.playlist.segments))]
-                  for v in variants}
-        facts = {v.uri: pool.submit(_whole_rendition, v.playlist) for v in variants}
-        t.__dict__["segment_checks"] = {uri: [f.result() for f in fs] for uri, fs in checks.items()}
-        t.__dict__["rendition_facts"] = {uri: f.result() for uri, f in facts.items()}
-
-
 def validate(t: Transcode, label: str) -> None:
     """Every check test_output.py and test_apple_rules.py make of a matrix run, plus: nothing of
     the commit machinery (temporary names, the resume folder) in the output."""
     t.require_success()
-    probe_in_parallel(t)
+    t.probe_in_parallel(4)
     leftovers = [f for f in h.list_tree(t.out) if f.endswith(".part") or ".hlsify-resume" in f]
     assert not leftovers, f"{label}: commit machinery left in the output: {leftovers}"
     resumed = t.report["resume"]["resumed"]
