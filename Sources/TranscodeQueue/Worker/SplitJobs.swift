@@ -48,6 +48,9 @@ extension TranscodeWorker {
                                                                    chunkDuration: plan.chunkDuration) else { return nil }
             planned = made
         } catch {
+            // A job that will never succeed takes its work folder along, as a failed transcode does.
+            if case .final = FailurePolicy.classify(error) { try? FileManager.default.removeItem(at: layout.workFolder(for: plan.outputKey)) }
+            if let error = error as? TranscodeError { return .failed(Self.naming(error, plan: plan, inputs: inputs)) }
             return .failed(error)
         }
         events.send(.started(jobId: job.jobId, input: job.input, output: job.output, workerId: configuration.workerId,
@@ -108,7 +111,7 @@ extension TranscodeWorker {
         } catch ChunkError.jobFailed(let message) {
             return .chunkDropped(message)
         } catch let error as TranscodeError {
-            return failed(error.naming(inputs.video.descriptorPath, as: job.input), split: split, chunk: name, attempt: delivery.attempt)
+            return failed(Self.naming(error, plan: plan, inputs: inputs), split: split, chunk: name, attempt: delivery.attempt)
         } catch {
             return failed(error, split: split, chunk: name, attempt: delivery.attempt)
         }

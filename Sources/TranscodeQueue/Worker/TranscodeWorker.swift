@@ -442,11 +442,17 @@ public final class TranscodeWorker: Service, @unchecked Sendable {  // immutable
                 events.send(.progress(jobId: jobId, JobEvent.Progress(progress), workerId: workerId, attempt: attempt))
             }
         } catch let error as TranscodeError {
-            // Longest descriptor path first, so /proc/self/fd/3 does not rewrite /proc/self/fd/30.
-            let names = [(inputs.video.descriptorPath, plan.job.input)]
-                + zip(inputs.subtitles, plan.job.subtitles).map { ($0.descriptorPath, $1.path) }
-            throw names.sorted { $0.0.count > $1.0.count }.reduce(error) { $0.naming($1.0, as: $1.1) }
+            throw Self.naming(error, plan: plan, inputs: inputs)
         }
+    }
+
+    /// The engine's error with the descriptor paths it was given (`/proc/self/fd/N`) written as
+    /// the job names its files. Longest descriptor path first, so /proc/self/fd/3 does not
+    /// rewrite /proc/self/fd/30.
+    static func naming(_ error: TranscodeError, plan: JobPlan, inputs: OpenedInputs) -> TranscodeError {
+        let names = [(inputs.video.descriptorPath, plan.job.input)]
+            + zip(inputs.subtitles, plan.job.subtitles).map { ($0.descriptorPath, $1.path) }
+        return names.sorted { $0.0.count > $1.0.count }.reduce(error) { $0.naming($1.0, as: $1.1) }
     }
 
     /// A redelivery whose output is already complete: reports the completion if it was never
