@@ -20,12 +20,12 @@ struct ChunkStitcher {
         var records: [SegmentRecord] { segments.map(\.segment.record) }
     }
 
+    /// The stitch. With `inPlace` (a progressive split job) the set is finished where
+    /// `publishPrefix` has been publishing it: every file written again (the same bytes, renamed
+    /// over), then the final playlists; otherwise it is staged beside `output` and appears at once.
     /// - Throws: `ChunkError.notReady` (a chunk is not committed), `.jobFailed`, `.mismatch` (a
     ///   chunk does not fit the plan, or a file is not what its manifest says), `TranscodeError`
     ///   for the output.
-    /// With `inPlace` (a progressive split job) the set is finished where `publishPrefix` has been
-    /// publishing it: every file written again (the same bytes, renamed over), then the final
-    /// playlists; otherwise it is staged beside `output` and appears at once.
     func stitch(output: URL, overwrite: Bool, exclusive: Bool, inPlace: Bool = false) throws -> TranscodeReport {
         let started = Date()
         try work.checkNotFailed()
