@@ -61,10 +61,17 @@ public enum ChunkJoin {
             }
             joined += segments
         }
-        for position in joined.indices.dropLast() {
-            joined[position].duration = max(0, joined[position + 1].start - joined[position].start)
+        return measuredToNextStart(joined)
+    }
+
+    /// `segments` (in order) with each one's duration running to the next one's start, as an
+    /// unsplit run measures them; the last keeps its own.
+    public static func measuredToNextStart(_ segments: [ChunkManifest.Segment]) -> [ChunkManifest.Segment] {
+        var measured = segments
+        for position in measured.indices.dropLast() {
+            measured[position].duration = max(0, measured[position + 1].start - measured[position].start)
         }
-        return joined
+        return measured
     }
 
     /// The end of the segment before a join against the start of the one after it: within half of

@@ -81,10 +81,7 @@ struct ChunkWork {
     /// left it. A work folder that is gone (its job completed) gets none.
     func markFailed(chunk: String, error: String) throws -> Bool {
         guard failure == nil, FileManager.default.fileExists(atPath: planURL.path) else { return false }
-        let scratch = root.appendingPathComponent(".failed.\(getpid()).\(UInt32.random(in: 0...UInt32.max)).json")
-        try Self.writeDurably(try Self.encoder.encode(FailedMarker(chunk: chunk, error: error)), to: scratch)
-        defer { unlink(scratch.path) }
-        return link(scratch.path, failedURL.path) == 0
+        return (try? createOnce(try Self.encoder.encode(FailedMarker(chunk: chunk, error: error)), at: failedURL)) ?? false
     }
 
     struct FailedMarker: Codable {
@@ -157,21 +154,29 @@ extension ChunkWork {
     /// Writes `plan` unless a plan is there already (another planner won): the plan in force.
     /// A hard link of a complete, flushed file onto the name commits it only when the name is free.
     func writeOnce(_ plan: ChunkPlanFile) throws -> ChunkPlanFile {
-        let scratch = root.appendingPathComponent(".plan.\(getpid()).\(UInt32.random(in: 0...UInt32.max)).json")
-        try Self.writeDurably(try Self.encoder.encode(plan), to: scratch)
+        if try createOnce(try Self.encoder.encode(plan), at: planURL) { return plan }
+        guard let existing = try readPlan() else { throw TranscodeError.io("cannot read \(planURL.path)") }
+        return existing
+    }
+
+    /// Creates the file at `url` holding `data` unless the name is taken: a hard link of a
+    /// complete, flushed file onto the name commits it only when the name is free (the first
+    /// writer wins). Returns false when the name was taken.
+    /// - Throws: `TranscodeError.io` when the file cannot be written, linked or flushed.
+    func createOnce(_ data: Data, at url: URL) throws -> Bool {
+        let scratch = root.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max))")
+        try Self.writeDurably(data, to: scratch)
         defer { unlink(scratch.path) }
-        if link(scratch.path, planURL.path) != 0 {
+        if link(scratch.path, url.path) != 0 {
             let code = errno
-            guard code == EEXIST, let existing = try readPlan() else {
-                throw TranscodeError.io("cannot write \(planURL.path): \(String(cString: strerror(code)))")
-            }
-            return existing
+            guard code == EEXIST else { throw TranscodeError.io("cannot write \(url.path): \(String(cString: strerror(code)))") }
+            return false
         }
         do {
             try DiskSync.sync(path: root.path)
         } catch {
             throw TranscodeError.io("cannot flush \(root.path): \(error)")
         }
-        return plan
+        return true
     }
 }

@@ -21,12 +21,7 @@ struct PublishedPrefix: Codable, Equatable {
 
     /// Each rendition's playlist records: a segment's duration runs to the next one's start.
     func records(_ folder: String) -> [SegmentRecord] {
-        let segments = renditions[folder]?.segments ?? []
-        return segments.indices.map { position in
-            var record = segments[position].record
-            if position + 1 < segments.count { record.duration = max(0, segments[position + 1].start - record.startTime) }
-            return record
-        }
+        ChunkJoin.measuredToNextStart(renditions[folder]?.segments ?? []).map(\.record)
     }
 }
 
