@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.0"..<"5.0.0"),
     ],
     targets: [
         // libav* (FFmpeg 5.1 on Debian 12) through its C API.
@@ -33,6 +34,12 @@ let package = Package(
             pkgConfig: "librabbitmq",
             providers: [.apt(["librabbitmq-dev"])]
         ),
+        // libcurl (Debian 12's libcurl4-openssl-dev) through its C API: HTTP/1.1 and TLS for ObjectStorage.
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
         // Pure Swift: playlists, ladder arithmetic, subtitles. No C imports.
         .target(name: "HLSCore"),
         // The engine: libav wrappers and the transcoding pipeline.
@@ -49,11 +56,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // S3-compatible object storage: `s3://` addresses, a strict SigV4 signer (swift-crypto's
+        // HMAC and SHA-256), a small client on libcurl (ranged GET, HEAD, PUT, multipart, DELETE, list
+        // v2, copy; retries on 5xx and connection errors), and the transfers the tools need: an input
+        // spooled to local disk, an HLS set published in order (segments, playlists, master last).
+        .target(
+            name: "ObjectStorage",
+            dependencies: ["CCurl", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         // The worker: output layout, claims and locks, the delivery loop, the engine bridge.
         .target(
             name: "TranscodeQueue",
             dependencies: [
-                "CPosix", "TranscodeJobs", "HLSKit",
+                "CPosix", "TranscodeJobs", "HLSKit", "ObjectStorage",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -63,7 +78,7 @@ let package = Package(
         .target(name: "PreviewServer", dependencies: ["HLSCore"]),
         .executableTarget(
             name: "hlsify",
-            dependencies: ["HLSKit", "PreviewServer", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["HLSKit", "PreviewServer", "ObjectStorage", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "transcode-worker",
@@ -81,5 +96,6 @@ let package = Package(
         .testTarget(name: "TranscodeJobsTests", dependencies: ["TranscodeJobs"]),
         .testTarget(name: "TranscodeQueueTests", dependencies: ["TranscodeQueue"]),
         .testTarget(name: "PreviewServerTests", dependencies: ["PreviewServer"]),
+        .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage"]),
     ]
 )

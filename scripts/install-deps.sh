@@ -37,6 +37,8 @@ APT_WORKER=(librabbitmq-dev rabbitmq-server)
 # The real-browser check of `hlsify preview` (Tests/Integration/test_preview.py): Debian's
 # Chromium plays HLS natively; chromium-driver is the chromedriver Selenium talks to.
 APT_BROWSER=(chromium chromium-driver)
+# Object storage (Sources/ObjectStorage): libcurl for the CCurl system-library target (HTTP and TLS).
+APT_STORAGE=(libcurl4-openssl-dev)
 # Later issues add their packages here.
 APT_LATER=()
 
@@ -66,7 +68,7 @@ apt_install_missing() {
     apt-get install -y -qq "${missing[@]}" >&2
 }
 
-apt_install_missing "${APT_BUILD[@]}" "${APT_TEST[@]}" "${APT_WORKER[@]}" "${APT_BROWSER[@]}" ${APT_LATER[@]+"${APT_LATER[@]}"}
+apt_install_missing "${APT_BUILD[@]}" "${APT_TEST[@]}" "${APT_WORKER[@]}" "${APT_BROWSER[@]}" "${APT_STORAGE[@]}" ${APT_LATER[@]+"${APT_LATER[@]}"}
 
 # ---------------------------------------------------------------------------
 # Python test helpers in .cache/venv

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HLSKit
+import ObjectStorage
 
 /// How every engine command runs: the work in a task that SIGINT and SIGTERM cancel, and any
 /// failure turned into one line on stderr and its sysexits code.
@@ -24,10 +25,21 @@ enum CommandRun {
             case let error as ChunkError:
                 Console.error("hlsify: \(error)")
                 throw ExitCode(error.exitCode)
+            case let error as StorageError:
+                Console.error("hlsify: \(error)")
+                throw ExitCode(error.exitCode)
             default:
                 Console.error("hlsify: internal error: \(error)")
                 throw ExitCode(70)
             }
+        }
+    }
+
+    /// `body`'s value; a storage error (bad settings) printed as one line with its exit code.
+    static func storage<T>(_ body: () throws(StorageError) -> T) throws -> T {
+        do { return try body() } catch {
+            Console.error("hlsify: \(error)")
+            throw ExitCode(error.exitCode)
         }
     }
 

@@ -35,6 +35,9 @@ struct EncodingArguments: ParsableArguments {
     @Option(name: .long, help: "Reject pictures larger than this on either side.")
     var maxDimension: Int = InputLimits().maxDimension
 
+    @Option(name: .long, help: ArgumentHelp("Reject an input object in a bucket larger than this many bytes (default: 32 GiB).", valueName: "BYTES"))
+    var maxInputBytes: Int64?
+
     @Option(name: .long, help: "Give up after this many wall-clock seconds (default: 120 s + 20 × the source duration).")
     var timeLimit: Double?
 
@@ -77,6 +80,7 @@ struct EncodingArguments: ParsableArguments {
         options.limits.maxDuration = maxDuration
         options.limits.maxDimension = maxDimension
         options.limits.timeLimit = timeLimit
+        if let maxInputBytes { options.limits.maxObjectBytes = maxInputBytes }
         options.encoderThreads = encoderThreads
         options.subtitles = try subtitles.map(Self.subtitleTrack)
         return options

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HLSKit
+import ObjectStorage
 
 /// `hlsify INPUT --out DIR …`
 struct TranscodeCommand: AsyncParsableCommand {
@@ -8,13 +9,15 @@ struct TranscodeCommand: AsyncParsableCommand {
         commandName: "transcode",
         abstract: "Transcode INPUT into an HLS set in DIR (master.m3u8 plus one folder per rendition).")
 
-    @Argument(help: "The source video file.")
+    @Argument(help: "The source video file, or an object as s3://BUCKET/KEY.")
     var input: String
 
-    @Option(name: .long, help: "Output folder; it appears only when the set is complete.")
+    @Option(name: .long, help: "Output folder, or a bucket prefix as s3://BUCKET/PREFIX; the set appears only when complete.")
     var out: String
 
     @OptionGroup var encoding: EncodingArguments
+
+    @OptionGroup var storage: StorageArguments
 
     @Flag(name: .long, help: "Write in place and publish playlists as each segment completes (players can start after the first).")
     var progressive = false
@@ -58,8 +61,17 @@ struct TranscodeCommand: AsyncParsableCommand {
 
         let reporter = ProgressReporter(enabled: !quiet)
         let input = input, output = URL(fileURLWithPath: out), settings = options
-        let report = try await CommandRun.run(reporter: reporter) {
-            try await Transcoder.transcode(input: input, output: output, options: settings) { reporter.update($0) }
+        let report: TranscodeReport
+        if S3Address.isAddress(input) || S3Address.isAddress(out) {
+            let configuration = try CommandRun.storage { () throws(StorageError) in try storage.configuration(ProcessInfo.processInfo.environment) }
+            let bucketRun = BucketTranscode(input: input, output: out, options: settings, overwrite: force, configuration: configuration)
+            report = try await CommandRun.run(reporter: reporter) {
+                try await bucketRun.run { reporter.update($0) }
+            }
+        } else {
+            report = try await CommandRun.run(reporter: reporter) {
+                try await Transcoder.transcode(input: input, output: output, options: settings) { reporter.update($0) }
+            }
         }
         try CommandRun.show(report, json: json, quiet: quiet)
     }

@@ -24,6 +24,9 @@ public struct InputLimits: Sendable, Equatable {
     /// Largest subtitle (SRT) file accepted, in bytes; a larger one is refused before it is read
     /// (see `defaultMaxSubtitleBytes`).
     public var maxSubtitleBytes: Int = InputLimits.defaultMaxSubtitleBytes
+    /// Largest input object fetched from a bucket, in bytes (32 GiB: six hours, the longest
+    /// accepted duration, at 12 Mb/s); a larger one is refused by its size before it is read.
+    public var maxObjectBytes: Int64 = 32 << 30
 
     public init() {}
 

@@ -41,3 +41,21 @@ public enum TranscodeError: Error, CustomStringConvertible, Sendable {
         }
     }
 }
+
+extension TranscodeError {
+    /// The same error with `path` written as `shown` in its message: the engine names the paths
+    /// it was given (a worker's `/proc/self/fd/N`, a spooled copy of an object), the caller's
+    /// reader knows the input by another name.
+    public func naming(_ path: String, as shown: String) -> TranscodeError {
+        func mapped(_ text: String) -> String { text.replacingOccurrences(of: path, with: shown) }
+        switch self {
+        case .inputMissing(let text): return .inputMissing(mapped(text))
+        case .invalidInput(let text): return .invalidInput(mapped(text))
+        case .outputExists(let text): return .outputExists(mapped(text))
+        case .cannotCreateOutput(let text): return .cannotCreateOutput(mapped(text))
+        case .io(let text): return .io(mapped(text))
+        case .timeLimit(let text): return .timeLimit(mapped(text))
+        case .cancelled, .engine: return self
+        }
+    }
+}

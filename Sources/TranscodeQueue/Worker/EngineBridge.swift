@@ -55,23 +55,6 @@ extension JobPlan {
     }
 }
 
-extension TranscodeError {
-    /// The same error with `path` written as `shown` in its message: the engine names the
-    /// descriptor paths the worker gave it (`/proc/self/fd/N`), the job's reader knows its own.
-    func naming(_ path: String, as shown: String) -> TranscodeError {
-        func mapped(_ text: String) -> String { text.replacingOccurrences(of: path, with: shown) }
-        switch self {
-        case .inputMissing(let text): return .inputMissing(mapped(text))
-        case .invalidInput(let text): return .invalidInput(mapped(text))
-        case .outputExists(let text): return .outputExists(mapped(text))
-        case .cannotCreateOutput(let text): return .cannotCreateOutput(mapped(text))
-        case .io(let text): return .io(mapped(text))
-        case .timeLimit(let text): return .timeLimit(mapped(text))
-        case .cancelled, .engine: return self
-        }
-    }
-}
-
 extension JobEvent.Completion {
     /// The `job.completed` payload for a finished transcode whose files are in `folder`.
     init(report: TranscodeReport, output: String, folder: URL) {

@@ -1,0 +1,186 @@
+import Foundation
+
+/// Publishes an HLS set written to a local folder under a bucket prefix, in the order that makes
+/// the master's appearance the publish: media (segments, init sections, subtitles), then media
+/// playlists, then `master.m3u8`, then `.hlsify-output.json` and the caller's records.
+///
+/// For a set still being written (progressive), `sync()` uploads what the playlists on disk
+/// already name, each playlist after the files it names, the master after its playlists.
+/// `discard()` takes back everything this publisher uploaded and aborts its open uploads.
+public final class BucketPublisher: @unchecked Sendable {  // mutable state under `lock`
+    public let destination: S3Address
+    public let folder: URL
+    private let client: S3Client
+    private let lock = NSLock()
+    /// Path → SHA-256 of what was last uploaded there by this publisher.
+    private var uploaded: [String: String] = [:]
+    /// Keys under the prefix before this publisher started (the set it replaces).
+    private var existing: Set<String> = []
+
+    public init(client: S3Client, destination: S3Address, folder: URL) {
+        self.client = client
+        self.destination = destination
+        self.folder = folder
+    }
+
+    /// Checks the bucket, refuses an existing set unless `overwrite`, and aborts the multipart
+    /// uploads a killed earlier run left open under the prefix. With `overwrite`, the old master
+    /// is removed first (the old set is no longer published) and the old objects the new set does
+    /// not hold are deleted by `finish`.
+    /// - Throws: `StorageError.cannotPublish` (a set is there; the bucket is missing), or what the
+    ///   server answers.
+    public func prepare(overwrite: Bool) throws(StorageError) {
+        do { try client.checkBucket(destination) } catch .notFound(let message) { throw .cannotPublish(message) }
+        let objects = try client.list(destination)
+        let prefix = destination.listingPrefix
+        existing = Set(objects.map { String($0.key.dropFirst(prefix.count)) })
+        if existing.contains(ObjectHeaders.masterName) {
+            guard overwrite else { throw .cannotPublish("\(destination): an HLS set is already there (use --force to replace it)") }
+            try client.delete(destination.child(ObjectHeaders.masterName))
+        }
+        for upload in try client.openUploads(destination) {
+            try client.abortUpload(try S3Address(bucket: destination.bucket, key: upload.key), id: upload.uploadId)
+        }
+    }
+
+    /// Uploads what the set's playlists on disk name and has not been uploaded yet, then those
+    /// playlists, then the master once every playlist it names is up. For progressive sets.
+    public func sync() throws(StorageError) {
+        let files = Set(try localFiles())
+        var playlists = files.filter { ObjectHeaders.stage(of: $0) == .mediaPlaylist }.sorted()
+        var up: Set<String> = []
+        for playlist in playlists {
+            guard let text = try? String(contentsOf: folder.appendingPathComponent(playlist), encoding: .utf8) else { continue }
+            let named = PlaylistReferences.of(text, playlistPath: playlist).filter { files.contains($0) }
+            try uploadAll(named.filter { isUploaded($0) == false }, live: true)
+            try uploadOne(playlist, live: true)
+            up.insert(playlist)
+        }
+        playlists = []
+        guard files.contains(ObjectHeaders.masterName),
+              let master = try? String(contentsOf: folder.appendingPathComponent(ObjectHeaders.masterName), encoding: .utf8) else { return }
+        let named = PlaylistReferences.of(master, playlistPath: ObjectHeaders.masterName)
+        if named.allSatisfy({ up.contains($0) }) { try uploadOne(ObjectHeaders.masterName, live: true) }
+    }
+
+    /// Uploads the whole set in order, then `.hlsify-output.json`, then `records` (name, bytes),
+    /// and deletes what an earlier set left under the prefix that this one does not hold.
+    /// - Returns: the inventory written.
+    /// - Cost: one upload per file not already up with the same content, `parallelUploads` at once.
+    @discardableResult
+    public func finish(records: [(String, [UInt8])] = []) throws(StorageError) -> OutputInventory {
+        let files = try localFiles()
+        for stage in [ObjectHeaders.Stage.media, .mediaPlaylist, .master] {
+            try uploadAll(files.filter { ObjectHeaders.stage(of: $0) == stage }, live: false)
+        }
+        var objects: [OutputInventory.Object] = []
+        for path in files.sorted() {
+            let stored = lock.withLock { uploaded[path] } ?? ""
+            let size = (try? FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent(path).path)[.size] as? Int64) ?? 0
+            objects.append(OutputInventory.Object(path: path, bytes: size ?? 0, sha256: stored,
+                                                  contentType: ObjectHeaders.forPath(path).contentType))
+        }
+        let inventory = OutputInventory(completedAt: OutputInventory.timestamp(Date()), objects: objects)
+        try putRecord(OutputInventory.fileName, inventory.encoded())
+        for (name, bytes) in records { try putRecord(name, bytes) }
+        let kept = Set(files).union([OutputInventory.fileName]).union(records.map(\.0))
+        for stale in existing.subtracting(kept).sorted() where !stale.hasPrefix(".hlsify-work") {
+            try client.delete(destination.child(stale))
+        }
+        return inventory
+    }
+
+    /// Puts one small object of this set (a record such as a completion marker) now.
+    public func putRecord(_ name: String, _ bytes: [UInt8]) throws(StorageError) {
+        let headers = ObjectHeaders.forPath(name)
+        _ = try client.put(destination.child(name), bytes: bytes, contentType: headers.contentType, cacheControl: headers.cacheControl)
+        lock.withLock { uploaded[name] = SigV4Signer.sha256Hex(bytes) }
+    }
+
+    /// Deletes every object this publisher uploaded (the master first) and aborts the multipart
+    /// uploads open under the prefix. Best effort: returns the first error, after trying all.
+    /// - Parameter other: the client to do it with when this publisher's was cancelled.
+    @discardableResult
+    public func discard(with other: S3Client? = nil) -> StorageError? {
+        let client = other ?? self.client
+        let paths = lock.withLock { Array(uploaded.keys) }.sorted { ObjectHeaders.stage(of: $0) > ObjectHeaders.stage(of: $1) }
+        var first: StorageError?
+        for path in paths {
+            do { try client.delete(destination.child(path)) } catch { first = first ?? error }
+        }
+        do {
+            for upload in try client.openUploads(destination) {
+                try client.abortUpload(try S3Address(bucket: destination.bucket, key: upload.key), id: upload.uploadId)
+            }
+        } catch { first = first ?? error }
+        lock.withLock { uploaded = [:] }
+        return first
+    }
+
+    /// Paths this publisher has put in the bucket.
+    public var uploadedPaths: [String] { lock.withLock { uploaded.keys.sorted() } }
+
+    private func isUploaded(_ path: String) -> Bool { lock.withLock { uploaded[path] != nil } }
+
+    private func uploadOne(_ path: String, live: Bool) throws(StorageError) {
+        let headers = ObjectHeaders.forPath(path, live: live)
+        let previous = lock.withLock { uploaded[path] }
+        let stored = try FileUpload.upload(folder.appendingPathComponent(path).path, to: destination.child(path), client: client,
+                                           contentType: headers.contentType, cacheControl: headers.cacheControl, unlessSHA256: previous)
+        lock.withLock { uploaded[path] = stored.sha256 }
+    }
+
+    /// Uploads `paths` with `parallelUploads` at once; the first failure stops the rest.
+    private func uploadAll(_ paths: [String], live: Bool) throws(StorageError) {
+        guard !paths.isEmpty else { return }
+        let width = max(1, min(client.configuration.parallelUploads, paths.count))
+        let next = ManagedCounter()
+        let failure = FirstError()
+        DispatchQueue.concurrentPerform(iterations: width) { _ in
+            while failure.error == nil, let index = next.take(below: paths.count) {
+                do throws(StorageError) { try uploadOne(paths[index], live: live) } catch { failure.set(error) }
+            }
+        }
+        if let error = failure.error { throw error }
+    }
+
+    /// The set's files, relative to `folder`; hidden files and folders are not part of it.
+    private func localFiles() throws(StorageError) -> [String] {
+        guard let walker = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: [.isRegularFileKey],
+                                                          options: [.skipsHiddenFiles]) else {
+            throw .local("\(folder.path): cannot be listed")
+        }
+        var paths: [String] = []
+        let base = folder.standardizedFileURL.path
+        for case let url as URL in walker {
+            guard (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true else { continue }
+            let path = url.standardizedFileURL.path
+            guard path.hasPrefix(base + "/") else { continue }
+            paths.append(String(path.dropFirst(base.count + 1)))
+        }
+        return paths.sorted()
+    }
+}
+
+/// Hands out 0, 1, 2… to threads sharing work.
+private final class ManagedCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+
+    func take(below limit: Int) -> Int? {
+        lock.withLock {
+            guard value < limit else { return nil }
+            defer { value += 1 }
+            return value
+        }
+    }
+}
+
+/// The first error any thread hit.
+private final class FirstError: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: StorageError?
+
+    var error: StorageError? { lock.withLock { stored } }
+    func set(_ error: StorageError) { lock.withLock { if stored == nil { stored = error } } }
+}
