@@ -1,8 +1,11 @@
 import ArgumentParser
 import HLSKit
+import ObjectStorage
 
 // Read by name on the command line: ArgumentParser lists the names in the help and rejects others.
 
 extension SegmentFormat: ExpressibleByArgument {}
 
 extension X264Preset: ExpressibleByArgument {}
+
+extension S3Configuration.Addressing: ExpressibleByArgument {}

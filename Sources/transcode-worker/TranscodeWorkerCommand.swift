@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HLSKit
 import Logging
+import ObjectStorage
 import ServiceLifecycle
 import TranscodeQueue
 
@@ -13,7 +14,8 @@ struct TranscodeWorkerCommand: AsyncParsableCommand {
         discussion: """
         Every option also reads an environment variable, named in its help (the option wins).
         Exit codes: 0 done (also after SIGTERM/SIGINT), 64 usage, 65 invalid job, 66 job file missing,
-        69 broker unavailable or no confirm, 75 confirm timed out, 78 bad configuration.
+        69 broker unavailable or no confirm, 75 confirm timed out, 78 bad configuration (also: a bucket root that
+        does not answer to the S3 settings).
         """,
         subcommands: [RunCommand.self, SubmitCommand.self],
         defaultSubcommand: RunCommand.self)
@@ -43,11 +45,23 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var broker: BrokerOptions
 
-    @Option(name: .long, help: ArgumentHelp("Folder the jobs' input and subtitle paths are relative to (env HLSIFY_INPUT_ROOT; required).", valueName: "dir"))
+    @Option(name: .long, help: ArgumentHelp("Folder or bucket prefix (s3://BUCKET/PREFIX) the jobs' input and subtitle paths are relative to (env HLSIFY_INPUT_ROOT; required).", valueName: "dir|s3-url"))
     var inputRoot: String?
 
-    @Option(name: .long, help: ArgumentHelp("Folder the jobs' output paths are relative to (env HLSIFY_OUTPUT_ROOT; required).", valueName: "dir"))
+    @Option(name: .long, help: ArgumentHelp("Folder or bucket prefix (s3://BUCKET/PREFIX) the jobs' output paths are relative to (env HLSIFY_OUTPUT_ROOT; required).", valueName: "dir|s3-url"))
     var outputRoot: String?
+
+    @Option(name: .long, help: ArgumentHelp("Local scratch when a root is a bucket: locks, work folders, spooled inputs (env HLSIFY_WORK_ROOT; default $TMPDIR/hlsify-worker).", valueName: "dir"))
+    var workRoot: String?
+
+    @Option(name: .customLong("s3-endpoint"), help: ArgumentHelp("S3 server of the bucket roots, http(s)://host[:port] (default: AWS_ENDPOINT_URL, else AWS's); credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN.", valueName: "url"))
+    var s3Endpoint: String?
+
+    @Option(name: .customLong("s3-region"), help: ArgumentHelp("S3 region (default: AWS_REGION, else us-east-1).", valueName: "region"))
+    var s3Region: String?
+
+    @Option(name: .customLong("s3-addressing"), help: ArgumentHelp("Bucket in the path or in the host name (default: HLSIFY_S3_ADDRESSING, else path).", valueName: "path|virtual"))
+    var s3Addressing: S3Configuration.Addressing?
 
     @Option(name: .long, help: ArgumentHelp("Deliveries of a job worked on before it is dead-lettered (env HLSIFY_MAX_ATTEMPTS; default 3).", valueName: "n"))
     var maxAttempts: Int?
@@ -108,6 +122,15 @@ struct RunCommand: AsyncParsableCommand {
                                                 workerId: Environment.resolve(workerId, "HLSIFY_WORKER_ID",
                                                                               default: WorkerConfiguration.defaultWorkerId()))
         configuration.fallbackEndpoints = Array(nodes.dropFirst())
+        configuration.workRoot = Environment.resolve(workRoot, "HLSIFY_WORK_ROOT", default: configuration.workRoot)
+        if S3Address.isAddress(input) || S3Address.isAddress(output) {
+            do {
+                configuration.storage = try S3Configuration.fromEnvironment(ProcessInfo.processInfo.environment, endpoint: s3Endpoint,
+                                                                            region: s3Region, addressing: s3Addressing)
+            } catch {
+                throw ValidationError("\(error)")
+            }
+        }
         configuration.topology = try broker.topology()
         configuration.heartbeat = try broker.heartbeatSeconds()
         configuration.maxAttempts = try Environment.resolve(maxAttempts, "HLSIFY_MAX_ATTEMPTS", default: 3, option: "--max-attempts")

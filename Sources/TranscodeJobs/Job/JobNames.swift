@@ -29,6 +29,7 @@ public enum JobNames {
             return .failure(PathProblem("contains a control character"))
         }
         if path.contains("\\") { return .failure(PathProblem("contains a backslash")) }
+        if path.contains("://") { return .failure(PathProblem("names another place (a URL); paths are relative to the worker's root")) }
         let components = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         for component in components {
             switch component {

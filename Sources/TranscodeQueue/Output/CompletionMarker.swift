@@ -47,11 +47,16 @@ public struct CompletionMarker: Sendable, Equatable, Codable {
         return try? JSONDecoder().decode(CompletionMarker.self, from: data)
     }
 
-    /// Writes the marker into `folder` atomically (a temporary file renamed over it) and syncs it.
-    public func write(in folder: URL) throws {
+    /// The marker as pretty, sorted JSON.
+    public func encoded() throws -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let data = try encoder.encode(self)
+        return Array(try encoder.encode(self))
+    }
+
+    /// Writes the marker into `folder` atomically (a temporary file renamed over it) and syncs it.
+    public func write(in folder: URL) throws {
+        let data = Data(try encoded())
         let target = folder.appendingPathComponent(Self.fileName)
         let temporary = folder.appendingPathComponent(Self.fileName + ".tmp-\(getpid())")
         guard FileManager.default.createFile(atPath: temporary.path, contents: data) else {

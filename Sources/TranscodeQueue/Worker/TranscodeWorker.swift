@@ -1,6 +1,7 @@
 import Foundation
 import HLSKit
 import Logging
+import ObjectStorage
 import ServiceLifecycle
 import Synchronization
 
@@ -49,6 +50,8 @@ public final class TranscodeWorker: Service, @unchecked Sendable {  // immutable
     let events: EventPublisher
     private let claims: OutputClaims
     let policy: DeliveryPolicy
+    /// The bucket roots, when a root is a bucket.
+    let storage: StorageRoots?
     /// Jobs being handled, for the log.
     private let runningJobs = Atomic<Int>(0)
     private let shuttingDown = Atomic<Bool>(false)
@@ -59,11 +62,14 @@ public final class TranscodeWorker: Service, @unchecked Sendable {  // immutable
     public init(configuration: WorkerConfiguration, logger: Logger) throws(WorkerSetupError) {
         self.configuration = configuration
         self.logger = logger
+        let storage = try StorageRoots.make(configuration: configuration)
+        try storage?.check()
+        self.storage = storage
         let inputRoot: ConfinedRoot, outputRoot: ConfinedRoot
-        do { inputRoot = try ConfinedRoot(configuration.inputRoot) } catch {
+        do { inputRoot = try ConfinedRoot(storage?.input != nil ? storage!.localInputRoot : configuration.inputRoot) } catch {
             throw WorkerSetupError(description: "input root \(error.message)")
         }
-        do { outputRoot = try ConfinedRoot(configuration.outputRoot) } catch {
+        do { outputRoot = try ConfinedRoot(storage?.output != nil ? storage!.localOutputRoot : configuration.outputRoot) } catch {
             throw WorkerSetupError(description: "output root \(error.message)")
         }
         do { try configuration.topology.validate() } catch { throw WorkerSetupError(description: "\(error)") }
@@ -92,8 +98,8 @@ public final class TranscodeWorker: Service, @unchecked Sendable {  // immutable
         client.start()
         logger.info("worker started", metadata: [
             "workerId": "\(configuration.workerId)", "broker": "\(configuration.endpoint)",
-            "queue": "\(configuration.topology.jobsQueue)", "inputRoot": "\(resolver.inputRoot.path)",
-            "outputRoot": "\(resolver.outputRoot.path)", "prefetch": "\(configuration.prefetch)",
+            "queue": "\(configuration.topology.jobsQueue)", "inputRoot": "\(storage?.input?.description ?? resolver.inputRoot.path)",
+            "outputRoot": "\(storage?.output?.description ?? resolver.outputRoot.path)", "prefetch": "\(configuration.prefetch)",
             "maxAttempts": "\(configuration.maxAttempts)"])
         await withGracefulShutdownHandler {
             await withTaskCancellationHandler {
@@ -243,9 +249,21 @@ public final class TranscodeWorker: Service, @unchecked Sendable {  // immutable
         // The descriptor paths handed out below (/proc/self/fd/N) are valid while `output` lives.
         defer { withExtendedLifetime(output) {} }
 
-        switch output.inspect(jobId: job.jobId) {
+        // With a bucket output root, the output is the bucket's; the local place only holds the
+        // work folder.
+        let bucket: BucketOutput?
+        let state: OutputLayout.State
+        do {
+            bucket = try storage?.output.map { try BucketOutput(plan: plan, roots: storage!, bucket: $0) }
+            state = try bucket?.inspect(jobId: job.jobId) ?? output.inspect(jobId: job.jobId)
+        } catch let error as JobRejection {
+            return .rejected(error)
+        } catch {
+            return .failed(error)
+        }
+        switch state {
         case .complete(let marker):
-            return await reportCompletion(marker, output: output, attempt: attempt, log: log)
+            return await reportCompletion(marker, output: output, bucket: bucket, attempt: attempt, log: log)
         case .otherJob(let other):
             return .rejected(JobRejection(.outputConflict, "output \"\(job.output)\" holds the complete output of job \"\(other)\"",
                                           jobId: job.jobId))
@@ -274,18 +292,22 @@ public final class TranscodeWorker: Service, @unchecked Sendable {  // immutable
             // were published already stop (they would otherwise complete a job reported failed).
             _ = try? ChunkedTranscode.markFailed(work: splitFolder(plan), chunk: "plan", error: "the job was delivered \(attempt) times")
             try? removeLeftovers(work: layout.workFolder(for: plan.outputKey), output: output, log: log)
+            bucket?.removeIncomplete(log: log)
             return .exhausted
         }
 
+        // A bucket input is spooled to local disk first (its copy goes when the delivery ends).
         let inputs: OpenedInputs
+        let spooled: BucketInputs?
         do {
-            inputs = try OpenedInputs(plan: plan, root: resolver.inputRoot)
+            spooled = try storage?.input.map { try BucketInputs(plan: plan, bucket: $0, roots: storage!, maxBytes: InputLimits().maxObjectBytes) }
+            inputs = try OpenedInputs(plan: spooled?.plan ?? plan, root: spooled?.root ?? resolver.inputRoot)
         } catch let error as JobRejection {
             return .rejected(error)
         } catch {
             return .failed(error)
         }
-        defer { withExtendedLifetime(inputs) {} }
+        defer { withExtendedLifetime(inputs) {}; spooled?.remove() }
 
         events.send(.accepted(job, workerId: configuration.workerId, attempt: attempt, redelivered: delivery.redelivered,
                               warnings: decoded.warnings))
@@ -313,7 +335,16 @@ public final class TranscodeWorker: Service, @unchecked Sendable {  // immutable
             return .failed(error)
         }
 
-        if plan.chunkDuration > 0 {
+        // A progressive job with a bucket output is published as it is written.
+        let publisher = bucket?.publisher(folder: target)
+        do throws(StorageError) { try publisher?.prepare(overwrite: true) } catch {
+            return .failed(StorageRoots.transcodeError(error))
+        }
+        let syncer = plan.progressive ? publisher.map { ProgressiveSync(publisher: $0) } : nil
+
+        // Chunks share their work folder through the output root: with a bucket output root a
+        // job is transcoded whole.
+        if plan.chunkDuration > 0 && bucket == nil {
             switch await planSplit(delivery: delivery, job: job, plan: plan, inputs: inputs, log: log) {
             case .some(let outcome): return outcome
             case .none: break  // too short to split: transcoded whole below
@@ -334,29 +365,41 @@ public final class TranscodeWorker: Service, @unchecked Sendable {  // immutable
         }
         let report: TranscodeReport
         do {
-            report = try await transcode(plan, inputs: inputs, into: target, attempt: attempt, onStart: sendStarted)
+            var onSegment: (@Sendable () -> Void)?
+            if let syncer { onSegment = { syncer.request() } }
+            report = try await transcode(plan, inputs: inputs, into: target, attempt: attempt, onStart: sendStarted,
+                                         onSegment: onSegment)
+            do throws(StorageError) { try syncer?.stop() } catch { throw StorageRoots.transcodeError(error) }
         } catch {
             sendStarted(ResumeStatus())
+            try? syncer?.stop()
+            publisher?.discard()
             // What a retry can resume from stays; a job that will never succeed takes it along.
             if case .final = FailurePolicy.classify(error) { try? FileManager.default.removeItem(at: work) }
             return .failed(error)
         }
 
         return await finishJob(job: job, plan: plan, report: report, target: target, work: work, output: output,
-                               attempt: attempt, log: log)
+                               attempt: attempt, log: log, publisher: publisher)
     }
 
     /// Puts a made output in place (completion marker, rename), reports `job.completed` (confirmed)
     /// and says how the delivery ends. For a whole transcode and the stitch of a split one alike.
     /// `work` is removed once the output is in place; if that fails, `scrap` (the whole work
     /// folder unless said otherwise: a stitch keeps its chunks for the next try).
+    /// With `publisher` (a bucket output), the output is published to the bucket, the marker last,
+    /// instead of renamed into place.
     func finishJob(job: TranscodeJob, plan: JobPlan, report: TranscodeReport, target: URL, work: URL, output: OutputPlace,
-                   attempt: Int, log: Logger, scrap: URL? = nil) async -> DeliveryOutcome {
+                   attempt: Int, log: Logger, scrap: URL? = nil, publisher: BucketPublisher? = nil) async -> DeliveryOutcome {
         let completion = JobEvent.Completion(report: report, output: job.output, folder: target)
         // The completion's eventId is kept in the marker before the event is first published.
         let completed = JobEvent.completed(jobId: job.jobId, completion, workerId: configuration.workerId, attempt: attempt)
         var marker = CompletionMarker(jobId: job.jobId, workerId: configuration.workerId, attempt: attempt,
                                       eventPublished: false, eventId: completed.eventId, completion: completion)
+        if let publisher {
+            return await publishJob(completed, marker: marker, publisher: publisher, target: target, work: work, scrap: scrap,
+                                    output: output, plan: plan, log: log)
+        }
         let placed: URL
         do {
             try marker.write(in: target)
@@ -424,7 +467,8 @@ public final class TranscodeWorker: Service, @unchecked Sendable {  // immutable
     static let splitName = "split"
 
     private func transcode(_ plan: JobPlan, inputs: OpenedInputs, into folder: URL, attempt: Int,
-                           onStart: @escaping @Sendable (ResumeStatus) -> Void) async throws -> TranscodeReport {
+                           onStart: @escaping @Sendable (ResumeStatus) -> Void,
+                           onSegment: (@Sendable () -> Void)? = nil) async throws -> TranscodeReport {
         var options = plan.transcodeOptions(inputs: inputs)
         // The job's lock is held: staging folders beside the output are earlier attempts', to resume.
         options.ownsOutputSlot = true
@@ -433,6 +477,7 @@ public final class TranscodeWorker: Service, @unchecked Sendable {  // immutable
         let jobId = plan.job.jobId
         let workerId = configuration.workerId
         options.onSegment = { segment in
+            onSegment?()
             events.send(.segment(jobId: jobId, JobEvent.Segment(segment), workerId: workerId, attempt: attempt))
         }
         let throttle = ProgressThrottle(interval: configuration.progressInterval)
@@ -457,7 +502,8 @@ public final class TranscodeWorker: Service, @unchecked Sendable {  // immutable
 
     /// A redelivery whose output is already complete: reports the completion if it was never
     /// confirmed (with the eventId its marker kept).
-    func reportCompletion(_ marker: CompletionMarker, output: OutputPlace, attempt: Int, log: Logger) async -> DeliveryOutcome {
+    func reportCompletion(_ marker: CompletionMarker, output: OutputPlace, bucket: BucketOutput? = nil, attempt: Int,
+                          log: Logger) async -> DeliveryOutcome {
         guard !marker.eventPublished else { return .alreadyComplete }
         var updated = marker
         do {
@@ -468,7 +514,7 @@ public final class TranscodeWorker: Service, @unchecked Sendable {  // immutable
             return .completionNotConfirmed
         }
         updated.eventPublished = true
-        try? updated.write(in: output.url)
+        if let bucket { try? bucket.putMarker(updated) } else { try? updated.write(in: output.url) }
         log.info("job was complete but its completion had not been reported: reported now")
         return .alreadyComplete
     }

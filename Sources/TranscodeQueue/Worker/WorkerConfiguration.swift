@@ -1,12 +1,20 @@
 import Foundation
+import ObjectStorage
 
 /// Everything a `TranscodeWorker` is told (the command line's options and environment variables).
 public struct WorkerConfiguration: Sendable {
     public var endpoint: AMQPEndpoint
     /// Other nodes of the broker's cluster, tried in turn when a connection fails or is lost.
     public var fallbackEndpoints: [AMQPEndpoint] = []
+    /// A folder, or a bucket prefix `s3://BUCKET/PREFIX`.
     public var inputRoot: String
+    /// A folder, or a bucket prefix `s3://BUCKET/PREFIX`.
     public var outputRoot: String
+    /// How to reach the bucket roots (nil when neither root is a bucket).
+    public var storage: S3Configuration?
+    /// Local scratch when a root is a bucket: the locks and work folders, the spooled inputs,
+    /// the outputs before they are published.
+    public var workRoot: String = WorkerConfiguration.defaultWorkRoot()
     public var topology: Topology = Topology()
     /// Deliveries of one job that are worked on before it is dead-lettered (`x-delivery-count` + 1).
     public var maxAttempts: Int = 3
@@ -37,6 +45,12 @@ public struct WorkerConfiguration: Sendable {
         self.inputRoot = inputRoot
         self.outputRoot = outputRoot
         self.workerId = workerId
+    }
+
+    /// `$TMPDIR/hlsify-worker` (`/tmp/hlsify-worker` without TMPDIR).
+    public static func defaultWorkRoot() -> String {
+        let base = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        return URL(fileURLWithPath: base).appendingPathComponent("hlsify-worker").path
     }
 
     /// `hostname-pid`, the default worker id (gethostname(2), no DNS lookup; characters a job id
