@@ -1,11 +1,11 @@
 import HLSCore
 
 /// What `hlsify preview` serves, to requests naming loopback only: the `PreviewPage` of the
-/// folder's master playlist at `/` and `/index.html` (made afresh for each request, so a
-/// progressive transcode shows its latest state), and the folder's regular files with ranges,
-/// for GET and HEAD.
+/// set's master playlist at `/` and `/index.html` (made afresh for each request, so a
+/// progressive transcode shows its latest state), and the set's files with ranges, for GET and
+/// HEAD. The set is a folder or any other `PreviewContent` (a bucket prefix).
 public struct PreviewSite: Sendable {
-    public let files: StaticFiles
+    public let content: any PreviewContent
     /// The page title (the folder's name).
     public let title: String
     /// The master playlist's name inside the folder.
@@ -13,9 +13,13 @@ public struct PreviewSite: Sendable {
     /// Playlists larger than this are refused as the page's source (they are still served).
     static let maxMasterSize = 4 * 1024 * 1024
 
-    public init(files: StaticFiles, title: String) {
-        self.files = files
+    public init(content: any PreviewContent, title: String) {
+        self.content = content
         self.title = title
+    }
+
+    public init(files: StaticFiles, title: String) {
+        self.init(content: files, title: title)
     }
 
     /// The response to `request` (the server leaves out the body for HEAD). A request that does
@@ -42,29 +46,34 @@ public struct PreviewSite: Sendable {
         if path.components.isEmpty || path.components == ["index.html"] {
             return page()
         }
-        switch files.open(path) {
+        switch content.fetch(path) {
         case .notFound: return .error(.notFound)
         case .forbidden: return .error(.forbidden)
-        case .file(let file): return serve(file, name: path.relative, request: request)
+        case .unavailable(let reason): return .error(.serviceUnavailable, reason)
+        case .file(let file):
+            return serve(size: file.size, name: path.relative, request: request) { .file(file, offset: $0, length: $1) }
+        case .bytes(let bytes):
+            return serve(size: bytes.count, name: path.relative, request: request) { .bytes(Array(bytes[$0..<$0 + $1])) }
         }
     }
 
-    /// A file, whole or the range asked for.
-    func serve(_ file: OpenFile, name: String, request: HTTPRequest) -> HTTPResponse {
+    /// A file of `size` bytes, whole or the range asked for; `body` makes the body of a range
+    /// (offset, length).
+    func serve(size: Int, name: String, request: HTTPRequest, body: (Int, Int) -> HTTPResponse.Body) -> HTTPResponse {
         var headers = HTTPHeaders([("Content-Type", ContentType.forFile(name)), ("Accept-Ranges", "bytes"),
                                    ("X-Content-Type-Options", "nosniff")])
         if let cache = ContentType.cacheControl(forFile: name) { headers.add("Cache-Control", cache) }
         // No validators are sent, so an If-Range can never match: then the whole file (RFC 9110 §13.1.5).
         let rangeField = request.headers["If-Range"] == nil ? request.headers["Range"] : nil
-        switch ByteRangeSelection.select(rangeField, size: file.size) {
+        switch ByteRangeSelection.select(rangeField, size: size) {
         case .whole:
-            return HTTPResponse(status: .ok, headers: headers, body: .file(file, offset: 0, length: file.size))
+            return HTTPResponse(status: .ok, headers: headers, body: body(0, size))
         case .partial(let offset, let length):
-            headers.add("Content-Range", "bytes \(offset)-\(offset + length - 1)/\(file.size)")
-            return HTTPResponse(status: .partialContent, headers: headers, body: .file(file, offset: offset, length: length))
+            headers.add("Content-Range", "bytes \(offset)-\(offset + length - 1)/\(size)")
+            return HTTPResponse(status: .partialContent, headers: headers, body: body(offset, length))
         case .unsatisfiable:
             var response = HTTPResponse.error(.rangeNotSatisfiable)
-            response.headers.add("Content-Range", "bytes */\(file.size)")
+            response.headers.add("Content-Range", "bytes */\(size)")
             return response
         }
     }
@@ -72,24 +81,32 @@ public struct PreviewSite: Sendable {
     /// The HTML page for the folder's current master playlist.
     func page() -> HTTPResponse {
         let master: MasterPlaylist
-        switch files.open(RequestPath(components: [Self.masterName])) {
+        let bytes: [UInt8]?
+        switch content.fetch(RequestPath(components: [Self.masterName])) {
         case .notFound, .forbidden:
             return .error(.notFound, "no \(Self.masterName) in this folder")
+        case .unavailable(let reason):
+            return .error(.serviceUnavailable, reason)
+        case .bytes(let fetched):
+            bytes = fetched.count <= Self.maxMasterSize ? fetched : nil
         case .file(let file):
-            do {
-                guard let bytes = try file.readAll(limit: Self.maxMasterSize) else {
-                    return .error(.internalServerError, "\(Self.masterName) is larger than \(Self.maxMasterSize) bytes")
-                }
-                master = try PlaylistParser.parseMaster(String(decoding: bytes, as: UTF8.self))
-            } catch {
+            do { bytes = try file.readAll(limit: Self.maxMasterSize) } catch {
                 return .error(.internalServerError, "\(Self.masterName): \(error)")
             }
         }
+        guard let bytes else {
+            return .error(.internalServerError, "\(Self.masterName) is larger than \(Self.maxMasterSize) bytes")
+        }
+        do { master = try PlaylistParser.parseMaster(String(decoding: bytes, as: UTF8.self)) } catch {
+            return .error(.internalServerError, "\(Self.masterName): \(error)")
+        }
         var sidecars: Set<String> = []
         for candidate in PreviewPage.sidecarCandidates(master) {
-            guard let path = try? RequestPath.parse(target: "/" + candidate),
-                  case .file = files.open(path) else { continue }
-            sidecars.insert(candidate)
+            guard let path = try? RequestPath.parse(target: "/" + candidate) else { continue }
+            switch content.fetch(path) {
+            case .file, .bytes: sidecars.insert(candidate)
+            default: continue
+            }
         }
         let html = PreviewPage(master: master, title: title, masterURI: Self.masterName, sidecars: sidecars).render()
         let headers = HTTPHeaders([("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-cache"),

@@ -1,21 +1,27 @@
 import ArgumentParser
 import Foundation
+import ObjectStorage
 import PreviewServer
 
 /// `hlsify preview DIR [--port N] [--host 127.0.0.1]`
 struct PreviewCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "preview",
-        abstract: "Serve an output folder on a loopback port with a page that plays it (the browser's own HLS).",
+        abstract: "Serve an output folder or bucket prefix on a loopback port with a page that plays it (the browser's own HLS).",
         discussion: """
             Prints the page's URL on stdout once listening, logs one line per request on stderr \
             (unless --quiet), and serves until SIGINT or SIGTERM (exit 0). Exit codes: 64 usage, \
             66 DIR missing or without master.m3u8, 69 the address cannot be listened on (port in \
-            use, …), 71 another operating system failure.
+            use, …) or the bucket does not answer, 71 another operating system failure, 77 the \
+            bucket refuses the credentials. A bucket prefix (s3://BUCKET/PREFIX) is read with the \
+            S3 settings of `hlsify` (AWS_* variables, --s3-*); the server fetches each object \
+            for the player, so no credential or signed URL reaches the page.
             """)
 
-    @Argument(help: "An hlsify output folder (with master.m3u8).")
+    @Argument(help: "An hlsify output folder (with master.m3u8), or its bucket prefix s3://BUCKET/PREFIX.")
     var dir: String
+
+    @OptionGroup var storage: StorageArguments
 
     @Option(name: .long, help: "TCP port; 0 picks a free one.")
     var port: Int = 8080
@@ -34,19 +40,7 @@ struct PreviewCommand: ParsableCommand {
     }
 
     func run() throws {
-        let files: StaticFiles
-        do {
-            files = try StaticFiles(folder: dir)
-        } catch {
-            Console.error("hlsify: \(dir): not a readable folder (\(error))")
-            throw ExitCode(66)
-        }
-        guard case .file = files.open(RequestPath(components: [PreviewSite.masterName])) else {
-            Console.error("hlsify: \(dir): no \(PreviewSite.masterName) (not an hlsify output folder?)")
-            throw ExitCode(66)
-        }
-        let title = URL(fileURLWithPath: files.root).lastPathComponent
-        let site = PreviewSite(files: files, title: title)
+        let site = S3Address.isAddress(dir) ? try bucketSite() : try folderSite()
 
         // A client that goes away mid-response must not kill the server (sends use MSG_NOSIGNAL too).
         signal(SIGPIPE, SIG_IGN)
@@ -75,5 +69,34 @@ struct PreviewCommand: ParsableCommand {
             throw ExitCode(71)
         }
         if !quiet { Console.error("hlsify: preview stopped") }
+    }
+
+    private func folderSite() throws -> PreviewSite {
+        let files: StaticFiles
+        do {
+            files = try StaticFiles(folder: dir)
+        } catch {
+            Console.error("hlsify: \(dir): not a readable folder (\(error))")
+            throw ExitCode(66)
+        }
+        guard case .file = files.open(RequestPath(components: [PreviewSite.masterName])) else {
+            Console.error("hlsify: \(dir): no \(PreviewSite.masterName) (not an hlsify output folder?)")
+            throw ExitCode(66)
+        }
+        return PreviewSite(files: files, title: URL(fileURLWithPath: files.root).lastPathComponent)
+    }
+
+    /// The site of a bucket prefix, once its master playlist is seen there.
+    private func bucketSite() throws -> PreviewSite {
+        let (prefix, client) = try CommandRun.storage { () throws(StorageError) in
+            (try S3Address(parsing: dir), S3Client(configuration: try storage.configuration(ProcessInfo.processInfo.environment)))
+        }
+        let master = try CommandRun.storage { () throws(StorageError) in try client.head(try prefix.appending(PreviewSite.masterName)) }
+        guard master != nil else {
+            Console.error("hlsify: \(prefix): no \(PreviewSite.masterName) (not an hlsify output?)")
+            throw ExitCode(66)
+        }
+        let title = prefix.lastComponent.isEmpty ? prefix.bucket : prefix.lastComponent
+        return PreviewSite(content: BucketPreviewContent(client: client, prefix: prefix), title: title)
     }
 }

@@ -24,7 +24,7 @@ enum FileUpload {
         let size = Int64(info.st_size)
         let whole = try sha256(descriptor, offset: 0, length: size, path: path)
         if whole == unlessSHA256 { return Stored(bytes: size, sha256: whole) }
-        let partBytes = Int64(max(client.configuration.multipartBytes, S3Limits.minimumPartBytes))
+        let partBytes = Int64(max(client.configuration.multipartBytes, 64 << 10))
         guard size >= partBytes, size > 0 else {
             _ = try client.put(address, body: .file(descriptor: descriptor, offset: 0, length: size), sha256: whole,
                                contentType: contentType, cacheControl: cacheControl)
