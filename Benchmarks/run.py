@@ -74,7 +74,8 @@ RESUME_BEGIN = "<!-- resume:begin (written by resume.py) -->"   # Benchmarks/res
 RESUME_END = "<!-- resume:end -->"
 # Benchmarks/chunks.py's block and the markers it writes, kept as it is.
 KEPT_BLOCKS = [(RESUME_BEGIN, RESUME_END), ("<!-- chunks:begin -->", "<!-- chunks:end -->"),
-               ("<!-- chunkquality:begin -->", "<!-- chunkquality:end -->")]
+               ("<!-- chunkquality:begin -->", "<!-- chunkquality:end -->"),
+               ("<!-- storage:begin -->", "<!-- storage:end -->")]
 
 TARGETS = {
     "wall_a": 0.95, "cpu_a": 1.0, "rss_a": 0.6, "psnr_a": -0.1, "wall_b": 0.8,

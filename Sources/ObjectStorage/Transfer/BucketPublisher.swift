@@ -12,8 +12,8 @@ public final class BucketPublisher: @unchecked Sendable {  // mutable state unde
     public let folder: URL
     private let client: S3Client
     private let lock = NSLock()
-    /// Path → SHA-256 of what was last uploaded there by this publisher.
-    private var uploaded: [String: String] = [:]
+    /// Path → what was last uploaded there by this publisher.
+    private var uploaded: [String: FileUpload.Stored] = [:]
     /// Keys under the prefix before this publisher started (the set it replaces).
     private var existing: Set<String> = []
 
@@ -75,9 +75,8 @@ public final class BucketPublisher: @unchecked Sendable {  // mutable state unde
         }
         var objects: [OutputInventory.Object] = []
         for path in files.sorted() {
-            let stored = lock.withLock { uploaded[path] } ?? ""
-            let size = (try? FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent(path).path)[.size] as? Int64) ?? 0
-            objects.append(OutputInventory.Object(path: path, bytes: size ?? 0, sha256: stored,
+            let stored = lock.withLock { uploaded[path] }
+            objects.append(OutputInventory.Object(path: path, bytes: stored?.bytes ?? 0, sha256: stored?.sha256 ?? "",
                                                   contentType: ObjectHeaders.forPath(path).contentType))
         }
         let inventory = OutputInventory(completedAt: OutputInventory.timestamp(Date()), objects: objects)
@@ -94,7 +93,7 @@ public final class BucketPublisher: @unchecked Sendable {  // mutable state unde
     public func putRecord(_ name: String, _ bytes: [UInt8]) throws(StorageError) {
         let headers = ObjectHeaders.forPath(name)
         _ = try client.put(destination.child(name), bytes: bytes, contentType: headers.contentType, cacheControl: headers.cacheControl)
-        lock.withLock { uploaded[name] = SigV4Signer.sha256Hex(bytes) }
+        lock.withLock { uploaded[name] = FileUpload.Stored(bytes: Int64(bytes.count), sha256: SigV4Signer.sha256Hex(bytes)) }
     }
 
     /// Deletes every object this publisher uploaded (the master first) and aborts the multipart
@@ -124,10 +123,10 @@ public final class BucketPublisher: @unchecked Sendable {  // mutable state unde
 
     private func uploadOne(_ path: String, live: Bool) throws(StorageError) {
         let headers = ObjectHeaders.forPath(path, live: live)
-        let previous = lock.withLock { uploaded[path] }
+        let previous = lock.withLock { uploaded[path]?.sha256 }
         let stored = try FileUpload.upload(folder.appendingPathComponent(path).path, to: destination.child(path), client: client,
                                            contentType: headers.contentType, cacheControl: headers.cacheControl, unlessSHA256: previous)
-        lock.withLock { uploaded[path] = stored.sha256 }
+        lock.withLock { uploaded[path] = stored }
     }
 
     /// Uploads `paths` with `parallelUploads` at once; the first failure stops the rest.

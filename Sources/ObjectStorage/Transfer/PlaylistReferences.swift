@@ -5,7 +5,7 @@ enum PlaylistReferences {
     static func of(_ text: String, playlistPath: String) -> [String] {
         let folder = playlistPath.split(separator: "/").dropLast().joined(separator: "/")
         var names: [String] = []
-        for line in text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
+        for line in text.split(whereSeparator: \.isNewline) {
             if line.hasPrefix("#") {
                 var rest = line[...]
                 while let start = rest.range(of: "URI=\"") {
