@@ -243,3 +243,8 @@ def http_root(tmp_path_factory):
     finally:
         server.shutdown()
         server.server_close()
+
+
+# S3 servers on loopback, a fault proxy and their fixtures (rclone_s3, seaweed_s3, s3_server, s3_bucket,
+# fault_proxy) for the object-storage tests: see s3servers.py.
+from s3servers import *  # noqa: E402,F401,F403
