@@ -64,6 +64,21 @@ public final class S3Client: @unchecked Sendable {  // the pool is under its loc
         return ObjectInfo.unquoted(response.headers["etag"])
     }
 
+    /// Stores `bytes` at `address` unless an object is there already; true when this call made it.
+    ///
+    /// Sends `If-None-Match: *` (AWS, SeaweedFS and MinIO refuse with 412 when the key exists),
+    /// then reads the object back: a server that ignores the condition (rclone) is caught unless
+    /// two writers race within one round trip.
+    public func createOnce(_ address: S3Address, bytes: [UInt8], contentType: String = "application/json") throws(StorageError) -> Bool {
+        do {
+            _ = try send("PUT", address, headers: [("content-type", contentType), ("if-none-match", "*")], body: .bytes(bytes),
+                         payloadHash: SigV4Signer.sha256Hex(bytes))
+        } catch .rejected(let message) where message.contains("412") {
+            return false
+        }
+        return try get(address, limit: max(1 << 20, bytes.count)) == bytes
+    }
+
     /// Removes the object; a missing key is not an error.
     public func delete(_ address: S3Address) throws(StorageError) {
         _ = try send("DELETE", address, missingIsNil: true)
@@ -277,6 +292,7 @@ public final class S3Client: @unchecked Sendable {  // the pool is under its loc
         case (404, _): return .notFound("\(shown): not found (\(code!))")
         case (401, _), (403, _):
             return .accessDenied("\(shown): access denied (\(code ?? "HTTP \(response.status)")): check the S3 credentials and region")
+        case (412, _): return .rejected("\(shown): refused by the server (412 PreconditionFailed)")
         case (416, _): return .rejected("\(shown): the range asked for is outside the object")
         default: return .rejected("\(shown): refused by the server (\(statusText(response)))")
         }

@@ -23,7 +23,7 @@ public enum InputSpool {
         }
         let name = address.lastComponent.isEmpty ? "input" : address.lastComponent
         let target = folder.appendingPathComponent(name).path
-        let partial = folder.appendingPathComponent(".\(name).part").path
+        let partial = folder.appendingPathComponent(".\(name).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).part").path
         let descriptor = open(partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw .local("\(partial): \(String(cString: strerror(errno)))") }
         let fetched: ObjectInfo

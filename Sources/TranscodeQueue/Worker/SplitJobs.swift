@@ -1,6 +1,7 @@
 import Foundation
 import HLSKit
 import Logging
+import ObjectStorage
 
 /// Jobs split by time (`ChunkedTranscode`), on the jobs queue:
 ///
@@ -20,24 +21,77 @@ import Logging
 ///    stitch into the work folder, put the output in place and report `job.completed` once.
 ///
 /// Fan-in reads the storage, never counts messages: the broker carries work, not state.
+///
+/// With a bucket output root the split folder lives in the bucket (`SplitMirror`): each delivery
+/// fills a local folder of its own from it and sends back what it made.
 extension TranscodeWorker {
     /// The job's split folder: beside its work folder's engine output, kept across deliveries.
     func splitFolder(_ plan: JobPlan) -> URL {
         layout.workFolder(for: plan.outputKey).appendingPathComponent(Self.splitName)
     }
 
+    /// Where one delivery of a split job works.
+    struct SplitPlace {
+        let folder: URL
+        let mirror: SplitMirror?
+        /// False when the bucket holds no plan (never planned, or completed and cleared).
+        let planned: Bool
+
+        /// Removes a delivery's own folder (a shared one stays).
+        func close() {
+            if mirror != nil { try? FileManager.default.removeItem(at: folder) }
+        }
+    }
+
+    /// The job's split folder, or with a bucket output root a fresh local folder filled from the
+    /// bucket (with `files`, the committed chunks' files too).
+    /// - Throws: `TranscodeError` (`io` when the bucket cannot be read).
+    func openSplit(_ plan: JobPlan, files: Bool) throws -> SplitPlace {
+        guard let bucket = bucketOutput(plan) else { return SplitPlace(folder: splitFolder(plan), mirror: nil, planned: true) }
+        let local = layout.workFolder(for: plan.outputKey).appendingPathComponent(Self.splitName + "-" + UUID().uuidString.lowercased())
+        do {
+            let mirror = try SplitMirror(output: bucket, local: local)
+            return SplitPlace(folder: local, mirror: mirror, planned: try mirror.pull(files: files))
+        } catch {
+            try? FileManager.default.removeItem(at: local)
+            throw StorageRoots.transcodeError(error)
+        }
+    }
+
+    /// The job's output in the bucket, when the output root is one.
+    func bucketOutput(_ plan: JobPlan) -> BucketOutput? {
+        guard let storage, let root = storage.output else { return nil }
+        return try? BucketOutput(plan: plan, roots: storage, bucket: root)
+    }
+
+    /// Leaves the job's failed marker (in the bucket too); true when this call left it.
+    func markSplitFailed(_ place: SplitPlace, chunk: String, error: String) throws -> Bool {
+        do {
+            if try place.mirror?.isFailed() == true { return false }
+            guard try ChunkedTranscode.markFailed(work: place.folder, chunk: chunk, error: error) else { return false }
+            try place.mirror?.pushFailed()
+            return true
+        } catch let error as StorageError {
+            throw StorageRoots.transcodeError(error)
+        }
+    }
+
     /// Plans `job` as a split one when its source is long enough; nil when it is not (it is then
     /// transcoded whole). Publishes every chunk's message and the delayed check.
     func planSplit(delivery: AMQPDelivery, job: TranscodeJob, plan: JobPlan, inputs: OpenedInputs, log: Logger) async -> DeliveryOutcome? {
-        let split = splitFolder(plan)
+        let place: SplitPlace
+        do { place = try openSplit(plan, files: false) } catch { return .failed(error) }
+        defer { place.close() }
+        let split = place.folder
         if let failed = try? ChunkedTranscode.status(work: split), failed.failure != nil {
             // A job submitted again after it failed starts afresh; a redelivery of the job that
             // failed (its job.failed went out) has nothing left to do.
             guard delivery.attempt == 1, !delivery.redelivered else { return .chunkSkipped("the split job failed already") }
             do {
                 try FileManager.default.removeItem(at: split)
+                try place.mirror?.removeRemote()
             } catch {
-                return .failed(error)
+                return .failed((error as? StorageError).map(StorageRoots.transcodeError) ?? error)
             }
             log.info("job submitted again after it failed: its split folder is removed and it is planned afresh")
         }
@@ -47,6 +101,7 @@ extension TranscodeWorker {
                                                                    options: plan.transcodeOptions(inputs: inputs),
                                                                    chunkDuration: plan.chunkDuration) else { return nil }
             planned = made
+            do throws(StorageError) { try place.mirror?.pushPlan() } catch { throw StorageRoots.transcodeError(error) }
         } catch {
             // A job that will never succeed takes its work folder along, as a failed transcode does.
             if case .final = FailurePolicy.classify(error) { try? FileManager.default.removeItem(at: layout.workFolder(for: plan.outputKey)) }
@@ -75,9 +130,13 @@ extension TranscodeWorker {
 
     /// One chunk of a split job: encoded and committed, reported, then the fan-in check.
     func processChunk(_ name: ChunkName, delivery: AMQPDelivery, job: TranscodeJob, plan: JobPlan, log: Logger) async -> DeliveryOutcome {
-        let split = splitFolder(plan)
+        let place: SplitPlace
+        do { place = try openSplit(plan, files: false) } catch { return .failed(error) }
+        defer { place.close() }
+        let split = place.folder
         let status: ChunkedTranscode.Status
         do {
+            guard place.planned else { throw ChunkError.noPlan("the bucket holds no plan") }
             status = try ChunkedTranscode.status(work: split)
         } catch {
             // No plan: the job is complete (its folder went with it) or its folder was removed.
@@ -88,21 +147,22 @@ extension TranscodeWorker {
             // Its worker may have died before telling: the job's progress, then the fan-in.
             sendProgress(status, job: job, attempt: delivery.attempt)
             if plan.progressive { await publishProgress(split: split, plan: plan, delivery: delivery, log: log) }
-            await fanIn(split: split, delivery: delivery, job: job, log: log)
+            await fanIn(place, delivery: delivery, job: job, log: log)
             return .chunkSkipped("chunk \(name.argument) was committed already")
         }
         if policy.isExhausted(attempt: delivery.attempt) {
-            return failJob(split: split, chunk: name, message: "delivered \(delivery.attempt) times", outcome: .exhausted)
+            return failJob(place, chunk: name, message: "delivered \(delivery.attempt) times", outcome: .exhausted)
         }
         let inputs: OpenedInputs
+        let spooled: BucketInputs?
         do {
-            inputs = try OpenedInputs(plan: plan, root: resolver.inputRoot)
+            (inputs, spooled) = try openInputs(plan)
         } catch let error as JobRejection {
-            return failJob(split: split, chunk: name, message: error.message, outcome: .rejected(error))
+            return failJob(place, chunk: name, message: error.message, outcome: .rejected(error))
         } catch {
-            return failed(error, split: split, chunk: name, attempt: delivery.attempt)
+            return failed(error, place: place, chunk: name, attempt: delivery.attempt)
         }
-        defer { withExtendedLifetime(inputs) {} }
+        defer { withExtendedLifetime(inputs) {}; spooled?.remove() }
         log.info("chunk started", metadata: ["chunk": "\(name.folder)"])
         let chunk: ChunkedTranscode.Chunk
         do {
@@ -111,9 +171,18 @@ extension TranscodeWorker {
         } catch ChunkError.jobFailed(let message) {
             return .chunkDropped(message)
         } catch let error as TranscodeError {
-            return failed(Self.naming(error, plan: plan, inputs: inputs), split: split, chunk: name, attempt: delivery.attempt)
+            return failed(Self.naming(error, plan: plan, inputs: inputs), place: place, chunk: name, attempt: delivery.attempt)
         } catch {
-            return failed(error, split: split, chunk: name, attempt: delivery.attempt)
+            return failed(error, place: place, chunk: name, attempt: delivery.attempt)
+        }
+        if !chunk.alreadyCommitted, let mirror = place.mirror {
+            // Committed in the bucket once its manifest is there; what the others committed since.
+            do throws(StorageError) {
+                try mirror.pushChunk(name)
+                try mirror.pull(files: false)
+            } catch {
+                return failed(StorageRoots.transcodeError(error), place: place, chunk: name, attempt: delivery.attempt)
+            }
         }
         if let now = try? ChunkedTranscode.status(work: split) {
             events.send(.chunk(jobId: job.jobId, .init(name: name.folder, committed: now.committed.count,
@@ -125,7 +194,7 @@ extension TranscodeWorker {
         log.info("chunk committed", metadata: ["chunk": "\(name.folder)", "duplicate": "\(chunk.alreadyCommitted)",
                                                "encodeSeconds": "\(String(format: "%.1f", chunk.manifest.encodeSeconds))"])
         if plan.progressive { await publishProgress(split: split, plan: plan, delivery: delivery, log: log) }
-        await fanIn(split: split, delivery: delivery, job: job, log: log)
+        await fanIn(place, delivery: delivery, job: job, log: log)
         return .chunkCommitted
     }
 
@@ -139,20 +208,20 @@ extension TranscodeWorker {
     /// A chunk failed: retried while the policy says so; otherwise the job fails (once). A job
     /// stitched meanwhile (its split folder gone with its work folder: a duplicate was still
     /// encoding) or failed meanwhile has nothing left for this chunk to do.
-    private func failed(_ error: Error, split: URL, chunk: ChunkName, attempt: Int) -> DeliveryOutcome {
-        guard let status = try? ChunkedTranscode.status(work: split) else {
+    private func failed(_ error: Error, place: SplitPlace, chunk: ChunkName, attempt: Int) -> DeliveryOutcome {
+        guard let status = try? ChunkedTranscode.status(work: place.folder) else {
             return .chunkSkipped("chunk \(chunk.argument): the job has no split folder any more (it completed)")
         }
         if let failure = status.failure { return .chunkDropped("the job failed: \(failure)") }
         guard case .deadLetter = policy.disposition(for: .failed(error), attempt: attempt) else { return .failed(error) }
-        return failJob(split: split, chunk: chunk, message: "\(error)", outcome: .failed(error))
+        return failJob(place, chunk: chunk, message: "\(error)", outcome: .failed(error))
     }
 
     /// Leaves the job's failed marker: the chunk that leaves it ends as `outcome` (dead-lettered,
     /// with the job's one `job.failed`); any other is dropped without an event.
-    private func failJob(split: URL, chunk: ChunkName, message: String, outcome: DeliveryOutcome) -> DeliveryOutcome {
+    private func failJob(_ place: SplitPlace, chunk: ChunkName, message: String, outcome: DeliveryOutcome) -> DeliveryOutcome {
         do {
-            guard try ChunkedTranscode.markFailed(work: split, chunk: chunk.folder, error: message) else {
+            guard try markSplitFailed(place, chunk: chunk.folder, error: message) else {
                 return .chunkDropped("the job failed already")
             }
         } catch {
@@ -165,6 +234,8 @@ extension TranscodeWorker {
     /// start of the plan (EVENT playlists that grow chunk by chunk). Best effort: the stitch writes
     /// everything again in any case.
     private func publishProgress(split: URL, plan: JobPlan, delivery: AMQPDelivery, log: Logger) async {
+        // A bucket output is published by the stitch only.
+        guard storage?.output == nil else { return }
         let client = self.client
         let lock: JobLock
         do {
@@ -190,8 +261,8 @@ extension TranscodeWorker {
 
     /// Publishes the stitch message when every chunk is committed (a lost one is covered by the
     /// delayed check).
-    private func fanIn(split: URL, delivery: AMQPDelivery, job: TranscodeJob, log: Logger) async {
-        guard let status = try? ChunkedTranscode.status(work: split), status.missing.isEmpty, status.failure == nil else { return }
+    private func fanIn(_ place: SplitPlace, delivery: AMQPDelivery, job: TranscodeJob, log: Logger) async {
+        guard let status = try? ChunkedTranscode.status(work: place.folder), status.missing.isEmpty, status.failure == nil else { return }
         do {
             try await client.publish(SplitTask.stitch.message(jobId: job.jobId, body: delivery.body, topology: configuration.topology,
                                                               checkDelay: 0), policy: .once)
@@ -204,8 +275,11 @@ extension TranscodeWorker {
     /// The stitch (or the delayed check) of a split job, the output's lock held and its output not complete.
     func processStitch(_ task: SplitTask, delivery: AMQPDelivery, job: TranscodeJob, plan: JobPlan, output: OutputPlace,
                        log: Logger) async -> DeliveryOutcome {
-        let split = splitFolder(plan)
-        guard let status = try? ChunkedTranscode.status(work: split) else {
+        let place: SplitPlace
+        do { place = try openSplit(plan, files: true) } catch { return .failed(error) }
+        defer { place.close() }
+        let split = place.folder
+        guard place.planned, let status = try? ChunkedTranscode.status(work: split) else {
             return .chunkSkipped("stitch: the job has no split folder")
         }
         if status.failure != nil { return .chunkSkipped("stitch: the job failed") }
@@ -220,6 +294,24 @@ extension TranscodeWorker {
             }
             return .chunkSkipped("stitch: waiting for \(status.missing.map(\.folder).joined(separator: ", "))")
         }
+        if let mirror = place.mirror {
+            let claimed: Bool
+            do throws(StorageError) { claimed = try mirror.claimStitch(worker: configuration.workerId) } catch {
+                return .failed(StorageRoots.transcodeError(error))
+            }
+            guard claimed else {
+                // The delayed check keeps looking, so a claimer that died is taken over after its lease.
+                if task == .check {
+                    do {
+                        try await client.publish(SplitTask.check.message(jobId: job.jobId, body: delivery.body, topology: configuration.topology,
+                                                                         checkDelay: configuration.chunkCheckInterval), policy: .once)
+                    } catch {
+                        return .failed(TranscodeError.io("cannot re-arm the fan-in check: \(error)"))
+                    }
+                }
+                return .chunkSkipped("stitch: another worker is stitching")
+            }
+        }
         let work = layout.workFolder(for: plan.outputKey)
         let report: TranscodeReport
         let target: URL
@@ -231,12 +323,39 @@ extension TranscodeWorker {
         } catch {
             // A stitch that is given up on fails the job: the delayed check must not stitch it later.
             if case .deadLetter = policy.disposition(for: .failed(error), attempt: delivery.attempt) {
-                _ = try? ChunkedTranscode.markFailed(work: split, chunk: "stitch", error: "\(error)")
+                _ = try? markSplitFailed(place, chunk: "stitch", error: "\(error)")
             }
+            place.mirror?.releaseStitch()
             return .failed(error)
         }
         log.info("job stitched", metadata: ["videoChunks": "\(report.chunks?.videoChunks ?? 0)"])
-        return await finishJob(job: job, plan: plan, report: report, target: target, work: work, output: output,
-                               attempt: delivery.attempt, log: log, scrap: target)
+        let publisher = bucketOutput(plan)?.publisher(folder: target)
+        do throws(StorageError) { try publisher?.prepare(overwrite: true) } catch {
+            place.mirror?.releaseStitch()
+            return .failed(StorageRoots.transcodeError(error))
+        }
+        let outcome = await finishJob(job: job, plan: plan, report: report, target: target, work: work, output: output,
+                                      attempt: delivery.attempt, log: log, scrap: target, publisher: publisher)
+        switch outcome {
+        case .completed, .completionNotConfirmed:
+            do throws(StorageError) { try place.mirror?.removeRemote() } catch {
+                log.warning("cannot remove the split job's work in the bucket", metadata: ["error": "\(error)"])
+            }
+        default:
+            place.mirror?.releaseStitch()
+        }
+        return outcome
+    }
+
+    /// The job's input and subtitles opened for the engine; a bucket input root's objects are
+    /// spooled first (the caller removes the copies).
+    func openInputs(_ plan: JobPlan) throws -> (OpenedInputs, BucketInputs?) {
+        let spooled = try storage?.input.map { try BucketInputs(plan: plan, bucket: $0, roots: storage!, maxBytes: InputLimits().maxObjectBytes) }
+        do {
+            return (try OpenedInputs(plan: spooled?.plan ?? plan, root: spooled?.root ?? resolver.inputRoot), spooled)
+        } catch {
+            spooled?.remove()
+            throw error
+        }
     }
 }

@@ -290,9 +290,12 @@ public final class TranscodeWorker: Service, @unchecked Sendable {  // immutable
         if policy.isExhausted(attempt: attempt) {
             // Whatever the attempts that died left behind goes with the job; chunks of it that
             // were published already stop (they would otherwise complete a job reported failed).
-            _ = try? ChunkedTranscode.markFailed(work: splitFolder(plan), chunk: "plan", error: "the job was delivered \(attempt) times")
-            try? removeLeftovers(work: layout.workFolder(for: plan.outputKey), output: output, log: log)
             bucket?.removeIncomplete(log: log)
+            if let place = try? openSplit(plan, files: false) {
+                if place.planned { _ = try? markSplitFailed(place, chunk: "plan", error: "the job was delivered \(attempt) times") }
+                place.close()
+            }
+            try? removeLeftovers(work: layout.workFolder(for: plan.outputKey), output: output, log: log)
             return .exhausted
         }
 
@@ -300,8 +303,7 @@ public final class TranscodeWorker: Service, @unchecked Sendable {  // immutable
         let inputs: OpenedInputs
         let spooled: BucketInputs?
         do {
-            spooled = try storage?.input.map { try BucketInputs(plan: plan, bucket: $0, roots: storage!, maxBytes: InputLimits().maxObjectBytes) }
-            inputs = try OpenedInputs(plan: spooled?.plan ?? plan, root: spooled?.root ?? resolver.inputRoot)
+            (inputs, spooled) = try openInputs(plan)
         } catch let error as JobRejection {
             return .rejected(error)
         } catch {
@@ -342,9 +344,7 @@ public final class TranscodeWorker: Service, @unchecked Sendable {  // immutable
         }
         let syncer = plan.progressive ? publisher.map { ProgressiveSync(publisher: $0) } : nil
 
-        // Chunks share their work folder through the output root: with a bucket output root a
-        // job is transcoded whole.
-        if plan.chunkDuration > 0 && bucket == nil {
+        if plan.chunkDuration > 0 {
             switch await planSplit(delivery: delivery, job: job, plan: plan, inputs: inputs, log: log) {
             case .some(let outcome): return outcome
             case .none: break  // too short to split: transcoded whole below
