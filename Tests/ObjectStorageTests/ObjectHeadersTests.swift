@@ -12,7 +12,7 @@ final class ObjectHeadersTests: XCTestCase {
     }
 
     func testLivePlaylistsAreBarelyCached() {
-        XCTAssertEqual(ObjectHeaders.forPath("v0/index.m3u8", live: true).cacheControl, "max-age=1")
+        XCTAssertEqual(ObjectHeaders.forPath("v0/index.m3u8", live: true).cacheControl, "max-age=2")
         XCTAssertEqual(ObjectHeaders.forPath("v0/seg_00001.m4s", live: true).cacheControl, immutable, "media stays immutable")
     }
 

@@ -12,8 +12,8 @@ public final class BucketPublisher: @unchecked Sendable {  // mutable state unde
     public let folder: URL
     private let client: S3Client
     private let lock = NSLock()
-    /// Path → what was last uploaded there by this publisher.
-    private var uploaded: [String: FileUpload.Stored] = [:]
+    /// Path → what was last uploaded there by this publisher, and with which Cache-Control.
+    private var uploaded: [String: (stored: FileUpload.Stored, cacheControl: String?)] = [:]
     /// Keys under the prefix before this publisher started (the set it replaces).
     private var existing: Set<String> = []
 
@@ -75,7 +75,7 @@ public final class BucketPublisher: @unchecked Sendable {  // mutable state unde
         }
         var objects: [OutputInventory.Object] = []
         for path in files.sorted() {
-            let stored = lock.withLock { uploaded[path] }
+            let stored = lock.withLock { uploaded[path]?.stored }
             objects.append(OutputInventory.Object(path: path, bytes: stored?.bytes ?? 0, sha256: stored?.sha256 ?? "",
                                                   contentType: ObjectHeaders.forPath(path).contentType))
         }
@@ -93,7 +93,9 @@ public final class BucketPublisher: @unchecked Sendable {  // mutable state unde
     public func putRecord(_ name: String, _ bytes: [UInt8]) throws(StorageError) {
         let headers = ObjectHeaders.forPath(name)
         _ = try client.put(destination.child(name), bytes: bytes, contentType: headers.contentType, cacheControl: headers.cacheControl)
-        lock.withLock { uploaded[name] = FileUpload.Stored(bytes: Int64(bytes.count), sha256: SigV4Signer.sha256Hex(bytes)) }
+        lock.withLock {
+            uploaded[name] = (FileUpload.Stored(bytes: Int64(bytes.count), sha256: SigV4Signer.sha256Hex(bytes)), headers.cacheControl)
+        }
     }
 
     /// Deletes every object this publisher uploaded (the master first) and aborts the multipart
@@ -123,10 +125,11 @@ public final class BucketPublisher: @unchecked Sendable {  // mutable state unde
 
     private func uploadOne(_ path: String, live: Bool) throws(StorageError) {
         let headers = ObjectHeaders.forPath(path, live: live)
-        let previous = lock.withLock { uploaded[path]?.sha256 }
+        // Sent again when its bytes or its headers changed (a live playlist becomes final).
+        let previous = lock.withLock { uploaded[path].flatMap { $0.cacheControl == headers.cacheControl ? $0.stored.sha256 : nil } }
         let stored = try FileUpload.upload(folder.appendingPathComponent(path).path, to: destination.child(path), client: client,
                                            contentType: headers.contentType, cacheControl: headers.cacheControl, unlessSHA256: previous)
-        lock.withLock { uploaded[path] = stored }
+        lock.withLock { uploaded[path] = (stored, headers.cacheControl) }
     }
 
     /// Uploads `paths` with `parallelUploads` at once; the first failure stops the rest.

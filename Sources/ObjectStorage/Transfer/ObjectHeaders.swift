@@ -20,7 +20,7 @@ public struct ObjectHeaders: Sendable, Equatable {
         let fileExtension = name.split(separator: ".").count > 1 ? String(name.split(separator: ".").last!).lowercased() : ""
         let immutable = "public, max-age=31536000, immutable"
         switch fileExtension {
-        case "m3u8": return ObjectHeaders(contentType: "application/vnd.apple.mpegurl", cacheControl: live ? "max-age=1" : "max-age=60")
+        case "m3u8": return ObjectHeaders(contentType: "application/vnd.apple.mpegurl", cacheControl: live ? "max-age=2" : "max-age=60")
         case "m4s", "mp4": return ObjectHeaders(contentType: "video/mp4", cacheControl: immutable)
         case "m4a": return ObjectHeaders(contentType: "audio/mp4", cacheControl: immutable)
         case "aac": return ObjectHeaders(contentType: "audio/aac", cacheControl: immutable)

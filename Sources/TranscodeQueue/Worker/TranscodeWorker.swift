@@ -451,7 +451,7 @@ public final class TranscodeWorker: Service, @unchecked Sendable {  // immutable
         var info = stat()
         let removed = keepingResumable ? [work.appendingPathComponent(Self.engineOutputName)]
             : ((try? FileManager.default.contentsOfDirectory(atPath: work.path)) ?? [])
-                .filter { $0 != Self.splitName }.map { work.appendingPathComponent($0) }
+                .filter { !$0.hasPrefix(Self.splitName) }.map { work.appendingPathComponent($0) }
         for folder in removed where lstat(folder.path, &info) == 0 {
             try FileManager.default.removeItem(at: folder)
             log.info("job leftovers of an earlier attempt removed", metadata: ["folder": "\(folder.path)"])
