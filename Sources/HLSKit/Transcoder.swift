@@ -86,6 +86,16 @@ public enum Transcoder {
         }
     }
 
+    /// The name every staging folder of `output` starts with (`.NAME.hlsify-staging-`), and the
+    /// resume folder inside one (`.hlsify-resume`, holding `plan.json` and `journal`): for callers
+    /// that keep a dead run's staging elsewhere and put it back beside `output` to be resumed.
+    public static func stagingPrefix(for output: URL) -> String {
+        StagingName.prefix(forOutputName: output.standardizedFileURL.lastPathComponent)
+    }
+
+    /// See `stagingPrefix(for:)`.
+    public static let resumeFolderName = ResumeSession.folderName
+
     /// A failure after which the staging folder stays as it is.
     private struct KeptStaging: Error {
         let error: TranscodeError

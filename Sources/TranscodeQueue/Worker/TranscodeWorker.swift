@@ -343,6 +343,16 @@ public final class TranscodeWorker: Service, @unchecked Sendable {  // immutable
             return .failed(StorageRoots.transcodeError(error))
         }
         let syncer = plan.progressive ? publisher.map { ProgressiveSync(publisher: $0) } : nil
+        // A staged job with a bucket output keeps its resume state in the bucket too, for a
+        // successor on another machine; one that died elsewhere is taken up from there.
+        let resumeMirror = plan.progressive ? nil : bucket.flatMap { try? ResumeMirror(output: $0, target: target) }
+        do throws(StorageError) {
+            if let fetched = try resumeMirror?.restore(), fetched > 0 {
+                log.info("job resume state fetched from the bucket", metadata: ["files": "\(fetched)"])
+            }
+        } catch {
+            log.warning("cannot fetch the resume state from the bucket: starting afresh", metadata: ["error": "\(error)"])
+        }
 
         if plan.chunkDuration > 0 {
             switch await planSplit(delivery: delivery, job: job, plan: plan, inputs: inputs, log: log) {
@@ -366,21 +376,33 @@ public final class TranscodeWorker: Service, @unchecked Sendable {  // immutable
         let report: TranscodeReport
         do {
             var onSegment: (@Sendable () -> Void)?
-            if let syncer { onSegment = { syncer.request() } }
+            if syncer != nil || resumeMirror != nil {
+                onSegment = { syncer?.request(); resumeMirror?.segmentCommitted() }
+            }
             report = try await transcode(plan, inputs: inputs, into: target, attempt: attempt, onStart: sendStarted,
                                          onSegment: onSegment)
             do throws(StorageError) { try syncer?.stop() } catch { throw StorageRoots.transcodeError(error) }
+            resumeMirror?.stop()
         } catch {
             sendStarted(ResumeStatus())
             try? syncer?.stop()
+            resumeMirror?.stop()
             publisher?.discard()
             // What a retry can resume from stays; a job that will never succeed takes it along.
-            if case .final = FailurePolicy.classify(error) { try? FileManager.default.removeItem(at: work) }
+            if case .final = FailurePolicy.classify(error) {
+                try? FileManager.default.removeItem(at: work)
+                resumeMirror?.removeRemote()
+            }
             return .failed(error)
         }
 
-        return await finishJob(job: job, plan: plan, report: report, target: target, work: work, output: output,
-                               attempt: attempt, log: log, publisher: publisher)
+        let outcome = await finishJob(job: job, plan: plan, report: report, target: target, work: work, output: output,
+                                      attempt: attempt, log: log, publisher: publisher)
+        switch outcome {
+        case .completed, .completionNotConfirmed: resumeMirror?.removeRemote()
+        default: break
+        }
+        return outcome
     }
 
     /// Puts a made output in place (completion marker, rename), reports `job.completed` (confirmed)
