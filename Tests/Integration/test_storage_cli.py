@@ -476,6 +476,26 @@ def test_bucket_to_folder(s3_server, source_bucket, reference, tmp_path):
     assert s3_server.keys(source_bucket) == sorted([INPUT_KEY, NOT_MEDIA_KEY]), "the input bucket changed"
 
 
+def test_keys_that_need_escaping(s3_server, tmp_path):
+    """An input key and an output prefix with a space, `+`, `=`, `&`, parentheses and UTF-8: the
+    request paths must be encoded (and signed) as S3 expects."""
+    source = s3_server.make_bucket(unique_bucket_name("escape-in"))
+    key = "uploads/My Clip+1=a&b (é).mp4"
+    s3_server.put(source, key, fixture_path(SMALL))
+    bucket = s3_server.make_bucket(unique_bucket_name("escape-out"))
+    prefix = "sets/a b+c=d&é"
+    res = run_cli(s3_server, tmp_path, f"s3://{source}/{key}", "--out", f"s3://{bucket}/{prefix}", "--json",
+                  "--ladder", "180p", "--preset", "ultrafast", "--quiet")
+    assert res.returncode == 0, res.describe()
+    report = json.loads(res.stdout)
+    assert (report["input"], report["output"]) == (f"s3://{source}/{key}", f"s3://{bucket}/{prefix}"), \
+        (report["input"], report["output"])
+    files = bucket_files(s3_server, bucket, prefix)
+    assert s3_server.keys(bucket) == sorted(f"{prefix}/{k}" for k in files), s3_server.keys(bucket)
+    check_manifest(s3_server, bucket, prefix, files)
+    check_complete({k: v for k, v in files.items() if k != MANIFEST})
+
+
 # ---------------------------------------------------------------------------
 # 2. Content-Type and Cache-Control: MPEG-TS segments and WebVTT subtitles
 # ---------------------------------------------------------------------------
@@ -632,6 +652,10 @@ def test_existing_output_is_refused_then_replaced_with_force(s3_server, tmp_path
     bucket = s3_server.make_bucket(unique_bucket_name("existing"))
     prefix = "set"
     out = f"s3://{bucket}/{prefix}"
+    # neighbours whose keys start with PREFIX but are not under PREFIX/: not this set's
+    neighbours = {"set-other/master.m3u8": b"#EXTM3U\n", "set-other/480p/segment-00000.m4s": b"x", "settings.json": b"{}"}
+    for key, data in neighbours.items():
+        s3_server.put(bucket, key, data)
     first = run_cli(s3_server, tmp_path, fixture_path(FIXTURE.name), "--out", out, *COMMON)
     assert first.returncode == 0, first.describe()
     before = bucket_files(s3_server, bucket, prefix)
@@ -652,7 +676,9 @@ def test_existing_output_is_refused_then_replaced_with_force(s3_server, tmp_path
     check_complete({k: v for k, v in after.items() if k != MANIFEST})
     master = after["master.m3u8"].decode()
     assert "480p/" not in master and "360p/" in master, master
-    assert s3_server.keys(bucket) == sorted(f"{prefix}/{k}" for k in after), "objects outside PREFIX/"
+    assert s3_server.keys(bucket) == sorted([f"{prefix}/{k}" for k in after] + list(neighbours)), \
+        "objects outside PREFIX/ changed"
+    assert {k: s3_server.get(bucket, k) for k in neighbours} == neighbours
     assert open_uploads(s3_server, bucket) == []
 
 
@@ -721,14 +747,19 @@ def test_5xx_a_few_times_then_recovering(fault_proxy, reference, tmp_path):
     assert open_uploads(fault_proxy, bucket) == []
 
 
-@pytest.mark.parametrize("where", ["every-request", "media-playlist-put"])
+FAILING_PUT = {"every-request": None, "media-playlist-put": "360p/index.m3u8", "master-put": "master.m3u8",
+               "listing-put": MANIFEST}
+
+
+@pytest.mark.parametrize("where", list(FAILING_PUT))
 def test_5xx_for_ever_is_69(fault_proxy, tmp_path, where):
-    """A server that keeps answering 500, to everything or to the PUT of one media playlist (the
-    segments are up by then): 69 after HLSIFY_S3_RETRIES retries, nothing published."""
+    """A server that keeps answering 500: to everything, or to the PUT of one object (a media
+    playlist, the master, the listing: the segments are up by then, and the master too for the
+    listing): 69 after HLSIFY_S3_RETRIES retries, and nothing of the run left under PREFIX."""
     bucket = fault_proxy.make_bucket(unique_bucket_name(f"down-{where}"))
     prefix = "down"
     retries = 2
-    match = None if where == "every-request" else f"PUT /{bucket}/{prefix}/360p/index.m3u8"
+    match = None if FAILING_PUT[where] is None else f"PUT /{bucket}/{prefix}/{FAILING_PUT[where]}"
     fault_proxy.fail_5xx(HOLD, match=match)
     res = run_cli(fault_proxy, tmp_path, fixture_path(FIXTURE.name), "--out", f"s3://{bucket}/{prefix}", *COMMON,
                   env={**FAST_RETRIES, "HLSIFY_S3_RETRIES": str(retries)})
@@ -736,9 +767,9 @@ def test_5xx_for_ever_is_69(fault_proxy, tmp_path, where):
     if match is not None:
         refused = [e for e in fault_proxy.events if e.fault]
         assert len(refused) == retries + 1, \
-            f"{len(refused)} attempts of the playlist PUT, expected 1 + HLSIFY_S3_RETRIES={retries}"
+            f"{len(refused)} attempts of the PUT of {FAILING_PUT[where]}, expected 1 + HLSIFY_S3_RETRIES={retries}"
         assert any(e.method == "PUT" and ".m4s" in e.target and not e.fault for e in fault_proxy.events), \
-            "no segment was uploaded before the playlist (the clean-up was not put to the test)"
+            f"no segment was uploaded before {FAILING_PUT[where]} (the clean-up was not put to the test)"
     assert_nothing_left(fault_proxy, bucket, prefix)
 
 
@@ -852,4 +883,24 @@ def test_ctrl_c_during_a_progressive_upload_cleans_up(fault_proxy, tmp_path):
     assert res.returncode == 130, f"expected exit 130 after SIGINT\n{res.describe()}"
     for secret in secrets_of(fault_proxy):
         assert secret not in res.stderr + res.stdout
+    assert_nothing_left(fault_proxy, bucket, prefix)
+
+
+def test_ctrl_c_during_a_stalled_input_download(fault_proxy, tmp_path):
+    """The input's GET stalls mid-body (no stall timeout for minutes); SIGINT then: exit 130 at
+    once, and nothing under the output prefix."""
+    source = fault_proxy.make_bucket(unique_bucket_name("ctrl-c-in"))
+    fault_proxy.put(source, INPUT_KEY, fixture_path(FIXTURE.name))
+    bucket = fault_proxy.make_bucket(unique_bucket_name("ctrl-c-out"))
+    prefix = "interrupted"
+    fault_proxy.stall_body(100_000, match=f"GET /{source}/{INPUT_KEY}")
+    run = Running(fault_proxy, tmp_path, f"s3://{source}/{INPUT_KEY}", "--out", f"s3://{bucket}/{prefix}", *COMMON,
+                  env={"HLSIFY_S3_STALL_SECONDS": "600"})
+    try:
+        run.wait_while_running(lambda: fault_proxy.stalled_now == 1, "the input GET to stall")
+        run.proc.send_signal(signal.SIGINT)
+        res = run.finish(timeout=60)
+    finally:
+        run.kill()
+    assert res.returncode == 130, f"expected exit 130 after SIGINT\n{res.describe()}"
     assert_nothing_left(fault_proxy, bucket, prefix)

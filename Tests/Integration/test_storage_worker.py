@@ -486,10 +486,16 @@ def test_bad_jobs_fail_or_are_rejected_and_write_nothing(bsite: BucketSite):
 # ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("progressive", [False, True], ids=["staged", "progressive"])
-def test_sigkill_mid_job_then_a_second_worker_completes_it_once(seaweed_site: BucketSite, progressive: bool, tmp_path):
+@pytest.mark.parametrize("progressive,elsewhere", [(False, False), (True, False), (False, True)],
+                         ids=["staged", "progressive", "staged-other-machine"])
+def test_sigkill_mid_job_then_a_second_worker_completes_it_once(seaweed_site: BucketSite, progressive: bool, elsewhere: bool,
+                                                                 tmp_path):
+    """`elsewhere`: the second worker has a work root of its own (another machine): it resumes from
+    the state the first one kept in the bucket (OUTPUT/.hlsify-work/resume)."""
     site, bus = seaweed_site, seaweed_site.bus
-    first = site.start_worker("w-killed")
+    # The resume state goes to the bucket with every segment (not at most every 5 s), so that the
+    # kill below can wait for two segments of every rendition there.
+    first = site.start_worker("w-killed", env={"HLSIFY_S3_RESUME_INTERVAL": "0"})
     site.submit({"jobId": "kill-1", "input": CLIP, "output": "kill-1", "progressive": progressive, **LONG})
     if progressive:
         # Segments of the first worker are in the bucket (published as they are written).
@@ -498,6 +504,21 @@ def test_sigkill_mid_job_then_a_second_worker_completes_it_once(seaweed_site: Bu
     else:
         bus.wait(lambda: committed_video_segments(bus.of("kill-1"), LONG["ladder"]) >= 2, WAIT,
                  "two segments of every video rendition", (first,))
+    if elsewhere:
+        journal = site.prefix("kill-1") + ".hlsify-work/resume/.hlsify-resume/journal"
+
+        def journaled() -> bool:
+            if journal not in site.store.keys(site.out_bucket, site.prefix("kill-1") + ".hlsify-work/"):
+                return False
+            counts: dict = {}
+            for line in site.store.get(site.out_bucket, journal).decode().splitlines():
+                # `{json} HASH` per committed file; index -1 is a rendition's init section.
+                entry = json.loads(line.rsplit(" ", 1)[0]) if line.startswith("{") else {}
+                if "r" in entry and entry.get("i", -1) >= 0:
+                    counts[entry["r"]] = counts.get(entry["r"], 0) + 1
+            return len(counts) == len(LONG["ladder"]) + 1 and min(counts.values()) >= 2
+
+        bus.wait(journaled, WAIT, "two segments of every rendition in the bucket's resume journal", (first,))
     first.expected_exit = True
     first.proc.kill()
     first.proc.wait()
@@ -510,7 +531,7 @@ def test_sigkill_mid_job_then_a_second_worker_completes_it_once(seaweed_site: Bu
         # An object of the killed attempt that the next one does not write again.
         site.store.put(site.out_bucket, site.prefix("kill-1") + "720p/segment-00099.m4s", b"stale")
     else:
-        assert partial == [], f"a staged job published before completion: {partial}"
+        assert [k for k in partial if not k.startswith(".hlsify-work/")] == [], f"a staged job published before completion: {partial}"
         assert work_leftovers(os.path.join(site.work_root, "outputs")), "the killed attempt left no work folder"
     # A multipart upload the killed worker left open under the output prefix (made by hand: the
     # kill cannot be aimed at one).
@@ -519,6 +540,10 @@ def test_sigkill_mid_job_then_a_second_worker_completes_it_once(seaweed_site: Bu
     client.upload_part(Bucket=site.out_bucket, Key=upload["Key"], UploadId=upload["UploadId"], PartNumber=1, Body=b"x" * 1024)
     assert site.open_uploads() == [(site.out_bucket, upload["Key"])]
 
+    if elsewhere:
+        other_root = tmp_path / "work-elsewhere"
+        other_root.mkdir()
+        site.work_root = str(other_root)
     second = site.start_worker("w-second")
     bus.wait(lambda: bus.of("kill-1", "completed"), WAIT, "job.completed from the second worker", (second,))
     completed = completed_once_after_stop(site, "kill-1")
@@ -531,11 +556,13 @@ def test_sigkill_mid_job_then_a_second_worker_completes_it_once(seaweed_site: Bu
     assert bus.drain_dead_letters() == []
     site.assert_no_secret()
     if not progressive:
-        # The work root is shared, as a folder output root is: the second worker resumes past the
-        # segments the first one committed (the same input object, spooled again).
+        # The second worker resumes past the segments the first one committed: from the shared
+        # work root, or from the bucket (the same input object, spooled again).
         assert second_run[1]["resumedFromSegment"] >= 2 and second_run[1]["segmentsReused"] >= 4, json.dumps(second_run[1])
-    # Nothing of the killed attempt stays in the work root: its work folder, its spooled input.
+    # Nothing of the killed attempt stays in the work root: its work folder, its spooled input
+    # (elsewhere: nothing of the job on the second machine), nor its resume state in the bucket.
     assert site.leftovers() == [], "the leftovers of the killed attempt must be gone"
+    assert not [k for k in site.store.keys(site.out_bucket, site.prefix("kill-1")) if ".hlsify-work/" in k]
 
 
 # ---------------------------------------------------------------------------

@@ -21,7 +21,13 @@ final class ResumeMirror: @unchecked Sendable {  // mutable state is touched on 
     private var lastSync = Date.distantPast
     private var failed = false
 
-    init(output: BucketOutput, target: URL, interval: Double = 5) throws(StorageError) {
+    /// Seconds between two syncs: 5, or `HLSIFY_S3_RESUME_INTERVAL` (0–3600; tests use 0).
+    static func defaultInterval(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> Double {
+        guard let text = environment["HLSIFY_S3_RESUME_INTERVAL"], let value = Double(text), (0...3600).contains(value) else { return 5 }
+        return value
+    }
+
+    init(output: BucketOutput, target: URL, interval: Double = ResumeMirror.defaultInterval()) throws(StorageError) {
         client = output.client
         remote = try output.address.appending(Self.workPrefix)
         work = target.deletingLastPathComponent()
