@@ -11,7 +11,6 @@ extension TranscodeWorker {
     /// it uploaded; the delivery is retried.
     func publishJob(_ completed: JobEvent, marker: CompletionMarker, publisher: BucketPublisher, target: URL, work: URL, scrap: URL?,
                     output: OutputPlace, plan: JobPlan, log: Logger) async -> DeliveryOutcome {
-        var marker = marker
         do {
             try publisher.finish(records: [(CompletionMarker.fileName, try marker.encoded())])
         } catch {
@@ -24,20 +23,7 @@ extension TranscodeWorker {
         if plan.progressive { _ = try? output.remove() }
         try? FileManager.default.removeItem(at: work)
         log.info("job output published", metadata: ["output": "\(publisher.destination)", "objects": "\(publisher.uploadedPaths.count)"])
-        do {
-            try await events.publish(completed)
-        } catch {
-            log.warning("job.completed not confirmed; returning the delivery so that a redelivery reports it",
-                        metadata: ["error": "\(error)"])
-            return .completionNotConfirmed
-        }
-        marker.eventPublished = true
-        do {
-            _ = try publisher.putRecord(CompletionMarker.fileName, try marker.encoded())
-        } catch {
-            log.warning("cannot update the completion marker", metadata: ["error": "\(error)"])
-        }
-        return .completed(marker.completion)
+        return await reportCompleted(completed, marker: marker, log: log) { try publisher.putRecord(CompletionMarker.fileName, try $0.encoded()) }
     }
 }
 

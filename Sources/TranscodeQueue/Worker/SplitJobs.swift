@@ -284,14 +284,7 @@ extension TranscodeWorker {
         }
         if status.failure != nil { return .chunkSkipped("stitch: the job failed") }
         guard status.missing.isEmpty else {
-            if task == .check {
-                do {
-                    try await client.publish(SplitTask.check.message(jobId: job.jobId, body: delivery.body, topology: configuration.topology,
-                                                                     checkDelay: configuration.chunkCheckInterval), policy: .once)
-                } catch {
-                    return .failed(TranscodeError.io("cannot re-arm the fan-in check: \(error)"))
-                }
-            }
+            if task == .check, let failure = await rearmCheck(job: job, delivery: delivery) { return failure }
             return .chunkSkipped("stitch: waiting for \(status.missing.map(\.folder).joined(separator: ", "))")
         }
         if let mirror = place.mirror {
@@ -301,14 +294,7 @@ extension TranscodeWorker {
             }
             guard claimed else {
                 // The delayed check keeps looking, so a claimer that died is taken over after its lease.
-                if task == .check {
-                    do {
-                        try await client.publish(SplitTask.check.message(jobId: job.jobId, body: delivery.body, topology: configuration.topology,
-                                                                         checkDelay: configuration.chunkCheckInterval), policy: .once)
-                    } catch {
-                        return .failed(TranscodeError.io("cannot re-arm the fan-in check: \(error)"))
-                    }
-                }
+                if task == .check, let failure = await rearmCheck(job: job, delivery: delivery) { return failure }
                 return .chunkSkipped("stitch: another worker is stitching")
             }
         }
@@ -345,6 +331,17 @@ extension TranscodeWorker {
             place.mirror?.releaseStitch()
         }
         return outcome
+    }
+
+    /// Publishes the next delayed fan-in check; the failure outcome when it is not confirmed.
+    private func rearmCheck(job: TranscodeJob, delivery: AMQPDelivery) async -> DeliveryOutcome? {
+        do {
+            try await client.publish(SplitTask.check.message(jobId: job.jobId, body: delivery.body, topology: configuration.topology,
+                                                             checkDelay: configuration.chunkCheckInterval), policy: .once)
+            return nil
+        } catch {
+            return .failed(TranscodeError.io("cannot re-arm the fan-in check: \(error)"))
+        }
     }
 
     /// The job's input and subtitles opened for the engine; a bucket input root's objects are

@@ -416,7 +416,7 @@ public final class TranscodeWorker: Service, @unchecked Sendable {  // immutable
         let completion = JobEvent.Completion(report: report, output: job.output, folder: target)
         // The completion's eventId is kept in the marker before the event is first published.
         let completed = JobEvent.completed(jobId: job.jobId, completion, workerId: configuration.workerId, attempt: attempt)
-        var marker = CompletionMarker(jobId: job.jobId, workerId: configuration.workerId, attempt: attempt,
+        let marker = CompletionMarker(jobId: job.jobId, workerId: configuration.workerId, attempt: attempt,
                                       eventPublished: false, eventId: completed.eventId, completion: completion)
         if let publisher {
             return await publishJob(completed, marker: marker, publisher: publisher, target: target, work: work, scrap: scrap,
@@ -435,20 +435,27 @@ public final class TranscodeWorker: Service, @unchecked Sendable {  // immutable
         log.info("job output in place", metadata: ["output": "\(plan.outputPath)", "bytes": "\(completion.bytes)",
                                                    "elapsedSeconds": "\(String(format: "%.1f", completion.elapsedSeconds))"])
 
+        return await reportCompleted(completed, marker: marker, log: log) { try $0.write(in: placed) }
+    }
+
+    /// Publishes `job.completed` (confirmed), then marks the completion as reported with `remark`.
+    /// Without a confirmed event the delivery stays unacknowledged: its redelivery finds the output
+    /// complete and reports the completion then.
+    func reportCompleted(_ completed: JobEvent, marker: CompletionMarker, log: Logger,
+                         remark: (CompletionMarker) throws -> Void) async -> DeliveryOutcome {
         do {
             try await events.publish(completed)
         } catch {
-            // Without a confirmed job.completed the delivery stays unacknowledged: its redelivery
-            // finds the output complete and reports the completion then.
             log.warning("job.completed not confirmed; returning the delivery so that a redelivery reports it",
                         metadata: ["error": "\(error)"])
             return .completionNotConfirmed
         }
+        var marker = marker
         marker.eventPublished = true
-        do { try marker.write(in: placed) } catch {
+        do { try remark(marker) } catch {
             log.warning("cannot update the completion marker", metadata: ["error": "\(error)"])
         }
-        return .completed(completion)
+        return .completed(marker.completion)
     }
 
     /// A rejection for a message that cannot be decoded or planned.
