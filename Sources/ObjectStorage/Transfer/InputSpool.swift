@@ -14,7 +14,11 @@ public enum InputSpool {
     ///   `local` for a disk error).
     /// - Cost: one HEAD and one GET, streamed to disk (constant memory).
     public static func fetch(_ address: S3Address, client: S3Client, into folder: URL, maxBytes: Int64) throws(StorageError) -> String {
-        guard let info = try client.head(address) else { throw .notFound("\(address): no such key") }
+        guard let info = try client.head(address) else {
+            // HEAD answers a bare 404 for a missing bucket too: ask the bucket, to say which.
+            try client.checkBucket(address)
+            throw .notFound("\(address): no such key")
+        }
         guard info.size <= maxBytes else {
             throw .tooLarge("\(address): rejected: \(info.size) bytes, more than the limit of \(maxBytes)")
         }

@@ -34,6 +34,15 @@ struct BucketOutput: Sendable {
         }
     }
 
+    /// True when the output holds a complete set of job `jobId` (or of another job: either way
+    /// not one to write).
+    func isComplete(jobId: String) throws -> Bool {
+        switch try inspect(jobId: jobId) {
+        case .complete, .otherJob: return true
+        case .absent, .incomplete: return false
+        }
+    }
+
     /// A publisher of `folder` to this output.
     func publisher(folder: URL) -> BucketPublisher {
         BucketPublisher(client: client, destination: address, folder: folder)

@@ -37,9 +37,12 @@ extension TranscodeWorker {
         /// False when the bucket holds no plan (never planned, or completed and cleared).
         let planned: Bool
 
-        /// Removes a delivery's own folder (a shared one stays).
+        /// Removes a delivery's own folder (a shared one stays), and the job's work folder on
+        /// this machine when that leaves it empty (a machine that only encoded chunks).
         func close() {
-            if mirror != nil { try? FileManager.default.removeItem(at: folder) }
+            guard mirror != nil else { return }
+            try? FileManager.default.removeItem(at: folder)
+            rmdir(folder.deletingLastPathComponent().path)
         }
     }
 
@@ -296,6 +299,17 @@ extension TranscodeWorker {
                 // The delayed check keeps looking, so a claimer that died is taken over after its lease.
                 if task == .check, let failure = await rearmCheck(job: job, delivery: delivery) { return failure }
                 return .chunkSkipped("stitch: another worker is stitching")
+            }
+            // A claim won after another stitcher finished and cleared its own (this delivery read
+            // the bucket before that): the output is there already.
+            let done: Bool
+            do { done = try bucketOutput(plan)?.isComplete(jobId: job.jobId) ?? false } catch {
+                mirror.releaseStitch()
+                return .failed(error)
+            }
+            if done {
+                mirror.releaseStitch()
+                return .chunkSkipped("stitch: the job completed meanwhile")
             }
         }
         let work = layout.workFolder(for: plan.outputKey)
