@@ -121,10 +121,10 @@ def s3servers():
 
 
 def rclone_class(mod, as_tests: bool):
-    """The harness's RcloneS3, less `--dir-cache-time 0s` unless `as_tests`. The tests need that flag
-    only to see folders made straight in DATA; here every bucket and object goes through S3. With it,
-    rclone 1.75.2 spends erratic CPU seconds on every PutObject (measured here: 44 PUTs of this
-    output, 36 MB, cost it 220 s of CPU with the flag and 0.2 s without), so the benchmark would
+    """The harness's RcloneS3, less its `--dir-cache-time` unless `as_tests`. The tests need a short
+    directory cache only to see folders made straight in DATA; here every bucket and object goes
+    through S3. A short cache costs rclone 1.75.2 CPU on PutObjects (measured here with 0 s: 44 PUTs
+    of this output, 36 MB, cost it 220 s of CPU, against 0.2 s without), so the benchmark would
     time the server, not hlsify. --rclone-as-tests keeps the flag, to show that."""
     if as_tests:
         return mod.RcloneS3
@@ -440,11 +440,11 @@ def block_lines(res: dict, a: dict) -> list[str]:
           "a, b, a, b, …; the clip was uploaded to the bucket with boto3 beforehand (not timed)",
           f"- S3 server: `{res['rclone_cmd']}` on loopback: the integration suite's RcloneS3 "
           "(Tests/Integration/s3servers.py) "
-          + ("exactly as the tests start it, with `--dir-cache-time 0s`, which makes rclone 1.75.2 spend seconds "
-             "of CPU on a PutObject (the bucket side then times the server more than hlsify)"
+          + ("exactly as the tests start it, with their short `--dir-cache-time`, which costs rclone 1.75.2 CPU "
+             "on PutObjects (the bucket side then times the server more than hlsify)"
              if res.get("rclone_as_tests") else
-             "less its `--dir-cache-time 0s` (the tests need it to see folders made straight in its data folder; "
-             "with it, rclone 1.75.2 spent 220 s of CPU on 44 PutObjects of this output, 36 MB (measured once, 2026-12-02), erratically "
+             "less its `--dir-cache-time` (the tests need a short one to see folders made straight in its data folder; "
+             "with 0 s, rclone 1.75.2 spent 220 s of CPU on 44 PutObjects of this output, 36 MB (measured once, 2026-12-02), erratically "
              "0.02–26 s each, against 0.2 s without: see `--rclone-as-tests`)")
           + "; its data folder, the folder outputs and the CLI's "
           "$TMPDIR/hlsify-s3 scratch on the same disk; same environment for both sides (the server's AWS_* "
@@ -494,7 +494,7 @@ def block_lines(res: dict, a: dict) -> list[str]:
           "(it still counts the previous run); *busiest others* = CPU seconds of the other processes alive at both "
           "ends of the run, by name"
           + ("; an *rclone* there is another rclone process (such as the integration tests' servers, "
-             "which run with `--dir-cache-time 0s`), never the benchmark's own"
+             "which run with a short `--dir-cache-time`), never the benchmark's own"
              if any(c == "rclone" for p in pairs for s in "ab" for c, _ in p[s].get("top_others", [])) else "")
           + ".", "",
           "| # | pair | side | wall s | CPU s | peak RSS MB | rclone CPU s | others (cores) | load | busiest others |",
@@ -526,7 +526,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="one pair; may use .build/debug when release is missing or stale")
     ap.add_argument("--pairs", type=int, default=None, help="folder/bucket pairs (default 3; --quick 1)")
     ap.add_argument("--rclone-as-tests", action="store_true",
-                    help="start rclone exactly as the integration tests do (with --dir-cache-time 0s: slow PUTs)")
+                    help="start rclone exactly as the integration tests do (with their short --dir-cache-time: slower PUTs)")
     ap.add_argument("--keep", action="store_true", help="keep the last pair's outputs under .cache/bench/storage/")
     ap.add_argument("--results", type=Path, default=run.RESULTS_MD, help="RESULTS.md to write the block into")
     ap.add_argument("--render", type=Path, metavar="JSON", help="only rewrite the block from a saved results JSON")
