@@ -37,6 +37,7 @@ struct BucketTranscode {
         let publisher = outputAddress.map { BucketPublisher(client: client, destination: $0, folder: localOutput) }
         try publisher?.prepare(overwrite: overwrite)
         var localInput = input
+        var syncer: ProgressiveSync?
         do {
             if let inputAddress {
                 localInput = try InputSpool.fetch(inputAddress, client: client, into: scratch.appendingPathComponent("input"),
@@ -46,7 +47,7 @@ struct BucketTranscode {
                 // The local folder is this program's own: a leftover of a run that died is replaced.
                 settings.overwrite = true
             }
-            let syncer = settings.progressive ? publisher.map { ProgressiveSync(publisher: $0) } : nil
+            syncer = settings.progressive ? publisher.map { ProgressiveSync(publisher: $0) } : nil
             if let syncer {
                 let earlier = settings.onSegment
                 settings.onSegment = { event in earlier?(event); syncer.request() }
@@ -68,6 +69,8 @@ struct BucketTranscode {
             return report
         } catch {
             try? FileManager.default.removeItem(at: scratch.appendingPathComponent("input"))
+            // A sync under way finishes first, so nothing goes up after the discard.
+            try? syncer?.stop()
             publisher?.discard(with: S3Client(configuration: configuration))
             throw error
         }

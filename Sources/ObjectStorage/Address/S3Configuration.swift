@@ -90,7 +90,7 @@ public enum S3Limits {
 
 /// An access key with its secret (and a session token for temporary credentials). Printing it
 /// shows the key id only.
-public struct S3Credentials: Sendable, CustomStringConvertible, CustomDebugStringConvertible {
+public struct S3Credentials: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     public var accessKeyId: String
     public var secretAccessKey: String
     public var sessionToken: String?
@@ -103,6 +103,8 @@ public struct S3Credentials: Sendable, CustomStringConvertible, CustomDebugStrin
 
     public var description: String { "S3Credentials(accessKeyId: \(accessKeyId), secret: <redacted>)" }
     public var debugDescription: String { description }
+    /// `dump()` and reflection show the key id only too.
+    public var customMirror: Mirror { Mirror(self, children: ["accessKeyId": accessKeyId]) }
 }
 
 /// `scheme://host[:port]` of the server, without a path.
@@ -113,7 +115,9 @@ public struct S3Endpoint: Sendable, Equatable, CustomStringConvertible {
 
     /// - Throws: `StorageError.configuration` unless the text is `http(s)://host[:port][/]`.
     public init(parsing text: String) throws(StorageError) {
-        let problem = StorageError.configuration("S3 endpoint '\(text)' is not http(s)://host[:port]")
+        // Never the text itself when it holds user information (it may be a password).
+        let shown = text.contains("@") ? "(with user information)" : "'\(text)'"
+        let problem = StorageError.configuration("S3 endpoint \(shown) is not http(s)://host[:port]")
         var rest: Substring
         if text.hasPrefix("https://") { secure = true; rest = text.dropFirst(8) }
         else if text.hasPrefix("http://") { secure = false; rest = text.dropFirst(7) }

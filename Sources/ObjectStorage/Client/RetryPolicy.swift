@@ -7,8 +7,13 @@ struct RetryPolicy {
     var retries: Int
     var delay: Double
 
-    /// True for statuses worth another try: server errors (5xx).
-    static func isRetryable(status: Int) -> Bool { (500...599).contains(status) }
+    /// True for answers worth another try: server errors (5xx), throttling (429, SlowDown) and
+    /// the 4xx codes S3 uses for a request that met a passing state (RequestTimeout,
+    /// OperationAborted, ConditionalRequestConflict).
+    static func isRetryable(status: Int, code: String? = nil) -> Bool {
+        if (500...599).contains(status) || status == 429 { return true }
+        return ["RequestTimeout", "OperationAborted", "ConditionalRequestConflict", "SlowDown"].contains(code ?? "")
+    }
 
     /// Waits before retry `attempt` (1-based); false when cancelled while waiting.
     func wait(before attempt: Int, isCancelled: () -> Bool) -> Bool {

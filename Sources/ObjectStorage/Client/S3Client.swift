@@ -73,8 +73,8 @@ public final class S3Client: @unchecked Sendable {  // the pool is under its loc
         do {
             _ = try send("PUT", address, headers: [("content-type", contentType), ("if-none-match", "*")], body: .bytes(bytes),
                          payloadHash: SigV4Signer.sha256Hex(bytes))
-        } catch .rejected(let message) where message.contains("412") {
-            return false
+        } catch .preconditionFailed {
+            // There already, perhaps by this very call (a retry after its answer was lost): read it.
         }
         return try get(address, limit: max(1 << 20, bytes.count)) == bytes
     }
@@ -242,7 +242,9 @@ public final class S3Client: @unchecked Sendable {  // the pool is under its loc
             case .success(let response):
                 if response.status < 300 { return response }
                 if response.status == 404 && missingIsNil && Self.errorCode(response) != "NoSuchBucket" { return nil }
-                guard RetryPolicy.isRetryable(status: response.status) else { throw Self.failure(response, shown: shown) }
+                guard RetryPolicy.isRetryable(status: response.status, code: Self.errorCode(response)) else {
+                    throw Self.failure(response, shown: shown)
+                }
                 retryCause = Self.statusText(response)
                 if attempt >= policy.retries { throw .unavailable("\(shown): the server kept failing (\(retryCause)) after \(attempt + 1) attempts") }
             }
@@ -292,7 +294,7 @@ public final class S3Client: @unchecked Sendable {  // the pool is under its loc
         case (404, _): return .notFound("\(shown): not found (\(code!))")
         case (401, _), (403, _):
             return .accessDenied("\(shown): access denied (\(code ?? "HTTP \(response.status)")): check the S3 credentials and region")
-        case (412, _): return .rejected("\(shown): refused by the server (412 PreconditionFailed)")
+        case (412, _): return .preconditionFailed("\(shown): the object exists already (412)")
         case (416, _): return .rejected("\(shown): the range asked for is outside the object")
         default: return .rejected("\(shown): refused by the server (\(statusText(response)))")
         }

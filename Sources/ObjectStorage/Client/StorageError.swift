@@ -18,6 +18,8 @@ public enum StorageError: Error, Sendable, Equatable, CustomStringConvertible {
     case unavailable(String)
     /// A local file could not be read or written.
     case local(String)
+    /// A conditional request's condition did not hold (412: the object exists already).
+    case preconditionFailed(String)
     /// The output cannot be put in place: it exists (and may not be replaced) or its bucket is missing.
     case cannotPublish(String)
     /// The caller stopped the transfer.
@@ -26,7 +28,7 @@ public enum StorageError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .invalidAddress(let message), .configuration(let message), .notFound(let message),
-             .accessDenied(let message), .tooLarge(let message), .rejected(let message),
+             .accessDenied(let message), .tooLarge(let message), .rejected(let message), .preconditionFailed(let message),
              .unavailable(let message), .local(let message), .cannotPublish(let message):
             return message
         case .cancelled: return "cancelled"
@@ -51,7 +53,7 @@ public enum StorageError: Error, Sendable, Equatable, CustomStringConvertible {
         case .tooLarge: return 65
         case .invalidAddress, .configuration: return 64
         case .local: return 74
-        case .rejected: return 76
+        case .rejected, .preconditionFailed: return 76
         case .cannotPublish: return 73
         case .cancelled: return 130
         }

@@ -14,8 +14,10 @@ public final class BucketPublisher: @unchecked Sendable {  // mutable state unde
     private let lock = NSLock()
     /// Path → what was last uploaded there by this publisher, and with which Cache-Control.
     private var uploaded: [String: (stored: FileUpload.Stored, cacheControl: String?)] = [:]
-    /// Keys under the prefix before this publisher started (the set it replaces).
+    /// Keys under the prefix before this publisher started, relative to it.
     private var existing: Set<String> = []
+    /// What the set being replaced held, by its inventory (empty when there was none).
+    private var previous: Set<String> = []
 
     public init(client: S3Client, destination: S3Address, folder: URL) {
         self.client = client
@@ -36,11 +38,50 @@ public final class BucketPublisher: @unchecked Sendable {  // mutable state unde
         existing = Set(objects.map { String($0.key.dropFirst(prefix.count)) })
         if existing.contains(ObjectHeaders.masterName) {
             guard overwrite else { throw .cannotPublish("\(destination): an HLS set is already there (use --force to replace it)") }
+            if existing.contains(OutputInventory.fileName),
+               let bytes = try? client.get(destination.child(OutputInventory.fileName), limit: 64 << 20),
+               let inventory = try? JSONDecoder().decode(OutputInventory.self, from: Data(bytes)) {
+                previous = Set(inventory.objects.map(\.path))
+            }
             try client.delete(destination.child(ObjectHeaders.masterName))
         }
-        for upload in try client.openUploads(destination) {
+        try abortOwnUploads(client: client)
+    }
+
+    /// Aborts the multipart uploads open under the prefix, but for the work of others kept
+    /// beside the set (`.hlsify-work/`).
+    private func abortOwnUploads(client: S3Client) throws(StorageError) {
+        let prefix = destination.listingPrefix
+        for upload in try client.openUploads(destination) where !upload.key.dropFirst(prefix.count).hasPrefix(Self.workPrefix) {
             try client.abortUpload(try S3Address(bucket: destination.bucket, key: upload.key), id: upload.uploadId)
         }
+    }
+
+    /// Where the worker keeps shared work beside a set: never published, replaced or removed here.
+    public static let workPrefix = ".hlsify-work/"
+
+    /// The keys of an earlier set under the prefix that a new set (`files`) replaces: what the
+    /// earlier set's inventory listed, and anything inside a folder the new set writes into (a
+    /// killed attempt's segments); never a key outside those (an upload beside the set, another
+    /// set in a sub-folder, the work beside it). Pure.
+    static func stale(existing: Set<String>, previous: Set<String>, files: Set<String>) -> [String] {
+        let folders = Set(files.compactMap { $0.contains("/") ? String($0.prefix { $0 != "/" }) : nil })
+        return existing.filter { key in
+            guard !files.contains(key), !key.hasPrefix(workPrefix) else { return false }
+            if previous.contains(key) { return true }
+            return key.contains("/") && folders.contains(String(key.prefix { $0 != "/" }))
+        }.sorted()
+    }
+
+    /// The keys of an incomplete set under the prefix that may be removed: the master and the
+    /// records first, then what lies in folders holding a playlist (rendition folders); nothing
+    /// else (an upload beside the set, another set in a sub-folder, the work beside it). Pure.
+    public static func incompleteSet(in keys: [String]) -> [String] {
+        let top = [ObjectHeaders.masterName, OutputInventory.fileName, ".hlsify-complete.json"].filter(keys.contains)
+        let playlistFolders = Set(keys.filter { $0.hasSuffix(".m3u8") && $0.split(separator: "/").count == 2 }
+            .map { String($0.prefix { $0 != "/" }) })
+        let inside = keys.filter { $0.contains("/") && !$0.hasPrefix(workPrefix) && playlistFolders.contains(String($0.prefix { $0 != "/" })) }
+        return top + inside.sorted()
     }
 
     /// Uploads what the set's playlists on disk name and has not been uploaded yet, then those
@@ -51,7 +92,12 @@ public final class BucketPublisher: @unchecked Sendable {  // mutable state unde
         var up: Set<String> = []
         for playlist in playlists {
             guard let text = try? String(contentsOf: folder.appendingPathComponent(playlist), encoding: .utf8) else { continue }
-            let named = PlaylistReferences.of(text, playlistPath: playlist).filter { files.contains($0) }
+            // Read after the listing: it may name a segment committed since; every file it names
+            // must be up before it.
+            let named = PlaylistReferences.of(text, playlistPath: playlist)
+            guard named.allSatisfy({ files.contains($0) || FileManager.default.fileExists(atPath: folder.appendingPathComponent($0).path) }) else {
+                continue
+            }
             try uploadAll(named.filter { isUploaded($0) == false }, live: true)
             try uploadOne(playlist, live: true)
             up.insert(playlist)
@@ -83,7 +129,7 @@ public final class BucketPublisher: @unchecked Sendable {  // mutable state unde
         try putRecord(OutputInventory.fileName, inventory.encoded())
         for (name, bytes) in records { try putRecord(name, bytes) }
         let kept = Set(files).union([OutputInventory.fileName]).union(records.map(\.0))
-        for stale in existing.subtracting(kept).sorted() where !stale.hasPrefix(".hlsify-work") {
+        for stale in Self.stale(existing: existing, previous: previous, files: kept) {
             try client.delete(destination.child(stale))
         }
         return inventory
@@ -107,13 +153,13 @@ public final class BucketPublisher: @unchecked Sendable {  // mutable state unde
         let paths = lock.withLock { Array(uploaded.keys) }.sorted { ObjectHeaders.stage(of: $0) > ObjectHeaders.stage(of: $1) }
         var first: StorageError?
         for path in paths {
-            do { try client.delete(destination.child(path)) } catch { first = first ?? error }
-        }
-        do {
-            for upload in try client.openUploads(destination) {
-                try client.abortUpload(try S3Address(bucket: destination.bucket, key: upload.key), id: upload.uploadId)
+            do throws(StorageError) { try client.delete(destination.child(path)) } catch {
+                first = first ?? error
+                // A master (or record) that stays must not lose its segments.
+                if ObjectHeaders.stage(of: path) >= .master { return first }
             }
-        } catch { first = first ?? error }
+        }
+        do throws(StorageError) { try abortOwnUploads(client: client) } catch { first = first ?? error }
         lock.withLock { uploaded = [:] }
         return first
     }

@@ -33,6 +33,7 @@ final class BucketInputs: Sendable {
         lockDescriptor = open(folder.appendingPathComponent(Self.lockName).path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard lockDescriptor >= 0, flock(lockDescriptor, LOCK_EX | LOCK_NB) == 0 else {
             let reason = String(cString: strerror(errno))
+            if lockDescriptor >= 0 { close(lockDescriptor) }
             try? FileManager.default.removeItem(at: folder)
             throw TranscodeError.io("\(folder.path): cannot lock the spool folder: \(reason)")
         }
@@ -90,7 +91,7 @@ final class BucketInputs: Sendable {
         do {
             return try InputSpool.fetch(address, client: client, into: folder, maxBytes: maxBytes)
         } catch {
-            throw StorageRoots.transcodeError(error)
+            throw StorageRoots.inputError(error)
         }
     }
 }

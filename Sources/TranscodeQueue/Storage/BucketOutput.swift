@@ -30,7 +30,7 @@ struct BucketOutput: Sendable {
             guard let marker = try? JSONDecoder().decode(CompletionMarker.self, from: Data(bytes)) else { return .incomplete }
             return marker.jobId == jobId ? .complete(marker) : .otherJob(marker.jobId)
         } catch {
-            throw StorageRoots.transcodeError(error)
+            throw StorageRoots.outputError(error)
         }
     }
 
@@ -55,7 +55,7 @@ struct BucketOutput: Sendable {
             _ = try client.put(try address.appending(CompletionMarker.fileName), bytes: bytes, contentType: "application/json",
                                cacheControl: "no-cache")
         } catch {
-            throw StorageRoots.transcodeError(error)
+            throw StorageRoots.outputError(error)
         }
     }
 }

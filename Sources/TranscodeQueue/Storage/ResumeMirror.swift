@@ -70,6 +70,12 @@ final class ResumeMirror: @unchecked Sendable {  // mutable state is touched on 
         queue.sync {}
     }
 
+    /// Removes the resume state of `output` from the bucket (a job given up).
+    static func remove(output: BucketOutput?) {
+        guard let output, let mirror = try? ResumeMirror(output: output, target: URL(fileURLWithPath: "/output")) else { return }
+        mirror.removeRemote()
+    }
+
     /// Removes the resume state from the bucket (the job is published, or given up).
     func removeRemote() {
         guard let objects = try? client.list(remote) else { return }

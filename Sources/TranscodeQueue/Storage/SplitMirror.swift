@@ -56,6 +56,11 @@ struct SplitMirror: Sendable {
         try mirror.push(files.filter { $0 != manifest } + [manifest])
     }
 
+    /// True when the bucket holds `chunk`'s manifest (committed).
+    func isCommitted(_ chunk: ChunkName) throws(StorageError) -> Bool {
+        try mirror.client.head(try mirror.remote.appending("chunks/\(chunk.folder)/\(ChunkManifest.fileName)")) != nil
+    }
+
     /// True when the bucket holds the job's failed marker.
     func isFailed() throws(StorageError) -> Bool {
         try mirror.client.head(try mirror.remote.appending("failed.json")) != nil

@@ -55,15 +55,28 @@ struct StorageRoots: Sendable {
         }
     }
 
-    /// A storage failure as the engine's error, so the worker's failure policy applies: a missing
-    /// or refused object is final, a server that keeps failing is worth a retry.
-    static func transcodeError(_ error: StorageError) -> TranscodeError {
+    /// A failure reading a job's input objects as the engine's error, so the worker's failure
+    /// policy applies: a missing or refused object is final, a server that keeps failing is
+    /// worth a retry.
+    static func inputError(_ error: StorageError) -> TranscodeError {
         switch error {
         case .notFound(let message), .accessDenied(let message): return .inputMissing(message)
-        case .tooLarge(let message), .invalidAddress(let message), .rejected(let message): return .invalidInput(message)
+        case .tooLarge(let message), .invalidAddress(let message), .rejected(let message), .preconditionFailed(let message):
+            return .invalidInput(message)
         case .cannotPublish(let message): return .cannotCreateOutput(message)
         case .unavailable(let message), .local(let message), .configuration(let message): return .io(message)
         case .cancelled: return .cancelled
+        }
+    }
+
+    /// A failure writing or reading the output side (the set, its marker, the shared work beside
+    /// it) as the engine's error: never the input's fault, always retried (until the attempts run
+    /// out): a refusal there is the deployment's, or a passing state of the server.
+    static func outputError(_ error: StorageError) -> TranscodeError {
+        switch error {
+        case .unavailable(let message), .local(let message): return .io(message)
+        case .cancelled: return .cancelled
+        default: return .cannotCreateOutput(error.description)
         }
     }
 }

@@ -57,7 +57,7 @@ extension TranscodeWorker {
             return SplitPlace(folder: local, mirror: mirror, planned: try mirror.pull(files: files))
         } catch {
             try? FileManager.default.removeItem(at: local)
-            throw StorageRoots.transcodeError(error)
+            throw StorageRoots.outputError(error)
         }
     }
 
@@ -75,7 +75,7 @@ extension TranscodeWorker {
             try place.mirror?.pushFailed()
             return true
         } catch let error as StorageError {
-            throw StorageRoots.transcodeError(error)
+            throw StorageRoots.outputError(error)
         }
     }
 
@@ -94,7 +94,7 @@ extension TranscodeWorker {
                 try FileManager.default.removeItem(at: split)
                 try place.mirror?.removeRemote()
             } catch {
-                return .failed((error as? StorageError).map(StorageRoots.transcodeError) ?? error)
+                return .failed((error as? StorageError).map(StorageRoots.outputError) ?? error)
             }
             log.info("job submitted again after it failed: its split folder is removed and it is planned afresh")
         }
@@ -104,7 +104,7 @@ extension TranscodeWorker {
                                                                    options: plan.transcodeOptions(inputs: inputs),
                                                                    chunkDuration: plan.chunkDuration) else { return nil }
             planned = made
-            do throws(StorageError) { try place.mirror?.pushPlan() } catch { throw StorageRoots.transcodeError(error) }
+            do throws(StorageError) { try place.mirror?.pushPlan() } catch { throw StorageRoots.outputError(error) }
         } catch {
             // A job that will never succeed takes its work folder along, as a failed transcode does.
             if case .final = FailurePolicy.classify(error) { try? FileManager.default.removeItem(at: layout.workFolder(for: plan.outputKey)) }
@@ -181,10 +181,11 @@ extension TranscodeWorker {
         if !chunk.alreadyCommitted, let mirror = place.mirror {
             // Committed in the bucket once its manifest is there; what the others committed since.
             do throws(StorageError) {
-                try mirror.pushChunk(name)
+                // A duplicate never overwrites a chunk another worker committed meanwhile.
+                if try !mirror.isCommitted(name) { try mirror.pushChunk(name) }
                 try mirror.pull(files: false)
             } catch {
-                return failed(StorageRoots.transcodeError(error), place: place, chunk: name, attempt: delivery.attempt)
+                return failed(StorageRoots.outputError(error), place: place, chunk: name, attempt: delivery.attempt)
             }
         }
         if let now = try? ChunkedTranscode.status(work: split) {
@@ -293,7 +294,7 @@ extension TranscodeWorker {
         if let mirror = place.mirror {
             let claimed: Bool
             do throws(StorageError) { claimed = try mirror.claimStitch(worker: configuration.workerId) } catch {
-                return .failed(StorageRoots.transcodeError(error))
+                return .failed(StorageRoots.outputError(error))
             }
             guard claimed else {
                 // The delayed check keeps looking, so a claimer that died is taken over after its lease.
@@ -332,7 +333,7 @@ extension TranscodeWorker {
         let publisher = bucketOutput(plan)?.publisher(folder: target)
         do throws(StorageError) { try publisher?.prepare(overwrite: true) } catch {
             place.mirror?.releaseStitch()
-            return .failed(StorageRoots.transcodeError(error))
+            return .failed(StorageRoots.outputError(error))
         }
         let outcome = await finishJob(job: job, plan: plan, report: report, target: target, work: work, output: output,
                                       attempt: delivery.attempt, log: log, scrap: target, publisher: publisher)

@@ -290,11 +290,13 @@ public final class TranscodeWorker: Service, @unchecked Sendable {  // immutable
         if policy.isExhausted(attempt: attempt) {
             // Whatever the attempts that died left behind goes with the job; chunks of it that
             // were published already stop (they would otherwise complete a job reported failed).
-            bucket?.removeIncomplete(log: log)
+            // The failed marker first: chunks still running stop instead of committing.
             if let place = try? openSplit(plan, files: false) {
                 if place.planned { _ = try? markSplitFailed(place, chunk: "plan", error: "the job was delivered \(attempt) times") }
                 place.close()
             }
+            bucket?.removeIncomplete(log: log)
+            ResumeMirror.remove(output: bucket)
             try? removeLeftovers(work: layout.workFolder(for: plan.outputKey), output: output, log: log)
             return .exhausted
         }
@@ -340,7 +342,7 @@ public final class TranscodeWorker: Service, @unchecked Sendable {  // immutable
         // A progressive job with a bucket output is published as it is written.
         let publisher = bucket?.publisher(folder: target)
         do throws(StorageError) { try publisher?.prepare(overwrite: true) } catch {
-            return .failed(StorageRoots.transcodeError(error))
+            return .failed(StorageRoots.outputError(error))
         }
         let syncer = plan.progressive ? publisher.map { ProgressiveSync(publisher: $0) } : nil
         // A staged job with a bucket output keeps its resume state in the bucket too, for a
@@ -381,7 +383,7 @@ public final class TranscodeWorker: Service, @unchecked Sendable {  // immutable
             }
             report = try await transcode(plan, inputs: inputs, into: target, attempt: attempt, onStart: sendStarted,
                                          onSegment: onSegment)
-            do throws(StorageError) { try syncer?.stop() } catch { throw StorageRoots.transcodeError(error) }
+            do throws(StorageError) { try syncer?.stop() } catch { throw StorageRoots.outputError(error) }
             resumeMirror?.stop()
         } catch {
             sendStarted(ResumeStatus())
