@@ -37,6 +37,15 @@ extension TranscodeWorker {
         /// False when the bucket holds no plan (never planned, or completed and cleared).
         let planned: Bool
 
+        /// A shared split folder without its plan (the job completed and its work folder went while
+        /// this delivery encoded, which made folders there again): removed, with the job's work
+        /// folder when that leaves it empty.
+        func dropIfFinished() {
+            guard mirror == nil, !FileManager.default.fileExists(atPath: folder.appendingPathComponent("plan.json").path) else { return }
+            try? FileManager.default.removeItem(at: folder)
+            rmdir(folder.deletingLastPathComponent().path)
+        }
+
         /// Removes a delivery's own folder (a shared one stays), and the job's work folder on
         /// this machine when that leaves it empty (a machine that only encoded chunks).
         func close() {
@@ -188,6 +197,9 @@ extension TranscodeWorker {
                 return failed(StorageRoots.outputError(error), place: place, chunk: name, attempt: delivery.attempt)
             }
         }
+        // A duplicate that encoded while the job was stitched and its folder removed may have made
+        // folders again: they go.
+        place.dropIfFinished()
         if let now = try? ChunkedTranscode.status(work: split) {
             events.send(.chunk(jobId: job.jobId, .init(name: name.folder, committed: now.committed.count,
                                                        of: now.committed.count + now.missing.count,
@@ -214,6 +226,7 @@ extension TranscodeWorker {
     /// encoding) or failed meanwhile has nothing left for this chunk to do.
     private func failed(_ error: Error, place: SplitPlace, chunk: ChunkName, attempt: Int) -> DeliveryOutcome {
         guard let status = try? ChunkedTranscode.status(work: place.folder) else {
+            place.dropIfFinished()
             return .chunkSkipped("chunk \(chunk.argument): the job has no split folder any more (it completed)")
         }
         if let failure = status.failure { return .chunkDropped("the job failed: \(failure)") }
