@@ -28,6 +28,9 @@ let package = Package(
         ),
         // The few POSIX calls Swift's Glibc module hides (renameat2).
         .target(name: "CPosix"),
+        // SSIM and squared error of 8-bit planes for --measure-quality: per-pixel loops in C,
+        // optimized in every build (a debug build's -O0 would make them the slowest part).
+        .target(name: "CQuality", cSettings: [.unsafeFlags(["-O2"])]),
         // librabbitmq 0.11 (Debian 12's librabbitmq-dev) through its C API; only TranscodeQueue/AMQP uses it.
         .systemLibrary(
             name: "CRabbitMQ",
@@ -45,7 +48,7 @@ let package = Package(
         // The engine: libav wrappers and the transcoding pipeline.
         .target(
             name: "HLSKit",
-            dependencies: ["CFFmpeg", "CPosix", "HLSCore"]
+            dependencies: ["CFFmpeg", "CPosix", "CQuality", "HLSCore"]
         ),
         // The job contract (job model, strict decoding, path rules, events) and the AMQP layer with
         // job submission: what an upload API links to enqueue jobs. No FFmpeg, no engine.

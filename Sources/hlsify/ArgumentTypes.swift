@@ -6,3 +6,5 @@ import HLSKit
 extension SegmentFormat: ExpressibleByArgument {}
 
 extension X264Preset: ExpressibleByArgument {}
+
+extension RateControl: ExpressibleByArgument {}

@@ -7,9 +7,21 @@ import HLSKit
 struct EncodingArguments: ParsableArguments {
     // A transform (not ExpressibleByArgument) so that a bad ladder is reported with the
     // LadderError's reason; the default is written into the help for the same cause.
-    @Option(name: .long, help: "Rungs named by the short side, optionally with a bitrate: 1080p,720p@2800k,480p. (default: \(EncodingDefaults.ladder))",
+    @Option(name: .long, help: "Rungs named by the short side, optionally with a bitrate: 1080p,720p@2800k,480p; or auto (adds 360p and 240p, and two bit rates for any source). (default: \(EncodingDefaults.ladder))",
             transform: Ladder.init(parsing:))
     var ladder: Ladder = EncodingDefaults.ladder
+
+    @Option(name: .long, help: ArgumentHelp("capped-crf: constant quality per rung under the rung's bitrate cap; abr: every rung at its bitrate. (default: \(EncodingDefaults.rateControl.rawValue))", valueName: "mode"))
+    var rateControl: RateControl?
+
+    @Option(name: .long, help: ArgumentHelp("With capped-crf: one x264 CRF for every rung, 1 to 51 (default: each rung's, see README).", valueName: "N"))
+    var crf: Double?
+
+    @Flag(name: .long, help: "Keep a rung whose lower neighbour came out within 10% of its bytes (by default it is dropped).")
+    var keepRedundantRungs = false
+
+    @Flag(name: .long, help: "Measure each rendition's SSIM and PSNR against the source into the report (decodes the output: see README for the cost).")
+    var measureQuality = false
 
     @Option(name: .long, help: "Target segment duration in seconds.")
     var segmentDuration: Double = EncodingDefaults.segmentDuration
@@ -52,6 +64,12 @@ struct EncodingArguments: ParsableArguments {
         guard maxDuration > 0, maxDimension >= 16, (timeLimit ?? 1) > 0 else {
             throw ValidationError("--max-duration, --max-dimension and --time-limit must be positive")
         }
+        if let crf {
+            guard crf.isFinite, RungDefaults.acceptedCRFs.contains(crf) else {
+                throw ValidationError("--crf must be \(RungDefaults.acceptedCRFsText)")
+            }
+            guard rateControl != .abr else { throw ValidationError("--crf is for --rate-control capped-crf, not abr") }
+        }
         if let encoderThreads, !(1...64).contains(encoderThreads) {
             throw ValidationError("--encoder-threads must be between 1 and 64")
         }
@@ -71,7 +89,11 @@ struct EncodingArguments: ParsableArguments {
     /// The engine's options for these arguments (after `validate()`).
     func options() throws -> TranscodeOptions {
         var options = TranscodeOptions()
-        options.ladder = ladder.rungs
+        options.ladder = ladder
+        options.rateControl = rateControl ?? (crf == nil ? EncodingDefaults.rateControl : .cappedCRF)
+        options.crf = crf
+        options.keepRedundantRungs = keepRedundantRungs
+        options.measureQuality = measureQuality
         options.segmentDuration = segmentDuration
         options.segmentFormat = segmentFormat
         options.preset = preset.rawValue

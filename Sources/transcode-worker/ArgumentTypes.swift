@@ -9,3 +9,5 @@ extension SegmentFormat: ExpressibleByArgument {}
 extension X264Preset: ExpressibleByArgument {}
 
 extension S3Configuration.Addressing: ExpressibleByArgument {}
+
+extension RateControl: ExpressibleByArgument {}

@@ -79,6 +79,9 @@ struct RunCommand: AsyncParsableCommand {
             transform: Ladder.init(parsing:))
     var ladder: Ladder?
 
+    @Option(name: .long, help: ArgumentHelp("Rate control for jobs that name none: capped-crf or abr (env HLSIFY_RATE_CONTROL; default \(EncodingDefaults.rateControl.rawValue)).", valueName: "mode"))
+    var rateControl: RateControl?
+
     @Option(name: .long, help: ArgumentHelp("Segment duration for jobs that name none, seconds (env HLSIFY_SEGMENT_DURATION; default \(String(format: "%g", EncodingDefaults.segmentDuration))).", valueName: "seconds"))
     var segmentDuration: Double?
 
@@ -142,9 +145,11 @@ struct RunCommand: AsyncParsableCommand {
         }
         var defaults = JobDefaults()
         defaults.preset = try Environment.resolve(preset, "HLSIFY_PRESET", default: defaults.preset, option: "--preset")
-        defaults.ladder = try Environment.resolve(ladder, "HLSIFY_LADDER", default: Ladder(defaults.ladder)) { text in
+        defaults.ladder = try Environment.resolve(ladder, "HLSIFY_LADDER", default: defaults.ladder) { text in
             do { return try Ladder(parsing: text) } catch { throw ValidationError("--ladder: \(error)") }
-        }.rungs
+        }
+        defaults.rateControl = try Environment.resolve(rateControl, "HLSIFY_RATE_CONTROL", default: defaults.rateControl,
+                                                       option: "--rate-control")
         defaults.segmentDuration = try Environment.resolve(segmentDuration, "HLSIFY_SEGMENT_DURATION", default: defaults.segmentDuration,
                                                            option: "--segment-duration")
         guard EncodingDefaults.segmentDurations.contains(defaults.segmentDuration) else {

@@ -14,7 +14,7 @@ final class IFrameOutputTests: XCTestCase {
             options.preset = "superfast"
             options.segmentFormat = format
             options.segmentDuration = 2
-            options.ladder = try Rung.parseLadder("360p,240p")
+            options.ladder = try Ladder(parsing: "360p,240p")
             let output = TestMedia.outputURL("iframes-\(format)")
             let report = try await Transcoder.transcode(input: input, output: output, options: options)
             XCTAssertEqual(report.warnings.filter { $0.contains("I-frame") }, [])

@@ -17,7 +17,7 @@ final class ProgressiveTests: XCTestCase {
         options.preset = "superfast"
         options.segmentDuration = 2
         options.progressive = true
-        options.ladder = try Rung.parseLadder("720p,360p")
+        options.ladder = try Ladder(parsing: "720p,360p")
         let task = Task { try await Transcoder.transcode(input: input, output: output, options: options) }
         var snapshots: [Snapshot] = []
         while !Task.isCancelled {

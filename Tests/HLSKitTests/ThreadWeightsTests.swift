@@ -43,7 +43,7 @@ final class ThreadWeightsTests: XCTestCase {
         let input = try TestMedia.clip("weights.mp4", size: "1280x720", seconds: 4)
         var options = TranscodeOptions()
         options.preset = "ultrafast"
-        options.ladder = try Rung.parseLadder("720p,480p,360p")
+        options.ladder = try Ladder(parsing: "720p,480p,360p")
         options.segmentDuration = 1
         options.weightsThreads = weights
         let sample = Sample()

@@ -8,7 +8,7 @@ final class TranscoderTests: XCTestCase {
         var options = TranscodeOptions()
         options.preset = "superfast"
         options.segmentFormat = format
-        options.ladder = try Rung.parseLadder(ladder)
+        options.ladder = try Ladder(parsing: ladder)
         options.segmentDuration = 2
         return options
     }

@@ -41,7 +41,7 @@ final class JobDecoderTests: XCTestCase {
             subtitles: [TranscodeJob.Subtitle(language: "en", name: "English", path: "uploads/lecture-42.en.srt")],
             ladder: ["1080p", "720p", "480p"], segmentDuration: 4, segmentFormat: .fmp4, progressive: true))
         XCTAssertEqual(decoded.warnings, [])
-        XCTAssertEqual(try decoded.job.rungs()?.map(\.shortSide), [1080, 720, 480])
+        XCTAssertEqual(try decoded.job.rungs()?.rungs.map(\.shortSide), [1080, 720, 480])
     }
 
     func testOptionalFieldsMayBeLeftOut() throws {
@@ -55,7 +55,7 @@ final class JobDecoderTests: XCTestCase {
         XCTAssertEqual(job.preset, "ultrafast")
         XCTAssertEqual(job.segmentFormat, .ts)
         XCTAssertEqual(job.segmentDuration, 2.5)
-        XCTAssertEqual(try job.rungs()?.map(\.description), ["720p@2800k", "360p"])
+        XCTAssertEqual(try job.rungs()?.rungs.map(\.description), ["720p@2800k", "360p"])
     }
 
     func testAudioOnlyVariantReachesTheEngineOptions() throws {

@@ -109,7 +109,7 @@ final class PathConfinementTests: XCTestCase {
         XCTAssertEqual(plan.outputPath, resolver.outputRoot.path + "/courses/a")
         XCTAssertEqual(plan.outputKey, "courses/a")
         XCTAssertEqual(plan.subtitles.map(\.path), [resolver.inputRoot.path + "/uploads/a.srt"])
-        XCTAssertEqual(plan.ladder, Rung.defaultLadder)
+        XCTAssertEqual(plan.ladder, EncodingDefaults.ladder)
         XCTAssertEqual(plan.segmentDuration, 4)
         XCTAssertEqual(plan.segmentFormat, .fmp4)
         XCTAssertEqual(plan.preset, "veryfast")

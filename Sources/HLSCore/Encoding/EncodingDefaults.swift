@@ -10,6 +10,9 @@ public enum EncodingDefaults {
     /// Seconds of pre-roll a resumed transcode encodes and drops before its first segment
     /// (measured: Benchmarks/RESULTS.md, "Crash-resume").
     public static let resumePreRollSeconds: Double = 6
+    /// Rate control of every rung (see `RateControl`; chosen by measurement: Benchmarks/RESULTS.md,
+    /// "Capped constant quality").
+    public static let rateControl: RateControl = .abr
     /// Segment container.
     public static let segmentFormat: SegmentFormat = .fmp4
     /// Rungs to produce: 1080p, 720p, 480p (each at its default bitrate).

@@ -14,6 +14,29 @@ public enum LadderPlanner {
     ///   the level from `H264Level.minimumLevel` for the size, frame rate, maxrate and bufsize.
     /// - A source without a picture (zero width or height) gives no rendition.
     public static func plan(rungs: [Rung], source: SourceGeometry, frameRate: Double) -> [RenditionPlan] {
+        plan(ladder: Ladder(rungs), source: source, frameRate: frameRate)
+    }
+
+    /// Plans a ladder as `plan(rungs:source:frameRate:)` does, under the given rate control
+    /// (`crf` overrides every rung's default CRF). An `auto` ladder that leaves fewer than
+    /// `Ladder.autoMinimumVariants` renditions (a source below 360p) gets one more rung below its
+    /// smallest: two thirds of its short side, rounded to even, at that size's default bitrate.
+    public static func plan(ladder: Ladder, source: SourceGeometry, frameRate: Double,
+                            rateControl: RateControl = .abr, crf: Double? = nil) -> [RenditionPlan] {
+        var plans = plan(rungs: ladder.rungs, source: source, frameRate: frameRate, rateControl: rateControl, crf: crf)
+        if ladder.isAuto, plans.count < Ladder.autoMinimumVariants, let smallest = plans.last {
+            let short = min(smallest.width, smallest.height)
+            let lower = (short * 2 / 3) & ~1
+            if lower >= 2, lower < short {
+                plans += plan(rungs: [Rung(shortSide: lower)], source: source, frameRate: frameRate,
+                              rateControl: rateControl, crf: crf)
+            }
+        }
+        return plans
+    }
+
+    private static func plan(rungs: [Rung], source: SourceGeometry, frameRate: Double,
+                             rateControl: RateControl, crf: Double?) -> [RenditionPlan] {
         let ratio = source.displayRatio
         guard ratio.num > 0, ratio.den > 0 else { return [] }
         let portrait = source.isPortrait
@@ -28,7 +51,8 @@ public enum LadderPlanner {
 
         func rendition(short: Int, long: Int, bitrate: Int?) -> RenditionPlan {
             let (width, height) = portrait ? (short, long) : (long, short)
-            let encoder = RungDefaults.settings(shortSide: short, frameRate: frameRate, bitrate: bitrate)
+            let encoder = RungDefaults.settings(shortSide: short, frameRate: frameRate, bitrate: bitrate,
+                                                rateControl: rateControl, crf: crf)
             let level = H264Level.minimumLevel(width: width, height: height, frameRate: frameRate,
                                                maxBitrate: encoder.maxrate, bufferSize: encoder.bufsize)
             return RenditionPlan(name: "\(short)p", width: width, height: height, encoder: encoder, h264Level: level)

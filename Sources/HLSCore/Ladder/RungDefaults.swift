@@ -46,6 +46,27 @@ public enum RungDefaults {
         return max(minimumBitrate, Int((value / 1000).rounded()) * 1000)
     }
 
+    /// x264 CRF per anchor short side for capped constant quality (measured: Benchmarks/RESULTS.md,
+    /// "Capped constant quality"): the highest CRF whose SSIM stays within 0.001 of the fixed
+    /// ladder's on slides, a screen recording and high motion.
+    static let crfAnchors: [(shortSide: Int, crf: Double)] = [
+        (240, 20), (360, 20), (480, 20), (720, 21), (1080, 22), (2160, 22),
+    ]
+
+    /// CRFs accepted from a job or a command line (x264's 8-bit range without lossless, which
+    /// the High profile cannot carry).
+    public static let acceptedCRFs: ClosedRange<Double> = 1...51
+
+    /// "between 1 and 51": `acceptedCRFs`, for messages.
+    public static var acceptedCRFsText: String {
+        "between \(Int(acceptedCRFs.lowerBound)) and \(Int(acceptedCRFs.upperBound))"
+    }
+
+    /// Default CRF for a short side: the anchor at or below it (the smallest anchor's below 240).
+    public static func crf(shortSide: Int) -> Double {
+        crfAnchors.last { $0.shortSide <= shortSide }?.crf ?? crfAnchors[0].crf
+    }
+
     /// Rate control for a rendition of the given short side.
     ///
     /// - bitrate: the given one (used as is), else `bitrate(shortSide:)`, times 1.5 above 30 fps.
@@ -53,11 +74,14 @@ public enum RungDefaults {
     ///   player on a slow link that picks a variant by BANDWIDTH is not surprised by 2× spikes.
     /// - bufsize = 2 × bitrate (about 1.8 s at maxrate): lets scene cuts and slide changes borrow
     ///   bits locally while every segment of several seconds stays near maxrate.
-    public static func settings(shortSide: Int, frameRate: Double, bitrate: Int? = nil) -> EncoderSettings {
+    /// - `.cappedCRF`: the same ceiling, under `crf` when given, else `crf(shortSide:)`.
+    public static func settings(shortSide: Int, frameRate: Double, bitrate: Int? = nil,
+                                rateControl: RateControl = .abr, crf: Double? = nil) -> EncoderSettings {
         var target = bitrate ?? Self.bitrate(shortSide: shortSide)
         if bitrate == nil, frameRate.isFinite, frameRate > highFrameRateThreshold {
             target = Int((Double(target) * highFrameRateFactor).rounded())
         }
-        return EncoderSettings(bitrate: target, maxrate: (target * 11 + 5) / 10, bufsize: target * 2)
+        let quality = rateControl == .cappedCRF ? (crf ?? Self.crf(shortSide: shortSide)) : nil
+        return EncoderSettings(bitrate: target, maxrate: (target * 11 + 5) / 10, bufsize: target * 2, crf: quality)
     }
 }

@@ -26,15 +26,21 @@ public struct ResumePlan: Codable, Sendable, Equatable {
         public var preset: String
         public var audioBitrate: Int
         public var audioOnlyVariantBitrate: Int?
+        /// `RateControl`'s raw value; nil in plans written before rate control was a setting (ABR).
+        public var rateControl: String?
+        /// The one CRF given for every rung, if any.
+        public var crf: Double?
 
         public init(ladder: [String], segmentDuration: Double, segmentFormat: String, preset: String,
-                    audioBitrate: Int, audioOnlyVariantBitrate: Int?) {
+                    audioBitrate: Int, audioOnlyVariantBitrate: Int?, rateControl: String? = nil, crf: Double? = nil) {
             self.ladder = ladder
             self.segmentDuration = segmentDuration
             self.segmentFormat = segmentFormat
             self.preset = preset
             self.audioBitrate = audioBitrate
             self.audioOnlyVariantBitrate = audioOnlyVariantBitrate
+            self.rateControl = rateControl
+            self.crf = crf
         }
     }
 

@@ -20,6 +20,9 @@ struct ChunkPlanFile: Codable, Equatable {
     var preRollSeconds: Double
     var maxDuration: Double
     var maxDimension: Int
+    /// `TranscodeOptions.measureQuality` and `keepRedundantRungs` (nil in older plans: off).
+    var measureQuality: Bool?
+    var keepRedundantRungs: Bool?
     /// Subtitle files copied into the work folder (`subtitles/N.srt`).
     var subtitles: [Subtitle]
     /// Source time of the timeline's origin from the container's start (where SRT times count from).
@@ -61,13 +64,20 @@ struct ChunkPlanFile: Codable, Equatable {
         var options = TranscodeOptions()
         let settings = resume.settings
         do {
-            options.ladder = try Rung.parseLadder(settings.ladder.joined(separator: ","))
+            options.ladder = try Ladder(parsing: settings.ladder.joined(separator: ","))
         } catch {
             throw ChunkError.mismatch("the plan's ladder cannot be read: \(error)")
         }
         guard let format = SegmentFormat(rawValue: settings.segmentFormat) else {
             throw ChunkError.mismatch("the plan's segment format '\(settings.segmentFormat)' is unknown")
         }
+        guard let rateControl = RateControl(rawValue: settings.rateControl ?? RateControl.abr.rawValue) else {
+            throw ChunkError.mismatch("the plan's rate control '\(settings.rateControl ?? "")' is unknown")
+        }
+        options.rateControl = rateControl
+        options.crf = settings.crf
+        options.measureQuality = measureQuality ?? false
+        options.keepRedundantRungs = keepRedundantRungs ?? false
         options.segmentDuration = settings.segmentDuration
         options.segmentFormat = format
         options.preset = settings.preset
@@ -94,8 +104,9 @@ extension ChunkPlanFile {
                     segments: 0, bytes: 0, peakBandwidth: 0, averageBandwidth: 0, encodedFrames: 0,
                     encoder: .init(codec: "h264", preset: options.preset, profile: "", level: "",
                                    bitrate: plan.encoder.bitrate, maxrate: plan.encoder.maxrate, bufsize: plan.encoder.bufsize,
-                                   gop: gop, threads: pinned.threads, slicedThreads: pinned.slicedThreads),
-                    iFrames: nil),
+                                   gop: gop, threads: pinned.threads, slicedThreads: pinned.slicedThreads,
+                                   rateControl: plan.encoder.rateControl.rawValue, crf: plan.encoder.crf),
+                    iFrames: nil, quality: nil),
                 videoRange: timeline.videoRange,
                 level: String(format: "%d.%d", plan.h264Level / 10, plan.h264Level % 10))
         }

@@ -59,7 +59,8 @@ struct ChunkStitcher {
                     throw TranscodeError.cannotCreateOutput("cannot create \(directory.path): \((error as NSError).localizedDescription)")
                 }
             }
-            var report = try write(videos: videos, audios: audios, into: directory, videoEnd: audioManifest.videoEnd)
+            var report = try write(videos: videos, audios: audios, into: directory, videoEnd: audioManifest.videoEnd,
+                                   redundant: try plan.options().redundantRungPolicy(inPlace: inPlace))
             if let staging {
                 try staging.commit()
             } else {
@@ -123,7 +124,8 @@ struct ChunkStitcher {
     }
 
     /// Copies every file into `directory` and writes the playlists; the report without the run's figures.
-    private func write(videos: [Joined], audios: [Joined], into directory: URL, videoEnd: Double?) throws -> TranscodeReport {
+    private func write(videos: [Joined], audios: [Joined], into directory: URL, videoEnd: Double?,
+                       redundant: HLSPublisher.RedundantRungPolicy) throws -> TranscodeReport {
         for rendition in videos { try copy(rendition, into: directory, format: format, renumber: true) }
         for rendition in audios { try copy(rendition, into: directory, format: format, renumber: false) }
 
@@ -138,9 +140,11 @@ struct ChunkStitcher {
         let end = videoEnd ?? videos.first?.records.last.map { $0.startTime + $0.duration } ?? 0
         let subtitles = try publishSubtitles(into: directory, timing: videos.first, format: format,
                                              target: publisher.targetDuration, totalDuration: end)
-        let published = try publisher.publishFinal(subtitles: subtitles.map(\.rendition))
+        let published = try publisher.publishFinal(subtitles: subtitles.map(\.rendition), redundant: redundant)
+        let dropped = published.droppedFolders
 
-        let renditions = zip(zip(template.videos, videos), zip(published.video, published.iFrames)).map { planned, written in
+        let renditions = zip(zip(template.videos, videos), zip(published.video, published.iFrames))
+            .filter { !dropped.contains($0.0.1.folder) }.map { planned, written in
             let ((plannedVideo, joined), (stats, iFrames)) = (planned, written)
             var rendition = plannedVideo.report
             rendition.codecs = stats.codecs
@@ -173,6 +177,7 @@ struct ChunkStitcher {
             subtitles: subtitles.map { .init(language: $0.rendition.language ?? "und", cues: $0.cues) },
             warnings: template.warnings + published.warnings + subtitles.flatMap(\.warnings))
         report.resume.segmentsEncoded = segments
+        report.redundantRungs = published.redundant
         return report
     }
 

@@ -66,7 +66,9 @@ public enum ChunkedTranscode {
         if let existing = try? folder.readPlan() {
             if existing.resume.source == fingerprint, existing.resume.settings == settings,
                existing.resume.engine == EngineIdentity.current, existing.chunkDuration == chunkDuration,
-               existing.subtitles.map(\.language) == options.subtitles.map(\.language) {
+               existing.subtitles.map(\.language) == options.subtitles.map(\.language),
+               existing.measureQuality ?? false == options.measureQuality,
+               existing.keepRedundantRungs ?? false == options.keepRedundantRungs {
                 return summary(existing, reused: true)
             }
             guard replace else {
@@ -91,7 +93,8 @@ public enum ChunkedTranscode {
             layout: ChunkLayout(durationSeconds: source.durationSeconds, segmentDuration: options.segmentDuration,
                                 chunkDuration: chunkDuration), chunkDuration: chunkDuration,
             durationSeconds: source.durationSeconds, resume: resume, preRollSeconds: options.resumePreRollSeconds,
-            maxDuration: options.limits.maxDuration, maxDimension: options.limits.maxDimension, subtitles: [],
+            maxDuration: options.limits.maxDuration, maxDimension: options.limits.maxDimension,
+            measureQuality: options.measureQuality, keepRedundantRungs: options.keepRedundantRungs, subtitles: [],
             videoStartInSource: timeline.sourceOffset, decimated: source.needsDecimation, frameRate: source.outputPeakFrameRate,
             report: ChunkPlanFile.reportTemplate(input: input, opened: opened, timeline: timeline, options: options),
             plannedAt: Date().timeIntervalSince1970)

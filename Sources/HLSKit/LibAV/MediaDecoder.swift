@@ -28,6 +28,27 @@ final class MediaDecoder {
         try check(avcodec_open2(context, codec, &options), "avcodec_open2(\(String(cString: codec.pointee.name)))")
     }
 
+    /// Opens a single-threaded decoder for what `encoder` makes (its codec, size and extradata),
+    /// so that an encoder's output can be decoded back as a player would.
+    /// - Throws: `LibAVError` naming the call that failed.
+    init(decoding encoder: MediaEncoder) throws {
+        var owned = avcodec_parameters_alloc()
+        defer { avcodec_parameters_free(&owned) }
+        guard let parameters = owned else { throw LibAVError.allocation("avcodec_parameters_alloc") }
+        try check(avcodec_parameters_from_context(parameters, encoder.context), "avcodec_parameters_from_context")
+        guard let codec = avcodec_find_decoder(parameters.pointee.codec_id) else {
+            throw LibAVError(call: "avcodec_find_decoder", reason: "no decoder for the encoder's codec")
+        }
+        guard let context = avcodec_alloc_context3(codec) else {
+            throw LibAVError.allocation("avcodec_alloc_context3")
+        }
+        self.context = context
+        try check(avcodec_parameters_to_context(context, parameters), "avcodec_parameters_to_context")
+        context.pointee.pkt_timebase = encoder.context.pointee.time_base
+        context.pointee.thread_count = 1
+        try check(avcodec_open2(context, codec, nil), "avcodec_open2(\(String(cString: codec.pointee.name)))")
+    }
+
     deinit {
         var context: UnsafeMutablePointer<AVCodecContext>? = context
         avcodec_free_context(&context)

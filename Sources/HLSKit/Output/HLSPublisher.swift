@@ -26,6 +26,23 @@ final class HLSPublisher: SegmentListener, @unchecked Sendable {  // all state i
         /// Per video rendition, its I-frame playlist; nil where it could not be made (see `warnings`).
         var iFrames: [IFramePlaylistWriter.Written?]
         var warnings: [String]
+        /// Rungs found redundant (`RedundantRungs`), dropped or kept; a dropped rung's folder is
+        /// gone and the master does not list it (its entries in `video` and `iFrames` stay, the
+        /// latter nil, so they line up with the renditions given).
+        var redundant: [TranscodeReport.RedundantRung] = []
+
+        /// Folders of the video renditions dropped as redundant.
+        var droppedFolders: Set<String> {
+            Set(redundant.filter(\.dropped).map(\.name))
+        }
+    }
+
+    /// What to do with a rung its lower neighbour makes redundant.
+    enum RedundantRungPolicy {
+        /// Remove its folder and leave it out of the master.
+        case drop
+        /// Keep it; the report says why.
+        case keep(because: String)
     }
 
     /// CODECS of a video rendition whose stream has not shown its SPS yet.
@@ -149,15 +166,21 @@ final class HLSPublisher: SegmentListener, @unchecked Sendable {  // all state i
     /// EXT-X-I-FRAME-STREAM-INF per variant whose I-frame playlist could be made: a segment that
     /// cannot be parsed costs that line and a warning, not the transcode.
     /// - Throws: `TranscodeError.io` when a playlist cannot be written.
-    func publishFinal(subtitles: [MediaRendition] = []) throws -> Published {
+    ///
+    /// Video rungs its lower neighbour makes redundant by their measured bytes (`RedundantRungs`)
+    /// are dropped (`redundant` `.drop`: folder removed, not in the master) or kept as the policy says.
+    func publishFinal(subtitles: [MediaRendition] = [], redundant policy: RedundantRungPolicy = .drop) throws -> Published {
         let (ended, codecs) = lock.withLock { (self.ended, self.codecs) }
         let target = targetDuration
+        let redundant = try settleRedundantRungs(ended: ended, policy: policy)
+        let dropped = Set(redundant.filter(\.dropped).map(\.name))
         func stats(_ rendition: RenditionSummary, codecs: String) throws -> Stats {
             let records = ended[rendition.folder] ?? []
-            let playlist = try PlaylistPublisher.writeMediaPlaylist(records, to: rendition.playlist, in: directory, target: target,
-                                                                    mapURI: mapURI)
+            if !dropped.contains(rendition.folder) {
+                _ = try PlaylistPublisher.writeMediaPlaylist(records, to: rendition.playlist, in: directory, target: target, mapURI: mapURI)
+            }
             return Stats(playlist: rendition.playlist, segments: records.count, bytes: records.reduce(0) { $0 + $1.byteSize },
-                         bandwidth: Bandwidth.measure(records, targetDuration: playlist.targetDuration), codecs: codecs)
+                         bandwidth: Bandwidth.measure(records, targetDuration: target), codecs: codecs)
         }
         let videoStats = try videos.map { try stats($0, codecs: codecs[$0.folder] ?? Self.fallbackVideoCodecs) }
         let audioStats = try audio.map { try stats($0, codecs: CodecString.aacLC) }
@@ -167,6 +190,10 @@ final class HLSPublisher: SegmentListener, @unchecked Sendable {  // all state i
         var iFrames: [IFramePlaylistWriter.Written?] = []
         var warnings: [String] = []
         for video in videos {
+            guard !dropped.contains(video.folder) else {
+                iFrames.append(nil)
+                continue
+            }
             let records = ended[video.folder] ?? []
             do {
                 let total = records.reduce(0) { $0 + $1.duration }
@@ -183,12 +210,49 @@ final class HLSPublisher: SegmentListener, @unchecked Sendable {  // all state i
                                                 averageBandwidth: iFrame.bandwidth.average, codecs: [stats.codecs],
                                                 width: width, height: height, videoRange: videoRange))
         }
-        let master = master(videos: zip(videos, videoStats).map { ($0, $1.codecs, $1.bandwidth) },
+        let master = master(videos: zip(videos, videoStats).filter { !dropped.contains($0.0.folder) }.map { ($0, $1.codecs, $1.bandwidth) },
                             audio: zip(audio.map { [$0] } ?? [], audioStats.map { [$0] } ?? []).map { ($0, $1.codecs, $1.bandwidth) }.first,
                             audioOnly: zip(audioOnly, audioOnlyStats).map { ($0, $1.bandwidth) },
                             subtitles: subtitles, iFrames: iFrameVariants)
         try PlaylistPublisher.writeAtomically(master.render(), to: directory.appendingPathComponent(PlaylistPublisher.masterName))
-        return Published(video: videoStats, audio: audioStats, audioOnly: audioOnlyStats, iFrames: iFrames, warnings: warnings)
+        return Published(video: videoStats, audio: audioStats, audioOnly: audioOnlyStats, iFrames: iFrames, warnings: warnings,
+                         redundant: redundant)
+    }
+
+    /// Finds the redundant video rungs by their bytes (init section included) and, under `.drop`,
+    /// removes their folders. Nothing is found in a set with one video rung.
+    /// - Throws: `TranscodeError.io` when a dropped rung's folder cannot be removed.
+    private func settleRedundantRungs(ended: [String: [SegmentRecord]], policy: RedundantRungPolicy) throws -> [TranscodeReport.RedundantRung] {
+        let measured = videos.map { video in
+            RedundantRungs.Measured(name: video.folder, bytes: (ended[video.folder] ?? []).reduce(0) { $0 + $1.byteSize } + initBytes(of: video.folder))
+        }
+        let findings = RedundantRungs.find(measured)
+        var settled: [TranscodeReport.RedundantRung] = []
+        for finding in findings {
+            var rung = TranscodeReport.RedundantRung(name: finding.name, bytes: finding.bytes, lowerRung: finding.lower,
+                                                     lowerBytes: finding.lowerBytes, dropped: false, keptBecause: nil)
+            switch policy {
+            case .keep(let reason):
+                rung.keptBecause = reason
+            case .drop:
+                let folder = directory.appendingPathComponent(finding.name)
+                do {
+                    if FileManager.default.fileExists(atPath: folder.path) { try FileManager.default.removeItem(at: folder) }
+                } catch {
+                    throw TranscodeError.io("cannot remove the redundant rung \(folder.path): \((error as NSError).localizedDescription)")
+                }
+                rung.dropped = true
+            }
+            settled.append(rung)
+        }
+        return settled
+    }
+
+    /// Bytes of a video rendition's init section (fMP4), 0 when there is none.
+    private func initBytes(of folder: String) -> Int {
+        guard format == .fmp4 else { return 0 }
+        let path = directory.appendingPathComponent(folder).appendingPathComponent(SegmentWriter.initName).path
+        return ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int) ?? 0
     }
 
     /// The master playlist: every video variant with the audio group, then the audio-only

@@ -1,7 +1,18 @@
 /// What to make of a source: the ladder, the segmenting, the encoder settings.
 public struct TranscodeOptions: Sendable {
-    /// Rungs to produce, named by the short side; rungs above the source are dropped.
-    public var ladder: [Rung] = EncodingDefaults.ladder.rungs
+    /// Rungs to produce, named by the short side (rungs above the source are dropped), or `auto`.
+    public var ladder: Ladder = EncodingDefaults.ladder
+    /// Average bitrate or capped constant quality (`RateControl`).
+    public var rateControl: RateControl = EncodingDefaults.rateControl
+    /// With `.cappedCRF`: one x264 CRF for every rung instead of each rung's `RungDefaults.crf`.
+    public var crf: Double?
+    /// Keep a rung whose lower neighbour came out within 10% of its bytes (`RedundantRungs`);
+    /// by default such a rung is dropped from a staged output and the report says so.
+    public var keepRedundantRungs: Bool = false
+    /// Measure each video rendition's SSIM and PSNR against the source scaled to its size, by
+    /// decoding what was encoded (the report's `quality`). Costs an H.264 decode and an SSIM pass
+    /// per rendition (see README).
+    public var measureQuality: Bool = false
     /// Target segment duration in seconds (boundaries at multiples of it from the first video frame).
     public var segmentDuration: Double = EncodingDefaults.segmentDuration
     /// fMP4 (default) or MPEG-TS segments.

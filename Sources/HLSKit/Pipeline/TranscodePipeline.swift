@@ -107,8 +107,9 @@ final class TranscodePipeline {
                 warnings.append("audio stream cannot be decoded, output has no audio: \(error)")
             }
         }
-        let plans = source.isAudioOnly ? [] : LadderPlanner.plan(rungs: options.ladder, source: source.geometry,
-                                                                 frameRate: source.outputPeakFrameRate)
+        let plans = source.isAudioOnly ? [] : LadderPlanner.plan(
+            ladder: options.ladder, source: source.geometry, frameRate: source.outputPeakFrameRate,
+            rateControl: options.rateControl, crf: options.crf)
         guard source.isAudioOnly || !plans.isEmpty else { throw TranscodeError.invalidInput("\(inputPath): no rendition fits the source") }
 
         // The audio part encodes no video rendition (it decodes only where the video ends).
@@ -186,9 +187,12 @@ final class TranscodePipeline {
         warnings += outcome.warnings
         let publishedSubtitles = try publishSubtitles(subtitles, outcome: outcome)
         for subtitle in publishedSubtitles { warnings += subtitle.warnings }
-        let published = try outcome.publisher.publishFinal(subtitles: publishedSubtitles.map(\.rendition))
+        let published = try outcome.publisher.publishFinal(subtitles: publishedSubtitles.map(\.rendition),
+                                                           redundant: options.redundantRungPolicy(inPlace: options.progressive))
         warnings += published.warnings
-        let renditions = zip(outcome.videos, zip(published.video, published.iFrames)).map { rendition, written in
+        let dropped = published.droppedFolders
+        let renditions = zip(outcome.videos, zip(published.video, published.iFrames))
+            .filter { !dropped.contains($0.0.directoryName) }.map { rendition, written in
             let (stats, iFrames) = written
             return TranscodeReport.Rendition(
                 name: rendition.plan.name, width: rendition.plan.width, height: rendition.plan.height,
@@ -199,9 +203,11 @@ final class TranscodePipeline {
                                level: StreamProfile.level(ofAVC1: stats.codecs) ?? String(format: "%d.%d", rendition.plan.h264Level / 10, rendition.plan.h264Level % 10),
                                bitrate: rendition.plan.encoder.bitrate, maxrate: rendition.plan.encoder.maxrate,
                                bufsize: rendition.plan.encoder.bufsize, gop: rendition.gop, threads: rendition.threads,
-                               slicedThreads: rendition.sliced),
+                               slicedThreads: rendition.sliced, rateControl: rendition.plan.encoder.rateControl.rawValue,
+                               crf: rendition.plan.encoder.crf),
                 iFrames: iFrames.map { .init(playlist: $0.playlist, iFrames: $0.iFrames, peakBandwidth: $0.bandwidth.peak,
-                                             averageBandwidth: $0.bandwidth.average) })
+                                             averageBandwidth: $0.bandwidth.average) },
+                quality: rendition.quality)
         }
         // The main audio is the group the video variants play with, or an audio-only source's variant.
         let audioStats = source.isAudioOnly ? published.audioOnly.first : published.audio
@@ -224,6 +230,7 @@ final class TranscodePipeline {
         report.resume.segmentsEncoded = segments - report.resume.segmentsReused
         report.resume.preRollSeconds = outcome.preRollSeconds
         report.resume.preRollFrames = outcome.preRollFrames
+        report.redundantRungs = published.redundant
         return report
     }
 

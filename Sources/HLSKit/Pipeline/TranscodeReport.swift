@@ -25,6 +25,44 @@ public struct TranscodeReport: Codable, Sendable, Equatable {
         /// x264 threads; with `slicedThreads` they encode slices of one frame, else whole frames.
         public var threads: Int
         public var slicedThreads: Bool
+        /// `RateControl`'s name: "abr" (bitrate is the target) or "capped-crf" (bitrate is the
+        /// nominal one the cap derives from).
+        public var rateControl: String
+        /// x264's constant rate factor with "capped-crf"; absent with "abr".
+        public var crf: Double?
+    }
+
+    /// What a video rendition delivers, measured on the decoded output against the frames it was
+    /// encoded from (the source scaled to the rendition's size): `TranscodeOptions.measureQuality`.
+    public struct Quality: Codable, Sendable, Equatable {
+        /// Mean over the frames of SSIM (luma and both chroma planes weighted by their pixels), 0…1.
+        public var ssim: Double
+        /// Mean over the frames of the luma SSIM alone.
+        public var ssimY: Double
+        /// PSNR in dB of the mean squared error over every pixel of every frame (capped at 100 dB).
+        public var psnr: Double
+        /// Frames measured (a resumed run measures the frames it encoded).
+        public var frames: Int
+
+        /// The means of `sums`.
+        public init(sums: QualitySums) {
+            ssim = sums.meanSSIM
+            ssimY = sums.meanSSIMY
+            psnr = sums.psnr
+            frames = sums.frames
+        }
+    }
+
+    /// A rung its lower neighbour made redundant (`RedundantRungs`): dropped, or kept and why.
+    public struct RedundantRung: Codable, Sendable, Equatable {
+        public var name: String
+        public var bytes: Int
+        /// The lower rung that came out within 10% of its bytes.
+        public var lowerRung: String
+        public var lowerBytes: Int
+        public var dropped: Bool
+        /// Why it was kept; absent when dropped.
+        public var keptBecause: String?
     }
 
     public struct Rendition: Codable, Sendable, Equatable {
@@ -41,6 +79,8 @@ public struct TranscodeReport: Codable, Sendable, Equatable {
         public var encoder: EncoderInfo
         /// The rendition's I-frame playlist; absent when it could not be made.
         public var iFrames: IFramePlaylist?
+        /// SSIM and PSNR against the source, with `--measure-quality`; absent otherwise.
+        public var quality: Quality?
     }
 
     /// An I-frame playlist (EXT-X-I-FRAMES-ONLY) of a video rendition.
@@ -90,6 +130,9 @@ public struct TranscodeReport: Codable, Sendable, Equatable {
     public var resume = ResumeStatus()
     /// A set stitched from time chunks (`ChunkedTranscode.stitch`): how it was split; nil otherwise.
     public var chunks: Chunks?
+    /// Rungs found redundant by their measured bytes: dropped from the set (not in `renditions`)
+    /// or kept with the reason.
+    public var redundantRungs: [RedundantRung] = []
 
     /// How a stitched set was split.
     public struct Chunks: Codable, Sendable, Equatable {
@@ -103,6 +146,7 @@ public struct TranscodeReport: Codable, Sendable, Equatable {
     private enum CodingKeys: String, CodingKey {
         case input, output, master, segmentFormat, segmentDuration, durationSeconds, elapsedSeconds
         case source, decodedVideoFrames, renditions, audio, audioOnlyVariant, subtitles, warnings, resume, chunks
+        case redundantRungs
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -123,5 +167,6 @@ public struct TranscodeReport: Codable, Sendable, Equatable {
         try container.encode(warnings, forKey: .warnings)
         try container.encode(resume, forKey: .resume)
         try container.encodeIfPresent(chunks, forKey: .chunks)
+        try container.encode(redundantRungs, forKey: .redundantRungs)
     }
 }

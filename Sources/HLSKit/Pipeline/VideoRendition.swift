@@ -39,6 +39,8 @@ final class VideoRendition: @unchecked Sendable {  // set up before start(), the
     /// Packets the encoder made before `firstWritten` (the pre-roll), dropped.
     private(set) var preRollPackets = 0
     private(set) var codecString: String?
+    /// Decodes the written packets back and measures them, with `TranscodeOptions.measureQuality`.
+    private let meter: QualityMeter?
     private(set) var failure: Error?
     private var thread: WorkerThread?
     /// Told of each finished segment and of the stream's end, on this rendition's thread. Set
@@ -70,14 +72,16 @@ final class VideoRendition: @unchecked Sendable {  // set up before start(), the
             ("preset", options.preset),
             ("profile", "high"),
             ("forced-idr", "1"),
-        ] + (sliced ? [("x264-params", "sliced-threads=1")] : [])) { context in
+        ] + (plan.encoder.crf.map { [("crf", String(format: "%g", $0))] } ?? [])
+          + (sliced ? [("x264-params", "sliced-threads=1")] : [])) { context in
             context.pointee.width = Int32(plan.width)
             context.pointee.height = Int32(plan.height)
             context.pointee.pix_fmt = AV_PIX_FMT_YUV420P
             context.pointee.sample_aspect_ratio = AVRational(num: 1, den: 1)
             context.pointee.time_base = timeline.videoTimeBase
             if frameRate.num > 0 && frameRate.den > 0 { context.pointee.framerate = frameRate }
-            context.pointee.bit_rate = Int64(plan.encoder.bitrate)
+            // With a CRF the bitrate stays unset: x264 runs constant quality under the VBV ceiling.
+            context.pointee.bit_rate = plan.encoder.crf == nil ? Int64(plan.encoder.bitrate) : 0
             context.pointee.rc_max_rate = Int64(plan.encoder.maxrate)
             context.pointee.rc_buffer_size = Int32(plan.encoder.bufsize)
             context.pointee.gop_size = Int32(gop)
@@ -90,6 +94,7 @@ final class VideoRendition: @unchecked Sendable {  // set up before start(), the
         writer = try SegmentWriter(format: options.segmentFormat, directory: directory, encoder: encoder,
                                    committed: kept.committed, firstFragment: kept.nextFragment, continuity: kept.continuity)
         if globalHeader { codecString = CodecString.avc1(fromExtradata: encoder.extradata) }
+        meter = options.measureQuality ? try QualityMeter(encoder: encoder) : nil
         self.firstWritten = firstWritten ?? kept.entries.count
         log.seed(kept.entries)
         encodedFrames = kept.entries.reduce(0) { $0 + $1.frames }
@@ -108,6 +113,14 @@ final class VideoRendition: @unchecked Sendable {  // set up before start(), the
     var summary: RenditionSummary {
         RenditionSummary(folder: directoryName, role: .video(width: plan.width, height: plan.height, videoRange: videoRange),
                          provisional: BandwidthStats(peak: plan.encoder.maxrate, average: plan.encoder.bitrate), codecs: codecString)
+    }
+
+    /// What the written segments deliver, with `TranscodeOptions.measureQuality` (after `join()`).
+    var qualitySums: QualitySums? { meter?.sums }
+
+    /// The report's quality of this rendition, when measured.
+    var quality: TranscodeReport.Quality? {
+        qualitySums.map { TranscodeReport.Quality(sums: $0) }
     }
 
     /// Longest time between two keyframes, seconds.
@@ -157,6 +170,7 @@ final class VideoRendition: @unchecked Sendable {  // set up before start(), the
         input.pointer.pointee.pict_type = item.startsSegment ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE
         input.pointer.pointee.key_frame = item.startsSegment ? 1 : 0
         durations[item.outputTimestamp] = item.duration
+        try meter?.hold(input, timestamp: item.outputTimestamp)
         try encoder.send(input)
         try drain()
     }
@@ -164,6 +178,7 @@ final class VideoRendition: @unchecked Sendable {  // set up before start(), the
     private func flush() throws {
         try encoder.send(nil)
         try drain()
+        try meter?.finish()
         try writer.finish()
         listener?.streamEnded(rendition: directoryName, records: log.records(), codecs: codecString)
     }
@@ -183,12 +198,14 @@ final class VideoRendition: @unchecked Sendable {  // set up before start(), the
             }
             currentSegment = segment
             if segment < firstWritten {
+                meter?.discard(timestamp: pts)
                 preRollPackets += 1
                 packet.unref()
                 continue
             }
             encodedFrames += 1
             log.addMedia(segment: segment, start: timeline.seconds(ofOutputVideo: pts), duration: timeline.seconds(ticks: duration))
+            try meter?.measure(packet)
             try writer.write(packet, segment: segment)
         }
     }

@@ -53,9 +53,11 @@ final class ResumeSession {
 
     /// The settings of `options` that a plan records.
     static func settings(_ options: TranscodeOptions) -> ResumePlan.Settings {
-        ResumePlan.Settings(ladder: options.ladder.map(\.description), segmentDuration: options.segmentDuration,
+        ResumePlan.Settings(ladder: options.ladder.isAuto ? [options.ladder.description] : options.ladder.rungs.map(\.description),
+                            segmentDuration: options.segmentDuration,
                             segmentFormat: options.segmentFormat.rawValue, preset: options.preset,
-                            audioBitrate: options.audioBitrate, audioOnlyVariantBitrate: options.audioOnlyVariantBitrate)
+                            audioBitrate: options.audioBitrate, audioOnlyVariantBitrate: options.audioOnlyVariantBitrate,
+                            rateControl: options.rateControl.rawValue, crf: options.rateControl == .cappedCRF ? options.crf : nil)
     }
 
     /// - Parameters:

@@ -81,7 +81,7 @@ public struct JobDecoder: Sendable {
         }
         if let ladder = job.ladder {
             guard !ladder.isEmpty else { throw JobRejection(.invalidJob, "ladder is empty; leave it out for the worker's default", jobId: id) }
-            for (index, entry) in ladder.enumerated() {
+            for (index, entry) in ladder.enumerated() where !(ladder.count == 1 && entry == "auto") {
                 do { _ = try Rung(parsing: entry) } catch {
                     throw JobRejection(.invalidJob, "ladder[\(index)]: \(error)", jobId: id)
                 }
@@ -89,7 +89,7 @@ public struct JobDecoder: Sendable {
                     throw JobRejection(.invalidJob, "ladder[\(index)]: one rung per entry, got \(Self.quoted(entry))", jobId: id)
                 }
             }
-            do { _ = try Rung.parseLadder(ladder.joined(separator: ",")) } catch {
+            do { _ = try Ladder(parsing: ladder.joined(separator: ",")) } catch {
                 throw JobRejection(.invalidJob, "ladder: \(error)", jobId: id)
             }
         }
@@ -104,6 +104,14 @@ public struct JobDecoder: Sendable {
         }
         if let chunk = job.chunkDuration, !(chunk.isFinite && (0...86_400).contains(chunk)) {
             throw JobRejection(.invalidJob, "chunkDuration must be between 0 and 86400 seconds, got \(chunk)", jobId: id)
+        }
+        if let crf = job.crf {
+            guard crf.isFinite, RungDefaults.acceptedCRFs.contains(crf) else {
+                throw JobRejection(.invalidJob, "crf must be \(RungDefaults.acceptedCRFsText), got \(crf)", jobId: id)
+            }
+            guard job.rateControl != .abr else {
+                throw JobRejection(.invalidJob, "crf is for rateControl \"capped-crf\", not \"abr\"", jobId: id)
+            }
         }
         if let preset = job.preset, X264Preset(rawValue: preset) == nil {
             throw JobRejection(.invalidJob, "preset \(Self.quoted(preset)) is not one of \(X264Preset.namesText)", jobId: id)
@@ -177,7 +185,7 @@ private struct WireJob: Decodable {
 
     enum Keys: String, CodingKey {
         case jobId, input, output, subtitles, ladder, segmentDuration, segmentFormat, preset, progressive, audioOnlyVariant
-        case chunkDuration
+        case chunkDuration, rateControl, crf, measureQuality, keepRedundantRungs
     }
 
     init(from decoder: Decoder) throws {
@@ -192,18 +200,42 @@ private struct WireJob: Decodable {
             }
             format = parsed
         }
+        var rateControl: RateControl?
+        if let text = try container.decodeIfPresent(String.self, forKey: .rateControl) {
+            guard let parsed = RateControl(rawValue: text) else {
+                let names = RateControl.allCases.map { JobDecoder.quoted($0.rawValue) }.joined(separator: " or ")
+                throw DecodingError.dataCorrupted(.init(codingPath: [Keys.rateControl],
+                                                        debugDescription: "must be \(names), got \(JobDecoder.quoted(text))"))
+            }
+            rateControl = parsed
+        }
         job = TranscodeJob(
             jobId: try container.decode(String.self, forKey: .jobId),
             input: try container.decode(String.self, forKey: .input),
             output: try container.decode(String.self, forKey: .output),
             subtitles: try container.decodeIfPresent([WireSubtitle].self, forKey: .subtitles)?.map(\.subtitle) ?? [],
-            ladder: try container.decodeIfPresent([String].self, forKey: .ladder),
+            ladder: try Self.ladder(container),
             segmentDuration: try container.decodeIfPresent(Double.self, forKey: .segmentDuration),
             segmentFormat: format,
             preset: try container.decodeIfPresent(String.self, forKey: .preset),
             progressive: try container.decodeIfPresent(Bool.self, forKey: .progressive),
             audioOnlyVariant: try Self.wholeNumber(container, .audioOnlyVariant, unit: "bits/s"),
-            chunkDuration: try container.decodeIfPresent(Double.self, forKey: .chunkDuration))
+            chunkDuration: try container.decodeIfPresent(Double.self, forKey: .chunkDuration),
+            rateControl: rateControl, crf: try container.decodeIfPresent(Double.self, forKey: .crf),
+            measureQuality: try container.decodeIfPresent(Bool.self, forKey: .measureQuality),
+            keepRedundantRungs: try container.decodeIfPresent(Bool.self, forKey: .keepRedundantRungs))
+    }
+
+    /// The ladder: an array of rungs, or the string "auto" (read as `["auto"]`).
+    private static func ladder(_ container: KeyedDecodingContainer<Keys>) throws -> [String]? {
+        if let text = try? container.decodeIfPresent(String.self, forKey: .ladder) {
+            guard text == "auto" else {
+                throw DecodingError.dataCorrupted(.init(codingPath: [Keys.ladder],
+                                                        debugDescription: "must be an array of rungs or \"auto\", got \(JobDecoder.quoted(text))"))
+            }
+            return [text]
+        }
+        return try container.decodeIfPresent([String].self, forKey: .ladder)
     }
 
     /// A whole number read as a JSON number of any form (`64000`, `64000.0`, `6.4e4`); one with a

@@ -3,7 +3,8 @@ import HLSCore
 /// What the worker fills in when a job leaves a field out: `EncodingDefaults` unless the
 /// worker's options say otherwise.
 public struct JobDefaults: Sendable, Equatable {
-    public var ladder: [Rung] = EncodingDefaults.ladder.rungs
+    public var ladder: Ladder = EncodingDefaults.ladder
+    public var rateControl: RateControl = EncodingDefaults.rateControl
     public var segmentDuration: Double = EncodingDefaults.segmentDuration
     public var segmentFormat: SegmentFormat = EncodingDefaults.segmentFormat
     public var preset: X264Preset = EncodingDefaults.preset
@@ -31,7 +32,12 @@ public struct JobPlan: Sendable, Equatable {
     public var outputPath: String
     /// The output folder relative to the output root (after resolution): the key of its lock and work folder.
     public var outputKey: String
-    public var ladder: [Rung]
+    public var ladder: Ladder
+    public var rateControl: RateControl
+    /// One CRF for every rung (capped CRF), or nil for each rung's default.
+    public var crf: Double?
+    public var measureQuality: Bool
+    public var keepRedundantRungs: Bool
     public var segmentDuration: Double
     public var segmentFormat: SegmentFormat
     public var preset: String
@@ -74,12 +80,14 @@ public struct JobResolver: Sendable {
         do { output = try outputRoot.resolve(job.output, hiddenAllowed: false, finalLinkAllowed: false) } catch {
             throw JobRejection(.unsafePath, "output \(JobDecoder.quoted(job.output)) \(error.message)", jobId: job.jobId)
         }
-        let ladder: [Rung]
+        let ladder: Ladder
         do { ladder = try job.rungs() ?? defaults.ladder } catch {
             throw JobRejection(.invalidJob, "ladder: \(error)", jobId: job.jobId)
         }
         return JobPlan(job: job, inputPath: input, subtitles: subtitles, outputPath: output.absolute,
                        outputKey: output.relative, ladder: ladder,
+                       rateControl: job.rateControl ?? (job.crf == nil ? defaults.rateControl : .cappedCRF), crf: job.crf,
+                       measureQuality: job.measureQuality ?? false, keepRedundantRungs: job.keepRedundantRungs ?? false,
                        segmentDuration: job.segmentDuration ?? defaults.segmentDuration,
                        segmentFormat: job.segmentFormat ?? defaults.segmentFormat,
                        preset: job.preset ?? defaults.preset.rawValue, progressive: job.progressive ?? false,

@@ -38,7 +38,8 @@ public struct TranscodeJob: Sendable, Equatable, Encodable {
     /// Output folder, relative to the output root.
     public var output: String
     public var subtitles: [Subtitle]
-    /// Rungs as written in the job (`"720p"`, `"720p@2800k"`); nil means the worker's default ladder.
+    /// Rungs as written in the job (`"720p"`, `"720p@2800k"`), or the one entry `"auto"` (on the
+    /// wire also the string `"auto"`); nil means the worker's default ladder.
     public var ladder: [String]?
     /// Seconds, within `EncodingDefaults.segmentDurations`; nil means the worker's default.
     public var segmentDuration: Double?
@@ -58,10 +59,20 @@ public struct TranscodeJob: Sendable, Equatable, Encodable {
     /// Seconds of media per time chunk when the source is long enough to split (at least two
     /// chunks); 0 never splits; nil takes the worker's `--chunk-duration`.
     public var chunkDuration: Double?
+    /// `"capped-crf"` or `"abr"` (`RateControl`); nil takes the worker's `--rate-control`.
+    public var rateControl: RateControl?
+    /// With capped CRF: one x264 CRF for every rung (`RungDefaults.acceptedCRFs`); nil: each rung's default.
+    public var crf: Double?
+    /// Measure each rendition's SSIM and PSNR into the report (`TranscodeOptions.measureQuality`).
+    public var measureQuality: Bool?
+    /// Keep rungs their lower neighbour makes redundant (`TranscodeOptions.keepRedundantRungs`).
+    public var keepRedundantRungs: Bool?
 
     public init(jobId: String, input: String, output: String, subtitles: [Subtitle] = [], ladder: [String]? = nil,
                 segmentDuration: Double? = nil, segmentFormat: SegmentFormat? = nil, preset: String? = nil,
-                progressive: Bool? = nil, audioOnlyVariant: Int? = nil, chunkDuration: Double? = nil) {
+                progressive: Bool? = nil, audioOnlyVariant: Int? = nil, chunkDuration: Double? = nil,
+                rateControl: RateControl? = nil, crf: Double? = nil, measureQuality: Bool? = nil,
+                keepRedundantRungs: Bool? = nil) {
         self.jobId = jobId
         self.input = input
         self.output = output
@@ -73,13 +84,17 @@ public struct TranscodeJob: Sendable, Equatable, Encodable {
         self.progressive = progressive
         self.audioOnlyVariant = audioOnlyVariant
         self.chunkDuration = chunkDuration
+        self.rateControl = rateControl
+        self.crf = crf
+        self.measureQuality = measureQuality
+        self.keepRedundantRungs = keepRedundantRungs
     }
 
-    /// The ladder as rungs (largest first); nil when the job names none.
+    /// The ladder (rungs largest first, or `auto`); nil when the job names none.
     /// - Throws: `LadderError` for a rung the engine does not know (checked already by `JobDecoder`).
-    public func rungs() throws -> [Rung]? {
+    public func rungs() throws -> Ladder? {
         guard let ladder else { return nil }
-        return try Rung.parseLadder(ladder.joined(separator: ","))
+        return try Ladder(parsing: ladder.joined(separator: ","))
     }
 
     /// The message body: compact JSON with sorted keys, absent optionals left out.
@@ -92,7 +107,7 @@ public struct TranscodeJob: Sendable, Equatable, Encodable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case jobId, input, output, subtitles, ladder, segmentDuration, segmentFormat, preset, progressive, audioOnlyVariant
-        case chunkDuration
+        case chunkDuration, rateControl, crf, measureQuality, keepRedundantRungs
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -108,5 +123,9 @@ public struct TranscodeJob: Sendable, Equatable, Encodable {
         try container.encodeIfPresent(progressive, forKey: .progressive)
         try container.encodeIfPresent(audioOnlyVariant, forKey: .audioOnlyVariant)
         try container.encodeIfPresent(chunkDuration, forKey: .chunkDuration)
+        try container.encodeIfPresent(rateControl, forKey: .rateControl)
+        try container.encodeIfPresent(crf, forKey: .crf)
+        try container.encodeIfPresent(measureQuality, forKey: .measureQuality)
+        try container.encodeIfPresent(keepRedundantRungs, forKey: .keepRedundantRungs)
     }
 }

@@ -42,6 +42,10 @@ extension JobPlan {
     func transcodeOptions(inputs: OpenedInputs? = nil) -> TranscodeOptions {
         var options = TranscodeOptions()
         options.ladder = ladder
+        options.rateControl = rateControl
+        options.crf = crf
+        options.measureQuality = measureQuality
+        options.keepRedundantRungs = keepRedundantRungs
         options.segmentDuration = segmentDuration
         options.segmentFormat = segmentFormat
         options.preset = preset

@@ -316,7 +316,7 @@ public final class TranscodeWorker: Service, @unchecked Sendable {  // immutable
         events.send(.accepted(job, workerId: configuration.workerId, attempt: attempt, redelivered: delivery.redelivered,
                               warnings: decoded.warnings))
         log.info("job accepted", metadata: ["input": "\(job.input)", "output": "\(job.output)",
-                                            "ladder": "\(plan.ladder.map(\.description).joined(separator: ","))",
+                                            "ladder": "\(plan.ladder)", "rateControl": "\(plan.rateControl.rawValue)",
                                             "redelivered": "\(delivery.redelivered)"])
         for warning in decoded.warnings { log.warning("job message: \(warning)") }
 

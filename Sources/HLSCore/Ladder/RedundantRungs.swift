@@ -1,0 +1,43 @@
+/// The rule that drops a rung its lower neighbour makes redundant, decided on measured bytes after
+/// encoding: when the next lower rung kept came out at 90% or more of a rung's bytes (a still slide
+/// deck at capped CRF), the higher rung costs a student about as much and so buys nothing over
+/// the lower one in delivery.
+public enum RedundantRungs {
+    /// A rung is redundant when the next lower kept rung has at least this share of its bytes.
+    public static let closeness = 0.9
+
+    /// A video rendition as measured: its name and total bytes (init section and segments).
+    public struct Measured: Sendable, Equatable {
+        public var name: String
+        public var bytes: Int
+
+        public init(name: String, bytes: Int) {
+            self.name = name
+            self.bytes = bytes
+        }
+    }
+
+    /// A rung found redundant: which lower rung made it so, both sizes in bytes.
+    public struct Finding: Sendable, Equatable {
+        public var name: String
+        public var bytes: Int
+        public var lower: String
+        public var lowerBytes: Int
+    }
+
+    /// The redundant rungs of a ladder given largest first, smallest last. Walks up from the
+    /// smallest rung (never redundant), comparing each rung with the nearest lower rung not found
+    /// redundant itself. Costs O(n).
+    public static func find(_ renditions: [Measured]) -> [Finding] {
+        var findings: [Finding] = []
+        var lower: Measured?
+        for rendition in renditions.reversed() {
+            if let kept = lower, rendition.bytes > 0, Double(kept.bytes) >= closeness * Double(rendition.bytes) {
+                findings.append(Finding(name: rendition.name, bytes: rendition.bytes, lower: kept.name, lowerBytes: kept.bytes))
+            } else {
+                lower = rendition
+            }
+        }
+        return findings.reversed()
+    }
+}
