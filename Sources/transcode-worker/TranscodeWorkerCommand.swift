@@ -221,8 +221,20 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Output folder, relative to the worker's output root (default: the job id).")
     var output: String?
 
-    @Option(name: .long, help: "Rungs, e.g. 1080p,720p,480p.")
+    @Option(name: .long, help: "Rungs, e.g. 1080p,720p,480p, or auto.")
     var ladder: String?
+
+    @Option(name: .long, help: ArgumentHelp("capped-crf or abr.", valueName: "mode"))
+    var rateControl: RateControl?
+
+    @Option(name: .long, help: ArgumentHelp("One x264 CRF for every rung (capped-crf).", valueName: "N"))
+    var crf: Double?
+
+    @Flag(name: .long, help: "Ask for each rendition's SSIM and PSNR in the report.")
+    var measureQuality = false
+
+    @Flag(name: .long, help: "Keep rungs their lower neighbour makes redundant.")
+    var keepRedundantRungs = false
 
     @Option(name: .long, help: "Segment duration, seconds.")
     var segmentDuration: Double?
@@ -250,7 +262,8 @@ struct SubmitCommand: AsyncParsableCommand {
 
     func validate() throws {
         if file != nil, jobId != nil || input != nil || output != nil || ladder != nil || segmentDuration != nil
-            || segmentFormat != nil || preset != nil || !subtitles.isEmpty || progressive {
+            || segmentFormat != nil || preset != nil || !subtitles.isEmpty || progressive
+            || rateControl != nil || crf != nil || measureQuality || keepRedundantRungs {
             throw ValidationError("give either JOB.json (or -) or the job flags, not both")
         }
         if file == nil {
@@ -325,6 +338,7 @@ struct SubmitCommand: AsyncParsableCommand {
         return TranscodeJob(jobId: jobId, input: input, output: output ?? jobId, subtitles: tracks,
                             ladder: ladder.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } },
                             segmentDuration: segmentDuration, segmentFormat: segmentFormat, preset: preset,
-                            progressive: progressive ? true : nil)
+                            progressive: progressive ? true : nil, rateControl: rateControl, crf: crf,
+                            measureQuality: measureQuality ? true : nil, keepRedundantRungs: keepRedundantRungs ? true : nil)
     }
 }

@@ -74,16 +74,19 @@ public struct ChunkManifest: Codable, Sendable, Equatable {
         /// fMP4: the init section (nil for MPEG-TS).
         public var initSection: File?
         public var segments: [Segment]
+        /// A video rendition's measured quality over the chunk's segments, when the plan asks for it.
+        public var quality: QualitySums?
 
-        public init(folder: String, codecs: String?, initSection: File?, segments: [Segment]) {
+        public init(folder: String, codecs: String?, initSection: File?, segments: [Segment], quality: QualitySums? = nil) {
             self.folder = folder
             self.codecs = codecs
             self.initSection = initSection
             self.segments = segments
+            self.quality = quality
         }
 
         private enum CodingKeys: String, CodingKey {
-            case folder, codecs, initSection = "init", segments
+            case folder, codecs, initSection = "init", segments, quality
         }
     }
 

@@ -30,7 +30,7 @@ final class ChunkCollector: SegmentListener, @unchecked Sendable {  // all state
     }
 
     /// The manifest's entry for the rendition in `folder`, with its init section as written.
-    func rendition(_ folder: String, initSection: FileSink.Written?) -> ChunkManifest.Rendition {
+    func rendition(_ folder: String, initSection: FileSink.Written?, quality: QualitySums? = nil) -> ChunkManifest.Rendition {
         lock.withLock {
             let finished = (segments[folder] ?? []).sorted { $0.record.index < $1.record.index }
             return ChunkManifest.Rendition(
@@ -40,7 +40,7 @@ final class ChunkCollector: SegmentListener, @unchecked Sendable {  // all state
                     ChunkManifest.Segment(index: segment.record.index, file: segment.record.uri, bytes: segment.record.byteSize,
                                           sha256: segment.sha256, firstPTS: segment.firstPTS, lastPTS: segment.lastPTS,
                                           frames: segment.frames, start: segment.record.startTime, duration: segment.record.duration)
-                })
+                }, quality: quality)
         }
     }
 }

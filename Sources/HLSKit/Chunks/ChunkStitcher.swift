@@ -16,6 +16,8 @@ struct ChunkStitcher {
         var segments: [(segment: ChunkManifest.Segment, chunk: String)]
         var initSection: (file: ChunkManifest.File, chunk: String)?
         var codecs: String?
+        /// The measured quality of every chunk merged; nil unless every chunk measured it.
+        var quality: QualitySums? = nil
         var frames: Int { segments.reduce(0) { $0 + $1.segment.frames } }
         var records: [SegmentRecord] { segments.map(\.segment.record) }
     }
@@ -90,6 +92,7 @@ struct ChunkStitcher {
         var parts: [ChunkJoin.Part] = []
         var inits: [(chunk: String, section: ChunkManifest.File?)] = []
         var codecs: String?
+        var quality: QualitySums? = QualitySums()
         for manifest in manifests {
             guard let rendition = manifest.rendition(folder) else {
                 throw ChunkError.mismatch("\(work.root.path): chunk \(manifest.chunk) has no \(folder) rendition")
@@ -98,6 +101,7 @@ struct ChunkStitcher {
                                         endSegment: manifest.endSegment, segments: rendition.segments))
             if !rendition.segments.isEmpty { inits.append((manifest.chunk, rendition.initSection)) }
             codecs = codecs ?? rendition.codecs
+            if let measured = rendition.quality { quality?.merge(measured) } else { quality = nil }
         }
         do {
             let joined = try ChunkJoin.join(rendition: folder, parts: parts)
@@ -105,7 +109,7 @@ struct ChunkStitcher {
             var chunkOf: [Int: String] = [:]
             for part in parts { for segment in part.segments { chunkOf[segment.index] = part.chunk } }
             return Joined(folder: folder, segments: joined.map { ($0, chunkOf[$0.index]!) },
-                          initSection: common.map { ($0, inits[0].chunk) }, codecs: codecs)
+                          initSection: common.map { ($0, inits[0].chunk) }, codecs: codecs, quality: quality)
         } catch {
             throw ChunkError.mismatch("\(work.root.path): \(error)")
         }
@@ -153,6 +157,7 @@ struct ChunkStitcher {
             rendition.peakBandwidth = stats.bandwidth.peak
             rendition.averageBandwidth = stats.bandwidth.average
             rendition.encodedFrames = joined.frames
+            rendition.quality = joined.quality.map(TranscodeReport.Quality.init(sums:))
             rendition.encoder.profile = StreamProfile.name(ofAVC1: stats.codecs)
             rendition.encoder.level = StreamProfile.level(ofAVC1: stats.codecs) ?? plannedVideo.level
             rendition.iFrames = iFrames.map { .init(playlist: $0.playlist, iFrames: $0.iFrames, peakBandwidth: $0.bandwidth.peak,

@@ -173,7 +173,7 @@ public enum ChunkedTranscode {
         let handoff = ThreadHandoff(value: pipeline)
         do {
             let (_, outcome) = try await DecodeThread.run(cancel: cancel) { try handoff.value.runPart() }
-            let renditions = outcome.videos.map { collector.rendition($0.directoryName, initSection: $0.initFile) }
+            let renditions = outcome.videos.map { collector.rendition($0.directoryName, initSection: $0.initFile, quality: $0.qualitySums) }
                 + [outcome.audio, outcome.lowBandwidthAudio].compactMap { $0 }.map { collector.rendition($0.directoryName, initSection: $0.initFile) }
             let isAudio = chunk == .audio
             let manifest = ChunkManifest(planId: plan.id, chunk: chunk.folder, firstSegment: range.first, endSegment: range.end,

@@ -1,3 +1,4 @@
+import Foundation
 import HLSCore
 import XCTest
 
@@ -41,5 +42,48 @@ final class ResumePlanTests: XCTestCase {
     func testPlanRoundTripsThroughJSON() throws {
         let decoded = try JSONDecoder().decode(ResumePlan.self, from: try JSONEncoder().encode(plan))
         XCTAssertEqual(decoded, plan)
+    }
+
+    func testAPlanWrittenBeforeRateControlStillDecodes() throws {
+        let old = Data("""
+        {"formatVersion": 1, "engine": "engine 1",
+         "source": {"size": 1000, "modifiedNanoseconds": 5, "headSHA256": "h", "tailSHA256": "t"},
+         "settings": {"ladder": ["720p", "480p"], "segmentDuration": 4, "segmentFormat": "fmp4", "preset": "veryfast",
+                      "audioBitrate": 128000},
+         "firstTimestamp": 1024, "timeBaseNumerator": 1, "timeBaseDenominator": 15360,
+         "renditions": [{"folder": "720p", "threads": 2, "slicedThreads": false}]}
+        """.utf8)
+        let decoded = try JSONDecoder().decode(ResumePlan.self, from: old)
+        XCTAssertNil(decoded.settings.rateControl)
+        XCTAssertNil(decoded.settings.crf)
+        XCTAssertEqual(decoded, plan)
+    }
+
+    func testRateControlAndCRFRoundTripAndAreCompared() throws {
+        let capped = ResumePlan.Settings(ladder: ["720p", "480p"], segmentDuration: 4, segmentFormat: "fmp4", preset: "veryfast",
+                                         audioBitrate: 128_000, audioOnlyVariantBitrate: nil, rateControl: "capped-crf", crf: 23)
+        XCTAssertEqual(try JSONDecoder().decode(ResumePlan.Settings.self, from: try JSONEncoder().encode(capped)), capped)
+
+        var abr = capped
+        abr.rateControl = "abr"
+        abr.crf = nil
+        XCTAssertNotEqual(abr, capped)
+        var otherRateControlOnly = capped
+        otherRateControlOnly.rateControl = "abr"
+        XCTAssertNotEqual(otherRateControlOnly, capped)
+        var otherCRFOnly = capped
+        otherCRFOnly.crf = 24
+        XCTAssertNotEqual(otherCRFOnly, capped)
+        var defaultCRF = capped
+        defaultCRF.crf = nil
+        XCTAssertNotEqual(defaultCRF, capped)
+
+        var written = plan
+        written.settings = capped
+        XCTAssertNil(written.mismatch(engine: "engine 1", source: source, settings: capped))
+        for other in [otherRateControlOnly, otherCRFOnly, defaultCRF, settings] {
+            XCTAssertEqual(written.mismatch(engine: "engine 1", source: source, settings: other), "it was made with other settings",
+                           "\(other)")
+        }
     }
 }
