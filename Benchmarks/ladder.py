@@ -2,7 +2,7 @@
 """Fixed-bitrate ladder against capped constant quality (issue 16, "Low-bandwidth regions").
 
     python3 Benchmarks/ladder.py --sweep       # CRF sweep: abr + capped-crf --crf 16..26 per source (~40 min)
-    python3 Benchmarks/ladder.py               # default: abr against capped-crf (engine's CRFs), 2 rounds (~25 min)
+    python3 Benchmarks/ladder.py               # default: abr against capped-crf (engine's CRFs), 3 rounds (~15 min)
     python3 Benchmarks/ladder.py --quick       # smoke test: shorter sources, one round (< 5 min)
     python3 Benchmarks/ladder.py --render      # only rewrite RESULTS.md's block (and the plot) from the JSON
 
@@ -30,7 +30,7 @@ What it does, in order:
  2. runs hlsify on each source: `hlsify SRC --out DIR --force --quiet --json --ladder
     1080p,720p,480p --keep-redundant-rungs --rate-control abr|capped-crf [--crf N]
     [--measure-quality]`, each under GNU time (user+sys CPU, wall; run.measure);
-      default  per source: rounds of abr, capped-crf (the second round in the other order) without
+      default  per source: 3 rounds of abr, capped-crf (every other round in the other order) without
                --measure-quality (CPU and wall: median over the rounds), then one more run of each
                mode with --measure-quality (the engine's SSIM, a cross-check; its bytes must equal
                the first round's);
@@ -703,7 +703,7 @@ def one_run(src: Path, info: dict, tag: str, mode: str, crf: int | None, mq: boo
     jf = WORK / f"{tag}.json"
     cmd = hlsify_cmd(src, out, mode, crf, mq, args.no_rate_control)
     rec = {"tag": tag, "mode": mode, "crf_arg": crf, "measure_quality": mq, "cmd": " ".join(cmd[1:]),
-           "load": os.getloadavg()[0]}
+           "load": os.getloadavg()[0], "binary_mtime": run.hlsify_bin().stat().st_mtime}
     try:
         m = run.measure([cmd], out, stdout_file=jf)
     except SystemExit as e:      # run.measure exits on a failed command: keep going, record it
@@ -715,6 +715,8 @@ def one_run(src: Path, info: dict, tag: str, mode: str, crf: int | None, mq: boo
     jf.unlink(missing_ok=True)
     rec["elapsed"] = report.get("elapsedSeconds")
     rec["audio_bytes"] = (report.get("audio") or {}).get("bytes")
+    rec["redundant"] = report.get("redundantRungs")
+    rec["warnings"] = report.get("warnings")
     rungs = []
     for r in report["renditions"]:
         pl = media_playlist(out / r["playlist"])
@@ -766,10 +768,11 @@ def check_binary(args) -> dict:
     if missing and not args.no_rate_control:
         sys.exit(f"{b} does not know {', '.join(missing)} (issue 16's options): build it first, or pass "
                  "--no-rate-control for a dry run of the measuring path")
-    newest = max((p.stat().st_mtime for p in (ROOT / "Sources").rglob("*") if p.is_file()), default=0)
     built = b.stat().st_mtime
+    newer = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "Sources").rglob("*")
+                   if p.is_file() and p.stat().st_mtime > built)
     return {"path": str(b.relative_to(ROOT)), "built": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(built)),
-            "newer_than_sources": built >= newest, "missing_options": missing}
+            "newer_than_sources": not newer, "sources_newer": newer, "missing_options": missing}
 
 
 def sources(args) -> dict[str, dict]:
@@ -786,7 +789,7 @@ def sources(args) -> dict[str, dict]:
 
 def do_default(args, srcs: dict) -> list[dict]:
     runs = []
-    rounds = args.rounds if args.rounds is not None else (1 if args.quick else 2)
+    rounds = args.rounds if args.rounds is not None else (1 if args.quick else 3)
     for kind, info in srcs.items():
         src = Path(info["path"])
         for rnd in range(1, rounds + 1):
@@ -973,7 +976,11 @@ def analyse_sweep(sec: dict) -> dict:
             if not fails and not missing and cells:
                 ok_all.append(c)
         rec[name] = {"crf": max(ok_all) if ok_all else None, "meeting": ok_all, "failures": detail}
-    return {"table": table, "crfs": crfs, "recommend": rec}
+    cpu = {}
+    for r in sec["runs"]:
+        if "error" not in r:
+            cpu.setdefault(r["source"], {})["abr" if r["mode"] == "abr" else str(r["crf_arg"])] = r["cpu"]
+    return {"table": table, "crfs": crfs, "recommend": rec, "cpu": cpu}
 
 
 # ---------------------------------------------------------------------------- report
@@ -1088,6 +1095,14 @@ def sweep_detail_lines(sw: dict) -> list[str]:
                 cells.append("–" if not x else f"{mb(x['bytes'])} / {f4(x['ssim'], 5)} / "
                              f"{(x['peak'] / x['maxrate']) if x['maxrate'] else float('nan'):.2f}")
             L.append(f"| {kind} | {name} | {mb(row['abr']['bytes'])} | " + " | ".join(cells) + " |")
+    cpu = sw.get("cpu", {})
+    if cpu:
+        L += ["", "CPU s of hlsify per run (one run each, so only indicative; capped-crf / abr in brackets):", "",
+              "| source | abr | " + " | ".join(f"crf {c}" for c in crfs) + " |", "|---|---:|" + "---:|" * len(crfs)]
+        for kind, c in cpu.items():
+            L.append(f"| {kind} | {run.fmt(c.get('abr'))} | " + " | ".join(
+                f"{run.fmt(c.get(str(x)))} ({run.fmt(c[str(x)] / c['abr'], 2)})" if c.get(str(x)) and c.get("abr")
+                else "–" for x in crfs) + " |")
     return L
 
 
@@ -1102,14 +1117,74 @@ def header_lines(sec: dict, label: str) -> list[str]:
          f"{statistics.median(others):.2f}), so wall times carry that noise; CPU = user+sys of hlsify (GNU time)"
          if others else f"- machine: {mc['nproc']} cores",
          f"- hlsify commit {mc['commit']}; binary `{b['path']}` built {b['built']}"
-         + ("" if b["newer_than_sources"] else " (**older than a file under Sources/**)")
-         + (f"; run **without** {', '.join(b['missing_options'])} (dry run)" if sec.get("no_rate_control") else "")
+         + ("" if b["newer_than_sources"] else " (older than " + (", ".join(f"`{x}`" for x in b["sources_newer"])
+                                                                  if b.get("sources_newer") else "a file under Sources/")
+                                          + ")")
+         + ("; **dry run**: the issue-16 options not passed (`--no-rate-control`)" if sec.get("no_rate_control") else "")
          + f"; {mc['ffmpeg']}",
          "- every run: `hlsify SRC --out DIR --force --quiet --json --ladder 1080p,720p,480p --keep-redundant-rungs "
          "--rate-control abr|capped-crf [--crf N]`; bytes = init + segments of each rung's media playlist; "
          "SSIM (All) / PSNR (average) by ffmpeg against the source scaled to the rung's size "
          "(`scale=W:H:flags=bicubic`), every frame; peak = max over segments of bytes × 8 / EXTINF"]
     return L
+
+
+def observations(res: dict) -> list[str]:
+    """What the numbers say beyond the tables: caps, the engine's SSIM against ffmpeg's, checks."""
+    out = []
+    for key in ("sweep", "default", "quick-sweep", "quick"):
+        sec = res.get(key)
+        if not sec:
+            continue
+        runs = [r for r in sec["runs"] if "error" not in r]
+        over = {}
+        for r in runs:
+            label = r["mode"] + (f" --crf {r['crf_arg']}" if r.get("crf_arg") is not None else "")
+            for g in r["rungs"]:
+                if g.get("maxrate") and g["peak_bps"] > g["maxrate"]:
+                    over.setdefault(label, []).append(f"{r['source']} {g['name']} {g['peak_bps'] / g['maxrate']:.3f}×")
+        if over:
+            out.append(f"{key}: peak segment bitrate above the rung's maxrate (segment bytes × 8 / EXTINF): "
+                       + "; ".join(f"{lab}: {', '.join(sorted(set(v)))}" for lab, v in over.items())
+                       + ". The VBV (maxrate, bufsize = 2 × bitrate) bounds the rate over the buffer's span, "
+                         "not over one 4 s segment: a segment may carry up to bufsize more than maxrate × its "
+                         "duration, and the fMP4 boxes add to the elementary stream.")
+        mism = sorted({f"{r['source']} {g['name']}: {g['frames_mismatch']}" for r in runs for g in r["rungs"]
+                       if g.get("frames_mismatch")})
+        out.append(f"{key}: frames compared = the source's frames on every rung of every run." if not mism else
+                   f"{key}: frame counts differ: " + "; ".join(mism))
+        mt = {r.get("binary_mtime") for r in runs if r.get("binary_mtime")}
+        if len(mt) > 1:
+            out.append(f"{key}: **the binary changed during the run** ({len(mt)} different modification times).")
+        red = sorted({f"{r['source']} {r['mode']}{'' if r.get('crf_arg') is None else ' ' + str(r['crf_arg'])}: "
+                      f"{x.get('name')} (below {x.get('lower', x.get('lowerRung', '?'))})"
+                      for r in runs for x in (r.get("redundant") or []) if isinstance(x, dict)})
+        if red:
+            out.append(f"{key}: rungs the engine would drop as redundant (kept by --keep-redundant-rungs): "
+                       + "; ".join(red))
+        if not key.endswith("sweep"):
+            diffs = []
+            for r in runs:
+                if r.get("round") != 0:
+                    continue
+                first = next((x for x in runs if x["source"] == r["source"] and x["mode"] == r["mode"]
+                              and x.get("round") == 1), None)
+                if not first:
+                    continue
+                fm = rung_map(first)
+                for g in r["rungs"]:
+                    eq, f_ = g.get("engine_quality"), fm.get(g["name"])
+                    if eq and f_ and f_.get("ssim") is not None and eq.get("ssim") is not None:
+                        diffs.append((eq["ssim"] - f_["ssim"], eq.get("psnr", 0) - (f_.get("psnr") or 0),
+                                      f"{r['source']} {r['mode']} {g['name']}"))
+            if diffs:
+                worst = max(diffs, key=lambda d: abs(d[0]))
+                out.append(f"{key}: the engine's --measure-quality SSIM minus ffmpeg's: {min(d[0] for d in diffs):+.5f} "
+                           f"to {max(d[0] for d in diffs):+.5f} (largest at {worst[2]}); PSNR "
+                           f"{min(d[1] for d in diffs):+.2f} to {max(d[1] for d in diffs):+.2f} dB. The engine compares "
+                           "with the frame it gave the encoder (its own scaler's output); ffmpeg here with the source "
+                           "scaled by `scale=W:H:flags=bicubic`.")
+    return out
 
 
 def block_lines(res: dict) -> list[str]:
@@ -1139,9 +1214,9 @@ def block_lines(res: dict) -> list[str]:
                 L += ["Seen: " + "; ".join(a["anomalies"]), ""]
     if PLOT.exists():
         L += [f"![bytes against SSIM per rung](ladder.png)", ""]
-    notes = res.get("notes")
-    if notes:
-        L += ["### Notes", ""] + [f"- {n}" for n in notes] + [""]
+    obs = observations({k: res[k] for k in sections})
+    if obs:
+        L += ["### Observations", ""] + [f"- {n}" for n in obs] + [""]
     return L
 
 
@@ -1157,14 +1232,16 @@ def print_tables(res: dict, key: str) -> None:
 
 # ---------------------------------------------------------------------------- plot
 
-def plot(res: dict, path: Path) -> bool:
+def plot(res: dict, path: Path, src_json: Path = RESULTS_JSON) -> bool:
     try:
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        import matplotlib.ticker  # noqa: F401
     except ImportError:
-        if VENV_PYTHON.exists() and Path(sys.executable).resolve() != VENV_PYTHON.resolve():
-            p = subprocess.run([str(VENV_PYTHON), str(Path(__file__).resolve()), "--plot-only"])
+        if VENV_PYTHON.exists() and Path(sys.prefix).resolve() != VENV_PYTHON.parent.parent.resolve():
+            log(f"no matplotlib in {sys.executable}: plotting with {VENV_PYTHON}")
+            p = subprocess.run([str(VENV_PYTHON), str(Path(__file__).resolve()), "--plot-only", str(src_json)])
             return p.returncode == 0
         log("matplotlib is not importable: no plot")
         return False
@@ -1205,6 +1282,10 @@ def plot(res: dict, path: Path) -> bool:
                         ax.plot(r["crf_bytes"] / 1e6, r["crf_ssim"], "*", ms=13, color=c,
                                 label=f"{r['rung']} capped-crf (engine CRF {r['crf']})")
         ax.set_xscale("log")
+        fmt = matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}")
+        ax.xaxis.set_major_formatter(fmt)
+        ax.xaxis.set_minor_formatter(fmt)
+        ax.tick_params(axis="x", which="minor", labelsize=7)
         ax.set_title(kind)
         ax.set_xlabel("bytes of the rung, MB (log)")
         ax.set_ylabel("SSIM (ffmpeg, All) against the scaled source")
@@ -1230,12 +1311,12 @@ def load_results() -> dict:
         return {}
 
 
-def finish(res: dict, results_md: Path, keys: list[str]) -> None:
+def finish(res: dict, results_md: Path, keys: list[str], src_json: Path = RESULTS_JSON) -> None:
     for k in keys:
         if k in res:
             print_tables(res, k)
             print()
-    plot(res, PLOT)
+    plot(res, PLOT, src_json)
     lines = block_lines(res)
     run.write_block(lines, results_md, BEGIN, END)
     log(f"wrote the ladder block of {results_md}")
@@ -1245,7 +1326,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sweep", action="store_true", help="capped-crf with --crf 16..26 next to abr, per source")
     ap.add_argument("--quick", action="store_true", help="shorter sources (30, 20, 12 s), one round")
-    ap.add_argument("--rounds", type=int, default=None, help="timed rounds of both modes (default 2; --quick 1)")
+    ap.add_argument("--rounds", type=int, default=None, help="timed rounds of both modes (default 3; --quick 1)")
     ap.add_argument("--crf", type=int, default=None, help="default mode: pass --crf N to capped-crf (default: the "
                                                           "engine's CRF per rung)")
     ap.add_argument("--crfs", type=lambda s: [int(x) for x in s.split(",")], default=None,
@@ -1259,13 +1340,13 @@ def main() -> None:
     ap.add_argument("--results", type=Path, default=run.RESULTS_MD, help="RESULTS.md to write the block into")
     ap.add_argument("--render", nargs="?", const=RESULTS_JSON, type=Path, metavar="JSON",
                     help="only rewrite the block (and the plot) from a saved results JSON")
-    ap.add_argument("--plot-only", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--plot-only", nargs="?", const=RESULTS_JSON, type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.plot_only:
-        sys.exit(0 if plot(load_results(), PLOT) else 1)
+        sys.exit(0 if plot(json.loads(args.plot_only.read_text()), PLOT, args.plot_only) else 1)
     if args.render:
         res = json.loads(args.render.read_text())
-        finish(res, args.results, [k for k in ("sweep", "default", "quick-sweep", "quick") if k in res])
+        finish(res, args.results, [k for k in ("sweep", "default", "quick-sweep", "quick") if k in res], args.render)
         return
     for s in args.sources:
         if s not in SOURCES:
@@ -1284,7 +1365,7 @@ def main() -> None:
     log(f"{key}: sources {', '.join(srcs)}; binary {binary}")
     runs = do_sweep(args, srcs) if args.sweep else do_default(args, srcs)
     sec = {"argv": "".join(" " + x for x in sys.argv[1:]), "machine": run.machine(), "binary": binary,
-           "sources": srcs, "runs": runs, "rounds": args.rounds if args.rounds is not None else (1 if args.quick else 2),
+           "sources": srcs, "runs": runs, "rounds": args.rounds if args.rounds is not None else (1 if args.quick else 3),
            "no_rate_control": args.no_rate_control, "elapsed_min": (time.monotonic() - t0) / 60}
     sec["analysis"] = analyse_sweep(sec) if args.sweep else analyse_default(sec)
     res = load_results()

@@ -118,6 +118,23 @@ def expected_rungs(display_w: float, display_h: float, ladder=DEFAULT_LADDER) ->
     return rungs or [even_down(short)]
 
 
+# `--ladder auto`: the default ladder plus 360p and 240p.
+AUTO_LADDER = [1080, 720, 480, 360, 240]
+
+
+def expected_auto_rungs(display_w: float, display_h: float) -> list[int]:
+    """Short sides of the renditions `--ladder auto` promises: the auto rungs as expected_rungs
+    keeps them, and when fewer than two are left, one more at two thirds of the smallest one's
+    short side rounded down to even (a 320x180 source: 180 and 120), so that every source with
+    a picture gets two video bit rates (Apple's authoring spec 9.9)."""
+    rungs = expected_rungs(display_w, display_h, ladder=AUTO_LADDER)
+    if len(rungs) < 2:
+        lower = rungs[-1] * 2 // 3 // 2 * 2
+        if 2 <= lower < rungs[-1]:
+            rungs.append(lower)
+    return rungs
+
+
 @dataclass
 class Transcode:
     """One hlsify run and lazily computed, independent facts about what it wrote."""

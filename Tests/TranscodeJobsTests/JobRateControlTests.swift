@@ -122,9 +122,9 @@ final class JobRateControlTests: XCTestCase {
     }
 
     func testAutoMixedWithRungsIsRejected() {
-        assertRejected(#""ladder": ["auto", "720p"]"#, mentioning: ["ladder"])
-        assertRejected(#""ladder": ["720p", "auto"]"#, mentioning: ["ladder[1]"])
-        assertRejected(#""ladder": ["auto", "auto"]"#, mentioning: ["ladder"])
+        assertRejected(#""ladder": ["auto", "720p"]"#, mentioning: ["ladder", "stands alone"])
+        assertRejected(#""ladder": ["720p", "auto"]"#, mentioning: ["ladder", "stands alone"])
+        assertRejected(#""ladder": ["auto", "auto"]"#, mentioning: ["ladder", "stands alone"])
         assertRejected(#""ladder": ["auto,720p"]"#, mentioning: ["ladder"])
     }
 

@@ -31,6 +31,8 @@ public struct Ladder: Hashable, Sendable, CustomStringConvertible {
     public init(parsing text: String) throws(LadderError) {
         if text.trimmingWhitespace().lowercased() == "auto" {
             self = .auto
+        } else if text.split(separator: ",").contains(where: { $0.trimmingWhitespace().lowercased() == "auto" }) {
+            throw LadderError("invalid ladder \"\(text)\": auto stands alone; write auto or a list of rungs such as 1080p,720p,480p")
         } else {
             self.init(try Rung.parseLadder(text))
         }

@@ -23,6 +23,13 @@ public enum RedundantRungs {
         public var bytes: Int
         public var lower: String
         public var lowerBytes: Int
+
+        public init(name: String, bytes: Int, lower: String, lowerBytes: Int) {
+            self.name = name
+            self.bytes = bytes
+            self.lower = lower
+            self.lowerBytes = lowerBytes
+        }
     }
 
     /// The redundant rungs of a ladder given largest first, smallest last. Walks up from the

@@ -26,7 +26,7 @@ public struct ResumePlan: Codable, Sendable, Equatable {
         public var preset: String
         public var audioBitrate: Int
         public var audioOnlyVariantBitrate: Int?
-        /// `RateControl`'s raw value; nil in plans written before rate control was a setting (ABR).
+        /// `RateControl`'s raw value; nil for ABR (as in plans written before rate control was a setting).
         public var rateControl: String?
         /// The one CRF given for every rung, if any.
         public var crf: Double?

@@ -57,7 +57,8 @@ final class ResumeSession {
                             segmentDuration: options.segmentDuration,
                             segmentFormat: options.segmentFormat.rawValue, preset: options.preset,
                             audioBitrate: options.audioBitrate, audioOnlyVariantBitrate: options.audioOnlyVariantBitrate,
-                            rateControl: options.rateControl.rawValue, crf: options.rateControl == .cappedCRF ? options.crf : nil)
+                            rateControl: options.rateControl == .abr ? nil : options.rateControl.rawValue,
+                            crf: options.rateControl == .cappedCRF ? options.crf : nil)
     }
 
     /// - Parameters:

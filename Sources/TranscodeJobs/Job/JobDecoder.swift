@@ -81,6 +81,9 @@ public struct JobDecoder: Sendable {
         }
         if let ladder = job.ladder {
             guard !ladder.isEmpty else { throw JobRejection(.invalidJob, "ladder is empty; leave it out for the worker's default", jobId: id) }
+            if ladder.count > 1, ladder.contains("auto") {
+                throw JobRejection(.invalidJob, "ladder: \"auto\" stands alone: write \"auto\" or a list of rungs", jobId: id)
+            }
             for (index, entry) in ladder.enumerated() where !(ladder.count == 1 && entry == "auto") {
                 do { _ = try Rung(parsing: entry) } catch {
                     throw JobRejection(.invalidJob, "ladder[\(index)]: \(error)", jobId: id)
