@@ -810,12 +810,17 @@ def do_default(args, srcs: dict) -> list[dict]:
     return runs
 
 
-def do_sweep(args, srcs: dict) -> list[dict]:
+def do_sweep(args, srcs: dict, have: list[dict] | None = None) -> list[dict]:
+    """abr then capped-crf per CRF, per source; with `have` (--add: the saved section's runs) the
+    abr run and the CRFs already there are not run again."""
     runs = []
     crfs = args.crfs or SWEEP_CRFS
     for kind, info in srcs.items():
         src = Path(info["path"])
+        done = {(r["mode"], r.get("crf_arg")) for r in (have or []) if r["source"] == kind and "error" not in r}
         for mode, crf in [("abr", None)] + [("capped-crf", c) for c in crfs]:
+            if (mode, crf) in done:
+                continue
             tag = f"{kind}-{mode}" + (f"-crf{crf}" if crf is not None else "")
             log(tag)
             rec = one_run(src, info, tag, mode, crf, False, args, measure_quality=True)
@@ -975,7 +980,15 @@ def analyse_sweep(sec: dict) -> dict:
             detail[str(c)] = fails + [f"{k}: not run" for k in missing]
             if not fails and not missing and cells:
                 ok_all.append(c)
-        rec[name] = {"crf": max(ok_all) if ok_all else None, "meeting": ok_all, "failures": detail}
+        per = {}
+        for k in table:
+            cells = table[k].get(name, {}).get("crfs", {})
+            per[k] = {"bytes": sorted(int(c) for c, x in cells.items() if x["bytes_ok"]),
+                      "ssim": sorted(int(c) for c, x in cells.items() if x["ssim_ok"]),
+                      "peak": sorted(int(c) for c, x in cells.items() if x["peak_ok"] is False)}
+        ssim_all = [c for c in crfs if all(c in v["ssim"] for v in per.values())]
+        rec[name] = {"crf": max(ok_all) if ok_all else None, "meeting": ok_all, "failures": detail,
+                     "per_source": per, "ssim_first": max(ssim_all) if ssim_all else None}
     cpu = {}
     for r in sec["runs"]:
         if "error" not in r:
@@ -1071,21 +1084,28 @@ def sweep_lines(sw: dict) -> list[str]:
                 cells.append(f"{x['ratio']:.3f}, {f4(x['dssim'], 4, True)}{mark}")
             L.append(f"| {kind} | {name} | {mb(row['abr']['bytes'])} / {f4(row['abr']['ssim'], 5)} | "
                      + " | ".join(cells) + " |")
-    L += ["", "| rung | highest CRF meeting the targets on every source | CRFs meeting them | what fails at the "
-          "next CRF up |", "|---|---:|---|---|"]
+    kinds = list(sw["table"])
+
+    def rng(v: list[int]) -> str:
+        return ", ".join(map(str, v)) if v else "none"
+    L += ["", "Which CRFs meet each target (bytes: " + "; ".join(f"{k} {byte_target_text(k)}" for k in kinds)
+          + f"; SSIM ≥ abr − {TARGET_SSIM}):", "",
+          "| rung | " + " | ".join(f"{k}: bytes / SSIM" for k in kinds)
+          + " | highest CRF meeting both on every source | highest CRF meeting SSIM on every source |",
+          "|---|" + "---|" * len(kinds) + "---:|---:|"]
     for name, r in sw["recommend"].items():
-        nxt = [c for c in crfs if r["crf"] is None or c > r["crf"]]
-        why = "; ".join(r["failures"].get(str(nxt[0]), [])) if nxt else "–"
-        if r["crf"] is None:
-            why = "none meets: " + " / ".join(f"crf {c}: " + "; ".join(r["failures"][str(c)]) for c in crfs[:2]) + " …"
-        L.append(f"| {name} | {r['crf'] if r['crf'] is not None else 'none'} | "
-                 f"{', '.join(map(str, r['meeting'])) or '–'} | {why} |")
+        per = r.get("per_source", {})
+        L.append(f"| {name} | " + " | ".join(f"{rng(per[k]['bytes'])} / {rng(per[k]['ssim'])}" if k in per else "–"
+                                             for k in kinds)
+                 + f" | {r['crf'] if r['crf'] is not None else 'none'} | "
+                 + f"{r['ssim_first'] if r.get('ssim_first') is not None else 'none'} |")
     return L
 
 
 def sweep_detail_lines(sw: dict) -> list[str]:
     crfs = sw["crfs"]
-    L = ["| source | rung | abr MB | " + " | ".join(f"crf {c} MB / SSIM / peak÷cap" for c in crfs) + " |",
+    L = ["| source | rung | abr MB / SSIM / PSNR / peak÷cap | "
+         + " | ".join(f"crf {c} MB / SSIM / peak÷cap" for c in crfs) + " |",
          "|---|---|---:|" + "---:|" * len(crfs)]
     for kind, rungs in sw["table"].items():
         for name, row in rungs.items():
@@ -1094,7 +1114,9 @@ def sweep_detail_lines(sw: dict) -> list[str]:
                 x = row["crfs"].get(str(c))
                 cells.append("–" if not x else f"{mb(x['bytes'])} / {f4(x['ssim'], 5)} / "
                              f"{(x['peak'] / x['maxrate']) if x['maxrate'] else float('nan'):.2f}")
-            L.append(f"| {kind} | {name} | {mb(row['abr']['bytes'])} | " + " | ".join(cells) + " |")
+            a = row["abr"]
+            L.append(f"| {kind} | {name} | {mb(a['bytes'])} / {f4(a['ssim'], 5)} / {f4(a['psnr'], 2)} / "
+                     f"{(a['peak'] / a['maxrate']) if a['maxrate'] else float('nan'):.2f} | " + " | ".join(cells) + " |")
     cpu = sw.get("cpu", {})
     if cpu:
         L += ["", "CPU s of hlsify per run (one run each, so only indicative; capped-crf / abr in brackets):", "",
@@ -1332,6 +1354,8 @@ def main() -> None:
     ap.add_argument("--crfs", type=lambda s: [int(x) for x in s.split(",")], default=None,
                     help="--sweep: the CRFs, comma-separated (default 16,18,20,22,24,26)")
     ap.add_argument("--sources", type=lambda s: s.split(","), default=SOURCES, help="slides,editor,motion")
+    ap.add_argument("--add", action="store_true", help="--sweep: add the --crfs not yet in the saved sweep to it "
+                                                       "(same sources; its abr runs are reused)")
     ap.add_argument("--no-engine-quality", action="store_true", help="skip the --measure-quality runs")
     ap.add_argument("--no-rate-control", action="store_true",
                     help="dry run on a binary without issue 16's options (both modes run the same encode)")
@@ -1363,10 +1387,25 @@ def main() -> None:
     key = ("quick-" if args.quick else "") + ("sweep" if args.sweep else "default")
     key = key.replace("quick-default", "quick")
     log(f"{key}: sources {', '.join(srcs)}; binary {binary}")
-    runs = do_sweep(args, srcs) if args.sweep else do_default(args, srcs)
+    old = load_results().get(key) if args.add else None
+    if args.add and not args.sweep:
+        sys.exit("--add goes with --sweep")
+    if old:
+        changed = [k for k in srcs if k in old["sources"] and old["sources"][k]["bytes"] != srcs[k]["bytes"]]
+        if changed:
+            sys.exit(f"--add: the sources changed since the saved sweep ({', '.join(changed)})")
+    runs = do_sweep(args, srcs, old["runs"] if old else None) if args.sweep else do_default(args, srcs)
     sec = {"argv": "".join(" " + x for x in sys.argv[1:]), "machine": run.machine(), "binary": binary,
            "sources": srcs, "runs": runs, "rounds": args.rounds if args.rounds is not None else (1 if args.quick else 3),
            "no_rate_control": args.no_rate_control, "elapsed_min": (time.monotonic() - t0) / 60}
+    if old:
+        sec["runs"] = old["runs"] + runs
+        sec["sources"] = {**old["sources"], **srcs}
+        sec["argv"] = old["argv"] + " + --add" + sec["argv"].replace(" --add", "")
+        sec["elapsed_min"] += old["elapsed_min"]
+        sec["machine"] = old["machine"]
+        sec["added"] = old.get("added", []) + [{"date": run.machine()["date"], "binary": binary}]
+        sec["binary"] = old["binary"]
     sec["analysis"] = analyse_sweep(sec) if args.sweep else analyse_default(sec)
     res = load_results()
     res[key] = sec

@@ -82,4 +82,23 @@ final class RedundantRungsTests: XCTestCase {
         XCTAssertEqual(findings.map(\.lowerBytes), [950, 480])
         XCTAssertEqual(findings.map(\.bytes), [1000, 500])
     }
+
+    /// Names of the findings that must stay so that the set keeps two video bit rates.
+    private func needed(_ renditions: [(String, Int)]) -> [String] {
+        RedundantRungs.find(renditions.map { RedundantRungs.Measured(name: $0.0, bytes: $0.1) })
+            .filter(\.neededForMinimum).map(\.name)
+    }
+
+    func testTwoVideoBitRatesStayWhateverTheBytes() {
+        XCTAssertEqual(RedundantRungs.minimumKept, 2)
+        // Two rungs: the redundant one stays.
+        XCTAssertEqual(needed([("1080p", 1000), ("720p", 950)]), ["1080p"])
+        // A blank slide: everything above 240p is redundant; the largest stays beside 240p.
+        let blank = [("1080p", 121_448), ("720p", 119_192), ("480p", 119_192), ("360p", 118_252), ("240p", 118_064)]
+        XCTAssertEqual(find(blank).count, 4)
+        XCTAssertEqual(needed(blank), ["1080p"])
+        // Enough rungs left: nothing is needed.
+        XCTAssertEqual(needed([("1080p", 1000), ("720p", 950), ("480p", 500)]), [])
+        XCTAssertEqual(needed([("1080p", 1000)]), [])
+    }
 }

@@ -17,24 +17,33 @@ public enum RedundantRungs {
         }
     }
 
-    /// A rung found redundant: which lower rung made it so, both sizes in bytes.
+    /// Video renditions a set keeps whatever their bytes (Apple's HLS authoring spec 9.9:
+    /// multiple bit rates of video), when it has that many.
+    public static let minimumKept = 2
+
+    /// A rung found redundant: which lower rung made it so, both sizes in bytes, and whether it
+    /// must stay so that the set keeps `minimumKept` video renditions.
     public struct Finding: Sendable, Equatable {
         public var name: String
         public var bytes: Int
         public var lower: String
         public var lowerBytes: Int
+        public var neededForMinimum: Bool
 
-        public init(name: String, bytes: Int, lower: String, lowerBytes: Int) {
+        public init(name: String, bytes: Int, lower: String, lowerBytes: Int, neededForMinimum: Bool = false) {
             self.name = name
             self.bytes = bytes
             self.lower = lower
             self.lowerBytes = lowerBytes
+            self.neededForMinimum = neededForMinimum
         }
     }
 
     /// The redundant rungs of a ladder given largest first, smallest last. Walks up from the
     /// smallest rung (never redundant), comparing each rung with the nearest lower rung not found
-    /// redundant itself. Costs O(n).
+    /// redundant itself. When dropping every finding would leave fewer than `minimumKept`
+    /// renditions, the largest findings are marked `neededForMinimum` (the highest picture stays).
+    /// Costs O(n).
     public static func find(_ renditions: [Measured]) -> [Finding] {
         var findings: [Finding] = []
         var lower: Measured?
@@ -45,6 +54,12 @@ public enum RedundantRungs {
                 lower = rendition
             }
         }
-        return findings.reversed()
+        var largestFirst = Array(findings.reversed())
+        var kept = renditions.count - largestFirst.count
+        for index in largestFirst.indices where kept < min(minimumKept, renditions.count) {
+            largestFirst[index].neededForMinimum = true
+            kept += 1
+        }
+        return largestFirst
     }
 }

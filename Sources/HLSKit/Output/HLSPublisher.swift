@@ -234,6 +234,8 @@ final class HLSPublisher: SegmentListener, @unchecked Sendable {  // all state i
             switch policy {
             case .keep(let reason):
                 rung.keptBecause = reason
+            case .drop where finding.neededForMinimum:
+                rung.keptBecause = "a set keeps \(RedundantRungs.minimumKept) video bit rates (Apple's HLS authoring spec 9.9)"
             case .drop:
                 let folder = directory.appendingPathComponent(finding.name)
                 do {

@@ -140,9 +140,15 @@ public struct JobEvent: Sendable, Equatable, Encodable {
             public var segments: Int
             public var bytes: Int
             public var encodedFrames: Int
+            /// "capped-crf" or "abr", and the CRF with capped-crf (absent in markers of older workers).
+            public var rateControl: String?
+            public var crf: Double?
+            /// SSIM and PSNR of the rendition when the job asked for `measureQuality`.
+            public var quality: Quality?
 
             public init(name: String, width: Int, height: Int, codecs: String, playlist: String, bandwidth: Int,
-                        averageBandwidth: Int, segments: Int, bytes: Int, encodedFrames: Int) {
+                        averageBandwidth: Int, segments: Int, bytes: Int, encodedFrames: Int,
+                        rateControl: String? = nil, crf: Double? = nil, quality: Quality? = nil) {
                 self.name = name
                 self.width = width
                 self.height = height
@@ -153,6 +159,43 @@ public struct JobEvent: Sendable, Equatable, Encodable {
                 self.segments = segments
                 self.bytes = bytes
                 self.encodedFrames = encodedFrames
+                self.rateControl = rateControl
+                self.crf = crf
+                self.quality = quality
+            }
+        }
+
+        /// A rendition's measured quality (the engine's report `quality`).
+        public struct Quality: Sendable, Equatable, Codable {
+            public var ssim: Double
+            public var ssimY: Double
+            public var psnr: Double
+            public var frames: Int
+
+            public init(ssim: Double, ssimY: Double, psnr: Double, frames: Int) {
+                self.ssim = ssim
+                self.ssimY = ssimY
+                self.psnr = psnr
+                self.frames = frames
+            }
+        }
+
+        /// A rung found redundant by its bytes: dropped, or kept and why (the report's `redundantRungs`).
+        public struct RedundantRung: Sendable, Equatable, Codable {
+            public var name: String
+            public var bytes: Int
+            public var lowerRung: String
+            public var lowerBytes: Int
+            public var dropped: Bool
+            public var keptBecause: String?
+
+            public init(name: String, bytes: Int, lowerRung: String, lowerBytes: Int, dropped: Bool, keptBecause: String?) {
+                self.name = name
+                self.bytes = bytes
+                self.lowerRung = lowerRung
+                self.lowerBytes = lowerBytes
+                self.dropped = dropped
+                self.keptBecause = keptBecause
             }
         }
 
@@ -203,6 +246,8 @@ public struct JobEvent: Sendable, Equatable, Encodable {
         public var segments: Int
         /// Media seconds per wall second.
         public var speed: Double
+        /// Rungs found redundant (absent in markers of older workers).
+        public var redundantRungs: [RedundantRung]?
 
         public init(output: String, master: String, segmentFormat: String, segmentDuration: Double,
                     renditions: [Rendition], audio: Audio?, subtitles: [Subtitles], durationSeconds: Double,
@@ -223,7 +268,7 @@ public struct JobEvent: Sendable, Equatable, Encodable {
 
         enum CodingKeys: String, CodingKey {
             case output, master, segmentFormat, segmentDuration, renditions, audio, subtitles
-            case durationSeconds, elapsedSeconds, bytes, segments, speed
+            case durationSeconds, elapsedSeconds, bytes, segments, speed, redundantRungs
         }
 
         public func encode(to encoder: Encoder) throws {
@@ -240,6 +285,7 @@ public struct JobEvent: Sendable, Equatable, Encodable {
             try container.encode(bytes, forKey: .bytes)
             try container.encode(segments, forKey: .segments)
             try container.encode(speed, forKey: .speed)
+            try container.encodeIfPresent(redundantRungs, forKey: .redundantRungs)
         }
     }
 
