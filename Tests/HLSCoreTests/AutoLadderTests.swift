@@ -42,7 +42,7 @@ final class AutoLadderTests: XCTestCase {
         XCTAssertNotEqual(written, .auto)
         XCTAssertEqual(written.description, "1080p,720p,480p,360p,240p")
         XCTAssertFalse(Ladder(Ladder.autoRungs).isAuto)
-        XCTAssertFalse(EncodingDefaults.ladder.isAuto)
+        XCTAssertTrue(EncodingDefaults.ladder.isAuto)
     }
 
     func testAutoMixedWithRungsIsRejected() {
@@ -146,7 +146,7 @@ final class AutoLadderTests: XCTestCase {
     func testAFixedLadderNeverGetsTheExtraRung() throws {
         XCTAssertEqual(sizes(plan(SourceGeometry(width: 320, height: 180), Ladder([Rung(shortSide: 1080)]))), ["180p 320x180"])
         XCTAssertEqual(sizes(plan(SourceGeometry(width: 320, height: 180), Ladder(Ladder.autoRungs))), ["180p 320x180"])
-        XCTAssertEqual(sizes(plan(SourceGeometry(width: 400, height: 300), EncodingDefaults.ladder)), ["300p 400x300"])
+        XCTAssertEqual(sizes(plan(SourceGeometry(width: 400, height: 300), try Ladder(parsing: "1080p,720p,480p"))), ["300p 400x300"])
         XCTAssertEqual(sizes(plan(SourceGeometry(width: 640, height: 360), try Ladder(parsing: "360p"))), ["360p 640x360"])
         // The rungs entry point is a fixed ladder too.
         XCTAssertEqual(sizes(LadderPlanner.plan(rungs: Ladder.autoRungs, source: SourceGeometry(width: 320, height: 180), frameRate: 30)),
@@ -169,7 +169,7 @@ final class AutoLadderTests: XCTestCase {
         XCTAssertTrue(abr.allSatisfy { $0.encoder.rateControl == .abr })
 
         let capped = plan(source, rateControl: .cappedCRF)
-        XCTAssertEqual(capped.map(\.encoder.crf), [22, 21, 20, 20, 20])
+        XCTAssertEqual(capped.map(\.encoder.crf), [18, 16, 17, 17, 17])
         XCTAssertTrue(capped.allSatisfy { $0.encoder.rateControl == .cappedCRF })
         // Same ceiling as ABR, same levels.
         XCTAssertEqual(capped.map(\.encoder.maxrate), abr.map(\.encoder.maxrate))
@@ -183,13 +183,13 @@ final class AutoLadderTests: XCTestCase {
         XCTAssertEqual(plan(source, rateControl: .abr, crf: 27).map(\.encoder.crf), [nil, nil, nil, nil, nil])
     }
 
-    func testRateControlReachesTheOwnSizeAndExtraRungs() {
+    func testRateControlReachesTheOwnSizeAndExtraRungs() throws {
         let capped = plan(SourceGeometry(width: 320, height: 180), rateControl: .cappedCRF)
         XCTAssertEqual(capped.map(\.name), ["180p", "120p"])
-        XCTAssertEqual(capped.map(\.encoder.crf), [20, 20])
+        XCTAssertEqual(capped.map(\.encoder.crf), [17, 17])
         XCTAssertEqual(plan(SourceGeometry(width: 320, height: 180), rateControl: .cappedCRF, crf: 30).map(\.encoder.crf), [30, 30])
-        let fixed = plan(SourceGeometry(width: 1280, height: 720), Ladder(Rung.defaultLadder), rateControl: .cappedCRF)
-        XCTAssertEqual(fixed.map(\.encoder.crf), [21, 20])
+        let fixed = plan(SourceGeometry(width: 1280, height: 720), try Ladder(parsing: "1080p,720p,480p"), rateControl: .cappedCRF)
+        XCTAssertEqual(fixed.map(\.encoder.crf), [16, 17])
         let custom = plan(SourceGeometry(width: 1280, height: 720), Ladder([Rung(shortSide: 720, videoBitrate: 2_000_000)]),
                           rateControl: .cappedCRF, crf: 19)
         XCTAssertEqual(custom.map(\.encoder), [EncoderSettings(bitrate: 2_000_000, maxrate: 2_200_000, bufsize: 4_000_000, crf: 19)])

@@ -6,7 +6,10 @@ final class LadderPlannerTests: XCTestCase {
         plans.map { "\($0.name) \($0.width)x\($0.height)" }
     }
 
-    private func plan(_ source: SourceGeometry, _ rungs: [Rung] = Rung.defaultLadder, fps: Double = 30) -> [RenditionPlan] {
+    /// The classic ladder the planner's rules are checked with (the default is `auto`: AutoLadderTests).
+    private static let classic = [Rung(shortSide: 1080), Rung(shortSide: 720), Rung(shortSide: 480)]
+
+    private func plan(_ source: SourceGeometry, _ rungs: [Rung] = classic, fps: Double = 30) -> [RenditionPlan] {
         LadderPlanner.plan(rungs: rungs, source: source, frameRate: fps)
     }
 

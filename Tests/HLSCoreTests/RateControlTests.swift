@@ -34,22 +34,20 @@ final class RateControlTests: XCTestCase {
 
     func testDefaultCRFPerShortSide() {
         let expected: [(Int, Double)] = [
-            (0, 20), (2, 20), (120, 20), (239, 20), (240, 20), (360, 20), (480, 20), (719, 20),
-            (720, 21), (1079, 21), (1080, 22), (1440, 22), (2160, 22), (4320, 22),
+            (0, 17), (2, 17), (120, 17), (239, 17), (240, 17), (360, 17), (480, 17), (719, 17),
+            (720, 16), (1079, 16), (1080, 18), (1440, 18), (2160, 18), (4320, 18),
         ]
         for (side, crf) in expected {
             XCTAssertEqual(RungDefaults.crf(shortSide: side), crf, "\(side)p")
         }
     }
 
-    /// Larger rungs hide more error per pixel, so their CRF never falls below a smaller rung's.
-    func testDefaultCRFsAreAcceptedAndNeverFallWithSize() {
-        var previous = 0.0
+    /// Every default CRF is one the options accept (the values are measured per rung, not monotonic:
+    /// Benchmarks/RESULTS.md).
+    func testDefaultCRFsAreAccepted() {
         for side in stride(from: 2, through: 4320, by: 2) {
             let crf = RungDefaults.crf(shortSide: side)
             XCTAssertTrue(RungDefaults.acceptedCRFs.contains(crf), "\(side)p: \(crf)")
-            XCTAssertGreaterThanOrEqual(crf, previous, "\(side)p")
-            previous = crf
         }
     }
 
@@ -86,9 +84,9 @@ final class RateControlTests: XCTestCase {
             }
         }
         XCTAssertEqual(RungDefaults.settings(shortSide: 1080, frameRate: 30, rateControl: .cappedCRF),
-                       EncoderSettings(bitrate: 5_000_000, maxrate: 5_500_000, bufsize: 10_000_000, crf: 22))
+                       EncoderSettings(bitrate: 5_000_000, maxrate: 5_500_000, bufsize: 10_000_000, crf: 18))
         XCTAssertEqual(RungDefaults.settings(shortSide: 480, frameRate: 25, rateControl: .cappedCRF),
-                       EncoderSettings(bitrate: 1_400_000, maxrate: 1_540_000, bufsize: 2_800_000, crf: 20))
+                       EncoderSettings(bitrate: 1_400_000, maxrate: 1_540_000, bufsize: 2_800_000, crf: 17))
     }
 
     func testGivenCRFOverridesTheRungDefault() {
@@ -99,11 +97,11 @@ final class RateControlTests: XCTestCase {
 
     func testHighFrameRateStillScalesTheCap() {
         XCTAssertEqual(RungDefaults.settings(shortSide: 1080, frameRate: 60, rateControl: .cappedCRF),
-                       EncoderSettings(bitrate: 7_500_000, maxrate: 8_250_000, bufsize: 15_000_000, crf: 22))
+                       EncoderSettings(bitrate: 7_500_000, maxrate: 8_250_000, bufsize: 15_000_000, crf: 18))
         XCTAssertEqual(RungDefaults.settings(shortSide: 720, frameRate: 50, rateControl: .cappedCRF, crf: 24),
                        EncoderSettings(bitrate: 4_200_000, maxrate: 4_620_000, bufsize: 8_400_000, crf: 24))
         // A rung's own bitrate is not scaled, at capped CRF as at ABR.
         XCTAssertEqual(RungDefaults.settings(shortSide: 720, frameRate: 60, bitrate: 2_000_000, rateControl: .cappedCRF),
-                       EncoderSettings(bitrate: 2_000_000, maxrate: 2_200_000, bufsize: 4_000_000, crf: 21))
+                       EncoderSettings(bitrate: 2_000_000, maxrate: 2_200_000, bufsize: 4_000_000, crf: 16))
     }
 }

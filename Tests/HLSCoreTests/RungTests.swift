@@ -86,7 +86,7 @@ final class RungTests: XCTestCase {
     }
 
     func testDefaultLadder() {
-        XCTAssertEqual(Rung.defaultLadder.map(\.name), ["1080p", "720p", "480p"])
+        XCTAssertEqual(Rung.defaultLadder.map(\.name), ["1080p", "720p", "480p", "360p", "240p"])
         XCTAssertTrue(Rung.defaultLadder.allSatisfy { $0.videoBitrate == nil })
     }
 

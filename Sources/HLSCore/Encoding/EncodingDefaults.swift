@@ -12,11 +12,13 @@ public enum EncodingDefaults {
     public static let resumePreRollSeconds: Double = 6
     /// Rate control of every rung (see `RateControl`; chosen by measurement: Benchmarks/RESULTS.md,
     /// "Capped constant quality").
-    public static let rateControl: RateControl = .abr
+    public static let rateControl: RateControl = .cappedCRF
     /// Segment container.
     public static let segmentFormat: SegmentFormat = .fmp4
-    /// Rungs to produce: 1080p, 720p, 480p (each at its default bitrate).
-    public static let ladder = Ladder([Rung(shortSide: 1080), Rung(shortSide: 720), Rung(shortSide: 480)])
+    /// Rungs to produce: `auto` (1080p, 720p, 480p, 360p, 240p where the source allows, each at
+    /// its default bitrate, and two video bit rates for any source; chosen by measurement:
+    /// Benchmarks/RESULTS.md, "Capped constant quality").
+    public static let ladder = Ladder.auto
 
     /// AAC bitrate of the audio rendition, bits/s.
     public static let audioBitrate = 128_000

@@ -11,7 +11,7 @@ public struct Rung: Hashable, Sendable, CustomStringConvertible {
     /// Bitrates accepted by `init(parsing:)`, in bits/s. The lower bound catches "720p@2800" meant as kb/s.
     public static let acceptedBitrates = 10_000...1_000_000_000
 
-    /// The default ladder's rungs (`EncodingDefaults.ladder`): 1080p, 720p, 480p.
+    /// The default ladder's rungs (`EncodingDefaults.ladder`, auto): 1080p, 720p, 480p, 360p, 240p.
     public static var defaultLadder: [Rung] { EncodingDefaults.ladder.rungs }
 
     public init(shortSide: Int, videoBitrate: Int? = nil) {

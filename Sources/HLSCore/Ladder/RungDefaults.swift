@@ -50,7 +50,7 @@ public enum RungDefaults {
     /// "Capped constant quality"): the highest CRF whose SSIM stays within 0.001 of the fixed
     /// ladder's on slides, a screen recording and high motion.
     static let crfAnchors: [(shortSide: Int, crf: Double)] = [
-        (240, 20), (360, 20), (480, 20), (720, 21), (1080, 22), (2160, 22),
+        (240, 17), (360, 17), (480, 17), (720, 16), (1080, 18),
     ]
 
     /// CRFs accepted from a job or a command line (x264's 8-bit range without lossless, which
