@@ -1286,13 +1286,14 @@ def plot(res: dict, path: Path, src_json: Path = RESULTS_JSON) -> bool:
                     pts = sorted(((int(c), x) for c, x in row["crfs"].items() if x["ssim"] is not None))
                     if pts:
                         ax.plot([x["bytes"] / 1e6 for _, x in pts], [x["ssim"] for _, x in pts], "-o", ms=3,
-                                color=colours.get(name), alpha=0.6, lw=1)
+                                color=colours.get(name), alpha=0.6, lw=1, label=f"{name} --crf sweep")
                         for c, x in pts:
                             ax.annotate(str(c), (x["bytes"] / 1e6, x["ssim"]), fontsize=7, color=colours.get(name),
                                         xytext=(3, -8), textcoords="offset points")
                     if row["abr"]["ssim"] is not None:
                         ax.plot(row["abr"]["bytes"] / 1e6, row["abr"]["ssim"], "s", ms=8, mfc="none",
-                                color=colours.get(name))
+                                color=colours.get(name), label=f"{name} abr (sweep run)")
+                        ax.axhline(row["abr"]["ssim"] - TARGET_SSIM, color=colours.get(name), ls=":", lw=0.8)
             else:
                 a = analyse_default(sec)["sources"].get(kind)
                 for r in (a or {}).get("rungs", []):
@@ -1315,7 +1316,8 @@ def plot(res: dict, path: Path, src_json: Path = RESULTS_JSON) -> bool:
         h, lab = ax.get_legend_handles_labels()
         if h:
             ax.legend(fontsize=7, loc="lower right")
-    fig.suptitle("Issue 16: abr (squares) against capped-crf (stars; lines: the --crf sweep, labels = CRF)",
+    fig.suptitle("Issue 16: abr (squares) against capped-crf (stars: the engine's CRFs; lines: the --crf sweep, "
+                 "labels = CRF; dotted: abr's SSIM − 0.001)",
                  fontsize=11)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -1401,7 +1403,7 @@ def main() -> None:
     if old:
         sec["runs"] = old["runs"] + runs
         sec["sources"] = {**old["sources"], **srcs}
-        sec["argv"] = old["argv"] + " + --add" + sec["argv"].replace(" --add", "")
+        sec["argv"] = old["argv"] + "`, then `python3 Benchmarks/ladder.py" + sec["argv"]
         sec["elapsed_min"] += old["elapsed_min"]
         sec["machine"] = old["machine"]
         sec["added"] = old.get("added", []) + [{"date": run.machine()["date"], "binary": binary}]
@@ -1418,7 +1420,7 @@ def main() -> None:
 def _terminate(signum, frame):
     if run._current is not None and run._current.poll() is None:
         os.killpg(run._current.pid, signal.SIGKILL)
-    sys.exit(128 + signum)
+    os._exit(128 + signum)    # not sys.exit: one_run catches SystemExit (run.measure's way of failing)
 
 
 if __name__ == "__main__":
