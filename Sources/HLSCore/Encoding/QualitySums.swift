@@ -47,3 +47,28 @@ public struct QualitySums: Codable, Sendable, Equatable {
         return min(Self.maximumPSNR, 10 * log10(255 * 255 / (squaredError / samples)))
     }
 }
+
+/// What a video rendition delivers, measured on its decoded output against the frames it was
+/// encoded from: the means of a rendition's `QualitySums`, as reports and events carry them.
+public struct PictureQuality: Codable, Sendable, Equatable {
+    /// Mean over the frames of SSIM (luma and both chroma planes weighted by their samples), 0…1.
+    public var ssim: Double
+    /// Mean over the frames of the luma SSIM alone.
+    public var ssimY: Double
+    /// PSNR in dB of the mean squared error over every sample of every frame (at most 100 dB).
+    public var psnr: Double
+    /// Frames measured (a resumed run measures the frames it encoded).
+    public var frames: Int
+
+    public init(ssim: Double, ssimY: Double, psnr: Double, frames: Int) {
+        self.ssim = ssim
+        self.ssimY = ssimY
+        self.psnr = psnr
+        self.frames = frames
+    }
+
+    /// The means of `sums`.
+    public init(sums: QualitySums) {
+        self.init(ssim: sums.meanSSIM, ssimY: sums.meanSSIMY, psnr: sums.psnr, frames: sums.frames)
+    }
+}

@@ -63,3 +63,24 @@ public enum RedundantRungs {
         return largestFirst
     }
 }
+
+/// A rung found redundant, as reports and events carry it: dropped, or kept and why.
+public struct RedundantRungOutcome: Codable, Sendable, Equatable {
+    public var name: String
+    public var bytes: Int
+    /// The lower rung that came out within 10% of its bytes.
+    public var lowerRung: String
+    public var lowerBytes: Int
+    public var dropped: Bool
+    /// Why it was kept; absent when dropped.
+    public var keptBecause: String?
+
+    public init(name: String, bytes: Int, lowerRung: String, lowerBytes: Int, dropped: Bool, keptBecause: String?) {
+        self.name = name
+        self.bytes = bytes
+        self.lowerRung = lowerRung
+        self.lowerBytes = lowerBytes
+        self.dropped = dropped
+        self.keptBecause = keptBecause
+    }
+}

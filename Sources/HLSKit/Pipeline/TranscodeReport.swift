@@ -32,38 +32,11 @@ public struct TranscodeReport: Codable, Sendable, Equatable {
         public var crf: Double?
     }
 
-    /// What a video rendition delivers, measured on the decoded output against the frames it was
-    /// encoded from (the source scaled to the rendition's size): `TranscodeOptions.measureQuality`.
-    public struct Quality: Codable, Sendable, Equatable {
-        /// Mean over the frames of SSIM (luma and both chroma planes weighted by their pixels), 0…1.
-        public var ssim: Double
-        /// Mean over the frames of the luma SSIM alone.
-        public var ssimY: Double
-        /// PSNR in dB of the mean squared error over every pixel of every frame (capped at 100 dB).
-        public var psnr: Double
-        /// Frames measured (a resumed run measures the frames it encoded).
-        public var frames: Int
-
-        /// The means of `sums`.
-        public init(sums: QualitySums) {
-            ssim = sums.meanSSIM
-            ssimY = sums.meanSSIMY
-            psnr = sums.psnr
-            frames = sums.frames
-        }
-    }
+    /// SSIM and PSNR of a rendition (`TranscodeOptions.measureQuality`).
+    public typealias Quality = PictureQuality
 
     /// A rung its lower neighbour made redundant (`RedundantRungs`): dropped, or kept and why.
-    public struct RedundantRung: Codable, Sendable, Equatable {
-        public var name: String
-        public var bytes: Int
-        /// The lower rung that came out within 10% of its bytes.
-        public var lowerRung: String
-        public var lowerBytes: Int
-        public var dropped: Bool
-        /// Why it was kept; absent when dropped.
-        public var keptBecause: String?
-    }
+    public typealias RedundantRung = RedundantRungOutcome
 
     public struct Rendition: Codable, Sendable, Equatable {
         public var name: String

@@ -1,4 +1,5 @@
 import Foundation
+import HLSCore
 
 /// One event on the events exchange, routing key `job.<state>`, JSON body.
 ///
@@ -166,38 +167,10 @@ public struct JobEvent: Sendable, Equatable, Encodable {
         }
 
         /// A rendition's measured quality (the engine's report `quality`).
-        public struct Quality: Sendable, Equatable, Codable {
-            public var ssim: Double
-            public var ssimY: Double
-            public var psnr: Double
-            public var frames: Int
+        public typealias Quality = PictureQuality
 
-            public init(ssim: Double, ssimY: Double, psnr: Double, frames: Int) {
-                self.ssim = ssim
-                self.ssimY = ssimY
-                self.psnr = psnr
-                self.frames = frames
-            }
-        }
-
-        /// A rung found redundant by its bytes: dropped, or kept and why (the report's `redundantRungs`).
-        public struct RedundantRung: Sendable, Equatable, Codable {
-            public var name: String
-            public var bytes: Int
-            public var lowerRung: String
-            public var lowerBytes: Int
-            public var dropped: Bool
-            public var keptBecause: String?
-
-            public init(name: String, bytes: Int, lowerRung: String, lowerBytes: Int, dropped: Bool, keptBecause: String?) {
-                self.name = name
-                self.bytes = bytes
-                self.lowerRung = lowerRung
-                self.lowerBytes = lowerBytes
-                self.dropped = dropped
-                self.keptBecause = keptBecause
-            }
-        }
+        /// A rung found redundant by its bytes (the report's `redundantRungs`).
+        public typealias RedundantRung = RedundantRungOutcome
 
         public struct Audio: Sendable, Equatable, Codable {
             public var codec: String

@@ -66,7 +66,7 @@ extension JobEvent.Completion {
             Rendition(name: $0.name, width: $0.width, height: $0.height, codecs: $0.codecs, playlist: $0.playlist,
                       bandwidth: $0.peakBandwidth, averageBandwidth: $0.averageBandwidth, segments: $0.segments,
                       bytes: $0.bytes, encodedFrames: $0.encodedFrames, rateControl: $0.encoder.rateControl, crf: $0.encoder.crf,
-                      quality: $0.quality.map { Quality(ssim: $0.ssim, ssimY: $0.ssimY, psnr: $0.psnr, frames: $0.frames) })
+                      quality: $0.quality)
         }
         let audio = report.audio.map {
             Audio(codec: $0.codec, bitrate: $0.bitrate, channels: $0.channels, sampleRate: $0.sampleRate,
@@ -79,10 +79,7 @@ extension JobEvent.Completion {
                   subtitles: report.subtitles.map { Subtitles(language: $0.language, cues: $0.cues) },
                   durationSeconds: report.durationSeconds, elapsedSeconds: report.elapsedSeconds,
                   bytes: Self.folderBytes(folder), segments: segments, speed: speed)
-        redundantRungs = report.redundantRungs.map {
-            RedundantRung(name: $0.name, bytes: $0.bytes, lowerRung: $0.lowerRung, lowerBytes: $0.lowerBytes,
-                          dropped: $0.dropped, keptBecause: $0.keptBecause)
-        }
+        redundantRungs = report.redundantRungs
     }
 
     /// Bytes of the regular files under `folder`.
