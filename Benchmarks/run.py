@@ -312,9 +312,12 @@ def ours_cmd(src: Path, out: Path, progressive: bool) -> list[str]:
 
 
 def x264_args(enc: dict, idx: str, seg: float) -> list[str]:
-    """libx264 settings of one rung from the report, for stream specifier `idx` ("" or ":0")."""
+    """libx264 settings of one rung from the report, for stream specifier `idx` ("" or ":0"). A
+    capped-crf rung (the report's encoder has "crf") is `-crf N` under the same maxrate and bufsize,
+    with no `-b` (a bitrate would make libx264 run ABR); an ABR rung is `-b` under them, as before."""
+    rate = [f"-crf{idx}", f"{float(enc['crf']):g}"] if enc.get("crf") is not None else [f"-b{idx}", str(enc["bitrate"])]
     return [f"-preset{idx}", enc["preset"], f"-profile{idx}", enc["profile"], f"-level{idx}", enc["level"],
-            f"-b{idx}", str(enc["bitrate"]), f"-maxrate{idx}", str(enc["maxrate"]),
+            *rate, f"-maxrate{idx}", str(enc["maxrate"]),
             f"-bufsize{idx}", str(enc["bufsize"]), f"-g{idx}", str(enc["gop"]),
             f"-force_key_frames{idx}", f"expr:gte(t,n_forced*{seg:g})"]
 

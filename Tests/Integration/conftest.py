@@ -27,7 +27,11 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 FIXTURES = os.path.join(ROOT, "Fixtures")
 
 FORMATS = ["fmp4", "ts"]
-DEFAULT_LADDER = [1080, 720, 480]
+# `--ladder auto`, the default ladder since issue 16: 1080p, 720p, 480p, 360p and 240p where the
+# source allows (expected_auto_rungs says which).
+AUTO_LADDER = [1080, 720, 480, 360, 240]
+# `--ladder 1080p,720p,480p`: the default ladder before issue 16 (an explicit ladder now).
+FIXED_LADDER = [1080, 720, 480]
 
 # Segment duration for the main matrix: the clips are 5 s long, so 2 s gives three
 # segments (2, 2, 1): enough to see boundaries agree and a shorter last one.
@@ -110,16 +114,16 @@ def even_down(x: float) -> int:
     return int(x) // 2 * 2
 
 
-def expected_rungs(display_w: float, display_h: float, ladder=DEFAULT_LADDER) -> list[int]:
-    """Short sides of the renditions the contract asks for: the ladder's rungs at or below
-    the source's short side; if none fits, one rendition at the source's own (even) size."""
+def expected_rungs(display_w: float, display_h: float, ladder: Optional[list[int]] = None) -> list[int]:
+    """Short sides of the renditions the contract asks for. With `ladder` (the short sides of an
+    explicit --ladder): its rungs at or below the source's short side; if none fits, one rendition
+    at the source's own (even) size. Without: what a run without --ladder gets, the default
+    ladder, auto (expected_auto_rungs). Rungs dropped as redundant are not taken out here."""
+    if ladder is None:
+        return expected_auto_rungs(display_w, display_h)
     short = min(display_w, display_h)
     rungs = [r for r in ladder if r <= short + 0.5]
     return rungs or [even_down(short)]
-
-
-# `--ladder auto`: the default ladder plus 360p and 240p.
-AUTO_LADDER = [1080, 720, 480, 360, 240]
 
 
 def expected_auto_rungs(display_w: float, display_h: float) -> list[int]:

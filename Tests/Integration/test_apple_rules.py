@@ -19,11 +19,9 @@ from conftest import MATRIX_PRESET, SEGMENT_DURATION, VIDEO_FIXTURES, fixture_pa
 
 # Rules our output is known not to follow yet, with the reason: where one of them has findings
 # the test is an expected failure (pytest.xfail), where it has none it passes. Remove an entry
-# once Sources follows the rule.
-PENDING = {
-    "multiple_video_bitrates": "Apple 9.9 (MUST): a source at or below the 480p rung gets one rendition "
-                               "(the ladder contract in DESIGN.md): decide in Sources",
-}
+# once Sources follows the rule. (Empty: Apple 9.9, multiple video bit rates, was here until the
+# default ladder became auto in issue 16, which gives every source with a picture two.)
+PENDING: dict[str, str] = {}
 
 _contexts: dict[str, ar.Context] = {}
 

@@ -13,7 +13,7 @@ import pytest
 
 import apple_rules as ar
 import hlscheck as h
-from conftest import expected_rungs, fixture_path
+from conftest import FIXED_LADDER, expected_auto_rungs, expected_rungs, fixture_path
 from test_playback import first_video_time, play, pts_span
 
 
@@ -61,13 +61,21 @@ def test_relative_uris():
 
 
 def test_expected_rungs():
-    assert expected_rungs(1920, 1080) == [1080, 720, 480]
-    assert expected_rungs(1280, 720) == [720, 480]
-    assert expected_rungs(720, 1280) == [720, 480]
-    assert expected_rungs(768, 576) == [480]
-    assert expected_rungs(640, 480) == [480]
-    assert expected_rungs(320, 180) == [180]
-    assert expected_rungs(427, 241) == [240]
+    # An explicit ladder (--ladder 1080p,720p,480p, the default before issue 16).
+    assert expected_rungs(1920, 1080, ladder=FIXED_LADDER) == [1080, 720, 480]
+    assert expected_rungs(1280, 720, ladder=FIXED_LADDER) == [720, 480]
+    assert expected_rungs(720, 1280, ladder=FIXED_LADDER) == [720, 480]
+    assert expected_rungs(768, 576, ladder=FIXED_LADDER) == [480]
+    assert expected_rungs(640, 480, ladder=FIXED_LADDER) == [480]
+    assert expected_rungs(320, 180, ladder=FIXED_LADDER) == [180]
+    assert expected_rungs(427, 241, ladder=FIXED_LADDER) == [240]
+    # No ladder: the default, auto (the added rung at 2/3 of the smallest, rounded down to even,
+    # when fewer than two are left).
+    for size, want in [((1920, 1080), [1080, 720, 480, 360, 240]), ((1280, 720), [720, 480, 360, 240]),
+                       ((720, 1280), [720, 480, 360, 240]), ((768, 576), [480, 360, 240]),
+                       ((640, 480), [480, 360, 240]), ((320, 180), [180, 120]), ((427, 241), [240, 160]),
+                       ((200, 112), [112, 74])]:
+        assert expected_rungs(*size) == expected_auto_rungs(*size) == want, size
 
 
 # ---------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 """Issue 16, "Low-bandwidth regions" (README "Low-bandwidth students"): capped constant quality
 (`--rate-control capped-crf`, `--crf N`), `--ladder auto`, redundant rungs dropped by their
-measured bytes, and `--measure-quality`; the same as job fields of the worker.
+measured bytes, and `--measure-quality`; the same as job fields of the worker. Capped CRF and
+the auto ladder are the defaults (test_output.py and test_apple_rules.py check them on every
+fixture); most sets here name them explicitly.
 
 What is checked, with independent readers as everywhere in this suite (the m3u8 parser, ffprobe,
 ffmpeg's ssim/psnr filters, x264's own settings SEI read from the first access unit):
@@ -12,13 +14,16 @@ ffmpeg's ssim/psnr filters, x264's own settings SEI read from the first access u
 - `--ladder auto` on every video fixture: the contract's rungs (conftest.expected_auto_rungs),
   never larger than the source, two video bit rates or more, Apple's 9.9 rule passing;
 - a still title slide (made here) loses the rungs the 90% rule names, checked against the bytes
-  the report gives and against the files of a `--keep-redundant-rungs` run of the same source;
-  a text page just under 90% keeps them all; `--keep-redundant-rungs` and `--progressive` keep
-  them and say why;
+  the report gives and against the files of a `--keep-redundant-rungs` run of the same source,
+  with `--ladder 1080p,720p,480p` (every rung above the smallest is redundant: the largest stays,
+  a set never has fewer than two video bit rates) and with the default ladder (auto: three of its
+  five rungs are dropped); a text page just under 90% keeps them all; `--keep-redundant-rungs`
+  and `--progressive` keep them and say why;
 - `--measure-quality`'s SSIM and PSNR against ffmpeg's filters on the written renditions;
 - bad values are usage errors (exit 64) that leave nothing behind;
 - the worker (at the end; needs the private broker, like test_worker.py): the job fields, its
-  `--rate-control` default, and invalid values rejected as invalid-job.
+  ladder and rate control defaults (HLSIFY_LADDER, HLSIFY_RATE_CONTROL, and without them auto and
+  capped-crf), and invalid values rejected as invalid-job.
 
 Most sets are made once per module (module-scoped fixtures, cached by what they run) and read
 by many tests; clips are the 5 s fixtures, the still slide 12 s.
@@ -41,7 +46,7 @@ import hlscheck as h
 import test_apple_rules as apple_checks
 import test_output as output_checks
 import test_worker as tw
-from conftest import (FORMATS, MATRIX_PRESET, SEGMENT_DURATION, VIDEO_FIXTURES, FixtureInfo, Transcode,
+from conftest import (FIXED_LADDER, FORMATS, MATRIX_PRESET, SEGMENT_DURATION, VIDEO_FIXTURES, FixtureInfo, Transcode,
                       expected_auto_rungs, expected_rungs, fixture_path, run_hlsify)
 
 EX_USAGE = 64
@@ -59,8 +64,10 @@ def fixture_named(name: str) -> FixtureInfo:
 @dataclass
 class Run(Transcode):
     """A transcode with the rendition short sides it must have (for test_output's ladder check,
-    which otherwise assumes the default ladder)."""
+    which otherwise assumes the default ladder), and those its ladder plans before redundant rungs
+    are dropped (`planned`; the same unless said otherwise)."""
     rungs: Optional[Callable[["Run"], list[int]]] = None
+    planned: Optional[Callable[["Run"], list[int]]] = None
 
     @property
     def id(self) -> str:
@@ -71,7 +78,7 @@ _runs: dict[tuple, Run] = {}
 
 
 def hlsify_set(tmp_path_factory, fixture: FixtureInfo, fmt: str, *extra: str,
-               rungs: Callable[[Run], list[int]]) -> Run:
+               rungs: Callable[[Run], list[int]], planned: Optional[Callable[[Run], list[int]]] = None) -> Run:
     """`hlsify SOURCE --out PARENT/out --json --quiet` with the matrix's segment duration and preset
     plus `extra`, as conftest.transcode runs it but also for a source made here (named by its
     absolute path); run once per module whatever asks for it: the fixtures below share the runs."""
@@ -81,11 +88,12 @@ def hlsify_set(tmp_path_factory, fixture: FixtureInfo, fmt: str, *extra: str,
         out = os.path.join(parent, "out")
         options = ("--segment-duration", str(SEGMENT_DURATION), "--preset", MATRIX_PRESET, *extra)
         res = run_hlsify(fixture_path(fixture.name), "--out", out, "--segment-format", fmt, "--json", "--quiet", *options)
-        _runs[key] = Run(fixture, fmt, parent, out, res, options, rungs=rungs)
+        _runs[key] = Run(fixture, fmt, parent, out, res, options, rungs=rungs, planned=planned or rungs)
     return _runs[key]
 
 
 def default_rungs(t: Run) -> list[int]:
+    """The default ladder's rungs (auto since issue 16: conftest.expected_rungs without a ladder)."""
     return expected_rungs(*t.source.video.display_size)
 
 
@@ -93,11 +101,19 @@ def auto_rungs(t: Run) -> list[int]:
     return expected_auto_rungs(*t.source.video.display_size)
 
 
-def default_rungs_but_dropped(t: Run) -> list[int]:
-    """The default ladder's rungs less those the report says were dropped as redundant (whether
-    they should have been is test_redundant_rungs_*'s business)."""
-    dropped = {r["name"] for r in t.report["redundantRungs"] if r["dropped"]}
-    return [r for r in default_rungs(t) if f"{r}p" not in dropped]
+def fixed_rungs(t: Run) -> list[int]:
+    """`--ladder 1080p,720p,480p` (the default ladder before issue 16)."""
+    return expected_rungs(*t.source.video.display_size, ladder=FIXED_LADDER)
+
+
+def but_dropped(planned: Callable[[Run], list[int]]) -> Callable[[Run], list[int]]:
+    """The planned rungs less those the report says were dropped as redundant (whether they should
+    have been is test_redundant_rungs_*'s business; those kept so that two video bit rates stay,
+    listed with dropped false, are not taken out)."""
+    def kept(t: Run) -> list[int]:
+        dropped = {r["name"] for r in t.report["redundantRungs"] if r["dropped"]}
+        return [r for r in planned(t) if f"{r}p" not in dropped]
+    return kept
 
 
 # Capped CRF: the issue's fixtures (16:9 1080p, 4:3, rotation metadata, below every rung, VFR).
@@ -167,11 +183,19 @@ def still_sources(tmp_path_factory) -> dict[str, FixtureInfo]:
 ONE_THREAD = ("--encoder-threads", "1")
 
 
-def slide_run(tmp_path_factory, still_sources, slide: str, *extra: str) -> Run:
+# The ladders the slides are made with: `--ladder 1080p,720p,480p` (the default before issue 16:
+# the slides' redundant rungs were measured on it, and there the title slide's every rung above
+# the smallest is redundant, so the rule that keeps two video bit rates acts), and the default
+# ladder (auto; there two rungs of the title slide are left without it).
+SLIDE_LADDERS = {"fixed": (("--ladder", "1080p,720p,480p"), fixed_rungs), "default": ((), default_rungs)}
+
+
+def slide_run(tmp_path_factory, still_sources, slide: str, ladder: str = "fixed", *extra: str) -> Run:
     """A still slide at capped CRF in MPEG-TS (where stills have redundant rungs: see
-    test_the_title_slide_has_redundant_rungs)."""
-    return hlsify_set(tmp_path_factory, still_sources[slide], "ts", *CAPPED_CRF, *ONE_THREAD, *extra,
-                      rungs=default_rungs_but_dropped)
+    test_the_title_slide_has_redundant_rungs) with one of SLIDE_LADDERS."""
+    options, planned = SLIDE_LADDERS[ladder]
+    return hlsify_set(tmp_path_factory, still_sources[slide], "ts", *CAPPED_CRF, *ONE_THREAD, *options, *extra,
+                      rungs=but_dropped(planned), planned=planned)
 
 
 # ---------------------------------------------------------------------------
@@ -192,21 +216,26 @@ OUTPUT_CHECKS = {name: (fn, kwargs) for name, fn, kwargs in output_checks.spelle
 
 # The sets the full validation runs on: every capped-crf set; the auto sets whose added rungs have
 # shapes the capped-crf sets lack (the 120p rung, 4:3, non-square pixels, portrait; the other
-# fixtures' 360p and 240p are 16:9 like these); the title slide with its redundant rungs dropped.
+# fixtures' 360p and 240p are 16:9 like these); the title slide with its redundant rungs dropped,
+# with both SLIDE_LADDERS (`fixed`: 1080p kept beside 480p for the two video bit rates).
 AUTO_VALIDATED = [p for p in AUTO_MATRIX
                   if p[0].name in ("small-320x180.mp4", "4x3-480p.mp4", "anamorphic-576p.mp4", "portrait-720x1280.mp4")]
-VALIDATED = [("crf",) + p for p in CRF_MATRIX] + [("auto",) + p for p in AUTO_VALIDATED] + [("still", None, "ts")]
+VALIDATED = [("crf",) + p for p in CRF_MATRIX] + [("auto",) + p for p in AUTO_VALIDATED] \
+    + [("still", ladder, "ts") for ladder in SLIDE_LADDERS]
 
 
-@pytest.fixture(scope="module", params=VALIDATED,
-                ids=[f"{kind}-" + (set_id(f, fmt) if f else f"title-slide-{fmt}") for kind, f, fmt in VALIDATED])
+def validated_id(kind: str, f, fmt: str) -> str:
+    return f"{kind}-" + (set_id(f, fmt) if kind != "still" else f"title-slide-{f}-{fmt}")
+
+
+@pytest.fixture(scope="module", params=VALIDATED, ids=[validated_id(*p) for p in VALIDATED])
 def validated(request, tmp_path_factory) -> Run:
     kind, fixture, fmt = request.param
     if kind == "crf":
         return hlsify_set(tmp_path_factory, fixture, fmt, *CAPPED_CRF, rungs=default_rungs)
     if kind == "auto":
         return hlsify_set(tmp_path_factory, fixture, fmt, *AUTO, rungs=auto_rungs)
-    return slide_run(tmp_path_factory, request.getfixturevalue("still_sources"), "title-slide")
+    return slide_run(tmp_path_factory, request.getfixturevalue("still_sources"), "title-slide", fixture)
 
 
 @pytest.mark.parametrize("check", list(OUTPUT_CHECKS))
@@ -221,13 +250,12 @@ def test_output_checks_hold(validated, check):
 @pytest.mark.parametrize("rule", [r.id for r in ar.RULES])
 def test_apple_rules_hold(validated, rule):
     """Every rule of apple_rules.py, as test_apple_rules.py applies it (rules in its PENDING are
-    expected failures), but for Apple 9.9 (several video bit rates) only where PENDING's reason
-    holds, a source whose ladder plans one rendition: an auto ladder promises two, and a source
-    the ladder gives several rungs must not end with one (redundant rungs dropped)."""
+    expected failures; Apple 9.9, several video bit rates, is not among them any more: every ladder
+    here plans two rungs or more, and redundant rungs dropped never leave fewer than two)."""
     validated.require_success()
     validated.probe_in_parallel(2)
-    planned = auto_rungs(validated) if validated.rungs is auto_rungs else default_rungs(validated)
-    if rule == "multiple_video_bitrates" and len(planned) >= 2:
+    assert len(validated.planned(validated)) >= 2, f"{validated.id}: plans {validated.planned(validated)}"
+    if rule == "multiple_video_bitrates":  # as test_apple_rule, saying what was found redundant
         findings = ar.run_rule(ar.RULES_BY_ID[rule], apple_checks.rules_context(validated))
         assert not findings, f"{validated.id} {' '.join(validated.extra_args)} breaks {rule}:\n  " + "\n  ".join(findings) \
             + f"\n  redundantRungs: {validated.report['redundantRungs']}"
@@ -373,8 +401,9 @@ def test_rate_control_and_crf_options(rate_control_runs, name):
 
 def test_auto_ladder_has_the_contract_rungs(auto_case):
     """The auto rungs the source's short side allows, plus one at two thirds of the smallest when
-    fewer than two are left; named by their short side; none dropped as redundant (with ABR no
-    rung comes near its lower neighbour's bytes: were one dropped, this names it)."""
+    fewer than two are left; named by their short side; none dropped as redundant (in these moving
+    clips at the default capped CRF no rung comes near its lower neighbour's bytes: were one
+    dropped, this names it)."""
     src = auto_case.source.video
     want = expected_auto_rungs(*src.display_size)
     got = sorted((min(v.resolution) for v in auto_case.hls.variants), reverse=True)
@@ -413,13 +442,22 @@ def test_auto_ladder_keeps_two_video_bit_rates_when_rungs_are_redundant(tmp_path
     """A blank page (a pause between sections) at capped CRF in MPEG-TS: every rung costs about the
     same (the 188-byte TS packet per frame outweighs the pictures), so the 90% rule finds the
     rungs above the smallest redundant. `--ladder auto` still promises two video bit rates for
-    any source with a picture (Apple 9.9), so at least two must stay."""
+    any source with a picture (Apple 9.9), so at least two must stay: the smallest and the largest
+    (listed with dropped false and the reason), as the rule with its minimum of two says on the
+    bytes (the report's for the rungs dropped, the files' for those kept)."""
     t = hlsify_set(tmp_path_factory, still_sources["blank-slide"], "ts", *AUTO, *CAPPED_CRF, rungs=auto_rungs)
     t.require_success()
     variants = [v.uri for v in t.hls.variants]
     redundant = [(r["name"], r["bytes"], r["lowerRung"], r["lowerBytes"], r["dropped"]) for r in t.report["redundantRungs"]]
     assert len(variants) >= 2, \
         f"{t.id} --ladder auto --rate-control capped-crf left {variants} (redundantRungs {redundant})"
+    planned = [f"{r}p" for r in auto_rungs(t)]
+    sizes = all_rung_sizes(t, planned)
+    assert [n for n, *_ in redundant_by_rule(sizes)] == planned[:-1], \
+        f"{t.id}: the blank page no longer makes every rung above the smallest redundant: {sizes}"
+    assert sorted(rung_name(v) for v in t.hls.variants) == sorted([planned[0], planned[-1]]), \
+        f"{t.id}: kept {variants}, redundantRungs {redundant}"
+    assert settled_by_rule(sizes) == settled_of(t.report), f"{t.id}: {sizes}: redundantRungs {redundant}"
 
 
 # ---------------------------------------------------------------------------
@@ -428,6 +466,10 @@ def test_auto_ladder_keeps_two_video_bit_rates_when_rungs_are_redundant(tmp_path
 
 # A rung is redundant when the next lower kept rung has at least 90% of its bytes.
 REDUNDANT_SHARE = (9, 10)
+# ... but a set keeps at least this many video renditions (Apple's authoring spec 9.9): when
+# dropping every redundant rung would leave fewer, the largest redundant ones stay (dropped false,
+# keptBecause naming 9.9).
+MINIMUM_KEPT = 2
 
 
 def redundant_by_rule(sizes: list[tuple[str, int]]) -> list[tuple[str, int, str, int]]:
@@ -442,6 +484,26 @@ def redundant_by_rule(sizes: list[tuple[str, int]]) -> list[tuple[str, int, str,
         else:
             lower = (name, size)
     return found[::-1]
+
+
+def settled_by_rule(sizes: list[tuple[str, int]]) -> dict[str, bool]:
+    """Which redundant rungs (redundant_by_rule) are dropped: {rung: dropped}. All of them, unless
+    that leaves fewer than MINIMUM_KEPT video renditions (or than the ladder has, if fewer): then
+    the largest redundant rungs stay, as many as it takes."""
+    found = [name for name, *_ in redundant_by_rule(sizes)]  # largest first
+    kept = len(sizes) - len(found)
+    settled = {}
+    for name in found:
+        if kept < min(MINIMUM_KEPT, len(sizes)):
+            settled[name] = False
+            kept += 1
+        else:
+            settled[name] = True
+    return settled
+
+
+def settled_of(report: dict) -> dict[str, bool]:
+    return {r["name"]: r["dropped"] for r in report["redundantRungs"]}
 
 
 def rung_name(v: h.Variant) -> str:
@@ -460,45 +522,77 @@ def rung_sizes(t: Run) -> list[tuple[str, int]]:
     return [(rung_name(v), files_bytes(v.playlist)) for v in by_short]
 
 
+def all_rung_sizes(t: Run, planned: list[str]) -> list[tuple[str, int]]:
+    """(rung, bytes) of every rung the ladder planned, largest first: from the files for those the
+    set has, from report.redundantRungs for those it dropped (nothing else may be missing)."""
+    kept = dict(rung_sizes(t))
+    dropped = {r["name"]: r["bytes"] for r in t.report["redundantRungs"] if r["dropped"]}
+    missing = [n for n in planned if n not in kept and n not in dropped]
+    assert not missing and set(kept) <= set(planned), \
+        f"{t.id}: the ladder plans {planned}, the set has {sorted(kept)}, dropped {sorted(dropped)}"
+    return [(n, kept[n] if n in kept else dropped[n]) for n in planned]
+
+
 def findings_of(report: dict) -> list[tuple[str, int, str, int]]:
     return [(r["name"], r["bytes"], r["lowerRung"], r["lowerBytes"]) for r in report["redundantRungs"]]
 
 
-@pytest.fixture(scope="module", params=["title-slide", "text-page"])
+# The slide runs with redundant rungs dropped (the default): (slide, SLIDE_LADDERS key).
+SLIDES = [("title-slide", "fixed"), ("text-page", "fixed"), ("title-slide", "default"), ("blank-slide", "default")]
+
+
+@pytest.fixture(scope="module", params=SLIDES, ids=[f"{s}-{ladder}" for s, ladder in SLIDES])
 def slide(request, tmp_path_factory, still_sources) -> Run:
-    """The title slide and the text page with redundant rungs dropped (the default)."""
-    return slide_run(tmp_path_factory, still_sources, request.param)
+    """A slide with redundant rungs dropped (the default)."""
+    return slide_run(tmp_path_factory, still_sources, *request.param)
+
+
+@pytest.fixture(scope="module", params=list(SLIDE_LADDERS))
+def title_ladder(request) -> str:
+    return request.param
 
 
 @pytest.fixture(scope="module")
-def title_slide(tmp_path_factory, still_sources) -> Run:
-    return slide_run(tmp_path_factory, still_sources, "title-slide")
+def title_slide(tmp_path_factory, still_sources, title_ladder) -> Run:
+    return slide_run(tmp_path_factory, still_sources, "title-slide", title_ladder)
 
 
 @pytest.fixture(scope="module")
-def title_slide_kept(tmp_path_factory, still_sources) -> dict[str, Run]:
+def title_slide_kept(tmp_path_factory, still_sources, title_ladder) -> dict[str, Run]:
     """The title slide keeping every rung: on request, and progressive."""
-    return {"keep": slide_run(tmp_path_factory, still_sources, "title-slide", "--keep-redundant-rungs"),
-            "progressive": slide_run(tmp_path_factory, still_sources, "title-slide", "--progressive")}
+    return {"keep": slide_run(tmp_path_factory, still_sources, "title-slide", title_ladder, "--keep-redundant-rungs"),
+            "progressive": slide_run(tmp_path_factory, still_sources, "title-slide", title_ladder, "--progressive")}
 
 
-def test_the_title_slide_has_redundant_rungs(title_slide_kept):
-    """The fixture works: with every rung kept, the rule finds a redundant rung in the files. Why
-    in TS and not fMP4: a TS stream spends at least one 188-byte packet per frame (plus the
-    PES header) whatever the picture, about 68 KB for 360 frames in every rung, while a still
-    page costs little more than one IDR per 2 s segment; in fMP4 a frame's overhead is a few
-    bytes of `trun`, so the rungs keep the ratio of their pictures (measured with this slide:
-    TS 1080p 142 KB, 720p 138 KB, 480p 131 KB, so 720p and 1080p are redundant against 480p;
-    fMP4 54, 38, 27 KB, none)."""
+# What the rule makes of the title slide's rungs (every rung kept), per SLIDE_LADDERS key:
+# (the redundant ones, the ones it drops).
+TITLE_SLIDE_REDUNDANT = {"fixed": (["1080p", "720p"], ["720p"]),
+                         "default": (["1080p", "480p", "360p"], ["1080p", "480p", "360p"])}
+
+
+def test_the_title_slide_has_redundant_rungs(title_slide_kept, title_ladder):
+    """The fixture works: with every rung kept, the rule finds redundant rungs in the files, and
+    with `--ladder 1080p,720p,480p` every rung above the smallest, so that the set would be left
+    with one video rendition: the 1080p stays (the largest), the 720p goes. Why in TS and not
+    fMP4: a TS stream spends at least one 188-byte packet per frame (plus the PES header) whatever
+    the picture, about 68 KB for 360 frames in every rung, while a still page costs little more
+    than one IDR per 2 s segment; in fMP4 a frame's overhead is a few bytes of `trun`, so the
+    rungs keep the ratio of their pictures. Measured with this slide (one x264 thread, the
+    default CRFs): TS 1080p 147 KB, 720p 143 KB, 480p 133 KB, 360p 130 KB, 240p 126 KB; so with
+    the three rungs 720p (0.94) and 1080p (0.91) are redundant against 480p, and with auto 360p
+    (0.97) and 480p (0.94) against 240p, 720p (0.88) is not, 1080p (0.97) is against 720p."""
     sizes = rung_sizes(title_slide_kept["keep"])
-    assert [s for s, _ in sizes] == ["1080p", "720p", "480p"], sizes
-    assert redundant_by_rule(sizes), f"no rung of the title slide is redundant by the files: {sizes}"
+    planned = [f"{r}p" for r in title_slide_kept["keep"].planned(title_slide_kept["keep"])]
+    assert [s for s, _ in sizes] == planned, sizes
+    redundant, dropped = TITLE_SLIDE_REDUNDANT[title_ladder]
+    assert [n for n, *_ in redundant_by_rule(sizes)] == redundant, f"the rule on the title slide's files {sizes}"
+    assert sorted(n for n, d in settled_by_rule(sizes).items() if d) == sorted(dropped), sizes
 
 
 def test_the_text_page_comes_close_to_the_rule_and_keeps_every_rung(tmp_path_factory, still_sources):
     """The other side of the 90%: three lines of text cost a little more per rung (measured: TS
-    1080p 243 KB, 720p 206 KB, 480p 177 KB, shares 0.85 and 0.86), so no rung is redundant and
-    every one stays; a rule at 85% would drop the 720p rung."""
+    1080p 266 KB, 720p 229 KB, 480p 185 KB with `--ladder 1080p,720p,480p`, shares 0.86 and 0.81),
+    so no rung is redundant and every one stays; a rule at 85% would drop the 720p rung."""
     t = slide_run(tmp_path_factory, still_sources, "text-page")
     t.require_success()
     sizes = rung_sizes(t)
@@ -511,28 +605,37 @@ def test_the_text_page_comes_close_to_the_rule_and_keeps_every_rung(tmp_path_fac
 def test_redundant_rungs_follow_the_rule(slide):
     """The run's own account holds together: the bytes of every rung (from the report for those
     dropped, from the files for those kept) give by the rule exactly the redundantRungs listed,
-    each lower rung's bytes are its files', and each one listed was dropped: its folder gone, not
-    in the master nor in report.renditions, nothing else beside the set's folders."""
+    each lower rung's bytes are its files'; those the minimum of two video renditions keeps are
+    listed with dropped false and keptBecause naming Apple's 9.9, their files, master entry and
+    report rendition there, their bytes the files'; every other one listed was dropped: its folder
+    gone, not in the master nor in report.renditions, nothing else beside the set's folders."""
     t = slide
     t.require_success()
     report = t.report
     listed = findings_of(report)
-    dropped = {r["name"]: r for r in report["redundantRungs"]}
+    by_name = {r["name"]: r for r in report["redundantRungs"]}
     kept = dict(rung_sizes(t))
-    all_rungs = [f"{r}p" for r in default_rungs(t)]
-    assert set(kept) | set(dropped) == set(all_rungs) and not set(kept) & set(dropped), \
-        f"{t.id}: kept {sorted(kept)}, listed redundant {sorted(dropped)}, the ladder has {all_rungs}"
-    sizes = [(name, kept[name] if name in kept else dropped[name]["bytes"]) for name in all_rungs]
+    planned = [f"{r}p" for r in t.planned(t)]
+    sizes = all_rung_sizes(t, planned)
+    assert len(kept) >= min(MINIMUM_KEPT, len(planned)), f"{t.id}: {len(kept)} video rendition(s) left: {sizes}"
     assert sorted(listed) == sorted(redundant_by_rule(sizes)), \
         f"{t.id}: redundantRungs {listed}, the rule on {sizes} gives {redundant_by_rule(sizes)}"
+    assert settled_of(report) == settled_by_rule(sizes), \
+        f"{t.id}: dropped {settled_of(report)}, the rule with its minimum of {MINIMUM_KEPT} on {sizes} says {settled_by_rule(sizes)}"
     for name, size, lower, lower_bytes in listed:
         assert lower in kept and kept[lower] == lower_bytes, \
             f"{t.id}: {name}'s lower rung {lower} has {kept.get(lower)} bytes in its files, the report says {lower_bytes}"
-        r = dropped[name]
-        assert r["dropped"] is True and r.get("keptBecause") is None, f"{t.id}: {r}"
-        assert not os.path.exists(os.path.join(t.out, name)), f"{t.id}: the dropped rung's folder {name} is still there"
-    for name in dropped:
-        assert f"{name}/" not in t.hls.master_text, f"{t.id}: the master still names the dropped {name}:\n{t.hls.master_text}"
+        r = by_name[name]
+        if r["dropped"]:
+            assert r.get("keptBecause") is None, f"{t.id}: {r}"
+            assert name not in kept and not os.path.exists(os.path.join(t.out, name)), \
+                f"{t.id}: the dropped rung's folder {name} is still there"
+            assert f"{name}/" not in t.hls.master_text, f"{t.id}: the master still names the dropped {name}:\n{t.hls.master_text}"
+        else:
+            assert isinstance(r.get("keptBecause"), str) and "9.9" in r["keptBecause"], \
+                f"{t.id}: {r}: keptBecause should say it stays for Apple's 9.9 (two video bit rates)"
+            assert name in kept and kept[name] == size, \
+                f"{t.id}: {name} kept for the minimum has {kept.get(name)} bytes in its files, the report says {size}"
     assert sorted(r["name"] for r in report["renditions"]) == sorted(kept), \
         f"{t.id}: report.renditions {[r['name'] for r in report['renditions']]}"
     assert sorted(os.listdir(t.out)) == sorted(list(kept) + ["audio", "master.m3u8"]), f"{t.id}: {os.listdir(t.out)}"
@@ -540,13 +643,15 @@ def test_redundant_rungs_follow_the_rule(slide):
 
 def test_dropped_rungs_are_those_the_kept_run_shows_redundant(title_slide, title_slide_kept):
     """Against the files of the --keep-redundant-rungs run of the same source and options: the rule
-    on every rung's bytes there names what the default run dropped, with those bytes; the rungs
-    both runs keep are the same size (the comparison is fair)."""
+    (with its minimum of two) on every rung's bytes there names what the default run listed and
+    dropped, with those bytes; the rungs both runs keep are the same size (the comparison is fair)."""
     t, keep = title_slide, title_slide_kept["keep"]
     sizes = rung_sizes(keep)
     want = redundant_by_rule(sizes)
     assert sorted(findings_of(t.report)) == sorted(want), \
-        f"dropped {findings_of(t.report)}; the rule on the kept run's files {sizes} gives {want}"
+        f"listed {findings_of(t.report)}; the rule on the kept run's files {sizes} gives {want}"
+    assert settled_of(t.report) == settled_by_rule(sizes), \
+        f"dropped {settled_of(t.report)}; the rule on the kept run's files {sizes} says {settled_by_rule(sizes)}"
     both = dict(rung_sizes(t))
     assert all(both[n] == dict(sizes)[n] for n in both), f"kept rungs differ between the runs: {both} vs {sizes}"
 
@@ -554,11 +659,12 @@ def test_dropped_rungs_are_those_the_kept_run_shows_redundant(title_slide, title
 @pytest.mark.parametrize("how", ["keep", "progressive"])
 def test_redundant_rungs_are_kept_with_a_reason(title_slide_kept, how):
     """--keep-redundant-rungs and --progressive keep every rung (folders, master, report) and list
-    the redundant ones as the rule finds them in their files, dropped false, keptBecause saying why."""
+    the redundant ones as the rule finds them in their files, dropped false, keptBecause saying why
+    (the request or progressive, also for a rung the minimum of two would have kept anyway)."""
     t = title_slide_kept[how]
     t.require_success()
     sizes = rung_sizes(t)
-    all_rungs = [f"{r}p" for r in default_rungs(t)]
+    all_rungs = [f"{r}p" for r in t.planned(t)]
     assert [n for n, _ in sizes] == all_rungs, f"{t.id} {t.extra_args}: variants {[n for n, _ in sizes]}"
     assert sorted(r["name"] for r in t.report["renditions"]) == sorted(all_rungs)
     assert sorted(findings_of(t.report)) == sorted(redundant_by_rule(sizes)), \
@@ -710,14 +816,19 @@ def test_worker_refuses_a_bad_rate_control_default(tmp_path, setting):
 # ---------------------------------------------------------------------------
 
 WORKER_INPUT = "small.mp4"  # small-320x180.mp4 under the input root
+# The first worker's defaults for jobs that name none (capped-crf and auto are the built-in ones,
+# which the second worker, started without these, applies to BUILTIN_JOB).
+WORKER_ENV = {"HLSIFY_RATE_CONTROL": "abr", "HLSIFY_LADDER": "180p"}
 GOOD_JOBS = {  # job id -> the job's own fields (input, output and the rest are added)
     # Everything at once: the auto ladder (180p and the added 120p), capped CRF, quality.
     "auto-crf-quality": {"ladder": "auto", "rateControl": "capped-crf", "measureQuality": True},
-    # No rateControl: the worker's default, here capped-crf from HLSIFY_RATE_CONTROL.
-    "worker-default": {"ladder": ["180p"]},
-    "abr": {"ladder": ["180p"], "rateControl": "abr"},
+    # No ladder nor rateControl: the worker's defaults, here 180p and abr from WORKER_ENV.
+    "worker-default": {},
+    "capped-crf": {"ladder": ["180p"], "rateControl": "capped-crf"},
+    # A CRF means capped-crf, also where the worker's default is abr.
     "crf-26": {"ladder": ["auto"], "crf": 26, "keepRedundantRungs": True},
 }
+BUILTIN_JOB = "builtin-default"  # no ladder nor rateControl, to a worker without WORKER_ENV
 INVALID_JOBS = {  # message id -> the job's bad fields
     "crf-99": {"crf": 99},
     "crf-0": {"crf": 0},
@@ -740,8 +851,11 @@ class WorkerOutcome:
 
 @pytest.fixture(scope="module")
 def worker_outcome(tmp_path_factory) -> WorkerOutcome:
-    """One worker (HLSIFY_RATE_CONTROL=capped-crf) given the good jobs, then the invalid ones as raw
-    messages; returns when every good job completed and every invalid one is dead-lettered."""
+    """One worker (WORKER_ENV) given the good jobs, then the invalid ones as raw messages; when every
+    good job completed and every invalid one is dead-lettered, it stops and a second worker without
+    WORKER_ENV (the built-in defaults) is given BUILTIN_JOB."""
+    leaked = [k for k in WORKER_ENV if k in os.environ]
+    assert not leaked, f"{leaked} set in the suite's environment: the built-in defaults cannot be seen"
     bus = tw.Bus(tw.amqp_url())
     tmp = tmp_path_factory.mktemp("ladder-worker")
     (tmp / "in").mkdir()
@@ -749,7 +863,7 @@ def worker_outcome(tmp_path_factory) -> WorkerOutcome:
     shutil.copy(fixture_path("small-320x180.mp4"), tmp / "in" / WORKER_INPUT)
     site = tw.Site(bus, str(tmp / "in"), str(tmp / "out"), clips=None, tmp=str(tmp))
     try:
-        worker = site.start_worker("w-ladder", env={"HLSIFY_RATE_CONTROL": "capped-crf"})
+        worker = site.start_worker("w-ladder", env=WORKER_ENV)
         for job_id, fields in GOOD_JOBS.items():
             site.submit({"jobId": job_id, "input": WORKER_INPUT, "output": job_id, "segmentDuration": SEGMENT_DURATION,
                          "preset": MATRIX_PRESET, **fields})
@@ -758,7 +872,12 @@ def worker_outcome(tmp_path_factory) -> WorkerOutcome:
             bus.publish(json.dumps(body).encode(), message_id=message_id)
         bus.wait(lambda: all(bus.of(j, "completed") for j in GOOD_JOBS), 240, "every good job's job.completed", (worker,))
         bus.wait(lambda: len(bus.drain_dead_letters()) >= len(INVALID_JOBS), 60, "every invalid job dead-lettered", (worker,))
-        yield WorkerOutcome(site, {j: bus.of(j, "completed")[0] for j in GOOD_JOBS})
+        assert worker.stop() == 0, worker.log()[-4000:]
+        builtin = site.start_worker("w-builtin")
+        site.submit({"jobId": BUILTIN_JOB, "input": WORKER_INPUT, "output": BUILTIN_JOB,
+                     "segmentDuration": SEGMENT_DURATION, "preset": MATRIX_PRESET})
+        bus.wait(lambda: bus.of(BUILTIN_JOB, "completed"), 240, "the built-in default job's job.completed", (builtin,))
+        yield WorkerOutcome(site, {j: bus.of(j, "completed")[0] for j in [*GOOD_JOBS, BUILTIN_JOB]})
         site.stop_all_and_assert_drained()
     finally:
         tw.close_site(site)
@@ -795,12 +914,26 @@ def test_worker_reports_the_measured_quality(worker_outcome):
             f"{r['name']}: no measured quality in job.completed: {r}"
 
 
-@pytest.mark.parametrize("job_id,rc,crf", [("worker-default", "crf", None), ("abr", "abr", None), ("crf-26", "crf", 26.0)])
-def test_worker_rate_control_default_and_fields(worker_outcome, job_id, rc, crf):
-    """Without "rateControl" the worker's default (HLSIFY_RATE_CONTROL=capped-crf) applies; a job's
-    "abr" overrides it; "crf" sets the CRF of every rung; x264's settings say so."""
+# The default CRF of the rungs at or below 480p (issue 16; the worker's jobs here are 180p and 120p).
+DEFAULT_CRF_SMALL = 17.0
+
+
+@pytest.mark.parametrize("job_id,rungs,rc,crf", [
+    ("worker-default", [180], "abr", None),
+    ("capped-crf", [180], "crf", DEFAULT_CRF_SMALL),
+    ("crf-26", [180, 120], "crf", 26.0),
+    (BUILTIN_JOB, [180, 120], "crf", DEFAULT_CRF_SMALL),
+])
+def test_worker_rate_control_default_and_fields(worker_outcome, job_id, rungs, rc, crf):
+    """Without "ladder" and "rateControl" the worker's defaults apply: HLSIFY_LADDER=180p and
+    HLSIFY_RATE_CONTROL=abr where set, else the built-in auto (180p and 120p for this source) and
+    capped-crf at the default CRF; a job's "rateControl" overrides the worker's; "crf" sets the CRF
+    of every rung (capped-crf also under a worker whose default is abr); x264's settings say so,
+    and job.completed names the rungs written."""
     hls = worker_set(worker_outcome, job_id)
-    assert hls.variants
+    got = sorted((min(v.resolution) for v in hls.variants), reverse=True)
+    assert got == rungs, f"{job_id}: rendition short sides {got}, expected {rungs}"
+    assert sorted(r["name"] for r in worker_outcome.completed[job_id]["renditions"]) == sorted(f"{r}p" for r in rungs)
     for v in hls.variants:
         opts = x264_options(v.playlist)
         assert opts.get("rc") == rc, f"{job_id} {v.uri}: x264 ran rc={opts.get('rc')}"
