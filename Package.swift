@@ -28,9 +28,8 @@ let package = Package(
         ),
         // The few POSIX calls Swift's Glibc module hides (renameat2).
         .target(name: "CPosix"),
-        // SSIM and squared error of 8-bit planes for --measure-quality: per-pixel loops in C,
-        // optimized in every build (a debug build's -O0 would make them the slowest part).
-        .target(name: "CQuality", cSettings: [.unsafeFlags(["-O2"])]),
+        // SSIM and squared error of 8-bit planes for --measure-quality: the per-pixel loops in C.
+        .target(name: "CQuality"),
         // librabbitmq 0.11 (Debian 12's librabbitmq-dev) through its C API; only TranscodeQueue/AMQP uses it.
         .systemLibrary(
             name: "CRabbitMQ",

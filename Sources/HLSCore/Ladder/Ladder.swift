@@ -1,11 +1,13 @@
 /// A bitrate ladder: rungs from the largest to the smallest, written as the comma-separated
 /// text `Rung.parseLadder` reads ("1080p,720p@2800k,480p"), or `auto`.
 public struct Ladder: Hashable, Sendable, CustomStringConvertible {
-    /// Largest first, no two of the same size.
-    public var rungs: [Rung]
+    /// Largest first, no two of the same size. Setting them makes the ladder an explicit one.
+    public var rungs: [Rung] {
+        didSet { isAuto = false }
+    }
     /// `auto`: `Ladder.autoRungs` where the source allows, and at least `autoMinimumVariants`
     /// video bit rates for any source with a picture (`LadderPlanner`).
-    public var isAuto: Bool
+    public private(set) var isAuto: Bool
 
     /// The rungs as given (`Rung.parseLadder` sorts and checks them; this does not).
     public init(_ rungs: [Rung]) {
@@ -20,10 +22,11 @@ public struct Ladder: Hashable, Sendable, CustomStringConvertible {
     public static let autoMinimumVariants = 2
 
     /// `auto`: see `isAuto`.
-    public static var auto: Ladder {
-        var ladder = Ladder(autoRungs)
-        ladder.isAuto = true
-        return ladder
+    public static var auto: Ladder { Ladder(autoRungs, isAuto: true) }
+
+    private init(_ rungs: [Rung], isAuto: Bool) {
+        self.rungs = rungs
+        self.isAuto = isAuto
     }
 
     /// Parses "auto" or "1080p, 720p@2500k, 480p" with `Rung.parseLadder`.

@@ -5,7 +5,8 @@ import Foundation
 /// timeline's origin, each rung's pinned threading), the split, and what the stitch needs to write
 /// the playlists and the report without opening the source.
 struct ChunkPlanFile: Codable, Equatable {
-    static let formatVersion = 1
+    /// 2: plans record rate control, `auto` ladders, measureQuality and keepRedundantRungs.
+    static let formatVersion = 2
     static let fileName = "plan.json"
 
     var formatVersion: Int

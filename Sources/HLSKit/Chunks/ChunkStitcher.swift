@@ -157,7 +157,7 @@ struct ChunkStitcher {
             rendition.peakBandwidth = stats.bandwidth.peak
             rendition.averageBandwidth = stats.bandwidth.average
             rendition.encodedFrames = joined.frames
-            rendition.quality = joined.quality.map(TranscodeReport.Quality.init(sums:))
+            rendition.quality = joined.quality.flatMap { $0.frames > 0 ? TranscodeReport.Quality(sums: $0) : nil }
             rendition.encoder.profile = StreamProfile.name(ofAVC1: stats.codecs)
             rendition.encoder.level = StreamProfile.level(ofAVC1: stats.codecs) ?? plannedVideo.level
             rendition.iFrames = iFrames.map { .init(playlist: $0.playlist, iFrames: $0.iFrames, peakBandwidth: $0.bandwidth.peak,

@@ -67,8 +67,8 @@ public enum ChunkedTranscode {
             if existing.resume.source == fingerprint, existing.resume.settings == settings,
                existing.resume.engine == EngineIdentity.current, existing.chunkDuration == chunkDuration,
                existing.subtitles.map(\.language) == options.subtitles.map(\.language),
-               existing.measureQuality ?? false == options.measureQuality,
-               existing.keepRedundantRungs ?? false == options.keepRedundantRungs {
+               existing.measureQuality ?? false == options.measureQuality {
+                // keepRedundantRungs only matters to the stitch: the plan's value stands.
                 return summary(existing, reused: true)
             }
             guard replace else {

@@ -41,5 +41,19 @@ final class Frame {
     }
 
     func makeWritable() throws { try check(av_frame_make_writable(pointer), "av_frame_make_writable") }
+
+    /// Makes the frame's buffers its own before they are overwritten whole: when another holder
+    /// references them, new buffers of the same size and format are allocated (nothing is copied,
+    /// unlike `makeWritable`).
+    /// - Throws: `LibAVError` from `av_frame_get_buffer`.
+    func takeFreshBuffersIfShared() throws {
+        guard av_frame_is_writable(pointer) == 0 else { return }
+        let (width, height, format) = (pointer.pointee.width, pointer.pointee.height, pointer.pointee.format)
+        av_frame_unref(pointer)
+        pointer.pointee.width = width
+        pointer.pointee.height = height
+        pointer.pointee.format = format
+        try check(av_frame_get_buffer(pointer, 0), "av_frame_get_buffer(\(width)x\(height))")
+    }
     func unref() { av_frame_unref(pointer) }
 }

@@ -27,7 +27,7 @@ final class Scaler {
     deinit { sws_freeContext(context) }
 
     /// Scales `source` and returns the reused output frame (valid until the next call).
-    /// - Throws: `LibAVError` from `sws_getCachedContext` / `sws_scale_frame` / `av_frame_make_writable`.
+    /// - Throws: `LibAVError` from `sws_getCachedContext` / `sws_scale_frame` / `av_frame_get_buffer`.
     func scale(_ source: Frame) throws -> Frame {
         let src = source.pointer
         context = sws_getCachedContext(
@@ -37,13 +37,13 @@ final class Scaler {
         guard let context else {
             throw LibAVError(call: "sws_getCachedContext", reason: "unsupported conversion from \(source.width)x\(source.height) pixel format \(source.format)")
         }
-        try scaled.makeWritable()
+        try scaled.takeFreshBuffersIfShared()
         // sws_scale_frame (libswscale 6) reads the planes and strides from the frames themselves:
         // no pointer to a frame's fields escapes into Swift.
         let status = sws_scale_frame(context, scaled.pointer, source.pointer)
         if status < 0 { throw LibAVError(call: "sws_scale_frame", code: status) }
         guard let rotated else { return scaled }
-        try rotated.makeWritable()
+        try rotated.takeFreshBuffersIfShared()
         PlaneRotation.rotate(from: scaled, to: rotated, degrees: rotation)
         return rotated
     }

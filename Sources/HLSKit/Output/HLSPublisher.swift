@@ -172,7 +172,7 @@ final class HLSPublisher: SegmentListener, @unchecked Sendable {  // all state i
     func publishFinal(subtitles: [MediaRendition] = [], redundant policy: RedundantRungPolicy = .drop) throws -> Published {
         let (ended, codecs) = lock.withLock { (self.ended, self.codecs) }
         let target = targetDuration
-        let redundant = try settleRedundantRungs(ended: ended, policy: policy)
+        let redundant = settleRedundantRungs(ended: ended, policy: policy)
         let dropped = Set(redundant.filter(\.dropped).map(\.name))
         func stats(_ rendition: RenditionSummary, codecs: String) throws -> Stats {
             let records = ended[rendition.folder] ?? []
@@ -215,14 +215,23 @@ final class HLSPublisher: SegmentListener, @unchecked Sendable {  // all state i
                             audioOnly: zip(audioOnly, audioOnlyStats).map { ($0, $1.bandwidth) },
                             subtitles: subtitles, iFrames: iFrameVariants)
         try PlaylistPublisher.writeAtomically(master.render(), to: directory.appendingPathComponent(PlaylistPublisher.masterName))
+        // Last, so that a failure before this point leaves every rung's files for a resume.
+        for folder in dropped.sorted() {
+            let url = directory.appendingPathComponent(folder)
+            do {
+                if FileManager.default.fileExists(atPath: url.path) { try FileManager.default.removeItem(at: url) }
+            } catch {
+                throw TranscodeError.io("cannot remove the redundant rung \(url.path): \((error as NSError).localizedDescription)")
+            }
+        }
         return Published(video: videoStats, audio: audioStats, audioOnly: audioOnlyStats, iFrames: iFrames, warnings: warnings,
                          redundant: redundant)
     }
 
-    /// Finds the redundant video rungs by their bytes (init section included) and, under `.drop`,
-    /// removes their folders. Nothing is found in a set with one video rung.
-    /// - Throws: `TranscodeError.io` when a dropped rung's folder cannot be removed.
-    private func settleRedundantRungs(ended: [String: [SegmentRecord]], policy: RedundantRungPolicy) throws -> [TranscodeReport.RedundantRung] {
+    /// Finds the redundant video rungs by their bytes (init section included) and decides, by the
+    /// policy, which are dropped (their folders are removed by `publishFinal`, last). Nothing is
+    /// found in a set with one video rung.
+    private func settleRedundantRungs(ended: [String: [SegmentRecord]], policy: RedundantRungPolicy) -> [TranscodeReport.RedundantRung] {
         let measured = videos.map { video in
             RedundantRungs.Measured(name: video.folder, bytes: (ended[video.folder] ?? []).reduce(0) { $0 + $1.byteSize } + initBytes(of: video.folder))
         }
@@ -237,12 +246,6 @@ final class HLSPublisher: SegmentListener, @unchecked Sendable {  // all state i
             case .drop where finding.neededForMinimum:
                 rung.keptBecause = "a set keeps \(RedundantRungs.minimumKept) video bit rates (Apple's HLS authoring spec 9.9)"
             case .drop:
-                let folder = directory.appendingPathComponent(finding.name)
-                do {
-                    if FileManager.default.fileExists(atPath: folder.path) { try FileManager.default.removeItem(at: folder) }
-                } catch {
-                    throw TranscodeError.io("cannot remove the redundant rung \(folder.path): \((error as NSError).localizedDescription)")
-                }
                 rung.dropped = true
             }
             settled.append(rung)

@@ -23,7 +23,7 @@ final class QualityMeter {
     }
 
     /// Keeps a reference to the picture the encoder is given for `timestamp` (no pixel copy; the
-    /// scaler writes its next picture into new buffers while this one is held).
+    /// scaler takes new buffers for its next picture while this one is held).
     func hold(_ frame: Frame, timestamp: Int64) throws {
         references[timestamp] = try Frame(referencing: frame)
     }
@@ -49,7 +49,10 @@ final class QualityMeter {
 
     private func drain() throws {
         while try decoder.receive(into: decoded) {
-            guard let reference = references.removeValue(forKey: decoded.pointer.pointee.pts) else { continue }
+            let timestamp = decoded.pointer.pointee.pts
+            guard let reference = references.removeValue(forKey: timestamp) else { continue }
+            // Pictures come out in presentation order: one the decoder never returned is gone for good.
+            references = references.filter { $0.key > timestamp }
             try compare(decoded, reference)
         }
     }

@@ -118,9 +118,10 @@ final class VideoRendition: @unchecked Sendable {  // set up before start(), the
     /// What the written segments deliver, with `TranscodeOptions.measureQuality` (after `join()`).
     var qualitySums: QualitySums? { meter?.sums }
 
-    /// The report's quality of this rendition, when measured.
+    /// The report's quality of this rendition, when measured and at least one frame was (a resumed
+    /// rendition that kept every segment measures none).
     var quality: TranscodeReport.Quality? {
-        qualitySums.map { TranscodeReport.Quality(sums: $0) }
+        qualitySums.flatMap { $0.frames > 0 ? TranscodeReport.Quality(sums: $0) : nil }
     }
 
     /// Longest time between two keyframes, seconds.

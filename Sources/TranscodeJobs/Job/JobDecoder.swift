@@ -81,10 +81,10 @@ public struct JobDecoder: Sendable {
         }
         if let ladder = job.ladder {
             guard !ladder.isEmpty else { throw JobRejection(.invalidJob, "ladder is empty; leave it out for the worker's default", jobId: id) }
-            if ladder.count > 1, ladder.contains("auto") {
+            if ladder.count > 1, ladder.contains(where: Self.isAuto) {
                 throw JobRejection(.invalidJob, "ladder: \"auto\" stands alone: write \"auto\" or a list of rungs", jobId: id)
             }
-            for (index, entry) in ladder.enumerated() where !(ladder.count == 1 && entry == "auto") {
+            for (index, entry) in ladder.enumerated() where !(ladder.count == 1 && Self.isAuto(entry)) {
                 do { _ = try Rung(parsing: entry) } catch {
                     throw JobRejection(.invalidJob, "ladder[\(index)]: \(error)", jobId: id)
                 }
@@ -122,6 +122,11 @@ public struct JobDecoder: Sendable {
     }
 
     // MARK: - Details
+
+    /// "auto" as `Ladder(parsing:)` reads it (any case, surrounding spaces).
+    static func isAuto(_ entry: String) -> Bool {
+        entry.trimmingCharacters(in: .whitespaces).lowercased() == "auto"
+    }
 
     static func isLanguageTag(_ tag: String) -> Bool {
         guard (2...35).contains(tag.count), tag.first?.isLetter == true, tag.last != "-" else { return false }
@@ -232,7 +237,7 @@ private struct WireJob: Decodable {
     /// The ladder: an array of rungs, or the string "auto" (read as `["auto"]`).
     private static func ladder(_ container: KeyedDecodingContainer<Keys>) throws -> [String]? {
         if let text = try? container.decodeIfPresent(String.self, forKey: .ladder) {
-            guard text == "auto" else {
+            guard JobDecoder.isAuto(text) else {
                 throw DecodingError.dataCorrupted(.init(codingPath: [Keys.ladder],
                                                         debugDescription: "must be an array of rungs or \"auto\", got \(JobDecoder.quoted(text))"))
             }

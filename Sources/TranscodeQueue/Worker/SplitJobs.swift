@@ -150,6 +150,10 @@ extension TranscodeWorker {
         do {
             guard place.planned else { throw ChunkError.noPlan("the bucket holds no plan") }
             status = try ChunkedTranscode.status(work: split)
+        } catch let error as ChunkError {
+            // A plan this engine cannot read (another engine version wrote it) fails the job loudly.
+            if case .mismatch = error { return .failed(error) }
+            return .chunkSkipped("chunk \(name.argument): the job has no split folder (it completed, or was removed)")
         } catch {
             // No plan: the job is complete (its folder went with it) or its folder was removed.
             return .chunkSkipped("chunk \(name.argument): the job has no split folder (it completed, or was removed)")
@@ -296,7 +300,13 @@ extension TranscodeWorker {
         do { place = try openSplit(plan, files: true) } catch { return .failed(error) }
         defer { place.close() }
         let split = place.folder
-        guard place.planned, let status = try? ChunkedTranscode.status(work: split) else {
+        let status: ChunkedTranscode.Status
+        do {
+            guard place.planned else { return .chunkSkipped("stitch: the job has no split folder") }
+            status = try ChunkedTranscode.status(work: split)
+        } catch ChunkError.mismatch(let message) {
+            return .failed(ChunkError.mismatch(message))
+        } catch {
             return .chunkSkipped("stitch: the job has no split folder")
         }
         if status.failure != nil { return .chunkSkipped("stitch: the job failed") }
