@@ -18,8 +18,9 @@ What it does, in order:
       long       the synthetic clip at 120 s (memory flatness only);
  3. per input, rounds of alternating runs: ours, (a), (b), ours --progressive, ... The first
     run of ours gives the JSON report from which (a) and (b) are built, so all sides do the
-    same work (sizes, preset, profile, level, bitrate/maxrate/bufsize, GOP, forced keyframes
-    at every segment boundary, audio bitrate/rate/channels, segment format and duration);
+    same work (sizes, preset, profile, level, rate control: the rung's CRF under its
+    maxrate/bufsize for capped-crf, the default, or its bitrate under them for abr; GOP, forced
+    keyframes at every segment boundary, audio bitrate/rate/channels, segment format and duration);
  4. measures per run: wall time, user+sys CPU and peak RSS (GNU time around every process),
     time until the output is first playable (folder polled every 50 ms) and, after the run,
     PSNR of each rung against the source scaled to that size with lanczos;

@@ -11,13 +11,13 @@ public enum EncodingDefaults {
     /// (measured: Benchmarks/RESULTS.md, "Crash-resume").
     public static let resumePreRollSeconds: Double = 6
     /// Rate control of every rung (see `RateControl`; chosen by measurement: Benchmarks/RESULTS.md,
-    /// "Capped constant quality").
+    /// "Capped constant quality: the decisions").
     public static let rateControl: RateControl = .cappedCRF
     /// Segment container.
     public static let segmentFormat: SegmentFormat = .fmp4
     /// Rungs to produce: `auto` (1080p, 720p, 480p, 360p, 240p where the source allows, each at
     /// its default bitrate, and two video bit rates for any source; chosen by measurement:
-    /// Benchmarks/RESULTS.md, "Capped constant quality").
+    /// Benchmarks/RESULTS.md, "Capped constant quality: the decisions").
     public static let ladder = Ladder.auto
 
     /// AAC bitrate of the audio rendition, bits/s.

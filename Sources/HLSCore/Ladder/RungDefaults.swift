@@ -47,8 +47,9 @@ public enum RungDefaults {
     }
 
     /// x264 CRF per anchor short side for capped constant quality (measured: Benchmarks/RESULTS.md,
-    /// "Capped constant quality"): the highest CRF whose SSIM stays within 0.001 of the fixed
-    /// ladder's on slides, a screen recording and high motion.
+    /// "Capped constant quality: the decisions"): per rung the highest CRF whose SSIM stays within
+    /// 0.001 of the fixed ladder's on slides and high motion within +10% bytes (a screen recording
+    /// loses 0.0009–0.0015); below 480p 480p's, not measured separately.
     static let crfAnchors: [(shortSide: Int, crf: Double)] = [
         (240, 17), (360, 17), (480, 17), (720, 16), (1080, 18),
     ]
