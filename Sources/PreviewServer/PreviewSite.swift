@@ -78,6 +78,17 @@ public struct PreviewSite: Sendable {
         }
     }
 
+    /// Of `candidates` (paths relative to the folder), those it holds.
+    private func existing(_ candidates: [String]) -> Set<String> {
+        Set(candidates.filter { candidate in
+            guard let path = try? RequestPath.parse(target: "/" + candidate) else { return false }
+            switch content.fetch(path) {
+            case .file, .bytes: return true
+            default: return false
+            }
+        })
+    }
+
     /// The HTML page for the folder's current master playlist.
     func page() -> HTTPResponse {
         let master: MasterPlaylist
@@ -100,15 +111,9 @@ public struct PreviewSite: Sendable {
         do { master = try PlaylistParser.parseMaster(String(decoding: bytes, as: UTF8.self)) } catch {
             return .error(.internalServerError, "\(Self.masterName): \(error)")
         }
-        var sidecars: Set<String> = []
-        for candidate in PreviewPage.sidecarCandidates(master) {
-            guard let path = try? RequestPath.parse(target: "/" + candidate) else { continue }
-            switch content.fetch(path) {
-            case .file, .bytes: sidecars.insert(candidate)
-            default: continue
-            }
-        }
-        let html = PreviewPage(master: master, title: title, masterURI: Self.masterName, sidecars: sidecars).render()
+        let html = PreviewPage(master: master, title: title, masterURI: Self.masterName,
+                               sidecars: existing(PreviewPage.sidecarCandidates(master)),
+                               extraFiles: existing(PreviewPage.extraCandidates)).render()
         let headers = HTTPHeaders([("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-cache"),
                                    ("X-Content-Type-Options", "nosniff")])
         return HTTPResponse(status: .ok, headers: headers, body: .bytes(Array(html.utf8)))

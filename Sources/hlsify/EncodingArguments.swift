@@ -23,6 +23,12 @@ struct EncodingArguments: ParsableArguments {
     @Flag(name: .long, help: "Measure each rendition's SSIM and PSNR against the source into the report (decodes the output: see README for the cost).")
     var measureQuality = false
 
+    @Flag(name: .customLong("no-storyboard"), help: "Do not write the seek-bar thumbnails (storyboard/storyboard.vtt and its JPEG sprite sheets).")
+    var noStoryboard = false
+
+    @Flag(name: .customLong("no-poster"), help: "Do not write poster.jpg (a representative picture at the top rung's size).")
+    var noPoster = false
+
     @Option(name: .long, help: "Target segment duration in seconds.")
     var segmentDuration: Double = EncodingDefaults.segmentDuration
 
@@ -94,6 +100,8 @@ struct EncodingArguments: ParsableArguments {
         options.crf = crf
         options.keepRedundantRungs = keepRedundantRungs
         options.measureQuality = measureQuality
+        options.storyboard = !noStoryboard
+        options.poster = !noPoster
         options.segmentDuration = segmentDuration
         options.segmentFormat = segmentFormat
         options.preset = preset.rawValue

@@ -6,10 +6,18 @@
 /// renditions as text tracks, so each subtitle rendition whose sidecar WebVTT file exists gets a
 /// `<track>` of its own (see `sidecarPath(forSubtitlePlaylist:)`).
 ///
+/// When the output has them (`extraFiles`), the page also shows the poster (`poster.jpg`), a
+/// timeline under the video that previews the storyboard's thumbnail under the pointer
+/// (`storyboard/storyboard.vtt`) and seeks on a click, the chapter list (`chapters.vtt`, each
+/// entry seeking to its start), and a menu of the audio renditions where the browser exposes
+/// `audioTracks` (the audio table lists them where it does not).
+///
 /// The inline script keeps `window.hlsifyPreview` up to date for tests and curious people:
 /// `errors` (one entry per media or track error: `source`, `code`, `message`, `time`),
 /// `sizes` (every distinct `WxH` the video reported), `maxTime` (the furthest `currentTime`
-/// seen) and `events` (counts per media event name).
+/// seen), `events` (counts per media event name), `storyboard` (the thumbnail cues read),
+/// `thumbnail` (the last one shown: `time`, `url`, `x`, `y`, `w`, `h`), `chapters` (`start`,
+/// `end`, `title`) and `audioMenu` (whether the browser could switch audio renditions).
 public struct PreviewPage: Sendable, Equatable {
     /// A `<track>` element of the page: a sidecar WebVTT file for one subtitle rendition.
     public struct TextTrack: Sendable, Equatable {
@@ -40,11 +48,23 @@ public struct PreviewPage: Sendable, Equatable {
     /// only these become `<track>` elements.
     public var sidecars: Set<String>
 
-    public init(master: MasterPlaylist, title: String, masterURI: String = "master.m3u8", sidecars: Set<String> = []) {
+    /// Of `extraCandidates`, the files the output holds (relative to the master playlist).
+    public var extraFiles: Set<String>
+
+    /// The poster, storyboard and chapters files hlsify writes beside the master.
+    public static let posterPath = "poster.jpg"
+    public static let storyboardPath = "storyboard/storyboard.vtt"
+    public static let chaptersPath = "chapters.vtt"
+    /// What the server looks for besides the subtitle sidecars.
+    public static let extraCandidates = [posterPath, storyboardPath, chaptersPath]
+
+    public init(master: MasterPlaylist, title: String, masterURI: String = "master.m3u8", sidecars: Set<String> = [],
+                extraFiles: Set<String> = []) {
         self.master = master
         self.title = title
         self.masterURI = masterURI
         self.sidecars = sidecars
+        self.extraFiles = extraFiles
     }
 
     /// The full-length WebVTT file hlsify writes beside a subtitle rendition: the playlist's
@@ -109,12 +129,21 @@ public struct PreviewPage: Sendable, Equatable {
             #status { font-family: ui-monospace, monospace; }
             #errors { color: #b00; font-family: ui-monospace, monospace; white-space: pre-wrap; }
             .none { color: #777; }
+            #timeline { position: relative; width: 100%; max-width: 960px; height: 14px; margin-top: 4px;
+                        background: #ddd; cursor: pointer; }
+            #timeline-played { position: absolute; left: 0; top: 0; bottom: 0; width: 0; background: #4a7fd0; }
+            .chapter-mark { position: absolute; top: 0; bottom: 0; width: 2px; background: #222; }
+            #thumbnail { position: absolute; bottom: 18px; display: none; border: 1px solid #000;
+                         background-repeat: no-repeat; box-shadow: 0 1px 4px rgba(0, 0, 0, 0.5); }
+            #chapters button { font: inherit; background: none; border: none; color: #1a4fa0; cursor: pointer;
+                               padding: 0; text-align: left; }
             </style>
             </head>
             <body>
             <h1>hlsify preview: \(e(title))</h1>
             """)
-        html.append("<video id=\"player\" src=\"\(e(masterURI))\" controls muted autoplay playsinline>")
+        let poster = extraFiles.contains(Self.posterPath) ? " poster=\"\(e(Self.posterPath))\"" : ""
+        html.append("<video id=\"player\" src=\"\(e(masterURI))\"\(poster) controls muted autoplay playsinline>")
         for track in textTracks {
             var attributes = "kind=\"subtitles\" src=\"\(e(track.src))\""
             if let language = track.language { attributes += " srclang=\"\(e(language))\"" }
@@ -123,9 +152,14 @@ public struct PreviewPage: Sendable, Equatable {
             html.append("<track \(attributes)>")
         }
         html.append("</video>")
+        let storyboard = extraFiles.contains(Self.storyboardPath) ? " data-storyboard=\"\(e(Self.storyboardPath))\"" : ""
+        let chapters = extraFiles.contains(Self.chaptersPath) ? " data-chapters=\"\(e(Self.chaptersPath))\"" : ""
+        html.append("<div id=\"timeline\"\(storyboard)\(chapters)><div id=\"timeline-played\"></div><div id=\"thumbnail\"></div></div>")
+        html.append("<p id=\"audio-menu\" class=\"none\"></p>")
         html.append("<p id=\"status\">loading \(link(masterURI))…</p>")
         html.append("<div id=\"errors\"></div>")
 
+        html.append(contentsOf: chapterSection())
         html.append(contentsOf: variantTable())
         html.append(contentsOf: audioTable())
         html.append(contentsOf: subtitleTable())
@@ -183,6 +217,12 @@ public struct PreviewPage: Sendable, Equatable {
         return table(id: "iframes", caption: "I-frame playlists (\(master.iFrameVariants.count))",
                      headers: ["Playlist", "Resolution", "Bandwidth", "Average bandwidth", "Codecs"],
                      numeric: [2, 3], rows: rows, rowData: master.iFrameVariants.map { ["uri": $0.uri] })
+    }
+
+    /// The chapter list, filled by the script from `chapters.vtt`.
+    private func chapterSection() -> [String] {
+        guard extraFiles.contains(Self.chaptersPath) else { return [] }
+        return ["<h2>Chapters</h2>", "<ol id=\"chapters\"></ol>"]
     }
 
     private func textTrackTable() -> [String] {
@@ -264,7 +304,7 @@ public struct PreviewPage: Sendable, Equatable {
     // MARK: script
 
     /// Records media errors and playback state in `window.hlsifyPreview` and shows them.
-    static let script = """
+    static let script = #"""
         (function () {
           "use strict";
           var video = document.getElementById("player");
@@ -306,7 +346,138 @@ public struct PreviewPage: Sendable, Equatable {
             });
           });
           show();
+
+          // Cues of a WebVTT file: start, end (seconds) and the payload's lines joined by a space.
+          function parseVTT(text) {
+            function seconds(t) {
+              var parts = t.trim().split(":").map(parseFloat), value = 0;
+              parts.forEach(function (part) { value = value * 60 + part; });
+              return value;
+            }
+            var cues = [];
+            text.replace(/\r\n?/g, "\n").split(/\n\n+/).forEach(function (block) {
+              var lines = block.split("\n"), at = -1;
+              for (var i = 0; i < lines.length; i++) { if (lines[i].indexOf("-->") >= 0) { at = i; break; } }
+              if (at < 0) { return; }
+              var times = lines[at].split("-->");
+              var end = times[1].trim().split(/\s+/)[0];
+              cues.push({ start: seconds(times[0]), end: seconds(end), text: lines.slice(at + 1).join(" ") });
+            });
+            return cues;
+          }
+          function load(url, handle) {
+            fetch(url).then(function (r) {
+              if (!r.ok) { throw new Error("HTTP " + r.status); }
+              return r.text();
+            }).then(handle).catch(function (error) {
+              note({ source: url, code: null, message: String(error), time: video.currentTime });
+            });
+          }
+          function decode(text) {
+            var box = document.createElement("textarea");
+            box.innerHTML = text;
+            return box.value;
+          }
+          var timeline = document.getElementById("timeline");
+          var played = document.getElementById("timeline-played");
+          var thumbnail = document.getElementById("thumbnail");
+          state.storyboard = [];
+          state.chapters = [];
+          state.thumbnail = null;
+          function duration() {
+            if (isFinite(video.duration) && video.duration > 0) { return video.duration; }
+            var cues = state.storyboard.length ? state.storyboard : state.chapters;
+            return cues.length ? cues[cues.length - 1].end : 0;
+          }
+          function timeAt(clientX) {
+            var box = timeline.getBoundingClientRect();
+            return Math.max(0, Math.min(1, (clientX - box.left) / box.width)) * duration();
+          }
+          // The thumbnail under time t: its cue's sheet (relative to the .vtt) and rectangle.
+          state.showThumbnail = function (t) {
+            var base = timeline.getAttribute("data-storyboard");
+            var cue = state.storyboard.filter(function (c) { return c.start <= t && t < c.end; })[0];
+            if (!cue || !base) { thumbnail.style.display = "none"; return null; }
+            var match = /^(.*)#xywh=(\d+),(\d+),(\d+),(\d+)$/.exec(cue.text);
+            if (!match) { return null; }
+            var url = new URL(match[1], new URL(base, document.baseURI)).href;
+            var shown = { time: t, url: url, x: +match[2], y: +match[3], w: +match[4], h: +match[5] };
+            thumbnail.style.backgroundImage = "url(\"" + url + "\")";
+            thumbnail.style.backgroundPosition = -shown.x + "px " + -shown.y + "px";
+            thumbnail.style.width = shown.w + "px";
+            thumbnail.style.height = shown.h + "px";
+            var left = (t / (duration() || 1)) * timeline.clientWidth - shown.w / 2;
+            thumbnail.style.left = Math.max(0, Math.min(timeline.clientWidth - shown.w, left)) + "px";
+            thumbnail.style.display = "block";
+            state.thumbnail = shown;
+            return shown;
+          };
+          timeline.addEventListener("mousemove", function (event) { state.showThumbnail(timeAt(event.clientX)); });
+          timeline.addEventListener("mouseleave", function () { thumbnail.style.display = "none"; });
+          timeline.addEventListener("click", function (event) { video.currentTime = timeAt(event.clientX); });
+          video.addEventListener("timeupdate", function () {
+            played.style.width = (100 * video.currentTime / (duration() || 1)) + "%";
+          });
+          if (timeline.hasAttribute("data-storyboard")) {
+            load(timeline.getAttribute("data-storyboard"), function (text) { state.storyboard = parseVTT(text); });
+          }
+          if (timeline.hasAttribute("data-chapters")) {
+            load(timeline.getAttribute("data-chapters"), function (text) {
+              var list = document.getElementById("chapters");
+              parseVTT(text).forEach(function (cue, index) {
+                var chapter = { start: cue.start, end: cue.end, title: decode(cue.text) };
+                state.chapters.push(chapter);
+                var item = document.createElement("li");
+                var button = document.createElement("button");
+                button.type = "button";
+                button.setAttribute("data-start", String(chapter.start));
+                button.textContent = chapter.title;
+                button.addEventListener("click", function () { video.currentTime = chapter.start; });
+                item.appendChild(button);
+                list.appendChild(item);
+                var mark = document.createElement("div");
+                mark.className = "chapter-mark";
+                mark.title = chapter.title;
+                mark.setAttribute("data-index", String(index));
+                timeline.appendChild(mark);
+              });
+              function placeMarks() {
+                Array.prototype.forEach.call(timeline.querySelectorAll(".chapter-mark"), function (mark) {
+                  var chapter = state.chapters[+mark.getAttribute("data-index")];
+                  mark.style.left = (100 * chapter.start / (duration() || 1)) + "%";
+                });
+              }
+              placeMarks();
+              video.addEventListener("durationchange", placeMarks);
+            });
+          }
+          // Audio renditions: a menu where the browser exposes them (audioTracks), else a note.
+          var menu = document.getElementById("audio-menu");
+          state.audioMenu = !!video.audioTracks;
+          if (video.audioTracks) {
+            var select = document.createElement("select");
+            select.id = "audio-select";
+            function refill() {
+              select.innerHTML = "";
+              for (var i = 0; i < video.audioTracks.length; i++) {
+                var track = video.audioTracks[i], option = document.createElement("option");
+                option.value = String(i);
+                option.textContent = track.label || track.language || ("audio " + (i + 1));
+                option.selected = track.enabled;
+                select.appendChild(option);
+              }
+            }
+            select.addEventListener("change", function () {
+              for (var i = 0; i < video.audioTracks.length; i++) { video.audioTracks[i].enabled = String(i) === select.value; }
+            });
+            video.audioTracks.addEventListener("addtrack", refill);
+            refill();
+            menu.textContent = "Audio: ";
+            menu.appendChild(select);
+          } else {
+            menu.textContent = "This browser does not switch audio renditions; the table below lists them.";
+          }
         })();
 
-        """
+        """#
 }

@@ -56,4 +56,15 @@ final class Frame {
         try check(av_frame_get_buffer(pointer, 0), "av_frame_get_buffer(\(width)x\(height))")
     }
     func unref() { av_frame_unref(pointer) }
+
+    /// Plane `index` (0 luma, 1 and 2 chroma) of a planar picture with its line size in bytes.
+    /// Valid while the frame holds its buffers.
+    func plane(_ index: Int) -> (pointer: UnsafeMutablePointer<UInt8>, stride: Int) {
+        let frame = pointer.pointee
+        switch index {
+        case 0: return (frame.data.0!, Int(frame.linesize.0))
+        case 1: return (frame.data.1!, Int(frame.linesize.1))
+        default: return (frame.data.2!, Int(frame.linesize.2))
+        }
+    }
 }

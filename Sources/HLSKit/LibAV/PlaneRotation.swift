@@ -8,12 +8,8 @@ enum PlaneRotation {
             let shift = plane == 0 ? 0 : 1
             let srcWidth = (source.width + shift) >> shift
             let srcHeight = (source.height + shift) >> shift
-            let src = source.pointer.pointee
-            let dst = destination.pointer.pointee
-            let srcBase = planePointer(src, plane)
-            let dstBase = planePointer(dst, plane)
-            let srcStride = Int(lineSize(src, plane))
-            let dstStride = Int(lineSize(dst, plane))
+            let (srcBase, srcStride) = source.plane(plane)
+            let (dstBase, dstStride) = destination.plane(plane)
             rotatePlane(src: srcBase, srcStride: srcStride, width: srcWidth, height: srcHeight,
                         dst: dstBase, dstStride: dstStride, degrees: degrees)
         }
@@ -45,22 +41,6 @@ enum PlaneRotation {
             for y in 0..<height {
                 (dst + y * dstStride).update(from: src + y * srcStride, count: width)
             }
-        }
-    }
-
-    private static func planePointer(_ frame: AVFrame, _ plane: Int) -> UnsafeMutablePointer<UInt8> {
-        switch plane {
-        case 0: return frame.data.0!
-        case 1: return frame.data.1!
-        default: return frame.data.2!
-        }
-    }
-
-    private static func lineSize(_ frame: AVFrame, _ plane: Int) -> Int32 {
-        switch plane {
-        case 0: return frame.linesize.0
-        case 1: return frame.linesize.1
-        default: return frame.linesize.2
         }
     }
 }

@@ -1,13 +1,15 @@
 import CFFmpeg
 
-/// Converts decoded frames of any size and pixel format to one rung's size in yuv420p,
-/// turning the picture upright when the source carries rotation metadata.
+/// Converts decoded frames of any size and pixel format to one size in yuv420p (or, for JPEG
+/// pictures, full-range yuvj420p), turning the picture upright when the source carries rotation
+/// metadata.
 ///
 /// Owns its `SwsContext` and its output frames (allocated once, reused for every frame).
 final class Scaler {
     let width: Int
     let height: Int
     let rotation: Int
+    let format: AVPixelFormat
     private var context: OpaquePointer?
     private let scaled: Frame      // at the pre-rotation size
     private let rotated: Frame?    // at the final size, only when rotating
@@ -15,13 +17,15 @@ final class Scaler {
     /// - Parameters:
     ///   - width, height: the displayed (upright) output size.
     ///   - rotation: clockwise degrees to turn the decoded picture: 0, 90, 180 or 270.
-    init(width: Int, height: Int, rotation: Int) throws {
+    ///   - format: `AV_PIX_FMT_YUV420P` (video range, for the encoders) or `AV_PIX_FMT_YUVJ420P`.
+    init(width: Int, height: Int, rotation: Int, format: AVPixelFormat = AV_PIX_FMT_YUV420P) throws {
         self.width = width
         self.height = height
         self.rotation = rotation
+        self.format = format
         let swaps = rotation == 90 || rotation == 270
-        scaled = try Frame(width: swaps ? height : width, height: swaps ? width : height, format: AV_PIX_FMT_YUV420P)
-        rotated = rotation == 0 ? nil : try Frame(width: width, height: height, format: AV_PIX_FMT_YUV420P)
+        scaled = try Frame(width: swaps ? height : width, height: swaps ? width : height, format: format)
+        rotated = rotation == 0 ? nil : try Frame(width: width, height: height, format: format)
     }
 
     deinit { sws_freeContext(context) }
@@ -32,7 +36,7 @@ final class Scaler {
         let src = source.pointer
         context = sws_getCachedContext(
             context, src.pointee.width, src.pointee.height, AVPixelFormat(rawValue: src.pointee.format),
-            scaled.pointer.pointee.width, scaled.pointer.pointee.height, AV_PIX_FMT_YUV420P,
+            scaled.pointer.pointee.width, scaled.pointer.pointee.height, format,
             SWS_BICUBIC, nil, nil, nil)
         guard let context else {
             throw LibAVError(call: "sws_getCachedContext", reason: "unsupported conversion from \(source.width)x\(source.height) pixel format \(source.format)")

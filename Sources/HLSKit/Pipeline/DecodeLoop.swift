@@ -24,6 +24,8 @@ final class DecodeLoop {
         var preRollFrames: Int
         /// Video packets read while the video was skipped (the audio part: every one of the source's).
         var skippedVideoPackets: Int
+        /// The storyboard's tiles and the poster candidate, to be written (`PictureSampler.finish`).
+        var pictures: PictureSampler?
     }
 
     private unowned let pipeline: TranscodePipeline
@@ -77,6 +79,8 @@ final class DecodeLoop {
     /// Planning: the first decoded video frame's timestamp.
     private var plannedFirstTimestamp: Int64?
     private var skippedVideoPackets = 0
+    /// Storyboard tiles and the poster, from the decoded pictures (a whole transcode of a video).
+    private var pictures: PictureSampler?
 
     init(pipeline: TranscodePipeline, input: InputFile, source: SourceInfo, plans: [RenditionPlan],
          videoDecoder: MediaDecoder?, audioDecoder: MediaDecoder?, subtitles: [LoadedSubtitles] = [],
@@ -315,6 +319,7 @@ final class DecodeLoop {
                 throw video.failure ?? TranscodeError.cancelled
             }
         }
+        try pictures?.offer(frame, atMicroseconds: relative)
         let end = relative + av_rescale_q(duration, videoTimeBase, MediaTimeline.microseconds)
         timelineEnd = max(timelineEnd, end)
         for rendition in audioRenditions { try rendition.advance(toVideoMicroseconds: relative, videoSegment: segment) }
@@ -395,6 +400,7 @@ final class DecodeLoop {
             }
         }
         try startJournal(timeline: timeline)
+        try startPictures()
         try startPublisher()
         if audioDecoder != nil {
             for pending in pendingAudio {
@@ -463,6 +469,24 @@ final class DecodeLoop {
         guard let journal = session.journal else { return }
         for video in videos { journal.commitInit(rendition: video.directoryName, video.initFile) }
         for audio in audioRenditions { journal.commitInit(rendition: audio.directoryName, audio.initFile) }
+    }
+
+    /// The storyboard and poster sampler, for a whole transcode of a video source that asks for either.
+    private func startPictures() throws {
+        let options = pipeline.options
+        guard case .whole = part, options.storyboard || options.poster, !source.isAudioOnly,
+              let top = plans.max(by: { $0.width * $0.height < $1.width * $1.height }) else { return }
+        let kept = session?.kept(StoryboardLayout.folder, video: false)
+        do {
+            pictures = try PictureSampler(
+                settings: .init(storyboard: options.storyboard, posterSize: options.poster ? (top.width, top.height) : nil),
+                directory: pipeline.directory, durationSeconds: source.durationSeconds,
+                displayWidth: source.geometry.displayWidth, displayHeight: source.geometry.displayHeight,
+                rotation: source.geometry.rotation, journal: session?.journal,
+                kept: (kept?.entries ?? []) + [kept?.initSection].compactMap { $0 })
+        } catch {
+            throw DecodeLoop.classify(error)
+        }
     }
 
     /// Resuming: the timeline starts at the plan's first timestamp (before anything is decoded),
@@ -574,7 +598,7 @@ final class DecodeLoop {
                        durationSeconds: Double(timelineEnd) / 1_000_000, warnings: warnings + (audio?.warnings ?? []),
                        videoStartInSource: videoStartInSource, publisher: publisher,
                        preRollSeconds: Double(preRoll) / 1_000_000, preRollFrames: videos.map(\.preRollPackets).max() ?? 0,
-                       skippedVideoPackets: skippedVideoPackets)
+                       skippedVideoPackets: skippedVideoPackets, pictures: pictures)
     }
 
     /// x264 threads and thread weights for this ladder on this machine, with the options' overrides.

@@ -66,7 +66,7 @@ final class QualityMeter {
         for plane in 0..<3 {
             let width = plane == 0 ? picture.width : (picture.width + 1) / 2
             let height = plane == 0 ? picture.height : (picture.height + 1) / 2
-            let (a, aStride) = Self.plane(picture, plane), (b, bStride) = Self.plane(reference, plane)
+            let (a, aStride) = picture.plane(plane), (b, bStride) = reference.plane(plane)
             var windows = 0, failed: Int32 = 0
             let ssim = hlsify_plane_ssim(a, aStride, b, bStride, Int32(width), Int32(height), &windows, &failed)
             if failed != 0 { throw LibAVError.allocation("hlsify_plane_ssim") }
@@ -80,14 +80,5 @@ final class QualityMeter {
             samples += count
         }
         sums.add(ssim: weighted / samples, ssimY: luma, squaredError: squaredError, samples: samples)
-    }
-
-    private static func plane(_ frame: Frame, _ index: Int) -> (UnsafePointer<UInt8>, Int) {
-        let avFrame = frame.pointer.pointee
-        switch index {
-        case 0: return (UnsafePointer(avFrame.data.0!), Int(avFrame.linesize.0))
-        case 1: return (UnsafePointer(avFrame.data.1!), Int(avFrame.linesize.1))
-        default: return (UnsafePointer(avFrame.data.2!), Int(avFrame.linesize.2))
-        }
     }
 }

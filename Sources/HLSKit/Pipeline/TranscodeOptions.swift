@@ -25,6 +25,13 @@ public struct TranscodeOptions: Sendable {
     /// is listed in the master for students whose network cannot hold the lowest video rung.
     /// An audio-only source's own rendition is always an audio-only variant.
     public var audioOnlyVariantBitrate: Int?
+    /// Write seek-bar thumbnails: `storyboard/storyboard.vtt` (a WebVTT thumbnails track) and its
+    /// JPEG sprite sheets, from the pictures already decoded (`StoryboardLayout`). Not made by
+    /// the parts of a split transcode.
+    public var storyboard: Bool = true
+    /// Write `poster.jpg` at the top rung's size: the picture with the most detail between 2% and
+    /// 90% of the source (`PosterChoice`). Not made by the parts of a split transcode.
+    public var poster: Bool = true
     /// SRT files published as subtitle renditions (the first is the default).
     public var subtitles: [SubtitleTrack] = []
     /// Write in place and publish playlists as segments complete (EVENT playlists, then VOD with

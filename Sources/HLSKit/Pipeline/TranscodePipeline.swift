@@ -185,6 +185,13 @@ final class TranscodePipeline {
 
     private func finish(source: SourceInfo, outcome: DecodeLoop.Outcome, subtitles: [LoadedSubtitles]) throws -> TranscodeReport {
         warnings += outcome.warnings
+        var pictures: PictureSampler.Written?
+        do {
+            pictures = try outcome.pictures?.finish(durationSeconds: outcome.durationSeconds)
+        } catch {
+            throw DecodeLoop.classify(error)
+        }
+        warnings += pictures?.warnings ?? []
         let publishedSubtitles = try publishSubtitles(subtitles, outcome: outcome)
         for subtitle in publishedSubtitles { warnings += subtitle.warnings }
         let published = try outcome.publisher.publishFinal(subtitles: publishedSubtitles.map(\.rendition),
@@ -231,6 +238,8 @@ final class TranscodePipeline {
         report.resume.preRollSeconds = outcome.preRollSeconds
         report.resume.preRollFrames = outcome.preRollFrames
         report.redundantRungs = published.redundant
+        report.storyboard = pictures?.storyboard
+        report.poster = pictures?.poster
         return report
     }
 

@@ -106,6 +106,35 @@ public struct TranscodeReport: Codable, Sendable, Equatable {
     /// Rungs found redundant by their measured bytes: dropped from the set (not in `renditions`)
     /// or kept with the reason.
     public var redundantRungs: [RedundantRung] = []
+    /// The seek-bar thumbnails (`TranscodeOptions.storyboard`); nil when none were made.
+    public var storyboard: Storyboard?
+    /// The poster picture (`TranscodeOptions.poster`); nil when none was made.
+    public var poster: Poster?
+
+    /// The WebVTT thumbnails track and its sprite sheets (`StoryboardLayout`).
+    public struct Storyboard: Codable, Sendable, Equatable {
+        /// Relative to the output folder: "storyboard/storyboard.vtt".
+        public var vtt: String
+        /// Seconds between tiles.
+        public var intervalSeconds: Double
+        public var tiles: Int
+        public var tileWidth: Int
+        public var tileHeight: Int
+        /// Tiles per row of a sheet (10 rows at most per sheet).
+        public var columns: Int
+        /// The JPEG sheets, relative to the output folder, in tile order.
+        public var sheets: [String]
+    }
+
+    /// A representative picture at the top rung's display size (`PosterChoice`).
+    public struct Poster: Codable, Sendable, Equatable {
+        /// Relative to the output folder: "poster.jpg".
+        public var file: String
+        public var width: Int
+        public var height: Int
+        /// Where on the output timeline the picture is shown, seconds.
+        public var timeSeconds: Double
+    }
 
     /// How a stitched set was split.
     public struct Chunks: Codable, Sendable, Equatable {
@@ -119,7 +148,7 @@ public struct TranscodeReport: Codable, Sendable, Equatable {
     private enum CodingKeys: String, CodingKey {
         case input, output, master, segmentFormat, segmentDuration, durationSeconds, elapsedSeconds
         case source, decodedVideoFrames, renditions, audio, audioOnlyVariant, subtitles, warnings, resume, chunks
-        case redundantRungs
+        case redundantRungs, storyboard, poster
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -141,5 +170,7 @@ public struct TranscodeReport: Codable, Sendable, Equatable {
         try container.encode(resume, forKey: .resume)
         try container.encodeIfPresent(chunks, forKey: .chunks)
         try container.encode(redundantRungs, forKey: .redundantRungs)
+        try container.encode(storyboard, forKey: .storyboard)  // null when none was made
+        try container.encode(poster, forKey: .poster)
     }
 }

@@ -169,7 +169,7 @@ final class ResumeSession {
     }
 
     /// The entries whose files are there with their recorded hash; per rendition, none after the
-    /// first that is not (and, in fMP4, none without an intact init section).
+    /// first that is not (none when its init entry is not intact, and, in fMP4, none without one).
     private func verify(_ entries: [JournalEntry]) throws -> [JournalEntry] {
         var latest: [String: [Int: JournalEntry]] = [:]
         for entry in entries { latest[entry.rendition, default: [:]][entry.index] = entry }
@@ -181,9 +181,12 @@ final class ResumeSession {
                 guard Self.isPlainName(entry.file) else { return false }
                 return (try? SHA256.of(path: folder.appendingPathComponent(entry.file).path)) == entry.sha256
             }
-            if format == .fmp4 {
-                guard let initSection = byIndex[JournalEntry.initIndex], intact(initSection) else { continue }
+            // fMP4 renditions have an init section; a storyboard's tiles have their layout file.
+            if let initSection = byIndex[JournalEntry.initIndex] {
+                guard intact(initSection) else { continue }
                 verified.append(initSection)
+            } else if format == .fmp4 {
+                continue
             }
             var index = 0
             while let entry = byIndex[index], intact(entry) {
