@@ -30,6 +30,7 @@ public enum Transcoder {
         // output is touched, so a bad one leaves no staging folder and, with --progressive --force,
         // the previous output in place.
         let subtitles = try LoadedSubtitles.load(options.subtitles, maxBytes: options.limits.maxSubtitleBytes)
+        let chapters = try LoadedChapters.load(options.chapters)
         // Every staged run journals its segments; only with `resume` does it take up a dead run's.
         let journaled = !options.progressive
         let staging = try OutputStaging(target: output, overwrite: options.overwrite, inPlace: options.progressive,
@@ -46,12 +47,12 @@ public enum Transcoder {
             var report: TranscodeReport
             do {
                 report = try await run(input: input, staging: staging, options: options, subtitles: subtitles,
-                                       session: session, cancel: cancel, progress: progress)
+                                       chapters: chapters, session: session, cancel: cancel, progress: progress)
             } catch let mismatch as ResumeMismatch {
                 // What was kept cannot be continued after all: start again from nothing.
                 try session?.startAfresh(mismatch.description)
                 report = try await run(input: input, staging: staging, options: options, subtitles: subtitles,
-                                       session: session, cancel: cancel, progress: progress)
+                                       chapters: chapters, session: session, cancel: cancel, progress: progress)
             }
             report.warnings = (session?.warnings ?? []) + report.warnings
             session?.close()
@@ -103,11 +104,12 @@ public enum Transcoder {
 
     /// One pass of the pipeline on its own thread; `onStart` is told first.
     private static func run(input: String, staging: OutputStaging, options: TranscodeOptions, subtitles: [LoadedSubtitles],
-                            session: ResumeSession?, cancel: InterruptFlag,
+                            chapters: LoadedChapters?, session: ResumeSession?, cancel: InterruptFlag,
                             progress: (@Sendable (TranscodeProgress) -> Void)?) async throws -> TranscodeReport {
         options.onStart?(session?.status ?? ResumeStatus())
         let pipeline = TranscodePipeline(inputPath: input, directory: staging.staging, options: options,
-                                         subtitles: subtitles, cancel: cancel, session: session, progress: progress)
+                                         subtitles: subtitles, chapters: chapters, cancel: cancel, session: session,
+                                         progress: progress)
         let handoff = ThreadHandoff(value: pipeline)
         let report = try await DecodeThread.run(cancel: cancel) { try handoff.value.run() }
         return report

@@ -47,6 +47,9 @@ struct EncodingArguments: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("A subtitle rendition from an SRT file, as LANG=FILE.srt (repeatable; the first is the default).", valueName: "LANG=FILE"))
     var subtitles: [String] = []
 
+    @Option(name: .long, help: ArgumentHelp("Chapters from a WebVTT chapters file or a JSON list of {\"start\": seconds, \"title\": ...}, written as chapters.vtt and Apple's chapters.json (named in the master).", valueName: "FILE"))
+    var chapters: String?
+
     @Option(name: .long, help: "Reject sources longer than this many seconds.")
     var maxDuration: Double = InputLimits().maxDuration
 
@@ -113,6 +116,7 @@ struct EncodingArguments: ParsableArguments {
         if let maxInputBytes { options.limits.maxObjectBytes = maxInputBytes }
         options.encoderThreads = encoderThreads
         options.subtitles = try subtitles.map(Self.subtitleTrack)
+        options.chapters = chapters
         return options
     }
 

@@ -34,6 +34,9 @@ struct PlanCommand: AsyncParsableCommand {
         guard chunkDuration >= 0, chunkDuration.isFinite else {
             throw ValidationError("--chunk-duration must be 0 or a positive number of seconds")
         }
+        guard encoding.chapters == nil else {
+            throw ValidationError("--chapters is not taken by split transcodes yet (transcode the file whole)")
+        }
     }
 
     func run() async throws {

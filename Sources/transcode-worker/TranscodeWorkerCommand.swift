@@ -236,6 +236,15 @@ struct SubmitCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Keep rungs their lower neighbour makes redundant.")
     var keepRedundantRungs = false
 
+    @Flag(name: .customLong("no-storyboard"), help: "Ask for no seek-bar thumbnails.")
+    var noStoryboard = false
+
+    @Flag(name: .customLong("no-poster"), help: "Ask for no poster.jpg.")
+    var noPoster = false
+
+    @Option(name: .long, help: ArgumentHelp("A chapters file under the input root (WebVTT chapters or a JSON list).", valueName: "PATH"))
+    var chapters: String?
+
     @Option(name: .long, help: "Segment duration, seconds.")
     var segmentDuration: Double?
 
@@ -263,7 +272,7 @@ struct SubmitCommand: AsyncParsableCommand {
     func validate() throws {
         if file != nil, jobId != nil || input != nil || output != nil || ladder != nil || segmentDuration != nil
             || segmentFormat != nil || preset != nil || !subtitles.isEmpty || progressive
-            || rateControl != nil || crf != nil || measureQuality || keepRedundantRungs {
+            || rateControl != nil || crf != nil || measureQuality || keepRedundantRungs || noStoryboard || noPoster || chapters != nil {
             throw ValidationError("give either JOB.json (or -) or the job flags, not both")
         }
         if file == nil {
@@ -339,6 +348,7 @@ struct SubmitCommand: AsyncParsableCommand {
                             ladder: ladder.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } },
                             segmentDuration: segmentDuration, segmentFormat: segmentFormat, preset: preset,
                             progressive: progressive ? true : nil, rateControl: rateControl, crf: crf,
-                            measureQuality: measureQuality ? true : nil, keepRedundantRungs: keepRedundantRungs ? true : nil)
+                            measureQuality: measureQuality ? true : nil, keepRedundantRungs: keepRedundantRungs ? true : nil,
+                            storyboard: noStoryboard ? false : nil, poster: noPoster ? false : nil, chapters: chapters)
     }
 }

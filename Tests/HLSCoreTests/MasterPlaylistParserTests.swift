@@ -38,6 +38,10 @@ final class MasterPlaylistParserTests: XCTestCase {
                                               closedCaptions: .group("cc"))],
                            media: [MediaRendition(kind: .audio, groupID: "audio", name: "Muxed", uri: "")]),
             MasterPlaylist(variants: []),
+            MasterPlaylist(variants: [Variant(uri: "only.m3u8", bandwidth: 500_000, averageBandwidth: 0, codecs: [],
+                                              width: 0, height: 0)],
+                           sessionData: [SessionData(dataID: SessionData.chaptersDataID, uri: "chapters.json"),
+                                         SessionData(dataID: "com.example.notes", uri: "https://example.com/n.json")]),
         ]
         for original in masters {
             let text = original.render()
@@ -61,6 +65,7 @@ final class MasterPlaylistParserTests: XCTestCase {
         XCTAssertEqual(parsed.variants, [Variant(uri: "low/playlist.m3u8", bandwidth: 800_000, averageBandwidth: 0,
                                                  codecs: ["avc1.4d401e", "mp4a.40.2"], width: 640, height: 360)])
         XCTAssertEqual(parsed.iFrameVariants, [])
+        XCTAssertEqual(parsed.sessionData, [], "session data with a VALUE instead of a URI is skipped")
     }
 
     func testRejectsMalformedMasters() {
@@ -86,6 +91,8 @@ final class MasterPlaylistParserTests: XCTestCase {
         assertRejected("#EXTM3U\n#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"a\",NAME=\"x\",CHANNELS=\"two\"\n", line: 2, mentioning: "CHANNELS")
         assertRejected("#EXTM3U\n#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=1\n", line: 2, mentioning: "URI")
         assertRejected("#EXTM3U\n#EXTM3U\n", line: 2, mentioning: "twice")
+        assertRejected("#EXTM3U\n#EXT-X-SESSION-DATA:URI=\"c.json\"\n", line: 2, mentioning: "DATA-ID")
+        assertRejected("#EXTM3U\n#EXT-X-SESSION-DATA:DATA-ID=\"x\n", line: 2, mentioning: "attribute list")
     }
 
     private func assertRejected(_ text: String, line expectedLine: Int, mentioning fragment: String,

@@ -106,6 +106,43 @@ final class MasterPlaylistTests: XCTestCase {
             """)
     }
 
+    func testSessionDataComesBeforeTheRenditionsAndKeepsTheVersion() {
+        let chapters = SessionData(dataID: SessionData.chaptersDataID, uri: "chapters.json")
+        XCTAssertEqual(chapters.attributeList, #"DATA-ID="com.apple.hls.chapters",URI="chapters.json""#)
+        let variant = Variant(uri: "v.m3u8", bandwidth: 800_000, averageBandwidth: 0, codecs: [], width: 0, height: 0,
+                              subtitlesGroup: "subs")
+        let playlist = MasterPlaylist(
+            variants: [variant],
+            media: [MediaRendition(kind: .subtitles, groupID: "subs", name: "English", uri: "subs/index.m3u8")],
+            sessionData: [chapters, SessionData(dataID: "com.example.\"notes\"\r\n", uri: "notes\n.json")])
+        XCTAssertEqual(playlist.render(), """
+            #EXTM3U
+            #EXT-X-VERSION:4
+            #EXT-X-INDEPENDENT-SEGMENTS
+            #EXT-X-SESSION-DATA:DATA-ID="com.apple.hls.chapters",URI="chapters.json"
+            #EXT-X-SESSION-DATA:DATA-ID="com.example.notes",URI="notes.json"
+            #EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="subs",NAME="English",DEFAULT=NO,AUTOSELECT=YES,URI="subs/index.m3u8"
+            #EXT-X-STREAM-INF:BANDWIDTH=800000,SUBTITLES="subs"
+            v.m3u8
+
+            """)
+
+        var plain = MasterPlaylist(variants: [Variant(uri: "v.m3u8", bandwidth: 1, averageBandwidth: 0, codecs: [],
+                                                      width: 0, height: 0)],
+                                   independentSegments: false)
+        XCTAssertEqual(plain.sessionData, [])
+        plain.sessionData = [chapters]
+        XCTAssertEqual(plain.version, 1, "session data needs no particular version")
+        XCTAssertEqual(plain.render(), """
+            #EXTM3U
+            #EXT-X-VERSION:1
+            #EXT-X-SESSION-DATA:DATA-ID="com.apple.hls.chapters",URI="chapters.json"
+            #EXT-X-STREAM-INF:BANDWIDTH=1
+            v.m3u8
+
+            """)
+    }
+
     func testVersionFollowsTheFeaturesUsed() {
         let bare = Variant(uri: "v.m3u8", bandwidth: 1, averageBandwidth: 0, codecs: [], width: 0, height: 0,
                            videoRange: .sdr, closedCaptions: .none)

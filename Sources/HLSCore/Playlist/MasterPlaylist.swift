@@ -8,13 +8,17 @@ public struct MasterPlaylist: Sendable, Equatable {
     public var iFrameVariants: [IFrameVariant]
     /// Writes EXT-X-INDEPENDENT-SEGMENTS: it then applies to every media playlist.
     public var independentSegments: Bool = true
+    /// EXT-X-SESSION-DATA lines (chapters and the like), written before the EXT-X-MEDIA lines in
+    /// this order. They need no particular EXT-X-VERSION.
+    public var sessionData: [SessionData] = []
 
     public init(variants: [Variant], media: [MediaRendition] = [], iFrameVariants: [IFrameVariant] = [],
-                independentSegments: Bool = true) {
+                independentSegments: Bool = true, sessionData: [SessionData] = []) {
         self.variants = variants
         self.media = media
         self.iFrameVariants = iFrameVariants
         self.independentSegments = independentSegments
+        self.sessionData = sessionData
     }
 
     /// Lowest EXT-X-VERSION the master's features need.
@@ -36,6 +40,7 @@ public struct MasterPlaylist: Sendable, Equatable {
     /// #EXTM3U
     /// #EXT-X-VERSION:4
     /// #EXT-X-INDEPENDENT-SEGMENTS
+    /// #EXT-X-SESSION-DATA:DATA-ID="com.apple.hls.chapters",URI="chapters.json"
     /// #EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",LANGUAGE="en",NAME="English",DEFAULT=YES,AUTOSELECT=YES,CHANNELS="2",URI="audio/index.m3u8"
     /// #EXT-X-STREAM-INF:BANDWIDTH=5720000,AVERAGE-BANDWIDTH=5100000,CODECS="avc1.640028,mp4a.40.2",RESOLUTION=1920x1080,FRAME-RATE=30.000,VIDEO-RANGE=SDR,AUDIO="audio",CLOSED-CAPTIONS=NONE
     /// 1080p/index.m3u8
@@ -45,6 +50,9 @@ public struct MasterPlaylist: Sendable, Equatable {
     public func render() -> String {
         var lines = ["#EXTM3U", "#EXT-X-VERSION:\(version)"]
         if independentSegments { lines.append("#EXT-X-INDEPENDENT-SEGMENTS") }
+        for data in sessionData {
+            lines.append("#EXT-X-SESSION-DATA:" + data.attributeList)
+        }
         for rendition in media {
             lines.append("#EXT-X-MEDIA:" + rendition.attributeList)
         }

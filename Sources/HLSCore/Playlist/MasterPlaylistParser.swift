@@ -7,6 +7,8 @@ extension PlaylistParser {
     ///   leading count ("6/JOC" reads as 6). Renditions of other types (VIDEO, CLOSED-CAPTIONS)
     ///   have no place in the model and are skipped.
     /// - EXT-X-I-FRAME-STREAM-INF needs BANDWIDTH and URI.
+    /// - EXT-X-SESSION-DATA needs DATA-ID; one with a URI is kept, one with a VALUE instead is
+    ///   skipped (the model holds no VALUE).
     /// - Attributes the model does not hold, unknown tags and comments are skipped; CRLF line
     ///   ends are accepted. `independentSegments` is true only when the tag is present.
     ///
@@ -98,6 +100,11 @@ extension PlaylistParser {
                     averageBandwidth: try integer(list, "AVERAGE-BANDWIDTH", required: false, fail) ?? 0,
                     codecs: codecs(list["CODECS"]), width: width, height: height,
                     videoRange: try videoRange(list, fail)))
+            case "#EXT-X-SESSION-DATA":
+                let list = try attributes()
+                guard let dataID = list["DATA-ID"] else { throw fail("EXT-X-SESSION-DATA needs DATA-ID") }
+                guard let uri = list["URI"] else { continue }  // VALUE="…"
+                master.sessionData.append(SessionData(dataID: dataID, uri: uri))
             default:
                 continue  // other tags and comments
             }

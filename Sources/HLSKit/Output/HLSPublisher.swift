@@ -58,6 +58,8 @@ final class HLSPublisher: SegmentListener, @unchecked Sendable {  // all state i
     private let audioOnly: [RenditionSummary]
     /// Written segment by segment beside the timing rendition (progressive only).
     private let progressiveSubtitles: ProgressiveSubtitles?
+    /// EXT-X-SESSION-DATA entries of the master (the chapters).
+    private let sessionData: [SessionData]
     private let progressive: Bool
     private var segments: [String: [SegmentRecord]] = [:]
     private var codecs: [String: String] = [:]
@@ -68,8 +70,11 @@ final class HLSPublisher: SegmentListener, @unchecked Sendable {  // all state i
     /// - Parameters:
     ///   - videos, audio, audioOnly: the renditions, in the order the report lists them.
     ///   - progressive: publish EVENT playlists as segments finish (with `subtitles` beside them).
+    ///   - sessionData: EXT-X-SESSION-DATA of the final master (files written at the end, so the
+    ///     progressive master leaves them out).
     init(directory: URL, format: SegmentFormat, segmentDuration: Double, frameRate: Double, videos: [RenditionSummary],
-         audio: RenditionSummary?, audioOnly: [RenditionSummary], progressive: Bool, subtitles: ProgressiveSubtitles? = nil) {
+         audio: RenditionSummary?, audioOnly: [RenditionSummary], progressive: Bool, subtitles: ProgressiveSubtitles? = nil,
+         sessionData: [SessionData] = []) {
         self.directory = directory
         self.format = format
         self.progressiveTarget = max(1, Int(segmentDuration.rounded(.up)))
@@ -79,6 +84,7 @@ final class HLSPublisher: SegmentListener, @unchecked Sendable {  // all state i
         self.audioOnly = audioOnly
         self.progressive = progressive
         self.progressiveSubtitles = subtitles
+        self.sessionData = sessionData
         for rendition in videos + (audio.map { [$0] } ?? []) + audioOnly {
             if let known = rendition.codecs { codecs[rendition.folder] = known }
         }
@@ -152,7 +158,7 @@ final class HLSPublisher: SegmentListener, @unchecked Sendable {  // all state i
         let master = master(
             videos: videos.map { ($0, codecs[$0.folder] ?? Self.fallbackVideoCodecs, $0.provisional) },
             audio: audio.map { ($0, CodecString.aacLC, $0.provisional) },
-            audioOnly: audioOnly.map { ($0, $0.provisional) }, subtitles: subtitles, iFrames: [])
+            audioOnly: audioOnly.map { ($0, $0.provisional) }, subtitles: subtitles, iFrames: [], sessionData: [])
         try PlaylistPublisher.writeAtomically(master.render(), to: directory.appendingPathComponent(PlaylistPublisher.masterName))
         masterWritten = true
     }
@@ -213,7 +219,7 @@ final class HLSPublisher: SegmentListener, @unchecked Sendable {  // all state i
         let master = master(videos: zip(videos, videoStats).filter { !dropped.contains($0.0.folder) }.map { ($0, $1.codecs, $1.bandwidth) },
                             audio: zip(audio.map { [$0] } ?? [], audioStats.map { [$0] } ?? []).map { ($0, $1.codecs, $1.bandwidth) }.first,
                             audioOnly: zip(audioOnly, audioOnlyStats).map { ($0, $1.bandwidth) },
-                            subtitles: subtitles, iFrames: iFrameVariants)
+                            subtitles: subtitles, iFrames: iFrameVariants, sessionData: sessionData)
         try PlaylistPublisher.writeAtomically(master.render(), to: directory.appendingPathComponent(PlaylistPublisher.masterName))
         // Last, so that a failure before this point leaves every rung's files for a resume.
         for folder in dropped.sorted() {
@@ -265,7 +271,7 @@ final class HLSPublisher: SegmentListener, @unchecked Sendable {  // all state i
     private func master(videos: [(RenditionSummary, codecs: String, BandwidthStats)],
                         audio: (RenditionSummary, codecs: String, BandwidthStats)?,
                         audioOnly: [(RenditionSummary, BandwidthStats)], subtitles: [MediaRendition],
-                        iFrames: [IFrameVariant]) -> MasterPlaylist {
+                        iFrames: [IFrameVariant], sessionData: [SessionData]) -> MasterPlaylist {
         let subtitlesGroup = subtitles.first?.groupID
         var variants: [Variant] = videos.compactMap { video, codecs, bandwidth in
             guard case .video(let width, let height, let videoRange) = video.role else { return nil }
@@ -282,6 +288,6 @@ final class HLSPublisher: SegmentListener, @unchecked Sendable {  // all state i
         }
         media += subtitles
         return MasterPlaylist(variants: PlaylistPublisher.startOrder(variants), media: media,
-                              iFrameVariants: PlaylistPublisher.startOrder(iFrames))
+                              iFrameVariants: PlaylistPublisher.startOrder(iFrames), sessionData: sessionData)
     }
 }

@@ -446,7 +446,8 @@ final class DecodeLoop {
             directory: directory, format: format, segmentDuration: options.segmentDuration,
             frameRate: source.outputPeakFrameRate, videos: videos.map(\.summary),
             audio: source.isAudioOnly ? nil : audio?.summary(variant: false),
-            audioOnly: audioOnly.map { $0.summary(variant: true) }, progressive: options.progressive, subtitles: subtitleWriter)
+            audioOnly: audioOnly.map { $0.summary(variant: true) }, progressive: options.progressive, subtitles: subtitleWriter,
+            sessionData: pipeline.chapters == nil ? [] : [LoadedChapters.sessionData])
         // The journal first: a segment is durable before a playlist lists it. A part's segments go
         // to the chunk's collector too.
         let listeners: [SegmentListener] = [session?.journal, pipeline.collector].compactMap { $0 } + [publisher]

@@ -32,6 +32,11 @@ public struct TranscodeOptions: Sendable {
     /// Write `poster.jpg` at the top rung's size: the picture with the most detail between 2% and
     /// 90% of the source (`PosterChoice`). Not made by the parts of a split transcode.
     public var poster: Bool = true
+    /// A chapters file (a WebVTT chapters track, or a JSON list of `{"start", "title"}`; see
+    /// `ChapterFile`), checked against the source's duration and written as `chapters.vtt` and
+    /// `chapters.json` (Apple's chapters, named by the master's EXT-X-SESSION-DATA). Not taken by
+    /// split transcodes.
+    public var chapters: String?
     /// SRT files published as subtitle renditions (the first is the default).
     public var subtitles: [SubtitleTrack] = []
     /// Write in place and publish playlists as segments complete (EVENT playlists, then VOD with

@@ -9,6 +9,8 @@ final class TranscodePipeline {
     let directory: URL
     let options: TranscodeOptions
     let subtitles: [LoadedSubtitles]
+    /// `options.chapters` read and parsed; nil without.
+    let chapters: LoadedChapters?
     let cancel: InterruptFlag
     let progress: ((TranscodeProgress) -> Void)?
     /// The staging folder's resume plan and journal; nil when nothing is journaled.
@@ -21,7 +23,7 @@ final class TranscodePipeline {
 
     /// - Parameter subtitles: `options.subtitles` already read and parsed (before the output was touched).
     init(inputPath: String, directory: URL, options: TranscodeOptions, subtitles: [LoadedSubtitles],
-         cancel: InterruptFlag, session: ResumeSession?, part: TranscodePart = .whole, collector: SegmentListener? = nil,
+         chapters: LoadedChapters? = nil, cancel: InterruptFlag, session: ResumeSession?, part: TranscodePart = .whole, collector: SegmentListener? = nil,
          progress: ((TranscodeProgress) -> Void)?) {
         self.session = session
         self.part = part
@@ -30,6 +32,7 @@ final class TranscodePipeline {
         self.directory = directory
         self.options = options
         self.subtitles = subtitles
+        self.chapters = chapters
         self.cancel = cancel
         self.progress = progress
     }
@@ -84,6 +87,8 @@ final class TranscodePipeline {
         let source = try SourceInfo(input: input)
         try InputPolicy(limits: limits, path: inputPath).check(input: input, source: source)
         cancel.expire(after: limits.deadline(forDuration: source.durationSeconds) - Date().timeIntervalSince(started))
+        // Chapters past the source's end fail now, before anything is encoded.
+        if let chapters, let duration = source.durationSeconds, duration > 0 { _ = try chapters.resolved(durationSeconds: duration) }
         // A video chunk or a plan reads no audio packets.
         let readsAudio = part.encodesAudio || source.isAudioOnly
         input.discardAllBut(Set([source.videoStream, readsAudio ? source.audioStream : nil].compactMap { $0 }))
@@ -192,6 +197,13 @@ final class TranscodePipeline {
             throw DecodeLoop.classify(error)
         }
         warnings += pictures?.warnings ?? []
+        var chaptersReport: TranscodeReport.Chapters?
+        if let chapters {
+            let language = source.audioLanguage != "und" ? source.audioLanguage : subtitles.first?.track.language ?? "und"
+            let written = try chapters.write(into: directory, durationSeconds: outcome.durationSeconds, language: language)
+            warnings += written.warnings
+            chaptersReport = .init(vtt: LoadedChapters.vttName, json: LoadedChapters.jsonName, count: written.list.chapters.count)
+        }
         let publishedSubtitles = try publishSubtitles(subtitles, outcome: outcome)
         for subtitle in publishedSubtitles { warnings += subtitle.warnings }
         let published = try outcome.publisher.publishFinal(subtitles: publishedSubtitles.map(\.rendition),
@@ -238,6 +250,7 @@ final class TranscodePipeline {
         report.resume.preRollSeconds = outcome.preRollSeconds
         report.resume.preRollFrames = outcome.preRollFrames
         report.redundantRungs = published.redundant
+        report.chapters = chaptersReport
         report.storyboard = pictures?.storyboard
         report.poster = pictures?.poster
         return report

@@ -110,6 +110,15 @@ public struct TranscodeReport: Codable, Sendable, Equatable {
     public var storyboard: Storyboard?
     /// The poster picture (`TranscodeOptions.poster`); nil when none was made.
     public var poster: Poster?
+    /// The chapters written (`TranscodeOptions.chapters`); nil without.
+    public var chapters: Chapters?
+
+    /// `chapters.vtt` and Apple's `chapters.json`, relative to the output folder.
+    public struct Chapters: Codable, Sendable, Equatable {
+        public var vtt: String
+        public var json: String
+        public var count: Int
+    }
 
     /// The WebVTT thumbnails track and its sprite sheets (`StoryboardLayout`).
     public struct Storyboard: Codable, Sendable, Equatable {
@@ -148,7 +157,7 @@ public struct TranscodeReport: Codable, Sendable, Equatable {
     private enum CodingKeys: String, CodingKey {
         case input, output, master, segmentFormat, segmentDuration, durationSeconds, elapsedSeconds
         case source, decodedVideoFrames, renditions, audio, audioOnlyVariant, subtitles, warnings, resume, chunks
-        case redundantRungs, storyboard, poster
+        case redundantRungs, storyboard, poster, chapters
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -172,5 +181,6 @@ public struct TranscodeReport: Codable, Sendable, Equatable {
         try container.encode(redundantRungs, forKey: .redundantRungs)
         try container.encode(storyboard, forKey: .storyboard)  // null when none was made
         try container.encode(poster, forKey: .poster)
+        try container.encode(chapters, forKey: .chapters)
     }
 }

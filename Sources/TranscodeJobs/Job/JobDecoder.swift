@@ -193,7 +193,7 @@ private struct WireJob: Decodable {
 
     enum Keys: String, CodingKey {
         case jobId, input, output, subtitles, ladder, segmentDuration, segmentFormat, preset, progressive, audioOnlyVariant
-        case chunkDuration, rateControl, crf, measureQuality, keepRedundantRungs
+        case chunkDuration, rateControl, crf, measureQuality, keepRedundantRungs, storyboard, poster, chapters
     }
 
     init(from decoder: Decoder) throws {
@@ -231,7 +231,10 @@ private struct WireJob: Decodable {
             chunkDuration: try container.decodeIfPresent(Double.self, forKey: .chunkDuration),
             rateControl: rateControl, crf: try container.decodeIfPresent(Double.self, forKey: .crf),
             measureQuality: try container.decodeIfPresent(Bool.self, forKey: .measureQuality),
-            keepRedundantRungs: try container.decodeIfPresent(Bool.self, forKey: .keepRedundantRungs))
+            keepRedundantRungs: try container.decodeIfPresent(Bool.self, forKey: .keepRedundantRungs),
+            storyboard: try container.decodeIfPresent(Bool.self, forKey: .storyboard),
+            poster: try container.decodeIfPresent(Bool.self, forKey: .poster),
+            chapters: try container.decodeIfPresent(String.self, forKey: .chapters))
     }
 
     /// The ladder: an array of rungs, or the string "auto" (read as `["auto"]`).

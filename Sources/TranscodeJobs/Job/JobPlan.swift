@@ -38,6 +38,10 @@ public struct JobPlan: Sendable, Equatable {
     public var crf: Double?
     public var measureQuality: Bool
     public var keepRedundantRungs: Bool
+    public var storyboard: Bool
+    public var poster: Bool
+    /// Absolute path of the chapters file, links resolved; nil without.
+    public var chaptersPath: String?
     public var segmentDuration: Double
     public var segmentFormat: SegmentFormat
     public var preset: String
@@ -76,6 +80,12 @@ public struct JobResolver: Sendable {
                 throw JobRejection(.unsafePath, "subtitles[\(index)].path \(JobDecoder.quoted(subtitle.path)) \(error.message)", jobId: job.jobId)
             }
         }
+        var chapters: String?
+        if let path = job.chapters {
+            do { chapters = try inputRoot.resolve(path, hiddenAllowed: true).absolute } catch {
+                throw JobRejection(.unsafePath, "chapters \(JobDecoder.quoted(path)) \(error.message)", jobId: job.jobId)
+            }
+        }
         let output: (absolute: String, relative: String)
         do { output = try outputRoot.resolve(job.output, hiddenAllowed: false, finalLinkAllowed: false) } catch {
             throw JobRejection(.unsafePath, "output \(JobDecoder.quoted(job.output)) \(error.message)", jobId: job.jobId)
@@ -88,9 +98,11 @@ public struct JobResolver: Sendable {
                        outputKey: output.relative, ladder: ladder,
                        rateControl: job.rateControl ?? (job.crf == nil ? defaults.rateControl : .cappedCRF), crf: job.crf,
                        measureQuality: job.measureQuality ?? false, keepRedundantRungs: job.keepRedundantRungs ?? false,
+                       storyboard: job.storyboard ?? true, poster: job.poster ?? true, chaptersPath: chapters,
                        segmentDuration: job.segmentDuration ?? defaults.segmentDuration,
                        segmentFormat: job.segmentFormat ?? defaults.segmentFormat,
                        preset: job.preset ?? defaults.preset.rawValue, progressive: job.progressive ?? false,
-                       chunkDuration: job.chunkDuration ?? defaults.chunkDuration)
+                       // Split transcodes take no chapters: a job with them is transcoded whole.
+                       chunkDuration: chapters != nil ? 0 : job.chunkDuration ?? defaults.chunkDuration)
     }
 }

@@ -67,12 +67,19 @@ public struct TranscodeJob: Sendable, Equatable, Encodable {
     public var measureQuality: Bool?
     /// Keep rungs their lower neighbour makes redundant (`TranscodeOptions.keepRedundantRungs`).
     public var keepRedundantRungs: Bool?
+    /// Write the seek-bar thumbnails (`TranscodeOptions.storyboard`); nil or true: yes.
+    public var storyboard: Bool?
+    /// Write `poster.jpg` (`TranscodeOptions.poster`); nil or true: yes.
+    public var poster: Bool?
+    /// A chapters file under the input root (WebVTT chapters or a JSON list; `TranscodeOptions.chapters`).
+    /// A job with chapters is transcoded whole, never split.
+    public var chapters: String?
 
     public init(jobId: String, input: String, output: String, subtitles: [Subtitle] = [], ladder: [String]? = nil,
                 segmentDuration: Double? = nil, segmentFormat: SegmentFormat? = nil, preset: String? = nil,
                 progressive: Bool? = nil, audioOnlyVariant: Int? = nil, chunkDuration: Double? = nil,
                 rateControl: RateControl? = nil, crf: Double? = nil, measureQuality: Bool? = nil,
-                keepRedundantRungs: Bool? = nil) {
+                keepRedundantRungs: Bool? = nil, storyboard: Bool? = nil, poster: Bool? = nil, chapters: String? = nil) {
         self.jobId = jobId
         self.input = input
         self.output = output
@@ -88,6 +95,9 @@ public struct TranscodeJob: Sendable, Equatable, Encodable {
         self.crf = crf
         self.measureQuality = measureQuality
         self.keepRedundantRungs = keepRedundantRungs
+        self.storyboard = storyboard
+        self.poster = poster
+        self.chapters = chapters
     }
 
     /// The ladder (rungs largest first, or `auto`); nil when the job names none.
@@ -107,7 +117,7 @@ public struct TranscodeJob: Sendable, Equatable, Encodable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case jobId, input, output, subtitles, ladder, segmentDuration, segmentFormat, preset, progressive, audioOnlyVariant
-        case chunkDuration, rateControl, crf, measureQuality, keepRedundantRungs
+        case chunkDuration, rateControl, crf, measureQuality, keepRedundantRungs, storyboard, poster, chapters
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -127,5 +137,8 @@ public struct TranscodeJob: Sendable, Equatable, Encodable {
         try container.encodeIfPresent(crf, forKey: .crf)
         try container.encodeIfPresent(measureQuality, forKey: .measureQuality)
         try container.encodeIfPresent(keepRedundantRungs, forKey: .keepRedundantRungs)
+        try container.encodeIfPresent(storyboard, forKey: .storyboard)
+        try container.encodeIfPresent(poster, forKey: .poster)
+        try container.encodeIfPresent(chapters, forKey: .chapters)
     }
 }

@@ -46,6 +46,9 @@ extension JobPlan {
         options.crf = crf
         options.measureQuality = measureQuality
         options.keepRedundantRungs = keepRedundantRungs
+        options.storyboard = storyboard
+        options.poster = poster
+        options.chapters = inputs?.chapters?.descriptorPath ?? chaptersPath
         options.segmentDuration = segmentDuration
         options.segmentFormat = segmentFormat
         options.preset = preset

@@ -9,6 +9,8 @@ final class OpenedInputs: Sendable {
     let video: ConfinedFile
     /// In the order of the plan's subtitles.
     let subtitles: [ConfinedFile]
+    /// The plan's chapters file, when it names one.
+    let chapters: ConfinedFile?
 
     /// - Throws: `JobRejection` (`unsafe-path`) for a file that now lies outside the root or is
     ///   not a regular file; `TranscodeError.inputMissing` for a file that is gone;
@@ -19,6 +21,7 @@ final class OpenedInputs: Sendable {
         subtitles = try zip(plan.subtitles, job.subtitles).enumerated().map { index, pair in
             try Self.open(pair.0.path, field: "subtitles[\(index)].path", shown: pair.1.path, root: root, jobId: job.jobId)
         }
+        chapters = try plan.chaptersPath.map { try Self.open($0, field: "chapters", shown: job.chapters ?? $0, root: root, jobId: job.jobId) }
     }
 
     private static func open(_ path: String, field: String, shown: String, root: ConfinedRoot, jobId: String) throws -> ConfinedFile {
