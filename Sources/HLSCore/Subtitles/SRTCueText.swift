@@ -142,18 +142,23 @@ enum SRTCueText {
 
     /// An HTML-like tag starting at `start`, or nil when the `<` is plain text. A tag is
     /// `<name>`, `</name>`, `<name/>`, or `<name` followed by `attribute=value` pairs (value
-    /// quoted or not) then `>` or `/>`; so `a<b and c>d` is text, not a tag. A tag does not
-    /// span lines or contain another `<`, which keeps the scan linear.
+    /// quoted or not) then `>` or `/>`; so `a<b and c>d` is text, not a tag. Names other than
+    /// `i b u br` may also hold `_ - . :` and bare words (`<invalid_tag>`, `<c.yellow>`, `<v Bob>`):
+    /// such tags are dropped, their text kept. A tag does not span lines or contain another `<`,
+    /// which keeps the scan linear.
     private static func tag(in s: [Unicode.Scalar], at start: Int) -> Tag? {
         var j = start + 1
         let closing = j < s.count && s[j] == "/"
         if closing { j += 1 }
         guard j < s.count, s[j].isASCIILetter else { return nil }
         var name = ""
-        while j < s.count, s[j].isASCIILetter || s[j].asciiDigitValue != nil {
+        // Letters and digits; `_ - . :` too (`<invalid_tag>`, WebVTT's `<c.yellow>`), which only
+        // unknown tags can have.
+        while j < s.count, s[j].isASCIILetter || s[j].asciiDigitValue != nil || "_-.:".unicodeScalars.contains(s[j]) {
             name.unicodeScalars.append(s[j])
             j += 1
         }
+        let known = keptTags.contains(name.lowercased()) || name.lowercased() == "br"
         var selfClosing = false
         func skipSpaces() { while j < s.count, s[j] == " " || s[j] == "\t" { j += 1 } }
         while true {
@@ -172,6 +177,9 @@ enum SRTCueText {
                 j += 1
             }
             skipSpaces()
+            // A bare word (`<v Bob>`, WebVTT's voice) is an annotation of an unknown tag; a kept
+            // tag takes only attribute=value, so `a <b and c> d` stays text.
+            if !known, j < s.count, s[j] != "=" { continue }
             guard j < s.count, s[j] == "=" else { return nil }
             j += 1
             skipSpaces()

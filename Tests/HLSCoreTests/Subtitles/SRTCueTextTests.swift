@@ -25,6 +25,22 @@ final class SRTCueTextTests: XCTestCase {
         XCTAssertEqual(convert("<font face=\"Arial\"><i>x</i></font>").text, "<i>x</i>")
     }
 
+    func testTagsWebVTTDoesNotKnowAreDroppedWithTheirTextKept() {
+        XCTAssertEqual(convert("<invalid_tag>kept</invalid_tag> text").text, "kept text")
+        XCTAssertEqual(convert("<c.yellow>class</c> <v Bob>voice</v> <lang en-GB>l</lang>").text, "class voice l")
+        XCTAssertEqual(convert("<script>alert(\"x\")</script>").text, "alert(\"x\")")
+        XCTAssertEqual(convert("<ruby>漢<rt>kan</rt></ruby>").text, "漢kan")
+        XCTAssertEqual(convert("<x-custom data-a=1 hidden>y</x-custom>").text, "y")
+    }
+
+    func testKeptTagsStayStrictSoComparisonsInTextAreNotTags() {
+        // A bare word would make `<b and c>` a bold tag: text it stays, escaped.
+        XCTAssertEqual(convert("a <b and c> d").text, "a &lt;b and c&gt; d")
+        XCTAssertEqual(convert("if x <i but y> z").text, "if x &lt;i but y&gt; z")
+        XCTAssertEqual(convert("<_under>x").text, "&lt;_under&gt;x")
+        XCTAssertEqual(convert("<unclosed and more").text, "&lt;unclosed and more")
+    }
+
     func testBrBecomesLineBreak() {
         XCTAssertEqual(convert("One<br>Two<br/>Three<BR />").text, "One\nTwo\nThree")
     }
