@@ -30,6 +30,9 @@ let package = Package(
         .target(name: "CPosix"),
         // SSIM and squared error of 8-bit planes for --measure-quality: the per-pixel loops in C.
         .target(name: "CQuality"),
+        // EBU R128 loudness (BS.1770-4 K-weighting, gating, loudness range, 4x true peak) and a
+        // true-peak lookahead limiter, for loudness normalisation: the per-sample loops in C.
+        .target(name: "CLoudness"),
         // librabbitmq 0.11 (Debian 12's librabbitmq-dev) through its C API; only TranscodeQueue/AMQP uses it.
         .systemLibrary(
             name: "CRabbitMQ",
@@ -47,7 +50,7 @@ let package = Package(
         // The engine: libav wrappers and the transcoding pipeline.
         .target(
             name: "HLSKit",
-            dependencies: ["CFFmpeg", "CPosix", "CQuality", "HLSCore"]
+            dependencies: ["CFFmpeg", "CPosix", "CQuality", "CLoudness", "HLSCore"]
         ),
         // The job contract (job model, strict decoding, path rules, events) and the AMQP layer with
         // job submission: what an upload API links to enqueue jobs. No FFmpeg, no engine.

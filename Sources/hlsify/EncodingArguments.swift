@@ -29,6 +29,9 @@ struct EncodingArguments: ParsableArguments {
     @Flag(name: .customLong("no-poster"), help: "Do not write poster.jpg (a representative picture at the top rung's size).")
     var noPoster = false
 
+    @Option(name: .long, help: ArgumentHelp("Integrated loudness of every audio rendition, LUFS (EBU R128; true peak at most -1 dBTP), from -40 to -5, or off. (default: \(Int(LoudnessNormalization.defaultTarget)))", valueName: "LUFS|off"))
+    var loudness: String?
+
     @Option(name: .long, help: "Target segment duration in seconds.")
     var segmentDuration: Double = EncodingDefaults.segmentDuration
 
@@ -70,6 +73,7 @@ struct EncodingArguments: ParsableArguments {
             throw ValidationError("--segment-duration must be \(EncodingDefaults.segmentDurationsText)")
         }
         for entry in subtitles { _ = try Self.subtitleTrack(entry) }
+        _ = try Self.loudnessTarget(loudness)
         guard maxDuration > 0, maxDimension >= 16, (timeLimit ?? 1) > 0 else {
             throw ValidationError("--max-duration, --max-dimension and --time-limit must be positive")
         }
@@ -103,6 +107,7 @@ struct EncodingArguments: ParsableArguments {
         options.crf = crf
         options.keepRedundantRungs = keepRedundantRungs
         options.measureQuality = measureQuality
+        options.loudness = try Self.loudnessTarget(loudness)
         options.storyboard = !noStoryboard
         options.poster = !noPoster
         options.segmentDuration = segmentDuration
@@ -118,6 +123,16 @@ struct EncodingArguments: ParsableArguments {
         options.subtitles = try subtitles.map(Self.subtitleTrack)
         options.chapters = chapters
         return options
+    }
+
+    /// `--loudness`: a target in LUFS, `off` (nil), or the default when not given.
+    static func loudnessTarget(_ text: String?) throws -> Double? {
+        guard let text else { return LoudnessNormalization.defaultTarget }
+        if text.lowercased() == "off" { return nil }
+        guard let value = Double(text), value.isFinite, LoudnessNormalization.acceptedTargets.contains(value) else {
+            throw ValidationError("--loudness must be off or an integrated loudness from \(Int(LoudnessNormalization.acceptedTargets.lowerBound)) to \(Int(LoudnessNormalization.acceptedTargets.upperBound)) LUFS, got '\(text)'")
+        }
+        return value
     }
 
     /// Parses `LANG=FILE` (the language a BCP 47 tag).

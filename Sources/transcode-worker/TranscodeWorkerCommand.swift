@@ -245,6 +245,9 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("A chapters file under the input root (WebVTT chapters or a JSON list).", valueName: "PATH"))
     var chapters: String?
 
+    @Option(name: .long, help: ArgumentHelp("Integrated loudness in LUFS, or off.", valueName: "LUFS|off"))
+    var loudness: String?
+
     @Option(name: .long, help: "Segment duration, seconds.")
     var segmentDuration: Double?
 
@@ -272,7 +275,7 @@ struct SubmitCommand: AsyncParsableCommand {
     func validate() throws {
         if file != nil, jobId != nil || input != nil || output != nil || ladder != nil || segmentDuration != nil
             || segmentFormat != nil || preset != nil || !subtitles.isEmpty || progressive
-            || rateControl != nil || crf != nil || measureQuality || keepRedundantRungs || noStoryboard || noPoster || chapters != nil {
+            || rateControl != nil || crf != nil || measureQuality || keepRedundantRungs || noStoryboard || noPoster || chapters != nil || loudness != nil {
             throw ValidationError("give either JOB.json (or -) or the job flags, not both")
         }
         if file == nil {
@@ -336,6 +339,13 @@ struct SubmitCommand: AsyncParsableCommand {
         print(jobId ?? "")
     }
 
+    /// `--loudness`: `off` or a number (its range is checked with the job).
+    private static func loudnessSetting(_ text: String) throws -> TranscodeJob.Loudness {
+        if text == "off" { return .off }
+        guard let value = Double(text) else { throw ValidationError("--loudness takes a number of LUFS or off, got '\(text)'") }
+        return .target(value)
+    }
+
     private func jobFromFlags() throws -> TranscodeJob {
         guard let jobId, let input else { throw ValidationError("--job-id and --input are required") }
         let tracks = try subtitles.map { entry -> TranscodeJob.Subtitle in
@@ -349,6 +359,7 @@ struct SubmitCommand: AsyncParsableCommand {
                             segmentDuration: segmentDuration, segmentFormat: segmentFormat, preset: preset,
                             progressive: progressive ? true : nil, rateControl: rateControl, crf: crf,
                             measureQuality: measureQuality ? true : nil, keepRedundantRungs: keepRedundantRungs ? true : nil,
-                            storyboard: noStoryboard ? false : nil, poster: noPoster ? false : nil, chapters: chapters)
+                            storyboard: noStoryboard ? false : nil, poster: noPoster ? false : nil, chapters: chapters,
+                            loudness: try loudness.map(Self.loudnessSetting))
     }
 }

@@ -30,9 +30,12 @@ public struct ResumePlan: Codable, Sendable, Equatable {
         public var rateControl: String?
         /// The one CRF given for every rung, if any.
         public var crf: Double?
+        /// The integrated loudness the audio is normalised to, LUFS; nil: left as recorded.
+        public var loudness: Double?
 
         public init(ladder: [String], segmentDuration: Double, segmentFormat: String, preset: String,
-                    audioBitrate: Int, audioOnlyVariantBitrate: Int?, rateControl: String? = nil, crf: Double? = nil) {
+                    audioBitrate: Int, audioOnlyVariantBitrate: Int?, rateControl: String? = nil, crf: Double? = nil,
+                    loudness: Double? = nil) {
             self.ladder = ladder
             self.segmentDuration = segmentDuration
             self.segmentFormat = segmentFormat
@@ -41,6 +44,7 @@ public struct ResumePlan: Codable, Sendable, Equatable {
             self.audioOnlyVariantBitrate = audioOnlyVariantBitrate
             self.rateControl = rateControl
             self.crf = crf
+            self.loudness = loudness
         }
     }
 

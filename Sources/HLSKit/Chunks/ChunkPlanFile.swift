@@ -6,7 +6,8 @@ import Foundation
 /// the playlists and the report without opening the source.
 struct ChunkPlanFile: Codable, Equatable {
     /// 2: plans record rate control, `auto` ladders, measureQuality and keepRedundantRungs.
-    static let formatVersion = 2
+    /// 3: and the loudness target (the audio part normalises with it).
+    static let formatVersion = 3
     static let fileName = "plan.json"
 
     var formatVersion: Int
@@ -77,6 +78,7 @@ struct ChunkPlanFile: Codable, Equatable {
         }
         options.rateControl = rateControl
         options.crf = settings.crf
+        options.loudness = settings.loudness
         options.measureQuality = measureQuality ?? false
         options.keepRedundantRungs = keepRedundantRungs ?? false
         options.segmentDuration = settings.segmentDuration

@@ -41,6 +41,17 @@ final class AudioFIFO {
         av_audio_fifo_drain(fifo, Int32(count))
     }
 
+    /// Copies up to `count` samples from the front into `frame` without removing them.
+    func peek(into frame: Frame, count: Int) throws -> Int {
+        let read: Int32 = withUnsafeMutablePointer(to: &frame.pointer.pointee.data) { tuple in
+            tuple.withMemoryRebound(to: UnsafeMutableRawPointer?.self, capacity: 8) { planes in
+                av_audio_fifo_peek(fifo, planes, Int32(count))
+            }
+        }
+        try check(read, "av_audio_fifo_peek")
+        return Int(read)
+    }
+
     /// Moves up to `count` samples into `frame` (which must have buffers for that many).
     func read(into frame: Frame, count: Int) throws -> Int {
         let read: Int32 = withUnsafeMutablePointer(to: &frame.pointer.pointee.data) { tuple in

@@ -28,13 +28,23 @@ final class AudioRendition {
     private var segmentLimit = 0
     private(set) var log = SegmentLog()
     private(set) var warnings: [String] = []
+    /// Loudness normalisation: the gain and limiter, the samples they see after each frame, and
+    /// the meter of what is encoded.
+    private let loudness: LoudnessPlan?
+    private let limiter: TruePeakLimiter?
+    private let ahead: Frame?
+    private let outputMeter: LoudnessMeter?
+    /// Samples the FIFO holds beyond a frame before it is encoded (the limiter's lookahead).
+    private var lookahead: Int { limiter?.lookahead ?? 0 }
     /// Told of each finished segment and of the stream's end (on the decoding thread).
     var listener: SegmentListener?
 
     /// - Parameter kept: resuming: the files an earlier run committed; the audio is encoded again
     ///   from the start and each is compared with its committed bytes (`ResumeMismatch` when one differs).
+    ///   - loudness: the gain to apply (with a true-peak limiter), measured beforehand; nil leaves the level alone.
     init(directory: URL, timeline: MediaTimeline, sourceSampleRate: Int, bitrate: Int, language: String,
-         format: SegmentFormat, notify: (@Sendable (SegmentEvent) -> Void)? = nil, kept: KeptSegments = .none) throws {
+         format: SegmentFormat, notify: (@Sendable (SegmentEvent) -> Void)? = nil, kept: KeptSegments = .none,
+         loudness: LoudnessPlan? = nil) throws {
         self.directoryName = directory.lastPathComponent
         self.timeline = timeline
         self.bitrate = bitrate
@@ -53,6 +63,17 @@ final class AudioRendition {
             context.pointee.profile = FF_PROFILE_AAC_LOW
             context.pointee.flags |= AV_CODEC_FLAG_GLOBAL_HEADER
         }
+        self.loudness = loudness
+        if let loudness {
+            let limiter = try TruePeakLimiter(sampleRate: sampleRate, gain: loudness.gain, ceiling: LoudnessNormalization.limiterCeiling)
+            self.limiter = limiter
+            ahead = try Self.planarFrame(sampleRate: sampleRate, samples: limiter.lookahead)
+            outputMeter = try LoudnessMeter(sampleRate: sampleRate)
+        } else {
+            limiter = nil
+            ahead = nil
+            outputMeter = nil
+        }
         frame = try Frame()
         frame.pointer.pointee.format = AV_SAMPLE_FMT_FLTP.rawValue
         frame.pointer.pointee.sample_rate = Int32(sampleRate)
@@ -68,6 +89,28 @@ final class AudioRendition {
                 notify?(SegmentEvent(folder: self.directoryName, index: written.index, file: written.name, bytes: written.bytes, log: self.log))
             }
         }
+    }
+
+    /// A stereo planar float frame with buffers for `samples` samples.
+    private static func planarFrame(sampleRate: Int, samples: Int) throws -> Frame {
+        let frame = try Frame()
+        frame.pointer.pointee.format = AV_SAMPLE_FMT_FLTP.rawValue
+        frame.pointer.pointee.sample_rate = Int32(sampleRate)
+        av_channel_layout_default(&frame.pointer.pointee.ch_layout, 2)
+        frame.pointer.pointee.nb_samples = Int32(max(1, samples))
+        try check(av_frame_get_buffer(frame.pointer, 0), "av_frame_get_buffer(audio)")
+        return frame
+    }
+
+    /// What normalisation did to this rendition: the plan and the loudness of what was encoded
+    /// (before AAC). nil without normalisation.
+    var loudnessReport: TranscodeReport.AudioLoudness? {
+        guard let loudness, let outputMeter, let limiter else { return nil }
+        let output = outputMeter.figures
+        return TranscodeReport.AudioLoudness(
+            target: loudness.target, gain: (loudness.gain * 100).rounded() / 100, input: loudness.input, output: output,
+            limitedSeconds: (Double(limiter.limitedSamples) / Double(sampleRate) * 100).rounded() / 100,
+            shortfall: LoudnessNormalization.shortfall(input: loudness.input, output: output, target: loudness.target, gain: loudness.gain))
     }
 
     /// 44.1 kHz sources stay at 44.1 kHz; everything else is resampled to 48 kHz.
@@ -128,7 +171,7 @@ final class AudioRendition {
         segmentLimit = max(segmentLimit, videoSegment)
         let limit = samples(atMicroseconds: horizon)
         let backlogCap = Int64(sampleRate * 30)  // badly interleaved files: don't hold more than 30 s
-        while fifo.count >= Self.frameSize,
+        while fifo.count >= Self.frameSize + lookahead,
               encoded + Int64(Self.frameSize) <= limit || Int64(fifo.count) > backlogCap {
             try encodeFrame(samples: Self.frameSize)
         }
@@ -138,7 +181,7 @@ final class AudioRendition {
     /// frame queued, into whatever segment its time falls in.
     func advanceAlone() throws {
         segmentLimit = Int.max
-        while fifo.count >= Self.frameSize { try encodeFrame(samples: Self.frameSize) }
+        while fifo.count >= Self.frameSize + lookahead { try encodeFrame(samples: Self.frameSize) }
     }
 
     /// Microseconds of audio laid on the timeline so far, from its start.
@@ -191,6 +234,20 @@ final class AudioRendition {
         frame.pointer.pointee.nb_samples = Int32(count)
         let read = try fifo.read(into: frame, count: count)
         frame.pointer.pointee.nb_samples = Int32(read)
+        if let limiter, let ahead, let outputMeter {
+            try ahead.makeWritable()
+            let seen = fifo.count > 0 ? try fifo.peek(into: ahead, count: min(limiter.lookahead, fifo.count)) : 0
+            try withUnsafeMutablePointer(to: &frame.pointer.pointee.data) { block in
+                try block.withMemoryRebound(to: UnsafeMutableRawPointer?.self, capacity: 8) { blockPlanes in
+                    try withUnsafeMutablePointer(to: &ahead.pointer.pointee.data) { next in
+                        try next.withMemoryRebound(to: UnsafeMutableRawPointer?.self, capacity: 8) { nextPlanes in
+                            try limiter.process(blockPlanes, count: read, next: nextPlanes, ahead: seen)
+                        }
+                    }
+                    try outputMeter.add(blockPlanes, count: read)
+                }
+            }
+        }
         frame.pointer.pointee.pts = encoded + offsetSamples
         encoded += Int64(read)
         try encoder.send(frame)

@@ -81,10 +81,13 @@ final class DecodeLoop {
     private var skippedVideoPackets = 0
     /// Storyboard tiles and the poster, from the decoded pictures (a whole transcode of a video).
     private var pictures: PictureSampler?
+    /// Loudness normalisation of the audio renditions (measured before this pass); nil: none.
+    private let loudness: LoudnessPlan?
 
     init(pipeline: TranscodePipeline, input: InputFile, source: SourceInfo, plans: [RenditionPlan],
          videoDecoder: MediaDecoder?, audioDecoder: MediaDecoder?, subtitles: [LoadedSubtitles] = [],
-         session: ResumeSession? = nil, part: TranscodePart = .whole) throws {
+         session: ResumeSession? = nil, part: TranscodePart = .whole, loudness: LoudnessPlan? = nil) throws {
+        self.loudness = loudness
         self.subtitles = subtitles
         self.part = part
         self.session = session
@@ -392,7 +395,8 @@ final class DecodeLoop {
                 try AudioRendition(directory: pipeline.directory.appendingPathComponent(folder), timeline: timeline,
                                    sourceSampleRate: source.audioSampleRate, bitrate: bitrate,
                                    language: source.audioLanguage, format: options.segmentFormat,
-                                   notify: options.onSegment, kept: session?.kept(folder, video: false) ?? .none)
+                                   notify: options.onSegment, kept: session?.kept(folder, video: false) ?? .none,
+                                   loudness: loudness)
             }
             audio = try rendition("audio", bitrate: options.audioBitrate)
             if let bitrate = options.audioOnlyVariantBitrate {

@@ -37,6 +37,10 @@ public struct TranscodeOptions: Sendable {
     /// `chapters.json` (Apple's chapters, named by the master's EXT-X-SESSION-DATA). Not taken by
     /// split transcodes.
     public var chapters: String?
+    /// Integrated loudness every audio rendition is normalised to (EBU R128, LUFS), with the true
+    /// peak held at or under −1 dBTP (`LoudnessNormalization`); nil leaves the level as recorded.
+    /// Costs a measuring pass over the audio before the transcode (seconds for an hour).
+    public var loudness: Double? = LoudnessNormalization.defaultTarget
     /// SRT files published as subtitle renditions (the first is the default).
     public var subtitles: [SubtitleTrack] = []
     /// Write in place and publish playlists as segments complete (EVENT playlists, then VOD with

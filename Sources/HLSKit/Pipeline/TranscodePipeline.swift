@@ -112,6 +112,7 @@ final class TranscodePipeline {
                 warnings.append("audio stream cannot be decoded, output has no audio: \(error)")
             }
         }
+        let loudness = try loudnessPlan(source: source, readsAudio: readsAudio && audioDecoder != nil)
         let plans = source.isAudioOnly ? [] : LadderPlanner.plan(
             ladder: options.ladder, source: source.geometry, frameRate: source.outputPeakFrameRate,
             rateControl: options.rateControl, crf: options.crf)
@@ -120,8 +121,32 @@ final class TranscodePipeline {
         // The audio part encodes no video rendition (it decodes only where the video ends).
         let loop = try DecodeLoop(pipeline: self, input: input, source: source, plans: part.isAudio ? [] : plans,
                                   videoDecoder: videoDecoder, audioDecoder: audioDecoder, subtitles: subtitles,
-                                  session: session, part: part)
+                                  session: session, part: part, loudness: loudness)
         return Opened(source: source, plans: plans, loop: loop, warnings: warnings)
+    }
+
+    /// With `options.loudness`, when this pass encodes audio: the source's loudness, measured by
+    /// a pass over the audio alone, and the gain that takes it to the target.
+    private func loudnessPlan(source: SourceInfo, readsAudio: Bool) throws -> LoudnessPlan? {
+        guard let target = options.loudness, readsAudio, let stream = source.audioStream else { return nil }
+        let limits = options.limits
+        let input: InputFile
+        do {
+            input = try InputFile(path: inputPath, interrupt: cancel, containers: limits.containers,
+                                  maxStreams: limits.maxStreams + 1, probeBytes: limits.probeBytes,
+                                  analyzeMicroseconds: Int(limits.analyzeSeconds * 1_000_000), maxPixels: limits.maxPixels)
+        } catch let error as LibAVError {
+            throw openFailure(error)
+        }
+        do {
+            let figures = try LoudnessAnalysis.measure(
+                input: input, stream: stream, sampleRate: AudioRendition.outputSampleRate(source: source.audioSampleRate),
+                maxCorruptPackets: limits.maxCorruptPackets, cancel: cancel,
+                timeLimitMessage: "\(inputPath): rejected: processing went over the time limit (input stalls or is far too slow to decode)")
+            return LoudnessPlan(target: target, input: figures, gain: LoudnessNormalization.gain(input: figures, target: target))
+        } catch let error as LibAVError {
+            throw DecodeLoop.classify(error)
+        }
     }
 
     /// The error for an input libavformat would not open, naming the rule where one applies.
@@ -257,7 +282,7 @@ final class TranscodePipeline {
     }
 
     private static func audioReport(_ audio: AudioRendition, _ stats: HLSPublisher.Stats) -> TranscodeReport.Audio {
-        .init(codec: "aac", bitrate: audio.bitrate, channels: 2, sampleRate: audio.sampleRate,
+        .init(loudness: audio.loudnessReport, codec: "aac", bitrate: audio.bitrate, channels: 2, sampleRate: audio.sampleRate,
               language: audio.language, playlist: stats.playlist, segments: stats.segments,
               bytes: stats.bytes, peakBandwidth: stats.bandwidth.peak, averageBandwidth: stats.bandwidth.average)
     }

@@ -6,7 +6,7 @@ import Foundation
 enum EngineIdentity {
     /// Bumped when the engine changes what it encodes for the same settings.
     /// 2: capped CRF and the auto ladder by default (a plan of revision 1 meant ABR and 1080p/720p/480p).
-    static let engineRevision = 2
+    static let engineRevision = 3
 
     static let current: String = {
         func version(_ number: UInt32) -> String { "\(number >> 16).\((number >> 8) & 0xff).\(number & 0xff)" }

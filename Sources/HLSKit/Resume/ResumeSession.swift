@@ -58,7 +58,7 @@ final class ResumeSession {
                             segmentFormat: options.segmentFormat.rawValue, preset: options.preset,
                             audioBitrate: options.audioBitrate, audioOnlyVariantBitrate: options.audioOnlyVariantBitrate,
                             rateControl: options.rateControl == .abr ? nil : options.rateControl.rawValue,
-                            crf: options.rateControl == .cappedCRF ? options.crf : nil)
+                            crf: options.rateControl == .cappedCRF ? options.crf : nil, loudness: options.loudness)
     }
 
     /// - Parameters:

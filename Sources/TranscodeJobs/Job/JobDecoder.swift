@@ -108,6 +108,9 @@ public struct JobDecoder: Sendable {
         if let chunk = job.chunkDuration, !(chunk.isFinite && (0...86_400).contains(chunk)) {
             throw JobRejection(.invalidJob, "chunkDuration must be between 0 and 86400 seconds, got \(chunk)", jobId: id)
         }
+        if case .target(let target) = job.loudness, !(target.isFinite && LoudnessNormalization.acceptedTargets.contains(target)) {
+            throw JobRejection(.invalidJob, "loudness must be \"off\" or from \(Int(LoudnessNormalization.acceptedTargets.lowerBound)) to \(Int(LoudnessNormalization.acceptedTargets.upperBound)) LUFS, got \(target)", jobId: id)
+        }
         if let crf = job.crf {
             guard crf.isFinite, RungDefaults.acceptedCRFs.contains(crf) else {
                 throw JobRejection(.invalidJob, "crf must be \(RungDefaults.acceptedCRFsText), got \(crf)", jobId: id)
@@ -193,7 +196,7 @@ private struct WireJob: Decodable {
 
     enum Keys: String, CodingKey {
         case jobId, input, output, subtitles, ladder, segmentDuration, segmentFormat, preset, progressive, audioOnlyVariant
-        case chunkDuration, rateControl, crf, measureQuality, keepRedundantRungs, storyboard, poster, chapters
+        case chunkDuration, rateControl, crf, measureQuality, keepRedundantRungs, storyboard, poster, chapters, loudness
     }
 
     init(from decoder: Decoder) throws {
@@ -234,7 +237,8 @@ private struct WireJob: Decodable {
             keepRedundantRungs: try container.decodeIfPresent(Bool.self, forKey: .keepRedundantRungs),
             storyboard: try container.decodeIfPresent(Bool.self, forKey: .storyboard),
             poster: try container.decodeIfPresent(Bool.self, forKey: .poster),
-            chapters: try container.decodeIfPresent(String.self, forKey: .chapters))
+            chapters: try container.decodeIfPresent(String.self, forKey: .chapters),
+            loudness: try container.decodeIfPresent(TranscodeJob.Loudness.self, forKey: .loudness))
     }
 
     /// The ladder: an array of rungs, or the string "auto" (read as `["auto"]`).

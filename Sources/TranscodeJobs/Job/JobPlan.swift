@@ -39,6 +39,8 @@ public struct JobPlan: Sendable, Equatable {
     public var measureQuality: Bool
     public var keepRedundantRungs: Bool
     public var storyboard: Bool
+    /// Integrated loudness target, LUFS; nil: off.
+    public var loudness: Double?
     public var poster: Bool
     /// Absolute path of the chapters file, links resolved; nil without.
     public var chaptersPath: String?
@@ -98,7 +100,7 @@ public struct JobResolver: Sendable {
                        outputKey: output.relative, ladder: ladder,
                        rateControl: job.rateControl ?? (job.crf == nil ? defaults.rateControl : .cappedCRF), crf: job.crf,
                        measureQuality: job.measureQuality ?? false, keepRedundantRungs: job.keepRedundantRungs ?? false,
-                       storyboard: job.storyboard ?? true, poster: job.poster ?? true, chaptersPath: chapters,
+                       storyboard: job.storyboard ?? true, loudness: job.loudness.map(\.target) ?? LoudnessNormalization.defaultTarget, poster: job.poster ?? true, chaptersPath: chapters,
                        segmentDuration: job.segmentDuration ?? defaults.segmentDuration,
                        segmentFormat: job.segmentFormat ?? defaults.segmentFormat,
                        preset: job.preset ?? defaults.preset.rawValue, progressive: job.progressive ?? false,

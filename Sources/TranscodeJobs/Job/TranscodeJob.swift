@@ -67,6 +67,9 @@ public struct TranscodeJob: Sendable, Equatable, Encodable {
     public var measureQuality: Bool?
     /// Keep rungs their lower neighbour makes redundant (`TranscodeOptions.keepRedundantRungs`).
     public var keepRedundantRungs: Bool?
+    /// Loudness normalisation: a target in LUFS (`-16`) or `"off"` on the wire; nil: the default
+    /// (`LoudnessNormalization.defaultTarget`).
+    public var loudness: Loudness?
     /// Write the seek-bar thumbnails (`TranscodeOptions.storyboard`); nil or true: yes.
     public var storyboard: Bool?
     /// Write `poster.jpg` (`TranscodeOptions.poster`); nil or true: yes.
@@ -79,7 +82,8 @@ public struct TranscodeJob: Sendable, Equatable, Encodable {
                 segmentDuration: Double? = nil, segmentFormat: SegmentFormat? = nil, preset: String? = nil,
                 progressive: Bool? = nil, audioOnlyVariant: Int? = nil, chunkDuration: Double? = nil,
                 rateControl: RateControl? = nil, crf: Double? = nil, measureQuality: Bool? = nil,
-                keepRedundantRungs: Bool? = nil, storyboard: Bool? = nil, poster: Bool? = nil, chapters: String? = nil) {
+                keepRedundantRungs: Bool? = nil, storyboard: Bool? = nil, poster: Bool? = nil, chapters: String? = nil,
+                loudness: Loudness? = nil) {
         self.jobId = jobId
         self.input = input
         self.output = output
@@ -98,6 +102,39 @@ public struct TranscodeJob: Sendable, Equatable, Encodable {
         self.storyboard = storyboard
         self.poster = poster
         self.chapters = chapters
+        self.loudness = loudness
+    }
+
+    /// A job's `loudness`: a target in LUFS, or off.
+    public enum Loudness: Sendable, Equatable, Codable {
+        case target(Double)
+        case off
+
+        /// The engine's `TranscodeOptions.loudness`.
+        public var target: Double? {
+            if case .target(let value) = self { return value }
+            return nil
+        }
+
+        public init(from decoder: Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let text = try? container.decode(String.self) {
+                guard text == "off" else {
+                    throw DecodingError.dataCorruptedError(in: container, debugDescription: "must be a number of LUFS or \"off\", got \(JobDecoder.quoted(text))")
+                }
+                self = .off
+            } else {
+                self = .target(try container.decode(Double.self))
+            }
+        }
+
+        public func encode(to encoder: Encoder) throws {
+            var container = encoder.singleValueContainer()
+            switch self {
+            case .target(let value): try container.encode(value)
+            case .off: try container.encode("off")
+            }
+        }
     }
 
     /// The ladder (rungs largest first, or `auto`); nil when the job names none.
@@ -117,7 +154,7 @@ public struct TranscodeJob: Sendable, Equatable, Encodable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case jobId, input, output, subtitles, ladder, segmentDuration, segmentFormat, preset, progressive, audioOnlyVariant
-        case chunkDuration, rateControl, crf, measureQuality, keepRedundantRungs, storyboard, poster, chapters
+        case chunkDuration, rateControl, crf, measureQuality, keepRedundantRungs, storyboard, poster, chapters, loudness
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -140,5 +177,6 @@ public struct TranscodeJob: Sendable, Equatable, Encodable {
         try container.encodeIfPresent(storyboard, forKey: .storyboard)
         try container.encodeIfPresent(poster, forKey: .poster)
         try container.encodeIfPresent(chapters, forKey: .chapters)
+        try container.encodeIfPresent(loudness, forKey: .loudness)
     }
 }

@@ -47,6 +47,7 @@ extension JobPlan {
         options.measureQuality = measureQuality
         options.keepRedundantRungs = keepRedundantRungs
         options.storyboard = storyboard
+        options.loudness = loudness
         options.poster = poster
         options.chapters = inputs?.chapters?.descriptorPath ?? chaptersPath
         options.segmentDuration = segmentDuration
