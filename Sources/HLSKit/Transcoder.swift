@@ -31,6 +31,11 @@ public enum Transcoder {
         // the previous output in place.
         let subtitles = try LoadedSubtitles.load(options.subtitles, maxBytes: options.limits.maxSubtitleBytes)
         let chapters = try LoadedChapters.load(options.chapters)
+        // Chapters past the source's end are refused before the output is touched too (a
+        // `--progressive --force` run would otherwise have cleared the old output).
+        if let chapters, let duration = InputFile.probeDuration(input, limits: options.limits) {
+            _ = try chapters.resolved(durationSeconds: duration)
+        }
         // Every staged run journals its segments; only with `resume` does it take up a dead run's.
         let journaled = !options.progressive
         let staging = try OutputStaging(target: output, overwrite: options.overwrite, inPlace: options.progressive,

@@ -143,9 +143,9 @@ enum SRTCueText {
     /// An HTML-like tag starting at `start`, or nil when the `<` is plain text. A tag is
     /// `<name>`, `</name>`, `<name/>`, or `<name` followed by `attribute=value` pairs (value
     /// quoted or not) then `>` or `/>`; so `a<b and c>d` is text, not a tag. Names other than
-    /// `i b u br` may also hold `_ - . :` and bare words (`<invalid_tag>`, `<c.yellow>`, `<v Bob>`):
-    /// such tags are dropped, their text kept. A tag does not span lines or contain another `<`,
-    /// which keeps the scan linear.
+    /// `i b u br` may also hold `_ - . :` and any annotation up to `>` (`<invalid_tag>`,
+    /// `<c.yellow>`, `<v Alice Smith>`): such tags are dropped, their text kept. A tag does not
+    /// span lines or contain another `<`, which keeps the scan linear.
     private static func tag(in s: [Unicode.Scalar], at start: Int) -> Tag? {
         var j = start + 1
         let closing = j < s.count && s[j] == "/"
@@ -159,6 +159,18 @@ enum SRTCueText {
             j += 1
         }
         let known = keptTags.contains(name.lowercased()) || name.lowercased() == "br"
+        // An unknown tag's annotation (`<v Alice Smith>`, `<font color=red>`) is whatever comes
+        // before `>`, as in WebVTT; a kept tag takes only attribute=value pairs, so that
+        // `a <b and c> d` stays text.
+        if !known, j < s.count, s[j] == " " || s[j] == "\t" {
+            var k = j
+            while k < s.count, s[k] != ">" {
+                if s[k] == "<" || s[k] == "\n" { return nil }
+                k += 1
+            }
+            guard k < s.count else { return nil }
+            return Tag(name: name.lowercased(), closing: closing, selfClosing: s[k - 1] == "/", end: k + 1)
+        }
         var selfClosing = false
         func skipSpaces() { while j < s.count, s[j] == " " || s[j] == "\t" { j += 1 } }
         while true {
@@ -177,9 +189,6 @@ enum SRTCueText {
                 j += 1
             }
             skipSpaces()
-            // A bare word (`<v Bob>`, WebVTT's voice) is an annotation of an unknown tag; a kept
-            // tag takes only attribute=value, so `a <b and c> d` stays text.
-            if !known, j < s.count, s[j] != "=" { continue }
             guard j < s.count, s[j] == "=" else { return nil }
             j += 1
             skipSpaces()

@@ -19,7 +19,7 @@ struct LoadedChapters {
     ///   for one that is not a chapters file (one line naming the file and the chapter), `.io`.
     static func load(_ path: String?) throws -> LoadedChapters? {
         guard let path else { return nil }
-        let bytes = try SubtitleFile.read(path, maxBytes: ChapterFile.maximumBytes)
+        let bytes = try SubtitleFile.read(path, maxBytes: ChapterFile.maximumBytes, kind: "chapters")
         do {
             return LoadedChapters(path: path, chapters: try ChapterFile.parse(Array(bytes), name: path))
         } catch {

@@ -159,6 +159,16 @@ final class InputFile {
         return Int(index)
     }
 
+    /// The container's duration of the file at `path`, opened and probed within `limits`; nil
+    /// when it cannot be opened or does not say (the transcode then finds out on its own).
+    /// Cost: opening and probing the file (milliseconds for a local file).
+    static func probeDuration(_ path: String, limits: InputLimits) -> Double? {
+        let input = try? InputFile(path: path, containers: limits.containers, maxStreams: limits.maxStreams + 1,
+                                   probeBytes: limits.probeBytes, analyzeMicroseconds: Int(limits.analyzeSeconds * 1_000_000),
+                                   maxPixels: limits.maxPixels)
+        return input?.durationSeconds.flatMap { $0 > 0 ? $0 : nil }
+    }
+
     /// The best video stream (no cover art), if any.
     var bestVideoStream: Int? { bestStream(AVMEDIA_TYPE_VIDEO) }
 

@@ -15,30 +15,31 @@ public enum SubtitleFile {
     ///   `maxBytes`; `.io` when reading fails. Each message names the file and the reason.
     /// - Cost: one `open`, one `fstat` and reads of at most `maxBytes + 1` bytes; memory about the
     ///   file's size.
-    public static func read(_ path: String, maxBytes: Int = InputLimits.defaultMaxSubtitleBytes) throws -> Data {
+    /// - Parameter kind: what the messages call the file ("subtitle", "chapters").
+    public static func read(_ path: String, maxBytes: Int = InputLimits.defaultMaxSubtitleBytes, kind what: String = "subtitle") throws -> Data {
         precondition(maxBytes >= 0, "maxBytes must not be negative")
         let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
         guard descriptor >= 0 else {
             let code = errno
             switch code {
             case ENOENT, ENOTDIR:
-                throw TranscodeError.inputMissing("\(path): no such subtitle file")
+                throw TranscodeError.inputMissing("\(path): no such \(what) file")
             case EACCES, EPERM:
-                throw TranscodeError.inputMissing("\(path): subtitle file not readable (permission denied)")
+                throw TranscodeError.inputMissing("\(path): \(what) file not readable (permission denied)")
             default:
-                throw TranscodeError.inputMissing("\(path): cannot open subtitle file: open: \(String(cString: strerror(code)))")
+                throw TranscodeError.inputMissing("\(path): cannot open \(what) file: open: \(String(cString: strerror(code)))")
             }
         }
         defer { close(descriptor) }
         var info = stat()
         guard fstat(descriptor, &info) == 0 else {
-            throw TranscodeError.io("\(path): cannot read subtitle file: fstat: \(String(cString: strerror(errno)))")
+            throw TranscodeError.io("\(path): cannot read \(what) file: fstat: \(String(cString: strerror(errno)))")
         }
         if let kind = FileKind.nonRegular(info.st_mode) {
-            throw TranscodeError.invalidInput("\(path): rejected: \(kind), not a regular subtitle file")
+            throw TranscodeError.invalidInput("\(path): rejected: \(kind), not a regular \(what) file")
         }
         if Int64(info.st_size) > Int64(maxBytes) {
-            throw tooLarge(path, bytes: "\(info.st_size) bytes", maxBytes: maxBytes)
+            throw tooLarge(path, what: what, bytes: "\(info.st_size) bytes", maxBytes: maxBytes)
         }
         var data = Data()
         data.reserveCapacity(Int(info.st_size) + 1)
@@ -50,18 +51,18 @@ public enum SubtitleFile {
             let got = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, wanted) }
             if got < 0 {
                 if errno == EINTR { continue }
-                throw TranscodeError.io("\(path): cannot read subtitle file: read: \(String(cString: strerror(errno)))")
+                throw TranscodeError.io("\(path): cannot read \(what) file: read: \(String(cString: strerror(errno)))")
             }
             if got == 0 { return data }
             data.append(contentsOf: buffer[0..<got])
         }
         if data.count <= maxBytes { return data }
         // More than maxBytes arrived: the file grew after fstat.
-        throw tooLarge(path, bytes: "more than \(maxBytes) bytes", maxBytes: maxBytes)
+        throw tooLarge(path, what: what, bytes: "more than \(maxBytes) bytes", maxBytes: maxBytes)
     }
 
-    private static func tooLarge(_ path: String, bytes: String, maxBytes: Int) -> TranscodeError {
-        .invalidInput("\(path): rejected: subtitle file is \(bytes), over the limit of \(maxBytes) bytes (\(sizeText(maxBytes)))")
+    private static func tooLarge(_ path: String, what: String, bytes: String, maxBytes: Int) -> TranscodeError {
+        .invalidInput("\(path): rejected: \(what) file is \(bytes), over the limit of \(maxBytes) bytes (\(sizeText(maxBytes)))")
     }
 
     /// `10 MiB`, `512 KiB`, or bytes when not a whole number of either.

@@ -17,7 +17,9 @@ final class SRTCueTextTests: XCTestCase {
     func testTagAttributes() {
         XCTAssertEqual(convert("<font color='red' size=3>R</font>").text, "R")
         XCTAssertEqual(convert("<b/>x<i />").text, "x")
-        XCTAssertEqual(convert("<font color=\"red>R").text, "&lt;font color=\"red&gt;R")
+        // An unknown tag's annotation runs to `>` whatever its quotes (as WebVTT reads it).
+        XCTAssertEqual(convert("<font color=\"red>R").text, "R")
+        XCTAssertEqual(convert("<font color=\"red R").text, "&lt;font color=\"red R")
     }
 
     func testFontAndUnknownTagsDroppedTextKept() {
@@ -31,6 +33,7 @@ final class SRTCueTextTests: XCTestCase {
         XCTAssertEqual(convert("<script>alert(\"x\")</script>").text, "alert(\"x\")")
         XCTAssertEqual(convert("<ruby>漢<rt>kan</rt></ruby>").text, "漢kan")
         XCTAssertEqual(convert("<x-custom data-a=1 hidden>y</x-custom>").text, "y")
+        XCTAssertEqual(convert("<v Alice Smith>Hello</v> <v.loud Bob J. Jones>x</v>").text, "Hello x")
     }
 
     func testKeptTagsStayStrictSoComparisonsInTextAreNotTags() {
