@@ -1,7 +1,7 @@
 /// How the poster frame is chosen: among the pictures sampled for the storyboard, the one with
 /// the most detail inside the window that skips the first 2% (titles fading in, black leaders)
 /// and the last 10% (credits, fades to black, "thank you" slides) of the source; a flat picture
-/// (nearly black, nearly white, or without contrast) scores nothing.
+/// (black, or without contrast: a blank slide of any colour) scores nothing.
 public enum PosterChoice {
     /// The part of a `duration`-second timeline poster candidates come from, microseconds.
     public static func window(durationSeconds duration: Double) -> ClosedRange<Int64> {
@@ -10,8 +10,8 @@ public enum PosterChoice {
     }
 
     /// Detail of an 8-bit luma plane: the mean absolute difference between horizontal and
-    /// vertical neighbours, 0 for a flat picture (mean luma under 24 or over 235 on the full
-    /// range, or a standard deviation under 6). Linear in the pixels.
+    /// vertical neighbours, 0 for a flat picture (mean luma under 16 on the full range, or a
+    /// standard deviation under 6; a white slide with black text is not flat). Linear in the pixels.
     /// - Parameters:
     ///   - stride: bytes from one row to the next (≥ width).
     public static func detail(luma: UnsafeBufferPointer<UInt8>, width: Int, height: Int, stride: Int) -> Double {
@@ -30,7 +30,7 @@ public enum PosterChoice {
         let n = Double(width * height)
         let mean = Double(sum) / n
         let variance = max(0, Double(sumSquares) / n - mean * mean)
-        guard mean >= 24, mean <= 235, variance >= 36 else { return 0 }
+        guard mean >= 16, variance >= 36 else { return 0 }
         return Double(gradient) / Double((width - 1) * height + width * (height - 1))
     }
 }

@@ -355,7 +355,7 @@ public struct PreviewPage: Sendable, Equatable {
               return value;
             }
             var cues = [];
-            text.replace(/\r\n?/g, "\n").split(/\n\n+/).forEach(function (block) {
+            text.replace(/\r\n?/g, "\n").trim().split(/\n\n+/).forEach(function (block) {
               var lines = block.split("\n"), at = -1;
               for (var i = 0; i < lines.length; i++) { if (lines[i].indexOf("-->") >= 0) { at = i; break; } }
               if (at < 0) { return; }
@@ -399,7 +399,7 @@ public struct PreviewPage: Sendable, Equatable {
             var cue = state.storyboard.filter(function (c) { return c.start <= t && t < c.end; })[0];
             if (!cue || !base) { thumbnail.style.display = "none"; return null; }
             var match = /^(.*)#xywh=(\d+),(\d+),(\d+),(\d+)$/.exec(cue.text);
-            if (!match) { return null; }
+            if (!match) { thumbnail.style.display = "none"; return null; }
             var url = new URL(match[1], new URL(base, document.baseURI)).href;
             var shown = { time: t, url: url, x: +match[2], y: +match[3], w: +match[4], h: +match[5] };
             thumbnail.style.backgroundImage = "url(\"" + url + "\")";

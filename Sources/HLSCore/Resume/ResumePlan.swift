@@ -32,10 +32,12 @@ public struct ResumePlan: Codable, Sendable, Equatable {
         public var crf: Double?
         /// The integrated loudness the audio is normalised to, LUFS; nil: left as recorded.
         public var loudness: Double?
+        /// Whether the storyboard's tiles are journaled (a run without them leaves none to resume).
+        public var storyboard: Bool?
 
         public init(ladder: [String], segmentDuration: Double, segmentFormat: String, preset: String,
                     audioBitrate: Int, audioOnlyVariantBitrate: Int?, rateControl: String? = nil, crf: Double? = nil,
-                    loudness: Double? = nil) {
+                    loudness: Double? = nil, storyboard: Bool? = nil) {
             self.ladder = ladder
             self.segmentDuration = segmentDuration
             self.segmentFormat = segmentFormat
@@ -45,6 +47,7 @@ public struct ResumePlan: Codable, Sendable, Equatable {
             self.rateControl = rateControl
             self.crf = crf
             self.loudness = loudness
+            self.storyboard = storyboard
         }
     }
 

@@ -33,6 +33,7 @@ public struct ResumePoint: Sendable, Equatable {
         fromSegment = videos.map { kept[$0]?.count ?? 0 }.min() ?? 0
     }
 
-    /// Segments kept across every rendition.
-    public var segmentsKept: Int { kept.values.reduce(0) { $0 + $1.count } }
+    /// Segments kept across every rendition (the storyboard's tiles, journaled beside them, are
+    /// not segments).
+    public var segmentsKept: Int { kept.filter { $0.key != StoryboardLayout.folder }.values.reduce(0) { $0 + $1.count } }
 }

@@ -54,9 +54,10 @@ final class ResumeJournalWriter: SegmentListener, @unchecked Sendable {  // stat
             kill(getpid(), SIGKILL)
         }
         try write(line)
-        if entry.index != JournalEntry.initIndex { FaultPoint.reach(.journalAppended) }
+        let segment = entry.index != JournalEntry.initIndex && entry.rendition != StoryboardLayout.folder
+        if segment { FaultPoint.reach(.journalAppended) }
         if fsync(descriptor) != 0 { throw SinkError(errno: errno, operation: "fsync", path: path) }
-        if entry.index != JournalEntry.initIndex { FaultPoint.reach(.segmentCommitted) }
+        if segment { FaultPoint.reach(.segmentCommitted) }
     }
 
     private func write(_ bytes: [UInt8]) throws {

@@ -58,7 +58,8 @@ final class ResumeSession {
                             segmentFormat: options.segmentFormat.rawValue, preset: options.preset,
                             audioBitrate: options.audioBitrate, audioOnlyVariantBitrate: options.audioOnlyVariantBitrate,
                             rateControl: options.rateControl == .abr ? nil : options.rateControl.rawValue,
-                            crf: options.rateControl == .cappedCRF ? options.crf : nil, loudness: options.loudness)
+                            crf: options.rateControl == .cappedCRF ? options.crf : nil, loudness: options.loudness,
+                            storyboard: options.storyboard)
     }
 
     /// - Parameters:

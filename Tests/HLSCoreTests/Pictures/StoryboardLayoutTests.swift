@@ -121,6 +121,12 @@ final class PosterChoiceTests: XCTestCase {
         XCTAssertEqual(score((0..<64).map { UInt8($0 % 2 * 30) }, width: 8, height: 8), 0)
     }
 
+    func testAWhiteSlideWithBlackTextIsNotFlat() {
+        // Mean about 243: white with a few dark strokes.
+        let slide = (0..<256).map { UInt8($0 % 16 == 5 || $0 / 16 == 7 ? 10 : 255) }
+        XCTAssertGreaterThan(score(slide, width: 16, height: 16), 0)
+    }
+
     func testMoreEdgesScoreMore() {
         let stripes = (0..<64).map { UInt8($0 % 8 < 4 ? 40 : 200) }       // one edge per row
         let checker = (0..<64).map { UInt8(($0 % 8 + $0 / 8) % 2 == 0 ? 40 : 200) }  // edges everywhere
