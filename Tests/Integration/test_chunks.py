@@ -736,7 +736,8 @@ class Runs:
         def make():
             parent = str(self.factory.mktemp(f"chunks-reference-{fmt}"))
             out = os.path.join(parent, "out")
-            res = hlsify(self.source, "--out", out, "--json", "--quiet", *settings_args(fmt))
+            # Split transcodes make no storyboard or poster (yet): neither does the reference.
+            res = hlsify(self.source, "--out", out, "--json", "--quiet", "--no-storyboard", "--no-poster", *settings_args(fmt))
             t = as_transcode(self.source, out, fmt, res)
             t.require_success()
             return t

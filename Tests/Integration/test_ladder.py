@@ -652,7 +652,9 @@ def test_redundant_rungs_follow_the_rule(slide):
                 f"{t.id}: {name} kept for the minimum has {kept.get(name)} bytes in its files, the report says {size}"
     assert sorted(r["name"] for r in report["renditions"]) == sorted(kept), \
         f"{t.id}: report.renditions {[r['name'] for r in report['renditions']]}"
-    assert sorted(os.listdir(t.out)) == sorted(list(kept) + ["audio", "master.m3u8"]), f"{t.id}: {os.listdir(t.out)}"
+    # Besides the renditions: the audio, the master, and the default storyboard and poster.
+    assert sorted(os.listdir(t.out)) == sorted(list(kept) + ["audio", "master.m3u8", "poster.jpg", "storyboard"]), \
+        f"{t.id}: {os.listdir(t.out)}"
 
 
 def test_dropped_rungs_are_those_the_kept_run_shows_redundant(title_slide, title_slide_kept):

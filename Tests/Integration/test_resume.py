@@ -51,6 +51,7 @@ PRE_ROLL_SECONDS = 6.0  # EncodingDefaults.resumePreRollSeconds
 
 KILL_ENV = "HLSIFY_TEST_KILL_AT"
 KILLED = -signal.SIGKILL
+STORYBOARD = "storyboard"  # the tiles' folder, journaled as a rendition of its own
 STEPS = ["segment-written", "segment-synced", "segment-renamed", "journal-torn", "journal-appended",
          "segment-committed"]
 SINK_STEPS = STEPS[:3]  # the steps of the segment file itself, before the journal hears of it
@@ -130,7 +131,9 @@ class DeadRun:
 
     @property
     def segment_entries(self) -> list[dict]:
-        return [e for e in self.entries if e["i"] >= 0]
+        # The storyboard's tiles are journaled beside the segments (so a resume keeps them) but
+        # are not segments: no kill step counts them.
+        return [e for e in self.entries if e["i"] >= 0 and e["r"] != STORYBOARD]
 
     @property
     def videos(self) -> list[str]:
@@ -149,7 +152,8 @@ class DeadRun:
         Returns (fromSegment, segments kept in all, prefix per rendition)."""
         latest: dict[str, dict[int, dict]] = {}
         for e in self.entries:
-            latest.setdefault(e["r"], {})[e["i"]] = e
+            if e["r"] != STORYBOARD:
+                latest.setdefault(e["r"], {})[e["i"]] = e
 
         def intact(e: dict) -> bool:
             return sha256_of(os.path.join(self.staging, e["r"], e["f"])) == e["sha256"]

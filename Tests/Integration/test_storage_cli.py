@@ -66,7 +66,8 @@ NOT_MEDIA_KEY = "uploads/not-media.mp4"
 MANIFEST = ".hlsify-output.json"
 PLAYLIST_TYPE = "application/vnd.apple.mpegurl"
 IMMUTABLE = "public, max-age=31536000, immutable"
-MEDIA_TYPES = {"m4s": "video/mp4", "mp4": "video/mp4", "ts": "video/mp2t", "vtt": "text/vtt"}
+MEDIA_TYPES = {"m4s": "video/mp4", "mp4": "video/mp4", "ts": "video/mp2t", "vtt": "text/vtt",
+               "jpg": "image/jpeg"}  # the poster and the storyboard sheets
 
 RUN_TIMEOUT = 240   # one run of the binary (a few seconds when the machine is idle)
 WAIT = 120          # upper bound for a state that is expected to come
