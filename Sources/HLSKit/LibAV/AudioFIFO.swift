@@ -43,23 +43,23 @@ final class AudioFIFO {
 
     /// Copies up to `count` samples from the front into `frame` without removing them.
     func peek(into frame: Frame, count: Int) throws -> Int {
-        let read: Int32 = withUnsafeMutablePointer(to: &frame.pointer.pointee.data) { tuple in
-            tuple.withMemoryRebound(to: UnsafeMutableRawPointer?.self, capacity: 8) { planes in
-                av_audio_fifo_peek(fifo, planes, Int32(count))
-            }
-        }
-        try check(read, "av_audio_fifo_peek")
-        return Int(read)
+        try transfer(into: frame, count: count, call: "av_audio_fifo_peek", av_audio_fifo_peek)
     }
 
     /// Moves up to `count` samples into `frame` (which must have buffers for that many).
     func read(into frame: Frame, count: Int) throws -> Int {
-        let read: Int32 = withUnsafeMutablePointer(to: &frame.pointer.pointee.data) { tuple in
+        try transfer(into: frame, count: count, call: "av_audio_fifo_read", av_audio_fifo_read)
+    }
+
+    /// `frame`'s planes handed to `function` (`av_audio_fifo_peek` or `_read`) for `count` samples.
+    private func transfer(into frame: Frame, count: Int, call: String,
+                          _ function: (OpaquePointer?, UnsafeMutablePointer<UnsafeMutableRawPointer?>?, Int32) -> Int32) throws -> Int {
+        let done: Int32 = withUnsafeMutablePointer(to: &frame.pointer.pointee.data) { tuple in
             tuple.withMemoryRebound(to: UnsafeMutableRawPointer?.self, capacity: 8) { planes in
-                av_audio_fifo_read(fifo, planes, Int32(count))
+                function(fifo, planes, Int32(count))
             }
         }
-        try check(read, "av_audio_fifo_read")
-        return Int(read)
+        try check(done, call)
+        return Int(done)
     }
 }
