@@ -90,16 +90,6 @@ enum ChapterWebVTTReader {
 
     /// `start --> end [settings]` in milliseconds; white space around the arrow optional.
     private static func timing(_ line: Substring) -> (Int, Int)? {
-        guard let arrow = line.firstRange(of: "-->") else { return nil }
-        let left = line[..<arrow.lowerBound].trimmingPrefix(while: isSpace)
-        let startText = left.prefix { !isSpace($0) }
-        guard !startText.isEmpty, left.dropFirst(startText.count).allSatisfy(isSpace),
-              let start = WebVTTTimestamp.parse(startText) else { return nil }
-        let right = line[arrow.upperBound...].trimmingPrefix(while: isSpace)
-        let endText = right.prefix { !isSpace($0) }
-        guard let end = WebVTTTimestamp.parse(endText) else { return nil }
-        return (start, end)
+        WebVTTTimestamp.timingLine(line).map { ($0.start, $0.end) }
     }
-
-    private static func isSpace(_ c: Character) -> Bool { c == " " || c == "\t" || c == "\u{0C}" }
 }

@@ -84,17 +84,7 @@ public struct WebVTTParser: Sendable {
 
     /// `start --> end [settings]`, white space around the arrow optional.
     private func timing(_ line: Substring) -> (Int, Int, String?)? {
-        guard let arrow = line.firstRange(of: "-->") else { return nil }
-        let left = line[..<arrow.lowerBound].trimmingPrefix(while: isSpace)
-        let startText = left.prefix { !isSpace($0) }
-        guard !startText.isEmpty, left.dropFirst(startText.count).allSatisfy(isSpace),
-              let start = WebVTTTimestamp.parse(startText) else { return nil }
-        let right = line[arrow.upperBound...].trimmingPrefix(while: isSpace)
-        let endText = right.prefix { !isSpace($0) }
-        guard let end = WebVTTTimestamp.parse(endText) else { return nil }
-        let settings = WebVTTWriter.normalizedSettings(String(right.dropFirst(endText.count)))
-        return (start, end, settings)
+        guard let timing = WebVTTTimestamp.timingLine(line) else { return nil }
+        return (timing.start, timing.end, WebVTTWriter.normalizedSettings(String(timing.rest)))
     }
-
-    private func isSpace(_ c: Character) -> Bool { c == " " || c == "\t" || c == "\u{0C}" }
 }

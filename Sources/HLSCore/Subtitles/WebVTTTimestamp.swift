@@ -31,6 +31,23 @@ public enum WebVTTTimestamp {
         return ((hours * 60 + minutes) * 60 + seconds) * 1000 + millis
     }
 
+    /// A cue timing line, `start --> end [settings]` (white space around the arrow optional):
+    /// both times in milliseconds and what follows the end time; nil when it is not one.
+    static func timingLine(_ line: Substring) -> (start: Int, end: Int, rest: Substring)? {
+        guard let arrow = line.firstRange(of: "-->") else { return nil }
+        let left = line[..<arrow.lowerBound].trimmingPrefix(while: isSpace)
+        let startText = left.prefix { !isSpace($0) }
+        guard !startText.isEmpty, left.dropFirst(startText.count).allSatisfy(isSpace),
+              let start = parse(startText) else { return nil }
+        let right = line[arrow.upperBound...].trimmingPrefix(while: isSpace)
+        let endText = right.prefix { !isSpace($0) }
+        guard let end = parse(endText) else { return nil }
+        return (start, end, right.dropFirst(endText.count))
+    }
+
+    /// WebVTT's white space within a line: space, tab, form feed.
+    static func isSpace(_ c: Character) -> Bool { c == " " || c == "\t" || c == "\u{0C}" }
+
     private static func number(_ digits: Substring) -> Int? {
         guard !digits.isEmpty, digits.utf8.allSatisfy({ (48...57).contains($0) }) else { return nil }
         return Int(digits)
