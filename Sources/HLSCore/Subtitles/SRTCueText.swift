@@ -160,12 +160,17 @@ enum SRTCueText {
         }
         let known = keptTags.contains(name.lowercased()) || name.lowercased() == "br"
         // An unknown tag's annotation (`<v Alice Smith>`, `<font color=red>`) is whatever comes
-        // before `>`, as in WebVTT; a kept tag takes only attribute=value pairs, so that
-        // `a <b and c> d` stays text.
+        // before `>` (outside a closed quote), as in WebVTT; a kept tag takes only
+        // attribute=value pairs, so that `a <b and c> d` stays text.
         if !known, j < s.count, s[j] == " " || s[j] == "\t" {
             var k = j
             while k < s.count, s[k] != ">" {
                 if s[k] == "<" || s[k] == "\n" { return nil }
+                // A quoted value may hold `>` (`color="a>b"`) when its quote closes on the line.
+                if s[k] == "\"" || s[k] == "'",
+                   let close = s[(k + 1)...].firstIndex(where: { $0 == s[k] || $0 == "\n" }), s[close] == s[k] {
+                    k = close
+                }
                 k += 1
             }
             guard k < s.count else { return nil }

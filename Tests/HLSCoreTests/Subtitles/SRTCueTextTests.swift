@@ -20,6 +20,7 @@ final class SRTCueTextTests: XCTestCase {
         // An unknown tag's annotation runs to `>` whatever its quotes (as WebVTT reads it).
         XCTAssertEqual(convert("<font color=\"red>R").text, "R")
         XCTAssertEqual(convert("<font color=\"red R").text, "&lt;font color=\"red R")
+        XCTAssertEqual(convert("<font color=\"a>b\">x</font> <FONT COLOR='blue'>y</FONT>").text, "x y")
     }
 
     func testFontAndUnknownTagsDroppedTextKept() {
