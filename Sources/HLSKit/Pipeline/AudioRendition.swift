@@ -29,11 +29,13 @@ final class AudioRendition {
     private(set) var log = SegmentLog()
     private(set) var warnings: [String] = []
     /// Loudness normalisation: the gain and limiter, the samples they see after each frame, and
-    /// the meter of what is encoded.
+    /// the meter of what a player decodes (each AAC packet written, decoded again).
     private let loudness: LoudnessPlan?
     private let limiter: TruePeakLimiter?
     private let ahead: Frame?
     private let outputMeter: LoudnessMeter?
+    private let outputDecoder: MediaDecoder?
+    private let decoded: Frame
     /// Samples the FIFO holds beyond a frame before it is encoded (the limiter's lookahead).
     private var lookahead: Int { limiter?.lookahead ?? 0 }
     /// Told of each finished segment and of the stream's end (on the decoding thread).
@@ -69,11 +71,14 @@ final class AudioRendition {
             self.limiter = limiter
             ahead = try Self.planarFrame(sampleRate: sampleRate, samples: limiter.lookahead)
             outputMeter = try LoudnessMeter(sampleRate: sampleRate)
+            outputDecoder = try MediaDecoder(decoding: encoder)
         } else {
             limiter = nil
             ahead = nil
             outputMeter = nil
+            outputDecoder = nil
         }
+        decoded = try Frame()
         frame = try Frame()
         frame.pointer.pointee.format = AV_SAMPLE_FMT_FLTP.rawValue
         frame.pointer.pointee.sample_rate = Int32(sampleRate)
@@ -102,8 +107,8 @@ final class AudioRendition {
         return frame
     }
 
-    /// What normalisation did to this rendition: the plan and the loudness of what was encoded
-    /// (before AAC). nil without normalisation.
+    /// What normalisation did to this rendition: the plan and the loudness of what was encoded,
+    /// as a player decodes it. nil without normalisation.
     var loudnessReport: TranscodeReport.AudioLoudness? {
         guard let loudness, let outputMeter, let limiter else { return nil }
         let output = outputMeter.figures
@@ -202,6 +207,7 @@ final class AudioRendition {
         }
         try encoder.send(nil)
         try drain()
+        try measureOutput(nil)
         try writer.finish()
         listener?.streamEnded(rendition: directoryName, records: log.records(), codecs: CodecString.aacLC)
     }
@@ -234,7 +240,7 @@ final class AudioRendition {
         frame.pointer.pointee.nb_samples = Int32(count)
         let read = try fifo.read(into: frame, count: count)
         frame.pointer.pointee.nb_samples = Int32(read)
-        if let limiter, let ahead, let outputMeter {
+        if let limiter, let ahead {
             try ahead.makeWritable()
             let seen = fifo.count > 0 ? try fifo.peek(into: ahead, count: min(limiter.lookahead, fifo.count)) : 0
             try withUnsafeMutablePointer(to: &frame.pointer.pointee.data) { block in
@@ -244,7 +250,6 @@ final class AudioRendition {
                             try limiter.process(blockPlanes, count: read, next: nextPlanes, ahead: seen)
                         }
                     }
-                    try outputMeter.add(blockPlanes, count: read)
                 }
             }
         }
@@ -254,8 +259,22 @@ final class AudioRendition {
         try drain()
     }
 
+    /// Decodes `packet` (nil: the end) as a player would and measures it.
+    private func measureOutput(_ packet: Packet?) throws {
+        guard let outputDecoder, let outputMeter else { return }
+        try outputDecoder.send(packet)
+        while try outputDecoder.receive(into: decoded) {
+            try withUnsafeMutablePointer(to: &decoded.pointer.pointee.data) { data in
+                try data.withMemoryRebound(to: UnsafeMutableRawPointer?.self, capacity: 8) { planes in
+                    try outputMeter.add(planes, count: decoded.sampleCount)
+                }
+            }
+        }
+    }
+
     private func drain() throws {
         while try encoder.receive(into: packet) {
+            try measureOutput(packet)
             let relative = packet.pts - offsetSamples
             let us = av_rescale(relative, 1_000_000, Int64(sampleRate))
             let index = min(timeline.segments.index(atMicroseconds: us), segmentLimit)

@@ -73,7 +73,7 @@ public struct TranscodeReport: Codable, Sendable, Equatable {
         public var gain: Double
         /// The source's audio, measured before the main pass.
         public var input: LoudnessFigures
-        /// What was encoded (after gain and limiter, before AAC).
+        /// What a player gets: the AAC packets written, decoded and measured.
         public var output: LoudnessFigures
         /// Seconds of audio whose level the true-peak limiter lowered.
         public var limitedSeconds: Double
