@@ -63,6 +63,8 @@ hlsify_loudness *hlsify_loudness_new(int sample_rate, int channels) {
     if (!m) return NULL;
     m->channels = channels;
     m->sub_block = sample_rate / 10;
+    /* Silence before the first sample, so the points between it and its neighbours count. */
+    m->history_count = HISTORY;
     design(&m->shelf, &m->pass, sample_rate);
     return m;
 }
@@ -203,5 +205,14 @@ double hlsify_loudness_range(const hlsify_loudness *m) {
 }
 
 double hlsify_loudness_true_peak(const hlsify_loudness *m) {
-    return m->peak > 0 ? 20.0 * log10(m->peak) : -HUGE_VAL;
+    /* The last samples' points, with silence after them. */
+    float peak = m->peak;
+    for (int c = 0; c < m->channels; c++) {
+        float tail[2 * HISTORY + 1] = {0};
+        memcpy(tail, m->history[c], (size_t)m->history_count * sizeof(float));
+        for (long n = m->history_count - HLSIFY_TP_AFTER; n < m->history_count; n++) {
+            if (n >= HLSIFY_TP_BEFORE) peak = fmaxf(peak, hlsify_true_peak_between(tail, n));
+        }
+    }
+    return peak > 0 ? 20.0 * log10(peak) : -HUGE_VAL;
 }

@@ -20,6 +20,7 @@ struct hlsify_limiter {
     double release;                   /* per-sample step factor towards 1 */
     float history[2][HLSIFY_TP_BEFORE + 1]; /* the last input samples before the block, gained */
     double held;                      /* t' of the previous sample */
+    int started;                      /* a block was processed (the ring holds real gains) */
     double *ring;                     /* the last L values of t' */
     double ring_sum;
     int ring_at;
@@ -117,6 +118,15 @@ int hlsify_limiter_process(hlsify_limiter *l, float *const *block, size_t frames
         l->backward[last] = l->d[last];
         for (size_t i = last; i-- > start;) l->backward[i] = fmin(l->backward[i + 1], l->d[i]);
     }
+    if (!l->started && frames > 0) {
+        /* Before the first sample there is no ramp to come down on: start at the first window's
+         * gain, so the opening samples are held too. */
+        double first = fmin(l->backward[0], l->forward[window - 1]);
+        l->held = first;
+        for (int i = 0; i < l->lookahead; i++) l->ring[i] = first;
+        l->ring_sum = first * l->lookahead;
+        l->started = 1;
+    }
     for (size_t n = 0; n < frames; n++) {
         double target = fmin(l->backward[n], l->forward[n + window - 1]);
         double held = l->held + (1.0 - l->held) * l->release;
@@ -125,16 +135,17 @@ int hlsify_limiter_process(hlsify_limiter *l, float *const *block, size_t frames
         l->ring_sum += held - l->ring[l->ring_at];
         l->ring[l->ring_at] = held;
         l->ring_at = (l->ring_at + 1) % l->lookahead;
+        if (l->ring_at == 0) {
+            /* Once a round, the sum from scratch: rounding cannot drift, and the result does not
+             * depend on where the blocks are cut. */
+            double sum = 0;
+            for (int i = 0; i < l->lookahead; i++) sum += l->ring[i];
+            l->ring_sum = sum;
+        }
         double applied = l->ring_sum / l->lookahead;
         if (applied > 1.0) applied = 1.0;
         if (applied < 0.988) l->limited++;   /* more than 0.1 dB */
         for (int c = 0; c < l->channels; c++) block[c][n] = (float)(l->x[c][before + (long)n] * applied);
-    }
-    /* Recompute the running sum now and then, so rounding cannot drift. */
-    if (l->ring_at == 0) {
-        double sum = 0;
-        for (int i = 0; i < l->lookahead; i++) sum += l->ring[i];
-        l->ring_sum = sum;
     }
     for (int c = 0; c < l->channels; c++) {
         for (long i = 0; i < before; i++) l->history[c][i] = l->x[c][(long)frames + i];

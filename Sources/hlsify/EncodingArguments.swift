@@ -29,7 +29,7 @@ struct EncodingArguments: ParsableArguments {
     @Flag(name: .customLong("no-poster"), help: "Do not write poster.jpg (a representative picture at the top rung's size).")
     var noPoster = false
 
-    @Option(name: .long, help: ArgumentHelp("Integrated loudness of every audio rendition, LUFS (EBU R128; true peak at most -1 dBTP), from -40 to -5, or off. (default: \(Int(LoudnessNormalization.defaultTarget)))", valueName: "LUFS|off"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Integrated loudness of every audio rendition, LUFS (EBU R128; true peak at most -1 dBTP), from -40 to -5, or off. (default: \(Int(LoudnessNormalization.defaultTarget)))", valueName: "LUFS|off"))
     var loudness: String?
 
     @Option(name: .long, help: "Target segment duration in seconds.")

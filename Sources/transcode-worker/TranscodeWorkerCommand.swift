@@ -245,7 +245,7 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("A chapters file under the input root (WebVTT chapters or a JSON list).", valueName: "PATH"))
     var chapters: String?
 
-    @Option(name: .long, help: ArgumentHelp("Integrated loudness in LUFS, or off.", valueName: "LUFS|off"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Integrated loudness in LUFS, or off.", valueName: "LUFS|off"))
     var loudness: String?
 
     @Option(name: .long, help: "Segment duration, seconds.")

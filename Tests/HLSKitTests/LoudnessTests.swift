@@ -74,13 +74,13 @@ final class LoudnessTests: XCTestCase {
     }
 
     /// Runs `planes` through a limiter in blocks of 1024 with its lookahead, as AudioRendition does.
-    private func limit(_ planes: [[Float]], gain: Double, ceiling: Double) throws -> (out: [[Float]], limited: Int64) {
+    private func limit(_ planes: [[Float]], gain: Double, ceiling: Double, block: Int = 1024) throws -> (out: [[Float]], limited: Int64) {
         let limiter = try TruePeakLimiter(sampleRate: Self.rate, gain: gain, ceiling: ceiling)
         var out = planes
         let count = planes[0].count
         var start = 0
         while start < count {
-            let n = min(1024, count - start)
+            let n = min(block, count - start)
             var b0 = Array(planes[0][start..<start + n]), b1 = Array(planes[1][start..<start + n])
             let aheadEnd = min(count, start + n + limiter.lookahead)
             var n0 = Array(planes[0][(start + n)..<aheadEnd]), n1 = Array(planes[1][(start + n)..<aheadEnd])
@@ -107,6 +107,20 @@ final class LoudnessTests: XCTestCase {
             start += n
         }
         return (out, limiter.limitedSamples)
+    }
+
+    func testTheOpeningSamplesAreHeldToo() throws {
+        // A loud tone from the very first sample, and a click in the first millisecond.
+        var signal = sine(1000, peak: -3, seconds: 0.5)
+        signal[0][3] = 0.9
+        signal[1][3] = 0.9
+        let (out, _) = try limit(signal, gain: 10, ceiling: -2)
+        XCTAssertLessThanOrEqual(try measure(out).truePeak ?? 0, -2 + 0.05)
+    }
+
+    func testTheOutputDoesNotDependOnWhereBlocksAreCut() throws {
+        let signal = sine(440, peak: -6, seconds: 2)
+        XCTAssertEqual(try limit(signal, gain: 8, ceiling: -3, block: 1024).out, try limit(signal, gain: 8, ceiling: -3, block: 1000).out)
     }
 
     func testBelowTheCeilingOnlyTheGainIsApplied() throws {

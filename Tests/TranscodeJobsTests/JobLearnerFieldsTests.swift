@@ -108,7 +108,10 @@ final class LoudnessNormalizationTests: XCTestCase {
         let met = LoudnessFigures(integrated: -16.4, range: 2, truePeak: -2.5)
         XCTAssertNil(LoudnessNormalization.shortfall(input: .init(integrated: -30, range: 2, truePeak: -10), output: met, target: target, gain: 14))
         let silent = LoudnessFigures(integrated: nil, range: 0, truePeak: nil)
-        XCTAssertNil(LoudnessNormalization.shortfall(input: silent, output: silent, target: target, gain: 0))
+        XCTAssertEqual(LoudnessNormalization.shortfall(input: silent, output: silent, target: target, gain: 0), "the source is silent")
+        XCTAssertTrue(LoudnessNormalization.shortfall(input: .init(integrated: -20, range: 2, truePeak: -5),
+                                                      output: .init(integrated: -16, range: 2, truePeak: -0.4),
+                                                      target: target, gain: 4)?.contains("overshoot") ?? false)
         let quiet = LoudnessFigures(integrated: -20, range: 2, truePeak: -30)
         XCTAssertTrue(LoudnessNormalization.shortfall(input: .init(integrated: -50, range: 2, truePeak: -40), output: quiet,
                                                       target: target, gain: 30)?.contains("+30 dB") ?? false)

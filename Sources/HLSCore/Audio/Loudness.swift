@@ -40,8 +40,8 @@ public enum LoudnessNormalization {
         if let peak = output.truePeak, peak > maximumTruePeak {
             return "the AAC encoder's overshoot takes the true peak to \(peak) dBTP, over \(maximumTruePeak) (the limiter holds \(limiterCeiling) dBTP before it)"
         }
-        guard let integrated = output.integrated, abs(integrated - target) > 1 else { return nil }
         if input.integrated == nil { return "the source is silent" }
+        guard let integrated = output.integrated, abs(integrated - target) > 1 else { return nil }
         if gain >= maximumGain, integrated < target { return "the gain stops at +\(Int(maximumGain)) dB (a source this quiet is mostly noise)" }
         if integrated < target { return "the true-peak limiter holds the peaks at \(limiterCeiling) dBTP, which takes loudness off a source with peaks this far above its average" }
         return "the measured output differs from the target"

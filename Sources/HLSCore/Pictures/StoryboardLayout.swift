@@ -13,6 +13,9 @@ public struct StoryboardLayout: Sendable, Equatable {
     public static let rowsPerSheet = 10
     public static let maxTiles = 300
     public static let intervals: [Double] = [1, 2, 5, 10, 15, 20, 30, 60, 120, 300, 600]
+    /// The interval when the container does not say how long the source is (a live recording's
+    /// WebM): 300 tiles cover 50 minutes, and an hour and a half makes 540.
+    public static let unknownDurationInterval = 10.0
     /// The folder of the storyboard in an output, and its WebVTT file's name.
     public static let folder = "storyboard"
     public static let vttName = "storyboard.vtt"
@@ -23,11 +26,10 @@ public struct StoryboardLayout: Sendable, Equatable {
     public var tileHeight: Int
 
     /// - Parameters:
-    ///   - durationSeconds: the source's duration, when known (else a tile a second up to
-    ///     `maxTiles`, then the layout keeps that interval).
+    ///   - durationSeconds: the source's duration, when known (else `unknownDurationInterval`).
     ///   - displayWidth, displayHeight: the picture's upright display size (its aspect).
     public init(durationSeconds: Double?, displayWidth: Int, displayHeight: Int) {
-        interval = Self.interval(forDuration: durationSeconds ?? 0)
+        interval = durationSeconds.map { Self.interval(forDuration: $0) } ?? Self.unknownDurationInterval
         tileWidth = Self.tileWidth
         let aspect = displayWidth > 0 && displayHeight > 0 ? Double(displayHeight) / Double(displayWidth) : 9.0 / 16.0
         // Even, and between 2 and 4 × the width (a portrait phone clip gives 160 × 284).

@@ -140,6 +140,14 @@ enum SRTCueText {
         return String(out)
     }
 
+    /// Names of markup seen in subtitles whose tag may hold free text before `>`: WebVTT's and
+    /// SRT's own (`<v Alice Smith>`, `<font color=red>`), and names no code or formula would
+    /// write (`c.yellow`, `invalid_tag`). Others (`<n && a[i]>`) keep the strict attribute form.
+    private static func takesAnnotation(_ name: String) -> Bool {
+        ["c", "v", "lang", "ruby", "rt", "font", "span"].contains(name.split(separator: ".").first.map(String.init) ?? name)
+            || name.contains(".") || name.contains("_")
+    }
+
     /// An HTML-like tag starting at `start`, or nil when the `<` is plain text. A tag is
     /// `<name>`, `</name>`, `<name/>`, or `<name` followed by `attribute=value` pairs (value
     /// quoted or not) then `>` or `/>`; so `a<b and c>d` is text, not a tag. Names other than
@@ -162,7 +170,7 @@ enum SRTCueText {
         // An unknown tag's annotation (`<v Alice Smith>`, `<font color=red>`) is whatever comes
         // before `>` (outside a closed quote), as in WebVTT; a kept tag takes only
         // attribute=value pairs, so that `a <b and c> d` stays text.
-        if !known, j < s.count, s[j] == " " || s[j] == "\t" {
+        if !known, Self.takesAnnotation(name.lowercased()), j < s.count, s[j] == " " || s[j] == "\t" {
             var k = j
             while k < s.count, s[k] != ">" {
                 if s[k] == "<" || s[k] == "\n" { return nil }

@@ -43,7 +43,8 @@ struct LoadedChapters {
     /// - Throws: `TranscodeError.invalidInput` when no chapter is left, `.io` when writing fails.
     func write(into directory: URL, durationSeconds: Double, language: String) throws -> (list: ChapterList, warnings: [String]) {
         // Ends past the output's end (the container may say a little more) stop at it.
-        let kept = chapters.filter { $0.start < durationSeconds }
+        let endMilliseconds = (durationSeconds * 1000).rounded()
+        let kept = chapters.filter { ($0.start * 1000).rounded() < endMilliseconds }
             .map { Chapter(start: $0.start, end: $0.end.map { min($0, durationSeconds) }, title: $0.title) }
         var warnings: [String] = []
         if kept.count < chapters.count {

@@ -163,7 +163,9 @@ final class InputFile {
     /// when it cannot be opened or does not say (the transcode then finds out on its own).
     /// Cost: opening and probing the file (milliseconds for a local file).
     static func probeDuration(_ path: String, limits: InputLimits) -> Double? {
-        let input = try? InputFile(path: path, containers: limits.containers, maxStreams: limits.maxStreams + 1,
+        let interrupt = InterruptFlag()
+        interrupt.expire(after: min(limits.timeLimit ?? 120, 120))  // as opening for the transcode
+        let input = try? InputFile(path: path, interrupt: interrupt, containers: limits.containers, maxStreams: limits.maxStreams + 1,
                                    probeBytes: limits.probeBytes, analyzeMicroseconds: Int(limits.analyzeSeconds * 1_000_000),
                                    maxPixels: limits.maxPixels)
         return input?.durationSeconds.flatMap { $0 > 0 ? $0 : nil }

@@ -33,7 +33,8 @@ final class PictureSampler {
     private let directory: URL
     private let folder: URL
     private let rotation: Int
-    private let window: ClosedRange<Int64>
+    /// Where poster candidates come from; nil when the source's duration is unknown (any picture).
+    private let window: ClosedRange<Int64>?
     private let tileScaler: Scaler
     private let journal: ResumeJournalWriter?
     /// Tiles an earlier run committed (resuming).
@@ -64,7 +65,7 @@ final class PictureSampler {
         self.journal = journal
         let layout = StoryboardLayout(durationSeconds: durationSeconds, displayWidth: displayWidth, displayHeight: displayHeight)
         self.layout = layout
-        window = PosterChoice.window(durationSeconds: durationSeconds ?? 0)
+        window = durationSeconds.map { PosterChoice.window(durationSeconds: $0) }
         folder = directory.appendingPathComponent(StoryboardLayout.folder)
         tileScaler = try Scaler(width: layout.tileWidth, height: layout.tileHeight, rotation: rotation, format: AV_PIX_FMT_YUVJ420P)
         let layoutFile = Self.layoutName(for: layout)
@@ -114,7 +115,7 @@ final class PictureSampler {
             if bestAnywhere.map({ score > $0.score }) ?? true {
                 bestAnywhere = Candidate(score: score, frame: try Frame(referencing: frame), microseconds: microseconds)
             }
-            if window.contains(microseconds), best.map({ score > $0.score }) ?? true {
+            if window?.contains(microseconds) ?? false, best.map({ score > $0.score }) ?? true {
                 best = bestAnywhere?.microseconds == microseconds ? bestAnywhere
                     : Candidate(score: score, frame: try Frame(referencing: frame), microseconds: microseconds)
             }
@@ -170,7 +171,9 @@ final class PictureSampler {
         }
         if FileManager.default.fileExists(atPath: folder.path) { try removeRawFiles() }
         var poster: TranscodeReport.Poster?
-        if let size = settings.posterSize, let chosen = best ?? bestAnywhere {
+        // A flat window (all blank slides) or an unknown duration: the best picture anywhere.
+        let chosen = best.flatMap { $0.score > 0 ? $0 : nil } ?? bestAnywhere ?? best
+        if let size = settings.posterSize, let chosen {
             let scaler = try Scaler(width: size.width, height: size.height, rotation: rotation, format: AV_PIX_FMT_YUVJ420P)
             _ = try write(try JPEGEncoder.encode(try scaler.scale(chosen.frame)), named: Self.posterName, in: directory)
             poster = .init(file: Self.posterName, width: size.width, height: size.height,

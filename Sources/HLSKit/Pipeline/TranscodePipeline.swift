@@ -128,6 +128,7 @@ final class TranscodePipeline {
     /// With `options.loudness`, when this pass encodes audio: the source's loudness, measured by
     /// a pass over the audio alone, and the gain that takes it to the target.
     private func loudnessPlan(source: SourceInfo, readsAudio: Bool) throws -> LoudnessPlan? {
+        if case .plan = part { return nil }  // planning a split encodes nothing
         guard let target = options.loudness, readsAudio, let stream = source.audioStream else { return nil }
         let limits = options.limits
         let input: InputFile

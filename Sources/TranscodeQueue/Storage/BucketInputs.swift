@@ -51,7 +51,7 @@ final class BucketInputs: Sendable {
             if let chapters = job.chapters {
                 let address = try Self.address(chapters, field: "chapters", under: bucket, jobId: job.jobId)
                 spooled.chaptersPath = try Self.fetch(address, shown: "chapters", client: roots.client,
-                                                      into: folder.appendingPathComponent("chapters"), maxBytes: maxBytes)
+                                                      into: folder.appendingPathComponent("chapters"), maxBytes: Int64(ChapterFile.maximumBytes))
             }
             root = try ConfinedRoot(folder.path)
         } catch {

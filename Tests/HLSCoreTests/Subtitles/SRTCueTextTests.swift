@@ -33,7 +33,10 @@ final class SRTCueTextTests: XCTestCase {
         XCTAssertEqual(convert("<c.yellow>class</c> <v Bob>voice</v> <lang en-GB>l</lang>").text, "class voice l")
         XCTAssertEqual(convert("<script>alert(\"x\")</script>").text, "alert(\"x\")")
         XCTAssertEqual(convert("<ruby>漢<rt>kan</rt></ruby>").text, "漢kan")
-        XCTAssertEqual(convert("<x-custom data-a=1 hidden>y</x-custom>").text, "y")
+        XCTAssertEqual(convert("<x-custom data-a=1>y</x-custom>").text, "y")
+        // Code and formulas keep their text: only subtitle markup takes free annotations.
+        XCTAssertEqual(convert("for i<n && a[i]>0 do").text, "for i&lt;n &amp;&amp; a[i]&gt;0 do")
+        XCTAssertEqual(convert("x <y and z> w").text, "x &lt;y and z&gt; w")
         XCTAssertEqual(convert("<v Alice Smith>Hello</v> <v.loud Bob J. Jones>x</v>").text, "Hello x")
     }
 
