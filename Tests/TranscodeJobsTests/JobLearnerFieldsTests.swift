@@ -119,3 +119,26 @@ final class LoudnessNormalizationTests: XCTestCase {
                                                       target: target, gain: 14)?.contains("limiter") ?? false)
     }
 }
+
+/// `job.completed`'s learner fields: present when made, absent otherwise, and read back.
+final class CompletionLearnerFieldsTests: XCTestCase {
+    func testPathsAndLoudnessRoundTrip() throws {
+        var completion = JobEvent.Completion(output: "l", master: "l/master.m3u8", segmentFormat: "fmp4", segmentDuration: 4,
+                                             renditions: [], audio: .init(codec: "aac", bitrate: 128_000, channels: 2,
+                                                                          sampleRate: 48_000, segments: 3, bytes: 9),
+                                             subtitles: [], durationSeconds: 12, elapsedSeconds: 3, bytes: 100, segments: 6, speed: 4)
+        let plain = String(decoding: try JSONEncoder().encode(completion), as: UTF8.self)
+        for key in ["storyboard", "poster", "chapters", "loudness"] { XCTAssertFalse(plain.contains(key), plain) }
+        completion.storyboard = "l/storyboard/storyboard.vtt"
+        completion.poster = "l/poster.jpg"
+        completion.chapters = "l/chapters.vtt"
+        completion.audio?.loudness = LoudnessFigures(integrated: -16.2, range: 4.5, truePeak: -2.9)
+        let data = try JSONEncoder().encode(completion)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+        XCTAssertEqual(object["poster"] as? String, "l/poster.jpg")
+        XCTAssertEqual(object["storyboard"] as? String, "l/storyboard/storyboard.vtt")
+        XCTAssertEqual(object["chapters"] as? String, "l/chapters.vtt")
+        XCTAssertEqual(((object["audio"] as? [String: Any])?["loudness"] as? [String: Any])?["integrated"] as? Double, -16.2)
+        XCTAssertEqual(try JSONDecoder().decode(JobEvent.Completion.self, from: data), completion)
+    }
+}

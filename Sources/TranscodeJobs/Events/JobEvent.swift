@@ -179,6 +179,9 @@ public struct JobEvent: Sendable, Equatable, Encodable {
             public var sampleRate: Int
             public var segments: Int
             public var bytes: Int
+            /// The encoded audio's loudness (`integrated` LUFS, `range` LU, `truePeak` dBTP) when it
+            /// was normalised; absent with loudness off and in markers of older workers.
+            public var loudness: LoudnessFigures?
 
             public init(codec: String, bitrate: Int, channels: Int, sampleRate: Int, segments: Int, bytes: Int) {
                 self.codec = codec
@@ -221,6 +224,11 @@ public struct JobEvent: Sendable, Equatable, Encodable {
         public var speed: Double
         /// Rungs found redundant (absent in markers of older workers).
         public var redundantRungs: [RedundantRung]?
+        /// Relative to the output root, as `master`: the seek-bar thumbnails' WebVTT track, the
+        /// poster and the WebVTT chapters; absent when not made.
+        public var storyboard: String?
+        public var poster: String?
+        public var chapters: String?
 
         public init(output: String, master: String, segmentFormat: String, segmentDuration: Double,
                     renditions: [Rendition], audio: Audio?, subtitles: [Subtitles], durationSeconds: Double,
@@ -241,7 +249,7 @@ public struct JobEvent: Sendable, Equatable, Encodable {
 
         enum CodingKeys: String, CodingKey {
             case output, master, segmentFormat, segmentDuration, renditions, audio, subtitles
-            case durationSeconds, elapsedSeconds, bytes, segments, speed, redundantRungs
+            case durationSeconds, elapsedSeconds, bytes, segments, speed, redundantRungs, storyboard, poster, chapters
         }
 
         public func encode(to encoder: Encoder) throws {
@@ -259,6 +267,9 @@ public struct JobEvent: Sendable, Equatable, Encodable {
             try container.encode(segments, forKey: .segments)
             try container.encode(speed, forKey: .speed)
             try container.encodeIfPresent(redundantRungs, forKey: .redundantRungs)
+            try container.encodeIfPresent(storyboard, forKey: .storyboard)
+            try container.encodeIfPresent(poster, forKey: .poster)
+            try container.encodeIfPresent(chapters, forKey: .chapters)
         }
     }
 

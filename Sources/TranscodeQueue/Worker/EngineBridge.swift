@@ -72,9 +72,11 @@ extension JobEvent.Completion {
                       bytes: $0.bytes, encodedFrames: $0.encodedFrames, rateControl: $0.encoder.rateControl, crf: $0.encoder.crf,
                       quality: $0.quality)
         }
-        let audio = report.audio.map {
-            Audio(codec: $0.codec, bitrate: $0.bitrate, channels: $0.channels, sampleRate: $0.sampleRate,
-                  segments: $0.segments, bytes: $0.bytes)
+        let audio = report.audio.map { reported in
+            var audio = Audio(codec: reported.codec, bitrate: reported.bitrate, channels: reported.channels,
+                              sampleRate: reported.sampleRate, segments: reported.segments, bytes: reported.bytes)
+            audio.loudness = reported.loudness?.output
+            return audio
         }
         let segments = report.renditions.reduce(0) { $0 + $1.segments } + (report.audio?.segments ?? 0)
         let speed = report.elapsedSeconds > 0 ? report.durationSeconds / report.elapsedSeconds : 0
@@ -84,6 +86,9 @@ extension JobEvent.Completion {
                   durationSeconds: report.durationSeconds, elapsedSeconds: report.elapsedSeconds,
                   bytes: Self.folderBytes(folder), segments: segments, speed: speed)
         redundantRungs = report.redundantRungs
+        storyboard = report.storyboard.map { output + "/" + $0.vtt }
+        poster = report.poster.map { output + "/" + $0.file }
+        chapters = report.chapters.map { output + "/" + $0.vtt }
     }
 
     /// Bytes of the regular files under `folder`.
