@@ -392,6 +392,14 @@ def test_end_to_end_events_in_order_and_output_plays(site: Site):
     assert len(hls.variants) == 2
     assert completed["bytes"] > 0 and completed["durationSeconds"] > 5 and completed["speed"] > 0
     assert completed["subtitles"] == [{"language": "en", "cues": 7}]
+    # The learner's files, by default, named relative to the output root; no chapters asked for.
+    assert completed["poster"] == "courses/c1/e2e-1/poster.jpg", completed
+    assert completed["storyboard"] == "courses/c1/e2e-1/storyboard/storyboard.vtt", completed
+    assert "chapters" not in completed, completed
+    for rel in (completed["poster"], completed["storyboard"]):
+        assert os.path.isfile(os.path.join(site.output_root, rel)), rel
+    loudness = completed["audio"]["loudness"]
+    assert abs(loudness["integrated"] - (-16)) <= 1 and loudness["truePeak"] <= -1, completed["audio"]
     # Every segment event names a file that is in the output (the paths are relative to it).
     for seg in [e["segment"] for e in events if e["state"] == "segment"]:
         assert os.path.isfile(os.path.join(out, seg["path"])), seg

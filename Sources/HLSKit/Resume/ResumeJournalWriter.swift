@@ -48,13 +48,14 @@ final class ResumeJournalWriter: SegmentListener, @unchecked Sendable {  // stat
 
     private func append(_ entry: JournalEntry) throws {
         let line = Array(ResumeJournal.line(try JournalText.encode(entry)).utf8)
-        if entry.index != JournalEntry.initIndex, FaultPoint.isDue(.journalTorn) {
+        // The fault points count segments: not init sections, not the storyboard's tiles.
+        let segment = entry.index != JournalEntry.initIndex && entry.rendition != StoryboardLayout.folder
+        if segment, FaultPoint.isDue(.journalTorn) {
             try write(Array(line.prefix(line.count / 2)))
             fsync(descriptor)
             kill(getpid(), SIGKILL)
         }
         try write(line)
-        let segment = entry.index != JournalEntry.initIndex && entry.rendition != StoryboardLayout.folder
         if segment { FaultPoint.reach(.journalAppended) }
         if fsync(descriptor) != 0 { throw SinkError(errno: errno, operation: "fsync", path: path) }
         if segment { FaultPoint.reach(.segmentCommitted) }
