@@ -32,7 +32,7 @@ What it does, in order:
     and symbol (decode / scale / encode / mux / audio / runtime / kernel);
  8. prints a table and the ratios against the issue's targets, and writes Benchmarks/RESULTS.md
     (the block between the `notes` markers in an existing RESULTS.md is kept, and so are resume.py's, chunks.py's,
-    chunk_quality.py's, storage.py's and ladder.py's blocks).
+    chunk_quality.py's, storage.py's, ladder.py's and learner.py's blocks).
 
 References:
  (a) one ffmpeg command: decode once, split + scale (the scale filter's default bicubic, as
@@ -78,7 +78,8 @@ RESUME_END = "<!-- resume:end -->"
 KEPT_BLOCKS = [(RESUME_BEGIN, RESUME_END), ("<!-- chunks:begin -->", "<!-- chunks:end -->"),
                ("<!-- chunkquality:begin -->", "<!-- chunkquality:end -->"),
                ("<!-- storage:begin -->", "<!-- storage:end -->"),
-               ("<!-- ladder:begin -->", "<!-- ladder:end -->")]   # Benchmarks/ladder.py (issue 16)
+               ("<!-- ladder:begin -->", "<!-- ladder:end -->"),   # Benchmarks/ladder.py (issue 16)
+               ("<!-- learner:begin -->", "<!-- learner:end -->")]   # Benchmarks/learner.py (issue 17)
 
 TARGETS = {
     "wall_a": 0.95, "cpu_a": 1.0, "rss_a": 0.6, "psnr_a": -0.1, "wall_b": 0.8,
