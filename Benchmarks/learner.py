@@ -459,7 +459,7 @@ def block_lines(res: dict) -> list[str]:
               f"{f(inp.get('truePeak'), 2)} |",
               f"| source | ffmpeg `ebur128=peak=true` | {f(fs.get('integrated'), 1)} | {f(fs.get('range'), 1)} | "
               f"{f(fs.get('truePeak'), 1)} |",
-              f"| B, after gain and limiter, before AAC | engine (report's `output`) | {f(outp.get('integrated'), 2)} | "
+              f"| B's audio rendition, the AAC packets decoded by the engine | engine (report's `output`) | {f(outp.get('integrated'), 2)} | "
               f"{f(outp.get('range'), 2)} | {f(outp.get('truePeak'), 2)} |",
               f"| B's audio rendition (`{rep.get('audio', {}).get('playlist', 'audio/index.m3u8')}`, after AAC) | "
               f"ffmpeg `ebur128=peak=true` | {f(fb.get('integrated'), 1)} | {f(fb.get('range'), 1)} | "
@@ -472,8 +472,8 @@ def block_lines(res: dict) -> list[str]:
         if fb.get("truePeak") is not None:
             notes.append(f"its true peak {fb['truePeak']:.1f} dBTP is "
                          + ("at or under" if fb["truePeak"] <= -1.0 else "**above**") + " the -1 dBTP promise"
-                         + (f", {fb['truePeak'] - outp['truePeak']:+.1f} dB over the engine's "
-                            "pre-AAC figure" if outp.get("truePeak") is not None else ""))
+                         + (f", {fb['truePeak'] - outp['truePeak']:+.1f} dB from the engine's "
+                            "figure" if outp.get("truePeak") is not None else ""))
         if fb.get("loudest_frames"):
             lf = fb["loudest_frames"]
             notes.append(f"{fb['frames_above_promise']} of its {fb['frames']} 100-ms frames have a true peak above "
@@ -488,8 +488,8 @@ def block_lines(res: dict) -> list[str]:
             notes.append(f"ffmpeg failed on the rendition: `{fb['error'][-300:]}`")
         if notes:
             L += ["; ".join(notes) + ". ffmpeg reports the true peak in dBFS of "
-                  "its 4x-oversampled signal, i.e. dBTP; the engine's output figures are measured before AAC, "
-                  "ffmpeg's after it (AAC's overshoot is why the limiter holds -2.5 dBTP).", ""]
+                  "its 4x-oversampled signal, i.e. dBTP; both read the encoded AAC (the engine decodes every packet "
+                  "it writes); the limiter holds -3 dBTP before AAC, whose overshoot the margin is for.", ""]
     else:
         L.append("- loudness: **none in the report**")
         L.append("")
