@@ -54,11 +54,7 @@ final class AudioFIFO {
     /// `frame`'s planes handed to `function` (`av_audio_fifo_peek` or `_read`) for `count` samples.
     private func transfer(into frame: Frame, count: Int, call: String,
                           _ function: (OpaquePointer?, UnsafeMutablePointer<UnsafeMutableRawPointer?>?, Int32) -> Int32) throws -> Int {
-        let done: Int32 = withUnsafeMutablePointer(to: &frame.pointer.pointee.data) { tuple in
-            tuple.withMemoryRebound(to: UnsafeMutableRawPointer?.self, capacity: 8) { planes in
-                function(fifo, planes, Int32(count))
-            }
-        }
+        let done = frame.withPlanes { function(fifo, $0, Int32(count)) }
         try check(done, call)
         return Int(done)
     }

@@ -97,14 +97,16 @@ final class FileSink {
         return Written(bytes: bytesWritten, sha256: hash.finalize())
     }
 
-    /// Writes `data` to `path` durably (temporary name, fsync, rename, fsync of the folder).
-    static func writeDurably(_ data: Data, to path: String) throws {
+    /// Writes `data` to `path` durably (temporary name, fsync, rename, fsync of the folder);
+    /// returns its size and SHA-256.
+    @discardableResult
+    static func writeDurably(_ data: Data, to path: String) throws -> Written {
         let sink = try FileSink()
         try sink.open(path)
         var bytes = [UInt8](data)
         let result = bytes.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.map { sink.write($0, count: buffer.count) } ?? 0 }
         if result < 0, let failure = sink.failure { throw SinkError(errno: failure.errno, operation: "write", path: failure.path) }
-        _ = try sink.commit(segment: false)
+        return try sink.commit(segment: false)
     }
 
     /// Writes all of `bytes`; returns 0 or a negative AVERROR for libavformat.

@@ -57,6 +57,13 @@ final class Frame {
     }
     func unref() { av_frame_unref(pointer) }
 
+    /// The frame's data pointers as the planes libav's audio calls take (planar audio: one per channel).
+    func withPlanes<R>(_ body: (UnsafeMutablePointer<UnsafeMutableRawPointer?>) throws -> R) rethrows -> R {
+        try withUnsafeMutablePointer(to: &pointer.pointee.data) { tuple in
+            try tuple.withMemoryRebound(to: UnsafeMutableRawPointer?.self, capacity: 8, body)
+        }
+    }
+
     /// Plane `index` (0 luma, 1 and 2 chroma) of a planar picture with its line size in bytes.
     /// Valid while the frame holds its buffers.
     func plane(_ index: Int) -> (pointer: UnsafeMutablePointer<UInt8>, stride: Int) {

@@ -57,10 +57,6 @@ final class Resampler {
             }
         }
         guard converted > 0 else { return }
-        try withUnsafeMutablePointer(to: &output.pointer.pointee.data) { dataTuple in
-            try dataTuple.withMemoryRebound(to: UnsafeMutableRawPointer?.self, capacity: 8) { planes in
-                try sink(planes, Int(converted))
-            }
-        }
+        try output.withPlanes { try sink($0, Int(converted)) }
     }
 }

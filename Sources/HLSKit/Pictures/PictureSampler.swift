@@ -25,8 +25,6 @@ final class PictureSampler {
     }
 
     static let posterName = "poster.jpg"
-    /// Journal name of the storyboard's tiles (a rendition folder of their own) and of its layout file.
-    static let layoutName = "tiles.json"
 
     let layout: StoryboardLayout
     private let settings: Settings
@@ -144,12 +142,7 @@ final class PictureSampler {
     }
 
     private func write(_ bytes: [UInt8], named name: String, in target: URL? = nil) throws -> FileSink.Written {
-        let sink = try FileSink()
-        try sink.open((target ?? folder).appendingPathComponent(name).path)
-        var copy = bytes
-        let result = copy.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.map { sink.write($0, count: buffer.count) } ?? 0 }
-        if result < 0, let failure = sink.failure { throw SinkError(errno: failure.errno, operation: "write", path: failure.path) }
-        return try sink.commit(segment: false)
+        try FileSink.writeDurably(Data(bytes), to: (target ?? folder).appendingPathComponent(name).path)
     }
 
     /// Writes the sheets, the WebVTT track and the poster for a timeline of `durationSeconds`,

@@ -79,12 +79,7 @@ final class AudioRendition {
             outputDecoder = nil
         }
         decoded = try Frame()
-        frame = try Frame()
-        frame.pointer.pointee.format = AV_SAMPLE_FMT_FLTP.rawValue
-        frame.pointer.pointee.sample_rate = Int32(sampleRate)
-        av_channel_layout_default(&frame.pointer.pointee.ch_layout, 2)
-        frame.pointer.pointee.nb_samples = Int32(Self.frameSize)
-        try check(av_frame_get_buffer(frame.pointer, 0), "av_frame_get_buffer(audio)")
+        frame = try Self.planarFrame(sampleRate: sampleRate, samples: Self.frameSize)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         writer = try SegmentWriter(format: format, directory: directory, encoder: encoder, committed: kept.committed)
         writer.onSegment = { [unowned self] written in
@@ -243,14 +238,8 @@ final class AudioRendition {
         if let limiter, let ahead {
             try ahead.makeWritable()
             let seen = fifo.count > 0 ? try fifo.peek(into: ahead, count: min(limiter.lookahead, fifo.count)) : 0
-            try withUnsafeMutablePointer(to: &frame.pointer.pointee.data) { block in
-                try block.withMemoryRebound(to: UnsafeMutableRawPointer?.self, capacity: 8) { blockPlanes in
-                    try withUnsafeMutablePointer(to: &ahead.pointer.pointee.data) { next in
-                        try next.withMemoryRebound(to: UnsafeMutableRawPointer?.self, capacity: 8) { nextPlanes in
-                            try limiter.process(blockPlanes, count: read, next: nextPlanes, ahead: seen)
-                        }
-                    }
-                }
+            try frame.withPlanes { block in
+                try ahead.withPlanes { next in try limiter.process(block, count: read, next: next, ahead: seen) }
             }
         }
         frame.pointer.pointee.pts = encoded + offsetSamples
@@ -264,11 +253,7 @@ final class AudioRendition {
         guard let outputDecoder, let outputMeter else { return }
         try outputDecoder.send(packet)
         while try outputDecoder.receive(into: decoded) {
-            try withUnsafeMutablePointer(to: &decoded.pointer.pointee.data) { data in
-                try data.withMemoryRebound(to: UnsafeMutableRawPointer?.self, capacity: 8) { planes in
-                    try outputMeter.add(planes, count: decoded.sampleCount)
-                }
-            }
+            try decoded.withPlanes { try outputMeter.add($0, count: decoded.sampleCount) }
         }
     }
 
