@@ -15,17 +15,13 @@ enum LoudnessAnalysis {
     /// - Throws: `TranscodeError.cancelled`/`.timeLimit` when `cancel` is raised, `LibAVError`
     ///   from the decoder or resampler, `TranscodeError.io` for a read error.
     static func measure(input: InputFile, stream: Int, sampleRate: Int, maxCorruptPackets: Int,
-                        cancel: InterruptFlag, timeLimitMessage: String) throws -> LoudnessFigures {
+                        cancel: InterruptFlag) throws -> LoudnessFigures {
         input.discardAllBut([stream])
         let decoder = try MediaDecoder(stream: input.stream(stream))
         let resampler = try Resampler(sampleRate: sampleRate)
         let meter = try LoudnessMeter(sampleRate: sampleRate)
         let packet = try Packet(), frame = try Frame()
         var corrupt = 0
-        func checkCancelled() throws {
-            if cancel.isExpired { throw TranscodeError.timeLimit(timeLimitMessage) }
-            if cancel.isRaised { throw TranscodeError.cancelled }
-        }
         func decode(_ packet: Packet?) throws {
             do { try decoder.send(packet) } catch is LibAVError {
                 corrupt += 1
@@ -40,10 +36,10 @@ enum LoudnessAnalysis {
             }
         }
         while true {
-            try checkCancelled()
+            try cancel.check(reading: input.path)
             let more: Bool
             do { more = try input.read(into: packet) } catch let error as LibAVError {
-                try checkCancelled()
+                try cancel.check(reading: input.path)
                 if error.code == hlsify_averror(EIO) { throw TranscodeError.io("reading \(input.path): \(error.reason)") }
                 break  // a truncated file: measure what could be read, as the main pass encodes it
             }

@@ -159,15 +159,21 @@ final class InputFile {
         return Int(index)
     }
 
+    /// Opens `path` within `limits` (its containers, stream count, probing and picture bounds).
+    /// - Throws: as the designated initialiser.
+    convenience init(path: String, limits: InputLimits, interrupt: InterruptFlag?, checkHeader: ((Header) throws -> Void)? = nil) throws {
+        try self.init(path: path, interrupt: interrupt, containers: limits.containers, maxStreams: limits.maxStreams + 1,
+                      probeBytes: limits.probeBytes, analyzeMicroseconds: Int(limits.analyzeSeconds * 1_000_000),
+                      maxPixels: limits.maxPixels, checkHeader: checkHeader)
+    }
+
     /// The container's duration of the file at `path`, opened and probed within `limits`; nil
     /// when it cannot be opened or does not say (the transcode then finds out on its own).
     /// Cost: opening and probing the file (milliseconds for a local file).
     static func probeDuration(_ path: String, limits: InputLimits) -> Double? {
         let interrupt = InterruptFlag()
         interrupt.expire(after: min(limits.timeLimit ?? 120, 120))  // as opening for the transcode
-        let input = try? InputFile(path: path, interrupt: interrupt, containers: limits.containers, maxStreams: limits.maxStreams + 1,
-                                   probeBytes: limits.probeBytes, analyzeMicroseconds: Int(limits.analyzeSeconds * 1_000_000),
-                                   maxPixels: limits.maxPixels)
+        let input = try? InputFile(path: path, limits: limits, interrupt: interrupt)
         return input?.durationSeconds.flatMap { $0 > 0 ? $0 : nil }
     }
 
@@ -210,6 +216,17 @@ final class InterruptFlag: @unchecked Sendable {  // its state is under `lock`
     var isExpired: Bool { lock.withLock { deadline.map { DispatchTime.now() >= $0 } ?? false } }
 
     var isRaised: Bool { lock.withLock { raised || (deadline.map { DispatchTime.now() >= $0 } ?? false) } }
+
+    /// Throws `TranscodeError.timeLimit` once the deadline has passed, `.cancelled` once raised.
+    func check(reading path: String) throws {
+        if isExpired { throw TranscodeError.timeLimit(Self.timeLimitMessage(path)) }
+        if isRaised { throw TranscodeError.cancelled }
+    }
+
+    /// What a transcode of `path` that went over its time limit says.
+    static func timeLimitMessage(_ path: String) -> String {
+        "\(path): rejected: processing went over the time limit (input stalls or is far too slow to decode)"
+    }
 }
 
 private let interruptCallback: @convention(c) (UnsafeMutableRawPointer?) -> Int32 = { opaque in

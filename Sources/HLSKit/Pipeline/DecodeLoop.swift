@@ -150,7 +150,7 @@ final class DecodeLoop {
     private func stopAll(after error: Error) -> Error {
         for video in videos { video.queue.abort() }
         for video in videos { video.join() }
-        if pipeline.cancel.isExpired { return TranscodeError.timeLimit(timeLimitMessage) }
+        if pipeline.cancel.isExpired { return TranscodeError.timeLimit(InterruptFlag.timeLimitMessage(input.path)) }
         if pipeline.cancel.isRaised { return TranscodeError.cancelled }
         if let failure = videos.compactMap(\.failure).first { return DecodeLoop.classify(failure) }
         return DecodeLoop.classify(error)
@@ -187,14 +187,7 @@ final class DecodeLoop {
         if audioDecoder != nil { try decodeAudio(nil) }
     }
 
-    private var timeLimitMessage: String {
-        "\(input.path): rejected: processing went over the time limit (input stalls or is far too slow to decode)"
-    }
-
-    private func checkCancelled() throws {
-        if pipeline.cancel.isExpired { throw TranscodeError.timeLimit(timeLimitMessage) }
-        if pipeline.cancel.isRaised { throw TranscodeError.cancelled }
-    }
+    private func checkCancelled() throws { try pipeline.cancel.check(reading: input.path) }
 
     private func noteDecodeError(_ error: Error, stream: String) throws {
         decodeErrors += 1

@@ -72,10 +72,7 @@ final class TranscodePipeline {
         cancel.expire(after: min(limits.timeLimit ?? 120, 120))  // opening and probing
         let input: InputFile
         do {
-            input = try InputFile(path: inputPath, interrupt: cancel, containers: limits.containers,
-                                  maxStreams: limits.maxStreams + 1, probeBytes: limits.probeBytes,
-                                  analyzeMicroseconds: Int(limits.analyzeSeconds * 1_000_000),
-                                  maxPixels: limits.maxPixels) { header in
+            input = try InputFile(path: inputPath, limits: limits, interrupt: cancel) { header in
                 // Checked from the container header, before any stream is probed or decoded.
                 try InputPolicy(limits: limits, path: self.inputPath).checkHeader(header)
             }
@@ -133,17 +130,14 @@ final class TranscodePipeline {
         let limits = options.limits
         let input: InputFile
         do {
-            input = try InputFile(path: inputPath, interrupt: cancel, containers: limits.containers,
-                                  maxStreams: limits.maxStreams + 1, probeBytes: limits.probeBytes,
-                                  analyzeMicroseconds: Int(limits.analyzeSeconds * 1_000_000), maxPixels: limits.maxPixels)
+            input = try InputFile(path: inputPath, limits: limits, interrupt: cancel)
         } catch let error as LibAVError {
             throw openFailure(error)
         }
         do {
             let figures = try LoudnessAnalysis.measure(
                 input: input, stream: stream, sampleRate: AudioRendition.outputSampleRate(source: source.audioSampleRate),
-                maxCorruptPackets: limits.maxCorruptPackets, cancel: cancel,
-                timeLimitMessage: "\(inputPath): rejected: processing went over the time limit (input stalls or is far too slow to decode)")
+                maxCorruptPackets: limits.maxCorruptPackets, cancel: cancel)
             return LoudnessPlan(target: target, input: figures, gain: LoudnessNormalization.gain(input: figures, target: target))
         } catch let error as LibAVError {
             throw DecodeLoop.classify(error)
