@@ -31,7 +31,7 @@ public enum Transcoder {
         // the previous output in place.
         let subtitles = try LoadedSubtitles.load(options.subtitles, maxBytes: options.limits.maxSubtitleBytes)
         let chapters = try LoadedChapters.load(options.chapters)
-        // Chapters past the source's end are refused before the output is touched too (a
+        // Chapters past the source's end are refused before the output is touched (a
         // `--progressive --force` run would otherwise have cleared the old output).
         if let chapters, let duration = InputFile.probeDuration(input, limits: options.limits) {
             _ = try chapters.resolved(durationSeconds: duration)

@@ -84,8 +84,6 @@ final class TranscodePipeline {
         let source = try SourceInfo(input: input)
         try InputPolicy(limits: limits, path: inputPath).check(input: input, source: source)
         cancel.expire(after: limits.deadline(forDuration: source.durationSeconds) - Date().timeIntervalSince(started))
-        // Chapters past the source's end fail now, before anything is encoded.
-        if let chapters, let duration = source.durationSeconds, duration > 0 { _ = try chapters.resolved(durationSeconds: duration) }
         // A video chunk or a plan reads no audio packets.
         let readsAudio = part.encodesAudio || source.isAudioOnly
         input.discardAllBut(Set([source.videoStream, readsAudio ? source.audioStream : nil].compactMap { $0 }))
