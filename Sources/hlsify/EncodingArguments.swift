@@ -50,6 +50,12 @@ struct EncodingArguments: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("A subtitle rendition from an SRT file, as LANG=FILE.srt (repeatable; the first is the default).", valueName: "LANG=FILE"))
     var subtitles: [String] = []
 
+    @Option(name: .long, help: ArgumentHelp("An alternate audio rendition from a media file (a dubbed track), as LANG=FILE (repeatable). Laid on the video's timeline from its first sample, padded or cut to the video's length.", valueName: "LANG=FILE"))
+    var audio: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("An audio description (narration of what is on screen) from a media file, as LANG=FILE (repeatable): listed with CHARACTERISTICS=\"public.accessibility.describes-video\".", valueName: "LANG=FILE"))
+    var audioDescription: [String] = []
+
     @Option(name: .long, help: ArgumentHelp("Chapters from a WebVTT chapters file or a JSON list of {\"start\": seconds, \"title\": ...}, written as chapters.vtt and Apple's chapters.json (named in the master).", valueName: "FILE"))
     var chapters: String?
 
@@ -73,6 +79,7 @@ struct EncodingArguments: ParsableArguments {
             throw ValidationError("--segment-duration must be \(EncodingDefaults.segmentDurationsText)")
         }
         for entry in subtitles { _ = try Self.subtitleTrack(entry) }
+        _ = try audioFiles()
         _ = try Self.loudnessTarget(loudness)
         guard maxDuration > 0, maxDimension >= 16, (timeLimit ?? 1) > 0 else {
             throw ValidationError("--max-duration, --max-dimension and --time-limit must be positive")
@@ -122,6 +129,7 @@ struct EncodingArguments: ParsableArguments {
         options.encoderThreads = encoderThreads
         options.subtitles = try subtitles.map(Self.subtitleTrack)
         options.chapters = chapters
+        options.audioFiles = try audioFiles()
         return options
     }
 
@@ -135,17 +143,35 @@ struct EncodingArguments: ParsableArguments {
         return value
     }
 
-    /// Parses `LANG=FILE` (the language a BCP 47 tag).
+    /// Parses `LANG=FILE.srt` (the language a BCP 47 tag).
     static func subtitleTrack(_ entry: String) throws -> SubtitleTrack {
+        let (language, path) = try languageAndFile(entry, option: "--subtitles", file: "FILE.srt")
+        return SubtitleTrack(language: language, path: path)
+    }
+
+    /// `--audio` then `--audio-description`, as the engine takes them (the engine checks the
+    /// languages: one that is not a BCP 47 tag is bad input, exit 65).
+    func audioFiles() throws -> [AudioTrackFile] {
+        try audio.map { entry in
+            let (language, path) = try Self.languageAndFile(entry, option: "--audio", file: "FILE", checked: false)
+            return AudioTrackFile(language: language, path: path)
+        } + audioDescription.map { entry in
+            let (language, path) = try Self.languageAndFile(entry, option: "--audio-description", file: "FILE", checked: false)
+            return AudioTrackFile(language: language, path: path, describesVideo: true)
+        }
+    }
+
+    /// Splits `LANG=FILE`; when `checked`, the language must have a language tag's shape (`en`, `pt-BR`).
+    static func languageAndFile(_ entry: String, option: String, file: String, checked: Bool = true) throws -> (String, String) {
         guard let equals = entry.firstIndex(of: "="), equals != entry.startIndex,
               entry.index(after: equals) != entry.endIndex else {
-            throw ValidationError("--subtitles takes LANG=FILE.srt, got '\(entry)'")
+            throw ValidationError("\(option) takes LANG=\(file), got '\(entry)'")
         }
         let language = String(entry[..<equals])
-        guard language.count <= 35, language.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }),
-              language.first?.isLetter == true else {
-            throw ValidationError("--subtitles: '\(language)' is not a language tag (like en or pt-BR)")
+        guard !checked || (language.count <= 35 && language.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") })
+                           && language.first?.isLetter == true) else {
+            throw ValidationError("\(option): '\(language)' is not a language tag (like en or pt-BR)")
         }
-        return SubtitleTrack(language: language, path: String(entry[entry.index(after: equals)...]))
+        return (language, String(entry[entry.index(after: equals)...]))
     }
 }

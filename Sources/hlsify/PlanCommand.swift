@@ -37,6 +37,9 @@ struct PlanCommand: AsyncParsableCommand {
         guard encoding.chapters == nil else {
             throw ValidationError("--chapters is not taken by split transcodes yet (transcode the file whole)")
         }
+        guard encoding.audio.isEmpty, encoding.audioDescription.isEmpty else {
+            throw ValidationError("--audio and --audio-description are not taken by split transcodes yet (transcode the file whole)")
+        }
     }
 
     func run() async throws {

@@ -9,7 +9,7 @@ final class HLSPublisherTests: XCTestCase {
 
     override func setUpWithError() throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("hls-publisher-\(UUID().uuidString)")
-        for rendition in ["360p", "audio"] {
+        for rendition in ["360p", "audio", "audio-es-ad"] {
             try FileManager.default.createDirectory(at: folder.appendingPathComponent(rendition), withIntermediateDirectories: true)
         }
     }
@@ -20,7 +20,7 @@ final class HLSPublisherTests: XCTestCase {
 
     private let video = RenditionSummary(folder: "360p", role: .video(width: 640, height: 360, videoRange: .sdr),
                                          provisional: BandwidthStats(peak: 880_000, average: 800_000), codecs: nil)
-    private let audio = RenditionSummary(folder: "audio", role: .audioGroup(language: "en"),
+    private let audio = RenditionSummary(folder: "audio", role: .audioGroup(AudioTrackLabel(language: "en", name: "English", isDefault: true, describesVideo: false, folder: "audio")),
                                          provisional: BandwidthStats(peak: 140_800, average: 128_000), codecs: CodecString.aacLC)
 
     private func record(_ index: Int, bytes: Int) -> SegmentRecord {
@@ -32,7 +32,7 @@ final class HLSPublisherTests: XCTestCase {
     }
 
     func testProgressivePlaylistsGrowSegmentBySegmentAndTheMasterWaitsForEveryRendition() throws {
-        let publisher = HLSPublisher(directory: folder, format: .ts, segmentDuration: 2, frameRate: 25, videos: [video], audio: audio,
+        let publisher = HLSPublisher(directory: folder, format: .ts, segmentDuration: 2, frameRate: 25, videos: [video], audio: [audio],
                                      audioOnly: [], progressive: true)
         publisher.segmentFinished(FinishedSegment(rendition: "360p", record: record(0, bytes: 200_000), codecs: "avc1.64001e", sha256: "", firstPTS: 0, lastPTS: 0, frames: 1, isLast: false))
         let media = try XCTUnwrap(text("360p/index.m3u8"))
@@ -48,7 +48,7 @@ final class HLSPublisherTests: XCTestCase {
     }
 
     func testTheFinalSetIsWrittenFromTheRecordsTheStreamsEndedWith() throws {
-        let publisher = HLSPublisher(directory: folder, format: .ts, segmentDuration: 2, frameRate: 25, videos: [video], audio: audio,
+        let publisher = HLSPublisher(directory: folder, format: .ts, segmentDuration: 2, frameRate: 25, videos: [video], audio: [audio],
                                      audioOnly: [], progressive: false)
         publisher.segmentFinished(FinishedSegment(rendition: "360p", record: record(0, bytes: 200_000), codecs: nil, sha256: "", firstPTS: 0, lastPTS: 0, frames: 1, isLast: false))
         XCTAssertNil(text("360p/index.m3u8"), "nothing is published before the end unless progressive")
@@ -59,7 +59,7 @@ final class HLSPublisherTests: XCTestCase {
         XCTAssertEqual(published.video.map(\.segments), [2])
         XCTAssertEqual(published.video.first?.bytes, 300_000)
         XCTAssertEqual(published.video.first?.bandwidth.peak, 800_000, "the largest segment over its duration")
-        XCTAssertEqual(published.audio?.bytes, 64_000)
+        XCTAssertEqual(published.audio.first?.bytes, 64_000)
         XCTAssertEqual(published.iFrames.count, 1)
         XCTAssertNil(published.iFrames[0], "no segment files to parse here")
         XCTAssertEqual(published.warnings.count, 1)
@@ -68,5 +68,24 @@ final class HLSPublisherTests: XCTestCase {
         let master = try XCTUnwrap(text("master.m3u8"))
         XCTAssertTrue(master.contains("CODECS=\"avc1.64001e,mp4a.40.2\"") && master.contains("RESOLUTION=640x360"), master)
         XCTAssertTrue(master.contains("TYPE=AUDIO") && master.contains("LANGUAGE=\"en\""), master)
+    }
+
+    func testEveryAudioRenditionIsListedAndTheVariantCountsTheLargest() throws {
+        let described = RenditionSummary(
+            folder: "audio-es-ad", role: .audioGroup(AudioTrackLabel(language: "es", name: "Español (audiodescripción)", isDefault: false,
+                                                                     describesVideo: true, folder: "audio-es-ad")),
+            provisional: BandwidthStats(peak: 140_800, average: 128_000), codecs: CodecString.aacLC)
+        let publisher = HLSPublisher(directory: folder, format: .ts, segmentDuration: 2, frameRate: 25, videos: [video],
+                                     audio: [audio, described], audioOnly: [], progressive: false)
+        publisher.streamEnded(rendition: "360p", records: [record(0, bytes: 200_000)], codecs: "avc1.64001e")
+        publisher.streamEnded(rendition: "audio", records: [record(0, bytes: 30_000)], codecs: CodecString.aacLC)
+        publisher.streamEnded(rendition: "audio-es-ad", records: [record(0, bytes: 40_000)], codecs: CodecString.aacLC)
+        let published = try publisher.publishFinal()
+        XCTAssertEqual(published.audio.map(\.playlist), ["audio/index.m3u8", "audio-es-ad/index.m3u8"])
+        let master = try PlaylistParser.parseMaster(XCTUnwrap(text("master.m3u8")))
+        XCTAssertEqual(master.media.map(\.name), ["English", "Español (audiodescripción)"])
+        XCTAssertEqual(master.media.map(\.isDefault), [true, false])
+        XCTAssertEqual(master.media.map(\.characteristics), [[], [MediaRendition.describesVideo]])
+        XCTAssertEqual(master.variants.first?.bandwidth, (200_000 + 40_000) * 8 / 2, "video plus the larger audio rendition")
     }
 }

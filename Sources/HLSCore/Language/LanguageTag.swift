@@ -136,6 +136,23 @@ public enum LanguageTag {
         return ([mapped] + rest).joined(separator: "-")
     }
 
+    /// A well-formed tag given by a user (`es`, `spa`, `pt-BR`), normalised as `normalize` does;
+    /// nil when it is not a BCP 47 tag of that shape (`english`, `e`, `en_US!`).
+    public static func parse(_ raw: String) -> String? {
+        let parts = raw.split(separator: "-", omittingEmptySubsequences: false).map(String.init)
+        guard raw.count <= 35, isWellFormed(parts) else { return nil }
+        return normalize(raw)
+    }
+
+    /// The ISO 639-2 terminology code of a tag's primary language (`es` → `spa`, `de-AT` → `deu`),
+    /// as MP4's `mdhd` and MPEG-TS's language descriptor carry it; nil for `und` or an unknown code.
+    public static func alpha3(_ tag: String) -> String? {
+        let primary = tag.split(separator: "-").first.map { $0.lowercased() } ?? ""
+        if let entry = byCode[primary] { return entry.alpha3.last }
+        if let entry = byAlpha3[primary] { return entry.alpha3.last }
+        return nil
+    }
+
     /// The English name of a language tag's primary language (`en-GB` → "English"), or the tag itself.
     public static func displayName(_ tag: String) -> String {
         let primary = tag.split(separator: "-").first.map { $0.lowercased() } ?? tag

@@ -89,7 +89,8 @@ extension PlaylistParser {
                 master.media.append(MediaRendition(
                     kind: kind, groupID: group, language: list["LANGUAGE"], name: name,
                     isDefault: try yesNo(list, "DEFAULT", fail), autoselect: try yesNo(list, "AUTOSELECT", fail),
-                    channels: channels, uri: uri))
+                    channels: channels, uri: uri,
+                    characteristics: list["CHARACTERISTICS"].map { $0.split(separator: ",").map(String.init) } ?? []))
             case "#EXT-X-I-FRAME-STREAM-INF":
                 let list = try attributes()
                 guard let uri = list["URI"], !uri.isEmpty else { throw fail("EXT-X-I-FRAME-STREAM-INF needs a URI") }

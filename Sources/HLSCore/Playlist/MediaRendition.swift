@@ -21,9 +21,16 @@ public struct MediaRendition: Sendable, Equatable {
     /// The rendition's media playlist, relative to the master playlist. Empty omits URI (audio
     /// carried inside the variant streams); SUBTITLES always need one.
     public var uri: String
+    /// CHARACTERISTICS: Uniform Type Identifiers such as `public.accessibility.describes-video`
+    /// (an audio description); omitted when empty.
+    public var characteristics: [String]
+
+    /// CHARACTERISTICS of a rendition that describes the video for viewers who cannot see it.
+    public static let describesVideo = "public.accessibility.describes-video"
 
     public init(kind: Kind, groupID: String, language: String? = nil, name: String, isDefault: Bool = false,
-                autoselect: Bool = true, channels: Int? = nil, uri: String) {
+                autoselect: Bool = true, channels: Int? = nil, uri: String, characteristics: [String] = []) {
+        self.characteristics = characteristics
         self.kind = kind
         self.groupID = groupID
         self.language = language
@@ -44,6 +51,9 @@ public struct MediaRendition: Sendable, Equatable {
         attributes.append("NAME=\(PlaylistText.quoted(name))")
         attributes.append("DEFAULT=\(isDefault ? "YES" : "NO")")
         attributes.append("AUTOSELECT=\(isDefault || autoselect ? "YES" : "NO")")
+        if !characteristics.isEmpty {
+            attributes.append("CHARACTERISTICS=\(PlaylistText.quoted(characteristics.joined(separator: ",")))")
+        }
         if let channels { attributes.append("CHANNELS=\(PlaylistText.quoted(String(channels)))") }
         if !uri.isEmpty { attributes.append("URI=\(PlaylistText.quoted(uri))") }
         return attributes.joined(separator: ",")

@@ -34,10 +34,12 @@ public struct ResumePlan: Codable, Sendable, Equatable {
         public var loudness: Double?
         /// Whether the storyboard's tiles are journaled (a run without them leaves none to resume).
         public var storyboard: Bool?
+        /// The added audio files, each as `LANG[+ad]:` and its content's fingerprint; nil without any.
+        public var audioFiles: [String]?
 
         public init(ladder: [String], segmentDuration: Double, segmentFormat: String, preset: String,
                     audioBitrate: Int, audioOnlyVariantBitrate: Int?, rateControl: String? = nil, crf: Double? = nil,
-                    loudness: Double? = nil, storyboard: Bool? = nil) {
+                    loudness: Double? = nil, storyboard: Bool? = nil, audioFiles: [String]? = nil) {
             self.ladder = ladder
             self.segmentDuration = segmentDuration
             self.segmentFormat = segmentFormat
@@ -48,6 +50,7 @@ public struct ResumePlan: Codable, Sendable, Equatable {
             self.crf = crf
             self.loudness = loudness
             self.storyboard = storyboard
+            self.audioFiles = audioFiles
         }
     }
 

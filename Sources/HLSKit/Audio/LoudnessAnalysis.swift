@@ -1,39 +1,31 @@
 import CFFmpeg
 
-/// The measuring pass of loudness normalisation: decodes only the source's audio (the video
-/// packets are skipped by the demuxer), converted as the audio renditions will get it (stereo,
-/// their sample rate), into an EBU R128 meter.
+/// The measuring pass of loudness normalisation: decodes only audio (the video packets are
+/// skipped by the demuxer), converted as the audio renditions will get it (stereo, their sample
+/// rate), into one EBU R128 meter per stream measured.
 ///
-/// Cost: one demux of the file and one audio decode, no video decode: seconds for an hour of
-/// lecture (the demuxer still reads the video's bytes from disk).
+/// Cost: one demux of the file and one decode per audio stream measured, no video decode:
+/// seconds for an hour of lecture (the demuxer still reads the video's bytes from disk).
 enum LoudnessAnalysis {
-    /// The source audio's figures.
+    /// Each stream's figures, by stream index.
     /// - Parameters:
-    ///   - input: the source opened afresh (this pass reads it to the end).
-    ///   - stream: its audio stream.
+    ///   - input: the file opened afresh (this pass reads it to the end).
+    ///   - streams: the audio streams to measure, each with the sample rate its rendition encodes at.
     ///   - cancel: polled between packets.
     /// - Throws: `TranscodeError.cancelled`/`.timeLimit` when `cancel` is raised, `LibAVError`
-    ///   from the decoder or resampler, `TranscodeError.io` for a read error.
-    static func measure(input: InputFile, stream: Int, sampleRate: Int, maxCorruptPackets: Int,
-                        cancel: InterruptFlag) throws -> LoudnessFigures {
-        input.discardAllBut([stream])
-        let decoder = try MediaDecoder(stream: input.stream(stream))
-        let resampler = try Resampler(sampleRate: sampleRate)
-        let meter = try LoudnessMeter(sampleRate: sampleRate)
+    ///   from a decoder or resampler, `TranscodeError.io` for a read error.
+    static func measure(input: InputFile, streams: [(index: Int, sampleRate: Int)], maxCorruptPackets: Int,
+                        cancel: InterruptFlag) throws -> [Int: LoudnessFigures] {
+        input.discardAllBut(Set(streams.map(\.index)))
+        var meters: [Int: StreamMeter] = [:]
+        for stream in streams {
+            meters[stream.index] = try StreamMeter(stream: input.stream(stream.index), sampleRate: stream.sampleRate)
+        }
         let packet = try Packet(), frame = try Frame()
         var corrupt = 0
-        func decode(_ packet: Packet?) throws {
-            do { try decoder.send(packet) } catch is LibAVError {
-                corrupt += 1
-                if corrupt > maxCorruptPackets { throw TranscodeError.invalidInput("\(input.path): rejected: more than \(maxCorruptPackets) corrupt packets") }
-                return
-            }
-            while true {
-                let got: Bool
-                do { got = try decoder.receive(into: frame) } catch is LibAVError { corrupt += 1; break }
-                guard got else { break }
-                try resampler.convert(frame) { planes, count in try meter.add(planes, count: count) }
-            }
+        func note() throws {
+            corrupt += 1
+            if corrupt > maxCorruptPackets { throw TranscodeError.invalidInput("\(input.path): rejected: more than \(maxCorruptPackets) corrupt packets") }
         }
         while true {
             try cancel.check(reading: input.path)
@@ -44,10 +36,42 @@ enum LoudnessAnalysis {
                 break  // a truncated file: measure what could be read, as the main pass encodes it
             }
             guard more else { break }
-            if packet.streamIndex == stream { try decode(packet) }
+            try meters[packet.streamIndex]?.decode(packet, into: frame, corrupt: note)
         }
-        try decode(nil)
-        try resampler.convert(nil) { planes, count in try meter.add(planes, count: count) }
-        return meter.figures
+        var figures: [Int: LoudnessFigures] = [:]
+        for (index, meter) in meters {
+            try meter.decode(nil, into: frame, corrupt: note)
+            figures[index] = try meter.finish()
+        }
+        return figures
+    }
+
+    /// One stream's decoder, resampler and meter.
+    private final class StreamMeter {
+        let decoder: MediaDecoder
+        let resampler: Resampler
+        let meter: LoudnessMeter
+
+        init(stream: UnsafeMutablePointer<AVStream>, sampleRate: Int) throws {
+            decoder = try MediaDecoder(stream: stream)
+            resampler = try Resampler(sampleRate: sampleRate)
+            meter = try LoudnessMeter(sampleRate: sampleRate)
+        }
+
+        /// Decodes `packet` (nil drains) and meters every frame; corrupt data calls `corrupt`.
+        func decode(_ packet: Packet?, into frame: Frame, corrupt: () throws -> Void) throws {
+            do { try decoder.send(packet) } catch is LibAVError { return try corrupt() }
+            while true {
+                let got: Bool
+                do { got = try decoder.receive(into: frame) } catch is LibAVError { return try corrupt() }
+                guard got else { return }
+                try resampler.convert(frame) { planes, count in try meter.add(planes, count: count) }
+            }
+        }
+
+        func finish() throws -> LoudnessFigures {
+            try resampler.convert(nil) { planes, count in try meter.add(planes, count: count) }
+            return meter.figures
+        }
     }
 }

@@ -172,12 +172,12 @@ struct ChunkStitcher {
             audio.averageBandwidth = stats.bandwidth.average
             return audio
         }
-        let segments = (published.video + [published.audio].compactMap { $0 } + published.audioOnly).reduce(0) { $0 + $1.segments }
+        let segments = (published.video + published.audio + published.audioOnly).reduce(0) { $0 + $1.segments }
         var report = TranscodeReport(
             input: template.input, output: directory.path, master: PlaylistPublisher.masterName,
             segmentFormat: format.rawValue, segmentDuration: plan.layout.segmentDuration, durationSeconds: end,
             elapsedSeconds: 0, source: template.source, decodedVideoFrames: 0, renditions: renditions,
-            audio: measured(main.flatMap { _ in template.audio }, published.audio),
+            audio: measured(main.flatMap { _ in template.audio }, published.audio.first),
             audioOnlyVariant: measured(lowBandwidth.flatMap { _ in template.audioOnlyVariant }, published.audioOnly.first),
             subtitles: subtitles.map { .init(language: $0.rendition.language ?? "und", cues: $0.cues) },
             warnings: template.warnings + published.warnings + subtitles.flatMap(\.warnings))
@@ -204,7 +204,7 @@ struct ChunkStitcher {
         }
         return HLSPublisher(directory: directory, format: format, segmentDuration: plan.layout.segmentDuration,
                             frameRate: plan.frameRate, videos: videos,
-                            audio: audio(template.audio) { .audioGroup(language: $0.language) },
+                            audio: [audio(template.audio) { .audioGroup(AudioTrackLabels.labels([.init(language: $0.language, describesVideo: false)], defaultIndex: 0)[0]) }].compactMap { $0 },
                             audioOnly: [audio(template.audioOnlyVariant) { _ in .audioOnly }].compactMap { $0 },
                             progressive: progressive)
     }

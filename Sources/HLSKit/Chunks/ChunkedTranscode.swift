@@ -54,6 +54,10 @@ public enum ChunkedTranscode {
     private static func plan(input: String, work: URL, options: TranscodeOptions, chunkDuration: Double, replace: Bool,
                              onlyIfSplit: Bool) async throws -> Plan? {
         try Transcoder.checkInputFile(input)
+        guard options.audioFiles.isEmpty else {
+            if onlyIfSplit { return nil }
+            throw TranscodeError.invalidInput("\(input): added audio tracks are not taken by split transcodes yet (transcode the file whole)")
+        }
         let subtitles = try LoadedSubtitles.load(options.subtitles, maxBytes: options.limits.maxSubtitleBytes)
         let folder = ChunkWork(work)
         let fingerprint: SourceFingerprint
@@ -85,6 +89,11 @@ public enum ChunkedTranscode {
         let (opened, timeline) = try await DecodeThread.run(cancel: cancel) { try handoff.value.runPlan() }
         let source = opened.source
         if onlyIfSplit, !ChunkLayout.splits(durationSeconds: source.durationSeconds, chunkDuration: chunkDuration) { return nil }
+        // The audio part encodes the main audio stream alone: a source with more is transcoded whole.
+        if source.audioStreams.count > 1 {
+            if onlyIfSplit { return nil }
+            throw TranscodeError.invalidInput("\(input): rejected: a source with \(source.audioStreams.count) audio streams is not split by time yet (transcode it whole)")
+        }
         let resume = ResumePlan(engine: EngineIdentity.current, source: fingerprint, settings: settings,
                                 firstTimestamp: timeline.firstTimestamp, timeBaseNumerator: timeline.timeBase.num,
                                 timeBaseDenominator: timeline.timeBase.den, renditions: timeline.renditions)

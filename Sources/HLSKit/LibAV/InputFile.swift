@@ -77,16 +77,19 @@ final class InputFile {
         try check(found, "avformat_find_stream_info")
     }
 
-    /// Before probing, keeps only the first video stream (not cover art) and the first audio
-    /// stream, so extra streams are neither probed nor decoded.
+    /// Audio streams kept for probing (each may become an audio rendition).
+    static let maxAudioStreams = 8
+
+    /// Before probing, keeps only the first video stream (not cover art) and the first
+    /// `maxAudioStreams` audio streams, so other streams are neither probed nor decoded.
     private func discardAllButFirstAudioAndVideo(count: Int) {
-        var keptVideo = false, keptAudio = false
+        var keptVideo = false, keptAudio = 0
         for index in 0..<count {
             let stream = formatContext.pointee.streams[index]!
             let type = stream.pointee.codecpar.pointee.codec_type
             let cover = stream.pointee.disposition & AV_DISPOSITION_ATTACHED_PIC != 0
             if type == AVMEDIA_TYPE_VIDEO && !cover && !keptVideo { keptVideo = true; continue }
-            if type == AVMEDIA_TYPE_AUDIO && !keptAudio { keptAudio = true; continue }
+            if type == AVMEDIA_TYPE_AUDIO && keptAudio < Self.maxAudioStreams { keptAudio += 1; continue }
             stream.pointee.discard = AVDISCARD_ALL
         }
     }

@@ -80,10 +80,12 @@ final class SegmentWriter {
     ///   - firstFragment: fMP4: the sequence number of the first fragment (after the fragments of
     ///     the segments a resumed run keeps).
     ///   - continuity: MPEG-TS: the continuity counters the kept segments end with (`TSContinuity`).
+    ///   - language: the stream's language (BCP 47), written as its ISO 639-2 code; `describesVideo`
+    ///     marks it an audio description (disposition `visual_impaired`).
     /// - Throws: `LibAVError` naming the libavformat call, `SinkError` for file failures,
     ///   `ResumeMismatch` when the init section differs from the committed one.
     init(format: SegmentFormat, directory: URL, encoder: MediaEncoder, committed: [Int: String] = [:],
-         firstFragment: Int? = nil, continuity: [UInt16: UInt8]? = nil) throws {
+         firstFragment: Int? = nil, continuity: [UInt16: UInt8]? = nil, language: String? = nil, describesVideo: Bool = false) throws {
         self.format = format
         self.directory = directory
         self.encoderTimeBase = encoder.timeBase
@@ -99,6 +101,10 @@ final class SegmentWriter {
         }
         self.stream = stream
         try check(avcodec_parameters_from_context(stream.pointee.codecpar, encoder.context), "avcodec_parameters_from_context")
+        if let code = language.flatMap(LanguageTag.alpha3) {
+            try check(av_dict_set(&stream.pointee.metadata, "language", code, 0), "av_dict_set(language)")
+        }
+        if describesVideo { stream.pointee.disposition |= AV_DISPOSITION_VISUAL_IMPAIRED }
         fragmentAtKeyframes = format == .fmp4 && stream.pointee.codecpar.pointee.codec_type == AVMEDIA_TYPE_VIDEO
         stream.pointee.time_base = encoder.timeBase
 

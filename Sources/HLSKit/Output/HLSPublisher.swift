@@ -20,7 +20,8 @@ final class HLSPublisher: SegmentListener, @unchecked Sendable {  // all state i
 
     struct Published {
         var video: [Stats]
-        var audio: Stats?
+        /// The audio group's renditions, the default first (empty without audio or for an audio-only source).
+        var audio: [Stats]
         /// Per audio-only variant, in the order given.
         var audioOnly: [Stats]
         /// Per video rendition, its I-frame playlist; nil where it could not be made (see `warnings`).
@@ -54,7 +55,7 @@ final class HLSPublisher: SegmentListener, @unchecked Sendable {  // all state i
     private let progressiveTarget: Int
     private let frameRate: Double
     private let videos: [RenditionSummary]
-    private let audio: RenditionSummary?
+    private let audio: [RenditionSummary]
     private let audioOnly: [RenditionSummary]
     /// Written segment by segment beside the timing rendition (progressive only).
     private let progressiveSubtitles: ProgressiveSubtitles?
@@ -68,12 +69,13 @@ final class HLSPublisher: SegmentListener, @unchecked Sendable {  // all state i
     private var progressiveFailure: Error?
 
     /// - Parameters:
-    ///   - videos, audio, audioOnly: the renditions, in the order the report lists them.
+    ///   - videos, audio, audioOnly: the renditions, in the order the report lists them (`audio`:
+    ///     the audio group, its default first).
     ///   - progressive: publish EVENT playlists as segments finish (with `subtitles` beside them).
     ///   - sessionData: EXT-X-SESSION-DATA of the final master (files written at the end, so the
     ///     progressive master leaves them out).
     init(directory: URL, format: SegmentFormat, segmentDuration: Double, frameRate: Double, videos: [RenditionSummary],
-         audio: RenditionSummary?, audioOnly: [RenditionSummary], progressive: Bool, subtitles: ProgressiveSubtitles? = nil,
+         audio: [RenditionSummary], audioOnly: [RenditionSummary], progressive: Bool, subtitles: ProgressiveSubtitles? = nil,
          sessionData: [SessionData] = []) {
         self.directory = directory
         self.format = format
@@ -85,7 +87,7 @@ final class HLSPublisher: SegmentListener, @unchecked Sendable {  // all state i
         self.progressive = progressive
         self.progressiveSubtitles = subtitles
         self.sessionData = sessionData
-        for rendition in videos + (audio.map { [$0] } ?? []) + audioOnly {
+        for rendition in videos + audio + audioOnly {
             if let known = rendition.codecs { codecs[rendition.folder] = known }
         }
     }
@@ -93,7 +95,7 @@ final class HLSPublisher: SegmentListener, @unchecked Sendable {  // all state i
     /// The first error progressive publishing met (the transcode fails with it).
     var failure: Error? { lock.withLock { progressiveFailure } }
 
-    private var all: [RenditionSummary] { videos + (audio.map { [$0] } ?? []) + audioOnly }
+    private var all: [RenditionSummary] { videos + audio + audioOnly }
 
     /// The rendition whose segments the subtitle segments follow: the first video, else the first
     /// audio-only variant (an audio-only source).
@@ -217,7 +219,7 @@ final class HLSPublisher: SegmentListener, @unchecked Sendable {  // all state i
                                                 width: width, height: height, videoRange: videoRange))
         }
         let master = master(videos: zip(videos, videoStats).filter { !dropped.contains($0.0.folder) }.map { ($0, $1.codecs, $1.bandwidth) },
-                            audio: zip(audio.map { [$0] } ?? [], audioStats.map { [$0] } ?? []).map { ($0, $1.codecs, $1.bandwidth) }.first,
+                            audio: zip(audio, audioStats).map { ($0, $1.codecs, $1.bandwidth) },
                             audioOnly: zip(audioOnly, audioOnlyStats).map { ($0, $1.bandwidth) },
                             subtitles: subtitles, iFrames: iFrameVariants, sessionData: sessionData)
         try PlaylistPublisher.writeAtomically(master.render(), to: directory.appendingPathComponent(PlaylistPublisher.masterName))
@@ -267,24 +269,30 @@ final class HLSPublisher: SegmentListener, @unchecked Sendable {  // all state i
     }
 
     /// The master playlist: every video variant with the audio group, then the audio-only
-    /// variants, in start order; the audio and subtitle renditions; the I-frame streams.
+    /// variants, in start order; the audio and subtitle renditions; the I-frame streams. A
+    /// variant's bandwidth counts the audio group's largest rendition (RFC 8216 4.3.4.2: the
+    /// largest playable combination).
     private func master(videos: [(RenditionSummary, codecs: String, BandwidthStats)],
-                        audio: (RenditionSummary, codecs: String, BandwidthStats)?,
+                        audio: [(RenditionSummary, codecs: String, BandwidthStats)],
                         audioOnly: [(RenditionSummary, BandwidthStats)], subtitles: [MediaRendition],
                         iFrames: [IFrameVariant], sessionData: [SessionData]) -> MasterPlaylist {
         let subtitlesGroup = subtitles.first?.groupID
+        let largestAudio = audio.first.map { first in
+            (codecs: first.codecs, bandwidth: audio.map(\.2).reduce(first.2) { BandwidthStats(peak: max($0.peak, $1.peak), average: max($0.average, $1.average)) })
+        }
         var variants: [Variant] = videos.compactMap { video, codecs, bandwidth in
             guard case .video(let width, let height, let videoRange) = video.role else { return nil }
             return PlaylistPublisher.variant(uri: video.playlist, videoCodecs: codecs, video: bandwidth,
-                                             audio: audio.map { ($0.codecs, $0.2) }, width: width, height: height,
+                                             audio: largestAudio, width: width, height: height,
                                              frameRate: frameRate, subtitlesGroup: subtitlesGroup, videoRange: videoRange)
         }
         variants += audioOnly.map { rendition, bandwidth in
             PlaylistPublisher.audioOnlyVariant(uri: rendition.playlist, bandwidth: bandwidth, subtitlesGroup: subtitlesGroup)
         }
         var media: [MediaRendition] = []
-        if let audio, case .audioGroup(let language) = audio.0.role {
-            media.append(PlaylistPublisher.audioRendition(language: language, uri: audio.0.playlist))
+        for (rendition, _, _) in audio {
+            guard case .audioGroup(let label) = rendition.role else { continue }
+            media.append(PlaylistPublisher.audioRendition(label, uri: rendition.playlist))
         }
         media += subtitles
         return MasterPlaylist(variants: PlaylistPublisher.startOrder(variants), media: media,

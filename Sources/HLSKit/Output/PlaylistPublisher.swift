@@ -35,11 +35,12 @@ enum PlaylistPublisher {
                 width: 0, height: 0, subtitlesGroup: subtitlesGroup)
     }
 
-    /// The audio group's EXT-X-MEDIA entry: named after its language ("Main" when unknown).
-    static func audioRendition(language: String, uri: String) -> MediaRendition {
-        MediaRendition(kind: .audio, groupID: audioGroup, language: language,
-                       name: language == "und" ? "Main" : LanguageTag.displayName(language),
-                       isDefault: true, autoselect: true, channels: 2, uri: uri)
+    /// One EXT-X-MEDIA entry of the audio group, as `label` says (NAME in the track's language,
+    /// DEFAULT, AUTOSELECT=YES, CHARACTERISTICS for an audio description).
+    static func audioRendition(_ label: AudioTrackLabel, uri: String) -> MediaRendition {
+        MediaRendition(kind: .audio, groupID: audioGroup, language: label.language,
+                       name: label.name, isDefault: label.isDefault, autoselect: true, channels: 2, uri: uri,
+                       characteristics: label.describesVideo ? [MediaRendition.describesVideo] : [])
     }
 
     /// Variants in the order players should see them: the rung nearest 2 Mb/s first (Apple's

@@ -5,8 +5,8 @@ struct RenditionSummary: Sendable, Equatable {
     enum Role: Sendable, Equatable {
         /// A video rung: a variant of its own, playing with the audio group.
         case video(width: Int, height: Int, videoRange: VideoRange)
-        /// The audio group every video variant plays with.
-        case audioGroup(language: String)
+        /// One rendition of the audio group every video variant plays with.
+        case audioGroup(AudioTrackLabel)
         /// An audio rendition that is a variant of its own (an audio-only source's, or the
         /// low-bandwidth audio-only variant).
         case audioOnly

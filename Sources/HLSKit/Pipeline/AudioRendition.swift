@@ -10,7 +10,9 @@ final class AudioRendition {
     let directoryName: String
     let sampleRate: Int
     let bitrate: Int
-    let language: String
+    /// How the audio group lists it (the low-bandwidth variant carries the default track's).
+    let label: AudioTrackLabel
+    var language: String { label.language }
     let encoder: MediaEncoder
     private let resampler: Resampler
     private let fifo: AudioFIFO
@@ -44,13 +46,13 @@ final class AudioRendition {
     /// - Parameter kept: resuming: the files an earlier run committed; the audio is encoded again
     ///   from the start and each is compared with its committed bytes (`ResumeMismatch` when one differs).
     ///   - loudness: the gain to apply (with a true-peak limiter), measured beforehand; nil leaves the level alone.
-    init(directory: URL, timeline: MediaTimeline, sourceSampleRate: Int, bitrate: Int, language: String,
+    init(directory: URL, timeline: MediaTimeline, sourceSampleRate: Int, bitrate: Int, label: AudioTrackLabel,
          format: SegmentFormat, notify: (@Sendable (SegmentEvent) -> Void)? = nil, kept: KeptSegments = .none,
          loudness: LoudnessPlan? = nil) throws {
         self.directoryName = directory.lastPathComponent
         self.timeline = timeline
         self.bitrate = bitrate
-        self.language = language
+        self.label = label
         sampleRate = Self.outputSampleRate(source: sourceSampleRate)
         let sampleRate = self.sampleRate
         resampler = try Resampler(sampleRate: sampleRate)
@@ -81,7 +83,8 @@ final class AudioRendition {
         decoded = try Frame()
         frame = try Self.planarFrame(sampleRate: sampleRate, samples: Self.frameSize)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        writer = try SegmentWriter(format: format, directory: directory, encoder: encoder, committed: kept.committed)
+        writer = try SegmentWriter(format: format, directory: directory, encoder: encoder, committed: kept.committed,
+                                   language: label.language, describesVideo: label.describesVideo)
         writer.onSegment = { [unowned self] written in
             guard let finished = self.log.finish(written, rendition: self.directoryName, codecs: CodecString.aacLC) else { return }
             self.listener?.segmentFinished(finished)
@@ -210,7 +213,7 @@ final class AudioRendition {
     /// This rendition as the output side sees it, as the audio group (`variant` false) or as a
     /// variant of its own (provisional bandwidths: 1.1 × and 1 × the bitrate).
     func summary(variant: Bool) -> RenditionSummary {
-        RenditionSummary(folder: directoryName, role: variant ? .audioOnly : .audioGroup(language: language),
+        RenditionSummary(folder: directoryName, role: variant ? .audioOnly : .audioGroup(label),
                          provisional: BandwidthStats(peak: bitrate * 11 / 10, average: bitrate), codecs: CodecString.aacLC)
     }
 

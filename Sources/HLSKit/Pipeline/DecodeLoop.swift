@@ -9,6 +9,8 @@ final class DecodeLoop {
     struct Outcome {
         var videos: [VideoRendition]
         var audio: AudioRendition?
+        /// The audio group's other renditions (source streams, then files), in master order.
+        var alternates: [AlternateAudio]
         /// The low-bandwidth audio-only variant's rendition, when asked for.
         var lowBandwidthAudio: AudioRendition?
         var decodedFrames: Int
@@ -44,7 +46,15 @@ final class DecodeLoop {
     private var videos: [VideoRendition] = []
     private var audio: AudioRendition?
     private var lowBandwidthAudio: AudioRendition?
-    private var audioRenditions: [AudioRendition] { [audio, lowBandwidthAudio].compactMap { $0 } }
+    /// The renditions fed by the main audio stream's decoder.
+    private var mainAudioRenditions: [AudioRendition] { [audio, lowBandwidthAudio].compactMap { $0 } }
+    /// Every audio rendition: the main stream's, then the alternates'.
+    private var audioRenditions: [AudioRendition] { mainAudioRenditions + alternates.compactMap(\.rendition) }
+    /// The audio group's other tracks, each with its own decoder or file.
+    private let alternates: [AlternateAudio]
+    private let alternateByStream: [Int: AlternateAudio]
+    /// How the main audio is listed in the audio group.
+    private let mainLabel: AudioTrackLabel
     private var pendingAudio: [Frame] = []
     private var decodedFrames = 0
     private var decodeErrors = 0
@@ -86,8 +96,14 @@ final class DecodeLoop {
 
     init(pipeline: TranscodePipeline, input: InputFile, source: SourceInfo, plans: [RenditionPlan],
          videoDecoder: MediaDecoder?, audioDecoder: MediaDecoder?, subtitles: [LoadedSubtitles] = [],
-         session: ResumeSession? = nil, part: TranscodePart = .whole, loudness: LoudnessPlan? = nil) throws {
+         session: ResumeSession? = nil, part: TranscodePart = .whole, loudness: LoudnessPlan? = nil,
+         mainLabel: AudioTrackLabel, alternates: [AlternateAudio] = []) throws {
         self.loudness = loudness
+        self.mainLabel = mainLabel
+        self.alternates = alternates
+        var byStream: [Int: AlternateAudio] = [:]
+        for alternate in alternates { if let index = alternate.streamIndex { byStream[index] = alternate } }
+        alternateByStream = byStream
         self.subtitles = subtitles
         self.part = part
         self.session = session
@@ -177,6 +193,8 @@ final class DecodeLoop {
                 try decodeVideo(packet)
             } else if packet.streamIndex == source.audioStream, audioDecoder != nil {
                 try decodeAudio(packet)
+            } else if let alternate = alternateByStream[packet.streamIndex] {
+                try decodeAlternate(packet, alternate)
             }
         }
         if stopped { return }
@@ -185,7 +203,23 @@ final class DecodeLoop {
         }
         if videoDecoder != nil { try decodeVideo(nil) }
         if audioDecoder != nil { try decodeAudio(nil) }
+        for alternate in alternateByStream.values { try decodeAlternate(nil, alternate) }
     }
+
+    /// A packet (nil drains) of another audio stream of the source.
+    private func decodeAlternate(_ packet: Packet?, _ alternate: AlternateAudio) throws {
+        guard case .stream(_, let decoder, _) = alternate.source else { return }
+        try decode(packet, with: decoder, stream: "audio") { try alternate.take(frame) }
+    }
+
+    /// Reads the added audio files up to a little past `position` (microseconds on the timeline),
+    /// so their renditions can encode up to it.
+    private func feedFiles(upTo position: Int64) throws {
+        for alternate in alternates { try alternate.feed(upTo: position + Self.fileReadAhead) }
+    }
+
+    /// How far ahead of the video the added files are read (covers the limiter's lookahead and a frame).
+    static let fileReadAhead: Int64 = 500_000
 
     private func checkCancelled() throws { try pipeline.cancel.check(reading: input.path) }
 
@@ -250,8 +284,8 @@ final class DecodeLoop {
         try decode(packet, with: audioDecoder, stream: "audio") {
             if source.isAudioOnly {
                 try handleLeadingAudioFrame()
-            } else if !audioRenditions.isEmpty {
-                for rendition in audioRenditions { try rendition.push(frame, timeBase: audioTimeBase) }
+            } else if !mainAudioRenditions.isEmpty {
+                for rendition in mainAudioRenditions { try rendition.push(frame, timeBase: audioTimeBase) }
             } else if timeline == nil, pendingAudio.count < 20_000 {
                 pendingAudio.append(try Frame(referencing: frame))
             }
@@ -318,6 +352,7 @@ final class DecodeLoop {
         try pictures?.offer(frame, atMicroseconds: relative)
         let end = relative + av_rescale_q(duration, videoTimeBase, MediaTimeline.microseconds)
         timelineEnd = max(timelineEnd, end)
+        try feedFiles(upTo: relative)
         for rendition in audioRenditions { try rendition.advance(toVideoMicroseconds: relative, videoSegment: segment) }
         reportProgress(atMicroseconds: relative)
     }
@@ -331,7 +366,7 @@ final class DecodeLoop {
             let relative = timeline.relativeMicroseconds(timestamp, timeBase: audioTimeBase)
             try checkDuration(relative, stream: "audio")
         }
-        for rendition in audioRenditions {
+        for rendition in mainAudioRenditions {
             try rendition.push(frame, timeBase: audioTimeBase)
             try rendition.advanceAlone()
         }
@@ -387,7 +422,7 @@ final class DecodeLoop {
             func rendition(_ folder: String, bitrate: Int) throws -> AudioRendition {
                 try AudioRendition(directory: pipeline.directory.appendingPathComponent(folder), timeline: timeline,
                                    sourceSampleRate: source.audioSampleRate, bitrate: bitrate,
-                                   language: source.audioLanguage, format: options.segmentFormat,
+                                   label: mainLabel, format: options.segmentFormat,
                                    notify: options.onSegment, kept: session?.kept(folder, video: false) ?? .none,
                                    loudness: loudness)
             }
@@ -396,12 +431,16 @@ final class DecodeLoop {
                 lowBandwidthAudio = try rendition(Self.lowBandwidthAudioFolder(bitrate: bitrate), bitrate: bitrate)
             }
         }
+        for alternate in alternates {
+            try alternate.start(directory: pipeline.directory, timeline: timeline, options: options,
+                                kept: session?.kept(alternate.label.folder, video: false) ?? .none)
+        }
         try startJournal(timeline: timeline)
         try startPictures()
         try startPublisher()
         if audioDecoder != nil {
             for pending in pendingAudio {
-                for rendition in audioRenditions { try rendition.push(pending, timeBase: audioTimeBase) }
+                for rendition in mainAudioRenditions { try rendition.push(pending, timeBase: audioTimeBase) }
             }
             pendingAudio.removeAll()
         }
@@ -442,7 +481,7 @@ final class DecodeLoop {
         let publisher = HLSPublisher(
             directory: directory, format: format, segmentDuration: options.segmentDuration,
             frameRate: source.outputPeakFrameRate, videos: videos.map(\.summary),
-            audio: source.isAudioOnly ? nil : audio?.summary(variant: false),
+            audio: source.isAudioOnly ? [] : ([audio].compactMap { $0 } + alternates.compactMap(\.rendition)).map { $0.summary(variant: false) },
             audioOnly: audioOnly.map { $0.summary(variant: true) }, progressive: options.progressive, subtitles: subtitleWriter,
             sessionData: pipeline.chapters == nil ? [] : [LoadedChapters.sessionData])
         // The journal first: a segment is durable before a playlist lists it. A part's segments go
@@ -540,6 +579,7 @@ final class DecodeLoop {
         let handed = try skipper.offer(packet, time: time)
         if handed.isEmpty, let time, time >= 0 {
             let segment = timeline.segments.index(atMicroseconds: time)
+            try feedFiles(upTo: time)
             for rendition in audioRenditions { try rendition.advance(toVideoMicroseconds: time, videoSegment: segment) }
             reportProgress(atMicroseconds: time)
         }
@@ -572,6 +612,11 @@ final class DecodeLoop {
         }
         for video in videos { video.queue.close() }
         if !source.isAudioOnly {
+            for alternate in alternates {
+                try alternate.feedToEnd(videoEnd: timelineEnd)
+                if let warning = alternate.lengthWarning(videoEnd: timelineEnd) { warnings.append(warning) }
+                if case .file(let reader) = alternate.source { warnings += reader.warnings }
+            }
             for rendition in audioRenditions {
                 try rendition.finish(videoEndMicroseconds: timelineEnd, lastVideoSegment: max(0, lastSegment))
             }
@@ -592,8 +637,9 @@ final class DecodeLoop {
             let end = min(skipper.resumePoint, timelineEnd)
             return max(0, end - (firstDecoded ?? end))
         } ?? 0
-        return Outcome(videos: videos, audio: audio, lowBandwidthAudio: lowBandwidthAudio, decodedFrames: decodedFrames,
-                       durationSeconds: Double(timelineEnd) / 1_000_000, warnings: warnings + (audio?.warnings ?? []),
+        return Outcome(videos: videos, audio: audio, alternates: alternates, lowBandwidthAudio: lowBandwidthAudio, decodedFrames: decodedFrames,
+                       durationSeconds: Double(timelineEnd) / 1_000_000, warnings: warnings + (audio?.warnings ?? [])
+                           + alternates.compactMap(\.rendition).flatMap { rendition in rendition.warnings.map { "\(rendition.directoryName): \($0)" } },
                        videoStartInSource: videoStartInSource, publisher: publisher,
                        preRollSeconds: Double(preRoll) / 1_000_000, preRollFrames: videos.map(\.preRollPackets).max() ?? 0,
                        skippedVideoPackets: skippedVideoPackets, pictures: pictures)

@@ -5,7 +5,10 @@ struct SourceInfo {
     /// nil for an audio-only source (a recorded talk as .m4a or .mp3): the output is then an
     /// audio-only HLS set, and the video fields below are zero.
     let videoStream: Int?
+    /// The default audio stream (marked default, else the first): the main audio rendition.
     let audioStream: Int?
+    /// Every audio stream kept (`InputFile.maxAudioStreams` at most), in stream order, the default among them.
+    let audioStreams: [AudioStreamInfo]
     let geometry: SourceGeometry
     let frameRate: AVRational
     let declaredFrames: Int
@@ -49,7 +52,8 @@ struct SourceInfo {
     init(input: InputFile) throws {
         durationSeconds = input.durationSeconds
         container = input.formatName
-        audioStream = input.bestStream(AVMEDIA_TYPE_AUDIO)
+        audioStreams = Self.audioStreams(of: input)
+        audioStream = (audioStreams.first { $0.isMarkedDefault } ?? audioStreams.first)?.index ?? input.bestStream(AVMEDIA_TYPE_AUDIO)
         if let audio = audioStream {
             let audioStream = input.stream(audio)
             audioSampleRate = Int(audioStream.pointee.codecpar.pointee.sample_rate)
@@ -114,5 +118,32 @@ struct SourceInfo {
     static func metadata(_ dictionary: OpaquePointer?, _ key: String) -> String? {
         guard let entry = av_dict_get(dictionary, key, nil, 0), let value = entry.pointee.value else { return nil }
         return String(cString: value)
+    }
+}
+
+/// One audio stream of the source, as its headers describe it.
+struct AudioStreamInfo: Equatable {
+    let index: Int
+    /// BCP 47, `und` when the container says nothing usable.
+    let language: String
+    let sampleRate: Int
+    /// Disposition `default`.
+    let isMarkedDefault: Bool
+    /// Disposition `visual_impaired` or `descriptions`: an audio description.
+    let describesVideo: Bool
+}
+
+extension SourceInfo {
+    /// The audio streams the input kept (not discarded before probing), in stream order.
+    static func audioStreams(of input: InputFile) -> [AudioStreamInfo] {
+        (0..<input.streamCount).compactMap { index in
+            let stream = input.stream(index).pointee
+            guard stream.codecpar.pointee.codec_type == AVMEDIA_TYPE_AUDIO, stream.discard != AVDISCARD_ALL else { return nil }
+            return AudioStreamInfo(
+                index: index, language: LanguageTag.normalize(metadata(stream.metadata, "language")),
+                sampleRate: Int(stream.codecpar.pointee.sample_rate),
+                isMarkedDefault: stream.disposition & AV_DISPOSITION_DEFAULT != 0,
+                describesVideo: stream.disposition & (AV_DISPOSITION_VISUAL_IMPAIRED | AV_DISPOSITION_DESCRIPTIONS) != 0)
+        }
     }
 }

@@ -41,6 +41,10 @@ public struct TranscodeOptions: Sendable {
     /// peak held at or under −1 dBTP (`LoudnessNormalization`); nil leaves the level as recorded.
     /// Costs a measuring pass over the audio before the transcode (seconds for an hour).
     public var loudness: Double? = LoudnessNormalization.defaultTarget
+    /// Audio files added as renditions of the audio group beside every audio stream of the source
+    /// (dubbed tracks and audio descriptions), each encoded once on the video's timeline. Not
+    /// taken by split transcodes; an audio-only source takes none.
+    public var audioFiles: [AudioTrackFile] = []
     /// SRT files published as subtitle renditions (the first is the default).
     public var subtitles: [SubtitleTrack] = []
     /// Write in place and publish playlists as segments complete (EVENT playlists, then VOD with

@@ -19,7 +19,7 @@ final class TranscodePipeline {
     let part: TranscodePart
     let collector: SegmentListener?
     private let started = Date()
-    private var warnings: [String] = []
+    var warnings: [String] = []
 
     /// - Parameter subtitles: `options.subtitles` already read and parsed (before the output was touched).
     init(inputPath: String, directory: URL, options: TranscodeOptions, subtitles: [LoadedSubtitles],
@@ -86,7 +86,8 @@ final class TranscodePipeline {
         cancel.expire(after: limits.deadline(forDuration: source.durationSeconds) - Date().timeIntervalSince(started))
         // A video chunk or a plan reads no audio packets.
         let readsAudio = part.encodesAudio || source.isAudioOnly
-        input.discardAllBut(Set([source.videoStream, readsAudio ? source.audioStream : nil].compactMap { $0 }))
+        let tracks = try audioTracks(source: source, readsAudio: readsAudio)
+        input.discardAllBut(Set([source.videoStream, readsAudio ? source.audioStream : nil].compactMap { $0 } + tracks.streams.map(\.info.index)))
 
         var videoDecoder: MediaDecoder?
         if let video = source.videoStream {
@@ -107,7 +108,11 @@ final class TranscodePipeline {
                 warnings.append("audio stream cannot be decoded, output has no audio: \(error)")
             }
         }
-        let loudness = try loudnessPlan(source: source, readsAudio: readsAudio && audioDecoder != nil)
+        // One measuring pass over the source for all its audio streams encoded.
+        let measured = try loudnessPlans(streams: (audioDecoder == nil ? [] : [source.audioStream].compactMap { $0 }.map { ($0, source.audioSampleRate) })
+                                            + tracks.streams.map { ($0.info.index, $0.info.sampleRate) })
+        let loudness = source.audioStream.flatMap { measured[$0] }
+        let alternates = try openAlternates(tracks, input: input, measured: measured)
         let plans = source.isAudioOnly ? [] : LadderPlanner.plan(
             ladder: options.ladder, source: source.geometry, frameRate: source.outputPeakFrameRate,
             rateControl: options.rateControl, crf: options.crf)
@@ -116,48 +121,52 @@ final class TranscodePipeline {
         // The audio part encodes no video rendition (it decodes only where the video ends).
         let loop = try DecodeLoop(pipeline: self, input: input, source: source, plans: part.isAudio ? [] : plans,
                                   videoDecoder: videoDecoder, audioDecoder: audioDecoder, subtitles: subtitles,
-                                  session: session, part: part, loudness: loudness)
+                                  session: session, part: part, loudness: loudness,
+                                  mainLabel: tracks.main, alternates: alternates)
         return Opened(source: source, plans: plans, loop: loop, warnings: warnings)
     }
 
-    /// With `options.loudness`, when this pass encodes audio: the source's loudness, measured by
-    /// a pass over the audio alone, and the gain that takes it to the target.
-    private func loudnessPlan(source: SourceInfo, readsAudio: Bool) throws -> LoudnessPlan? {
-        if case .plan = part { return nil }  // planning a split encodes nothing
-        guard let target = options.loudness, readsAudio, let stream = source.audioStream else { return nil }
+    /// With `options.loudness`: the loudness of each audio stream of `path` (the source by
+    /// default) in `streams` (with its source sample rate), measured by one pass over that audio
+    /// alone, and the gain that takes it to the target; by stream index.
+    func loudnessPlans(path: String? = nil, streams: [(index: Int, sampleRate: Int)]) throws -> [Int: LoudnessPlan] {
+        if case .plan = part { return [:] }  // planning a split encodes nothing
+        guard let target = options.loudness, !streams.isEmpty else { return [:] }
+        let path = path ?? inputPath
         let limits = options.limits
         let input: InputFile
         do {
-            input = try InputFile(path: inputPath, limits: limits, interrupt: cancel)
+            input = try InputFile(path: path, limits: limits, interrupt: cancel)
         } catch let error as LibAVError {
-            throw openFailure(error)
+            throw openFailure(error, path: path)
         }
         do {
             let figures = try LoudnessAnalysis.measure(
-                input: input, stream: stream, sampleRate: AudioRendition.outputSampleRate(source: source.audioSampleRate),
+                input: input, streams: streams.map { ($0.index, AudioRendition.outputSampleRate(source: $0.sampleRate)) },
                 maxCorruptPackets: limits.maxCorruptPackets, cancel: cancel)
-            return LoudnessPlan(target: target, input: figures, gain: LoudnessNormalization.gain(input: figures, target: target))
+            return figures.mapValues { LoudnessPlan(target: target, input: $0, gain: LoudnessNormalization.gain(input: $0, target: target)) }
         } catch let error as LibAVError {
             throw DecodeLoop.classify(error)
         }
     }
 
-    /// The error for an input libavformat would not open, naming the rule where one applies.
-    private func openFailure(_ error: LibAVError) -> TranscodeError {
-        if cancel.isExpired { return .timeLimit("\(inputPath): rejected: opening took longer than the time limit") }
+    /// The error for an input (the source, or `path`) libavformat would not open, naming the rule where one applies.
+    func openFailure(_ error: LibAVError, path: String? = nil) -> TranscodeError {
+        let path = path ?? inputPath
+        if cancel.isExpired { return .timeLimit("\(path): rejected: opening took longer than the time limit") }
         if cancel.isRaised { return .cancelled }
-        if error.code == hlsify_averror(ENOENT) { return .inputMissing("\(inputPath): no such file") }
-        if error.code == hlsify_averror(EACCES) { return .inputMissing("\(inputPath): permission denied") }
+        if error.code == hlsify_averror(ENOENT) { return .inputMissing("\(path): no such file") }
+        if error.code == hlsify_averror(EACCES) { return .inputMissing("\(path): permission denied") }
         if error.code == hlsify_averror(ENOMEM) {
             // avformat_new_stream fails this way past max_streams.
-            return .invalidInput("\(inputPath): rejected: more than \(options.limits.maxStreams) streams")
+            return .invalidInput("\(path): rejected: more than \(options.limits.maxStreams) streams")
         }
-        if let detected = InputFile.probeFormatName(path: inputPath),
+        if let detected = InputFile.probeFormatName(path: path),
            !options.limits.containers.isEmpty,
            !detected.split(separator: ",").contains(where: { options.limits.containers.contains(String($0)) }) {
-            return .invalidInput("\(inputPath): rejected: container '\(detected)' is not an accepted upload format")
+            return .invalidInput("\(path): rejected: container '\(detected)' is not an accepted upload format")
         }
-        return .invalidInput("\(inputPath): not a media file this engine can read (\(error.reason))")
+        return .invalidInput("\(path): not a media file this engine can read (\(error.reason))")
     }
 
     func reportProgress(mediaSeconds: Double, frames: Int, duration: Double?) {
@@ -246,11 +255,15 @@ final class TranscodePipeline {
                                              averageBandwidth: $0.bandwidth.average) },
                 quality: rendition.quality)
         }
-        // The main audio is the group the video variants play with, or an audio-only source's variant.
-        let audioStats = source.isAudioOnly ? published.audioOnly.first : published.audio
-        let audioReport = outcome.audio.flatMap { audio in audioStats.map { Self.audioReport(audio, $0) } }
+        // The audio group the video variants play with, in the publisher's order (the default
+        // first); the main audio is its default, or an audio-only source's variant.
+        let group = source.isAudioOnly ? [] : [outcome.audio].compactMap { $0 }.map { ($0, "stream \(source.audioStream ?? 0)") }
+            + outcome.alternates.compactMap { alternate in alternate.rendition.map { ($0, alternate.from) } }
+        let audioTracks = zip(group, published.audio).map { rendition, stats in Self.audioReport(rendition.0, stats, from: rendition.1) }
+        let audioReport = source.isAudioOnly ? outcome.audio.flatMap { audio in published.audioOnly.first.map { Self.audioReport(audio, $0) } }
+            : audioTracks.first
         let lowBandwidthReport = outcome.lowBandwidthAudio.flatMap { low in published.audioOnly.last.map { Self.audioReport(low, $0) } }
-        let segments = (published.video + [published.audio].compactMap { $0 } + published.audioOnly).reduce(0) { $0 + $1.segments }
+        let segments = (published.video + published.audio + published.audioOnly).reduce(0) { $0 + $1.segments }
         var report = TranscodeReport(
             input: inputPath, output: directory.path, master: PlaylistPublisher.masterName,
             segmentFormat: options.segmentFormat.rawValue, segmentDuration: options.segmentDuration,
@@ -259,7 +272,7 @@ final class TranscodePipeline {
                           videoFrames: source.declaredFrames, displayWidth: source.geometry.displayWidth,
                           displayHeight: source.geometry.displayHeight, rotation: source.geometry.rotation,
                           container: source.container, videoCodec: source.videoCodec),
-            decodedVideoFrames: outcome.decodedFrames, renditions: renditions, audio: audioReport,
+            decodedVideoFrames: outcome.decodedFrames, renditions: renditions, audio: audioReport, audioTracks: audioTracks,
             audioOnlyVariant: lowBandwidthReport,
             subtitles: publishedSubtitles.map { .init(language: $0.rendition.language ?? "und", cues: $0.cues) },
             warnings: warnings)
@@ -274,9 +287,13 @@ final class TranscodePipeline {
         return report
     }
 
-    private static func audioReport(_ audio: AudioRendition, _ stats: HLSPublisher.Stats) -> TranscodeReport.Audio {
+    /// An audio rendition's report entry; `from` (where a rendition of the audio group came from)
+    /// adds its NAME, DEFAULT and CHARACTERISTICS.
+    private static func audioReport(_ audio: AudioRendition, _ stats: HLSPublisher.Stats, from: String? = nil) -> TranscodeReport.Audio {
         .init(loudness: audio.loudnessReport, codec: "aac", bitrate: audio.bitrate, channels: 2, sampleRate: audio.sampleRate,
               language: audio.language, playlist: stats.playlist, segments: stats.segments,
-              bytes: stats.bytes, peakBandwidth: stats.bandwidth.peak, averageBandwidth: stats.bandwidth.average)
+              bytes: stats.bytes, peakBandwidth: stats.bandwidth.peak, averageBandwidth: stats.bandwidth.average,
+              name: from.map { _ in audio.label.name }, isDefault: from.map { _ in audio.label.isDefault },
+              describesVideo: from.map { _ in audio.label.describesVideo }, from: from)
     }
 }

@@ -94,6 +94,12 @@ public struct TranscodeReport: Codable, Sendable, Equatable {
         public var bytes: Int
         public var peakBandwidth: Int
         public var averageBandwidth: Int
+        /// In the audio group: NAME, DEFAULT, and whether it describes the video; where it came
+        /// from ("stream N" of the source, or the file's path). nil for an audio-only variant.
+        public var name: String?
+        public var isDefault: Bool?
+        public var describesVideo: Bool?
+        public var from: String?
     }
 
     public struct Subtitles: Codable, Sendable, Equatable {
@@ -113,6 +119,9 @@ public struct TranscodeReport: Codable, Sendable, Equatable {
     public var renditions: [Rendition]
     /// The main audio: the group every video variant plays with, or an audio-only source's variant.
     public var audio: Audio?
+    /// Every rendition of the audio group, the default (`audio`) first: the source's other audio
+    /// streams, then the added files (`TranscodeOptions.audioFiles`). Empty for an audio-only source.
+    public var audioTracks: [Audio] = []
     /// The low-bandwidth audio-only variant (`TranscodeOptions.audioOnlyVariantBitrate`), or nil.
     public var audioOnlyVariant: Audio?
     public var subtitles: [Subtitles]
@@ -174,7 +183,7 @@ public struct TranscodeReport: Codable, Sendable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case input, output, master, segmentFormat, segmentDuration, durationSeconds, elapsedSeconds
-        case source, decodedVideoFrames, renditions, audio, audioOnlyVariant, subtitles, warnings, resume, chunks
+        case source, decodedVideoFrames, renditions, audio, audioTracks, audioOnlyVariant, subtitles, warnings, resume, chunks
         case redundantRungs, storyboard, poster, chapters
     }
 
@@ -191,6 +200,7 @@ public struct TranscodeReport: Codable, Sendable, Equatable {
         try container.encode(decodedVideoFrames, forKey: .decodedVideoFrames)
         try container.encode(renditions, forKey: .renditions)
         try container.encode(audio, forKey: .audio)  // null, not absent, when there is no audio
+        try container.encode(audioTracks, forKey: .audioTracks)
         try container.encode(audioOnlyVariant, forKey: .audioOnlyVariant)
         try container.encode(subtitles, forKey: .subtitles)
         try container.encode(warnings, forKey: .warnings)

@@ -6,7 +6,8 @@ import Foundation
 enum EngineIdentity {
     /// Bumped when the engine changes what it encodes for the same settings.
     /// 2: capped CRF and the auto ladder by default (a plan of revision 1 meant ABR and 1080p/720p/480p).
-    static let engineRevision = 3
+    /// 3: loudness normalisation. 4: audio renditions carry their language (and every audio stream of the source is a rendition).
+    static let engineRevision = 4
 
     static let current: String = {
         func version(_ number: UInt32) -> String { "\(number >> 16).\((number >> 8) & 0xff).\(number & 0xff)" }

@@ -59,7 +59,18 @@ final class ResumeSession {
                             audioBitrate: options.audioBitrate, audioOnlyVariantBitrate: options.audioOnlyVariantBitrate,
                             rateControl: options.rateControl == .abr ? nil : options.rateControl.rawValue,
                             crf: options.rateControl == .cappedCRF ? options.crf : nil, loudness: options.loudness,
-                            storyboard: options.storyboard)
+                            storyboard: options.storyboard, audioFiles: audioFileEntries(options.audioFiles))
+    }
+
+    /// The added audio files as a plan records them: language, whether described, and a
+    /// fingerprint of the content (size and SHA-256 of its head and tail), so a resumed run takes
+    /// the same files whatever their paths.
+    static func audioFileEntries(_ files: [AudioTrackFile]) -> [String]? {
+        guard !files.isEmpty else { return nil }
+        return files.map { file in
+            let content = (try? SourceFingerprinting.fingerprint(path: file.path)).map { "\($0.size):\($0.headSHA256):\($0.tailSHA256)" } ?? "unreadable"
+            return "\(file.language)\(file.describesVideo ? "+ad" : ""):\(content)"
+        }
     }
 
     /// - Parameters:

@@ -1,0 +1,97 @@
+import CFFmpeg
+import Foundation
+
+extension TranscodePipeline {
+    /// The audio group of a pass: how the main audio is listed, and the other tracks (the
+    /// source's other audio streams, then the added files), each with its label.
+    struct AudioTracks {
+        var main: AudioTrackLabel
+        var streams: [(info: AudioStreamInfo, label: AudioTrackLabel)]
+        var files: [(file: AudioTrackFile, label: AudioTrackLabel)]
+    }
+
+    /// Labels every audio track of this pass. Only a whole transcode of a video source has
+    /// alternate tracks; an audio-only source and the parts of a split use the main audio alone.
+    /// - Throws: `TranscodeError.invalidInput` for an added file's language that is not a BCP 47
+    ///   tag, or added files with a source that has no video.
+    func audioTracks(source: SourceInfo, readsAudio: Bool) throws -> AudioTracks {
+        var files: [AudioTrackFile] = []
+        for file in options.audioFiles {
+            guard let language = LanguageTag.parse(file.language) else {
+                throw TranscodeError.invalidInput("\(file.path): rejected: '\(file.language)' is not a BCP 47 language tag (like es or pt-BR)")
+            }
+            files.append(AudioTrackFile(language: language, path: file.path, describesVideo: file.describesVideo))
+        }
+        if !files.isEmpty, source.isAudioOnly {
+            throw TranscodeError.invalidInput("\(inputPath): rejected: added audio tracks need a source with video")
+        }
+        let mainInfo = source.audioStreams.first { $0.index == source.audioStream }
+        let mainTrack = AudioTrackLabels.Track(language: mainInfo?.language ?? source.audioLanguage,
+                                               describesVideo: mainInfo?.describesVideo ?? false)
+        guard case .whole = part, readsAudio, !source.isAudioOnly else {
+            if source.isAudioOnly, source.audioStreams.count > 1 {
+                warnings.append("only the default audio stream of a source without video is used")
+            }
+            return AudioTracks(main: AudioTrackLabels.labels([mainTrack], defaultIndex: 0)[0], streams: [], files: [])
+        }
+        let streams = source.audioStreams
+        var tracks = streams.map { AudioTrackLabels.Track(language: $0.language, describesVideo: $0.describesVideo) }
+        tracks += files.map { AudioTrackLabels.Track(language: $0.language, describesVideo: $0.describesVideo) }
+        guard !tracks.isEmpty else {
+            return AudioTracks(main: AudioTrackLabels.labels([mainTrack], defaultIndex: 0)[0], streams: [], files: [])
+        }
+        let defaultIndex = streams.firstIndex { $0.index == source.audioStream } ?? 0
+        let labels = AudioTrackLabels.labels(tracks, defaultIndex: defaultIndex)
+        // labels[0] is the default track; the rest follow the tracks' order without it.
+        let order = [defaultIndex] + tracks.indices.filter { $0 != defaultIndex }
+        var result = AudioTracks(main: labels[0], streams: [], files: [])
+        for (label, position) in zip(labels, order) {
+            if position < streams.count {
+                if streams[position].index != source.audioStream { result.streams.append((streams[position], label)) }
+            } else {
+                result.files.append((files[position - streams.count], label))
+            }
+        }
+        return result
+    }
+
+    /// Opens a decoder for each other audio stream and each added file (measuring its loudness
+    /// when asked); a source stream that cannot be decoded is left out with a warning.
+    /// - Parameter measured: the source streams' loudness plans, by stream index.
+    /// - Throws: `TranscodeError` for an added file that cannot be opened, has no audio, or whose
+    ///   audio cannot be decoded.
+    func openAlternates(_ tracks: AudioTracks, input: InputFile, measured: [Int: LoudnessPlan]) throws -> [AlternateAudio] {
+        var alternates: [AlternateAudio] = []
+        for (info, label) in tracks.streams {
+            let stream = input.stream(info.index)
+            do {
+                let decoder = try MediaDecoder(stream: stream, maxPixels: options.limits.maxPixels)
+                alternates.append(AlternateAudio(label: label, source: .stream(index: info.index, decoder: decoder, timeBase: stream.pointee.time_base),
+                                                 sampleRate: info.sampleRate, loudness: measured[info.index]))
+            } catch {
+                warnings.append("audio stream \(info.index) cannot be decoded and is left out: \(error)")
+            }
+        }
+        for (file, label) in tracks.files {
+            let reader = try openAudioFile(file.path)
+            let loudness = try loudnessPlans(path: file.path, streams: [(reader.stream, reader.sampleRate)])[reader.stream]
+            alternates.append(AlternateAudio(label: label, source: .file(reader), sampleRate: reader.sampleRate, loudness: loudness))
+        }
+        return alternates
+    }
+
+    /// An added audio file opened within the input limits, up to its first decoded frame.
+    private func openAudioFile(_ path: String) throws -> AudioFileReader {
+        let limits = options.limits
+        do {
+            let input = try InputFile(path: path, limits: limits, interrupt: cancel) { header in
+                try InputPolicy(limits: limits, path: path).checkHeader(header)
+            }
+            return try AudioFileReader(input: input, limits: limits, cancel: cancel)
+        } catch let error as LibAVError {
+            throw openFailure(error, path: path)
+        } catch let error as InputPolicy.Rejection {
+            throw TranscodeError.invalidInput(error.message)
+        }
+    }
+}
