@@ -260,6 +260,12 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("A subtitle track, LANG=PATH (repeatable).", valueName: "LANG=PATH"))
     var subtitles: [String] = []
 
+    @Option(name: .long, help: ArgumentHelp("An alternate audio track (a dubbed file), LANG=PATH under the input root (repeatable).", valueName: "LANG=PATH"))
+    var audio: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("An audio description, LANG=PATH under the input root (repeatable).", valueName: "LANG=PATH"))
+    var audioDescription: [String] = []
+
     @Flag(name: .long, help: "Mark the job progressive: written in place, playlists published as segments complete.")
     var progressive = false
 
@@ -274,7 +280,7 @@ struct SubmitCommand: AsyncParsableCommand {
 
     func validate() throws {
         if file != nil, jobId != nil || input != nil || output != nil || ladder != nil || segmentDuration != nil
-            || segmentFormat != nil || preset != nil || !subtitles.isEmpty || progressive
+            || segmentFormat != nil || preset != nil || !subtitles.isEmpty || !audio.isEmpty || !audioDescription.isEmpty || progressive
             || rateControl != nil || crf != nil || measureQuality || keepRedundantRungs || noStoryboard || noPoster || chapters != nil || loudness != nil {
             throw ValidationError("give either JOB.json (or -) or the job flags, not both")
         }
@@ -349,10 +355,14 @@ struct SubmitCommand: AsyncParsableCommand {
     private func jobFromFlags() throws -> TranscodeJob {
         guard let jobId, let input else { throw ValidationError("--job-id and --input are required") }
         let tracks = try subtitles.map { entry -> TranscodeJob.Subtitle in
-            guard let equals = entry.firstIndex(of: "="), equals != entry.startIndex, entry.index(after: equals) != entry.endIndex else {
-                throw ValidationError("--subtitles takes LANG=PATH, got '\(entry)'")
+            let (language, path) = try Self.languageAndPath(entry, option: "--subtitles")
+            return TranscodeJob.Subtitle(language: language, path: path)
+        }
+        func audioFiles(_ entries: [String], option: String) throws -> [TranscodeJob.AudioFile] {
+            try entries.map { entry in
+                let (language, path) = try Self.languageAndPath(entry, option: option)
+                return TranscodeJob.AudioFile(language: language, path: path)
             }
-            return TranscodeJob.Subtitle(language: String(entry[..<equals]), path: String(entry[entry.index(after: equals)...]))
         }
         return TranscodeJob(jobId: jobId, input: input, output: output ?? jobId, subtitles: tracks,
                             ladder: ladder.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } },
@@ -360,6 +370,16 @@ struct SubmitCommand: AsyncParsableCommand {
                             progressive: progressive ? true : nil, rateControl: rateControl, crf: crf,
                             measureQuality: measureQuality ? true : nil, keepRedundantRungs: keepRedundantRungs ? true : nil,
                             storyboard: noStoryboard ? false : nil, poster: noPoster ? false : nil, chapters: chapters,
-                            loudness: try loudness.map(Self.loudnessSetting))
+                            loudness: try loudness.map(Self.loudnessSetting),
+                            audio: try audioFiles(audio, option: "--audio"),
+                            audioDescription: try audioFiles(audioDescription, option: "--audio-description"))
+    }
+
+    /// Splits `LANG=PATH` (the job's checks judge both).
+    private static func languageAndPath(_ entry: String, option: String) throws -> (String, String) {
+        guard let equals = entry.firstIndex(of: "="), equals != entry.startIndex, entry.index(after: equals) != entry.endIndex else {
+            throw ValidationError("\(option) takes LANG=PATH, got '\(entry)'")
+        }
+        return (String(entry[..<equals]), String(entry[entry.index(after: equals)...]))
     }
 }

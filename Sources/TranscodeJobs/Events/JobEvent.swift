@@ -182,6 +182,13 @@ public struct JobEvent: Sendable, Equatable, Encodable {
             /// The encoded audio's loudness (`integrated` LUFS, `range` LU, `truePeak` dBTP) when it
             /// was normalised; absent with loudness off and in markers of older workers.
             public var loudness: LoudnessFigures?
+            /// In `audioTracks`: the rendition's language, NAME, DEFAULT, whether it describes
+            /// the video, and its media playlist relative to the output root.
+            public var language: String?
+            public var name: String?
+            public var isDefault: Bool?
+            public var describesVideo: Bool?
+            public var playlist: String?
 
             public init(codec: String, bitrate: Int, channels: Int, sampleRate: Int, segments: Int, bytes: Int) {
                 self.codec = codec
@@ -211,6 +218,9 @@ public struct JobEvent: Sendable, Equatable, Encodable {
         public var segmentDuration: Double
         public var renditions: [Rendition]
         public var audio: Audio?
+        /// Every rendition of the audio group, the default first (absent for a source without
+        /// video or audio, and in markers of older workers).
+        public var audioTracks: [Audio]?
         public var subtitles: [Subtitles]
         /// Media duration of the source, seconds.
         public var durationSeconds: Double
@@ -248,7 +258,7 @@ public struct JobEvent: Sendable, Equatable, Encodable {
         }
 
         enum CodingKeys: String, CodingKey {
-            case output, master, segmentFormat, segmentDuration, renditions, audio, subtitles
+            case output, master, segmentFormat, segmentDuration, renditions, audio, audioTracks, subtitles
             case durationSeconds, elapsedSeconds, bytes, segments, speed, redundantRungs, storyboard, poster, chapters
         }
 
@@ -260,6 +270,7 @@ public struct JobEvent: Sendable, Equatable, Encodable {
             try container.encode(segmentDuration, forKey: .segmentDuration)
             try container.encode(renditions, forKey: .renditions)
             try container.encode(audio, forKey: .audio)  // null when the source has no audio
+            try container.encodeIfPresent(audioTracks, forKey: .audioTracks)
             try container.encode(subtitles, forKey: .subtitles)
             try container.encode(durationSeconds, forKey: .durationSeconds)
             try container.encode(elapsedSeconds, forKey: .elapsedSeconds)

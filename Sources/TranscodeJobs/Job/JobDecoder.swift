@@ -79,6 +79,20 @@ public struct JobDecoder: Sendable {
                 throw JobRejection(.invalidJob, "subtitles[\(index)].name must be 1–128 characters without quotes or control characters", jobId: id)
             }
         }
+        for (field, files) in [("audio", job.audio), ("audioDescription", job.audioDescription)] {
+            for (index, file) in files.enumerated() {
+                if case .failure(let problem) = JobNames.relativeComponents(file.path, hiddenAllowed: true) {
+                    throw JobRejection(.unsafePath, "\(field)[\(index)].path \(Self.quoted(file.path)) \(problem.message)", jobId: id)
+                }
+                guard LanguageTag.parse(file.language) != nil else {
+                    throw JobRejection(.invalidJob, "\(field)[\(index)].language \(Self.quoted(file.language)) is not a BCP 47 language tag (like es or pt-BR)", jobId: id)
+                }
+            }
+        }
+        let addedAudio = job.audio.count + job.audioDescription.count
+        if addedAudio > Self.maximumAddedAudio {
+            throw JobRejection(.invalidJob, "audio and audioDescription name \(addedAudio) files; at most \(Self.maximumAddedAudio) are accepted", jobId: id)
+        }
         if let ladder = job.ladder {
             guard !ladder.isEmpty else { throw JobRejection(.invalidJob, "ladder is empty; leave it out for the worker's default", jobId: id) }
             if ladder.count > 1, ladder.contains(where: Self.isAuto) {
@@ -123,6 +137,9 @@ public struct JobDecoder: Sendable {
             throw JobRejection(.invalidJob, "preset \(Self.quoted(preset)) is not one of \(X264Preset.namesText)", jobId: id)
         }
     }
+
+    /// Most audio files a job may add (`audio` and `audioDescription` together).
+    public static let maximumAddedAudio = 8
 
     // MARK: - Details
 
@@ -179,11 +196,11 @@ public struct JobDecoder: Sendable {
         case is String.Type: return "a string"
         case is Double.Type, is Int.Type: return "a number"
         case is Bool.Type: return "true or false"
-        case is [Any].Type, is [String].Type, is [TranscodeJob.Subtitle].Type: return "an array"
+        case is [Any].Type, is [String].Type, is [TranscodeJob.Subtitle].Type, is [TranscodeJob.AudioFile].Type: return "an array"
         default:
             let name = "\(type)"
             if name.hasPrefix("Array") { return "an array" }
-            if name.hasPrefix("Dictionary") || name.contains("Subtitle") { return "an object" }
+            if name.hasPrefix("Dictionary") || name.contains("Subtitle") || name.contains("AudioFile") { return "an object" }
             return name
         }
     }
@@ -197,6 +214,7 @@ private struct WireJob: Decodable {
     enum Keys: String, CodingKey {
         case jobId, input, output, subtitles, ladder, segmentDuration, segmentFormat, preset, progressive, audioOnlyVariant
         case chunkDuration, rateControl, crf, measureQuality, keepRedundantRungs, storyboard, poster, chapters, loudness
+        case audio, audioDescription
     }
 
     init(from decoder: Decoder) throws {
@@ -238,7 +256,9 @@ private struct WireJob: Decodable {
             storyboard: try container.decodeIfPresent(Bool.self, forKey: .storyboard),
             poster: try container.decodeIfPresent(Bool.self, forKey: .poster),
             chapters: try container.decodeIfPresent(String.self, forKey: .chapters),
-            loudness: try container.decodeIfPresent(TranscodeJob.Loudness.self, forKey: .loudness))
+            loudness: try container.decodeIfPresent(TranscodeJob.Loudness.self, forKey: .loudness),
+            audio: try container.decodeIfPresent([TranscodeJob.AudioFile].self, forKey: .audio) ?? [],
+            audioDescription: try container.decodeIfPresent([TranscodeJob.AudioFile].self, forKey: .audioDescription) ?? [])
     }
 
     /// The ladder: an array of rungs, or the string "auto" (read as `["auto"]`).

@@ -24,6 +24,13 @@ public struct JobPlan: Sendable, Equatable {
         public var path: String
     }
 
+    /// An added audio file: its language, whether it describes the video, and its absolute path (links resolved).
+    public struct AudioFile: Sendable, Equatable {
+        public var language: String
+        public var describesVideo: Bool
+        public var path: String
+    }
+
     public var job: TranscodeJob
     /// Absolute input path, links resolved (when it exists).
     public var inputPath: String
@@ -44,6 +51,8 @@ public struct JobPlan: Sendable, Equatable {
     public var poster: Bool
     /// Absolute path of the chapters file, links resolved; nil without.
     public var chaptersPath: String?
+    /// The job's `audio` then its `audioDescription` files.
+    public var audioFiles: [AudioFile] = []
     public var segmentDuration: Double
     public var segmentFormat: SegmentFormat
     public var preset: String
@@ -88,6 +97,17 @@ public struct JobResolver: Sendable {
                 throw JobRejection(.unsafePath, "chapters \(JobDecoder.quoted(path)) \(error.message)", jobId: job.jobId)
             }
         }
+        var audioFiles: [JobPlan.AudioFile] = []
+        for (field, files, described) in [("audio", job.audio, false), ("audioDescription", job.audioDescription, true)] {
+            for (index, file) in files.enumerated() {
+                do {
+                    let path = try inputRoot.resolve(file.path, hiddenAllowed: true).absolute
+                    audioFiles.append(JobPlan.AudioFile(language: file.language, describesVideo: described, path: path))
+                } catch {
+                    throw JobRejection(.unsafePath, "\(field)[\(index)].path \(JobDecoder.quoted(file.path)) \(error.message)", jobId: job.jobId)
+                }
+            }
+        }
         let output: (absolute: String, relative: String)
         do { output = try outputRoot.resolve(job.output, hiddenAllowed: false, finalLinkAllowed: false) } catch {
             throw JobRejection(.unsafePath, "output \(JobDecoder.quoted(job.output)) \(error.message)", jobId: job.jobId)
@@ -100,11 +120,11 @@ public struct JobResolver: Sendable {
                        outputKey: output.relative, ladder: ladder,
                        rateControl: job.rateControl ?? (job.crf == nil ? defaults.rateControl : .cappedCRF), crf: job.crf,
                        measureQuality: job.measureQuality ?? false, keepRedundantRungs: job.keepRedundantRungs ?? false,
-                       storyboard: job.storyboard ?? true, loudness: job.loudness.map(\.target) ?? LoudnessNormalization.defaultTarget, poster: job.poster ?? true, chaptersPath: chapters,
+                       storyboard: job.storyboard ?? true, loudness: job.loudness.map(\.target) ?? LoudnessNormalization.defaultTarget, poster: job.poster ?? true, chaptersPath: chapters, audioFiles: audioFiles,
                        segmentDuration: job.segmentDuration ?? defaults.segmentDuration,
                        segmentFormat: job.segmentFormat ?? defaults.segmentFormat,
                        preset: job.preset ?? defaults.preset.rawValue, progressive: job.progressive ?? false,
-                       // Split transcodes take no chapters: a job with them is transcoded whole.
-                       chunkDuration: chapters != nil ? 0 : job.chunkDuration ?? defaults.chunkDuration)
+                       // Split transcodes take no chapters or added audio: a job with them is transcoded whole.
+                       chunkDuration: chapters != nil || !audioFiles.isEmpty ? 0 : job.chunkDuration ?? defaults.chunkDuration)
     }
 }

@@ -6,6 +6,8 @@ import HLSCore
 /// ```json
 /// { "jobId": "lecture-42", "input": "uploads/lecture-42.mp4", "output": "lecture-42",
 ///   "subtitles": [ { "language": "en", "name": "English", "path": "uploads/lecture-42.en.srt" } ],
+///   "audio": [ { "language": "es", "path": "uploads/lecture-42.es.m4a" } ],
+///   "audioDescription": [ { "language": "en", "path": "uploads/lecture-42.en-ad.m4a" } ],
 ///   "ladder": ["1080p", "720p", "480p"], "segmentDuration": 4, "segmentFormat": "fmp4",
 ///   "preset": "veryfast", "progressive": true }
 /// ```
@@ -27,6 +29,19 @@ public struct TranscodeJob: Sendable, Equatable, Encodable {
         public init(language: String, name: String? = nil, path: String) {
             self.language = language
             self.name = name
+            self.path = path
+        }
+    }
+
+    /// An audio file under the input root added to the set as a rendition of the audio group.
+    public struct AudioFile: Sendable, Equatable, Codable {
+        /// BCP 47 language tag (`es`, `pt-BR`).
+        public var language: String
+        /// Media file with an audio stream, relative to the input root.
+        public var path: String
+
+        public init(language: String, path: String) {
+            self.language = language
             self.path = path
         }
     }
@@ -77,13 +92,18 @@ public struct TranscodeJob: Sendable, Equatable, Encodable {
     /// A chapters file under the input root (WebVTT chapters or a JSON list; `TranscodeOptions.chapters`).
     /// A job with chapters is transcoded whole, never split.
     public var chapters: String?
+    /// Dubbed tracks (`TranscodeOptions.audioFiles`); a job with any is transcoded whole.
+    public var audio: [AudioFile]
+    /// Audio descriptions (narration of what is on screen; CHARACTERISTICS
+    /// "public.accessibility.describes-video"); a job with any is transcoded whole.
+    public var audioDescription: [AudioFile]
 
     public init(jobId: String, input: String, output: String, subtitles: [Subtitle] = [], ladder: [String]? = nil,
                 segmentDuration: Double? = nil, segmentFormat: SegmentFormat? = nil, preset: String? = nil,
                 progressive: Bool? = nil, audioOnlyVariant: Int? = nil, chunkDuration: Double? = nil,
                 rateControl: RateControl? = nil, crf: Double? = nil, measureQuality: Bool? = nil,
                 keepRedundantRungs: Bool? = nil, storyboard: Bool? = nil, poster: Bool? = nil, chapters: String? = nil,
-                loudness: Loudness? = nil) {
+                loudness: Loudness? = nil, audio: [AudioFile] = [], audioDescription: [AudioFile] = []) {
         self.jobId = jobId
         self.input = input
         self.output = output
@@ -103,6 +123,8 @@ public struct TranscodeJob: Sendable, Equatable, Encodable {
         self.poster = poster
         self.chapters = chapters
         self.loudness = loudness
+        self.audio = audio
+        self.audioDescription = audioDescription
     }
 
     /// A job's `loudness`: a target in LUFS, or off.
@@ -155,6 +177,7 @@ public struct TranscodeJob: Sendable, Equatable, Encodable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case jobId, input, output, subtitles, ladder, segmentDuration, segmentFormat, preset, progressive, audioOnlyVariant
         case chunkDuration, rateControl, crf, measureQuality, keepRedundantRungs, storyboard, poster, chapters, loudness
+        case audio, audioDescription
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -178,5 +201,7 @@ public struct TranscodeJob: Sendable, Equatable, Encodable {
         try container.encodeIfPresent(poster, forKey: .poster)
         try container.encodeIfPresent(chapters, forKey: .chapters)
         try container.encodeIfPresent(loudness, forKey: .loudness)
+        if !audio.isEmpty { try container.encode(audio, forKey: .audio) }
+        if !audioDescription.isEmpty { try container.encode(audioDescription, forKey: .audioDescription) }
     }
 }

@@ -3,7 +3,7 @@ import HLSKit
 import ObjectStorage
 import TranscodeJobs
 
-/// A job's input, subtitle and chapters objects, spooled into a folder of this delivery's own under the
+/// A job's input, subtitle, chapters and added audio objects, spooled into a folder of this delivery's own under the
 /// work root's `spool/` (two jobs of one upload never share a copy), removed with `remove()`.
 ///
 /// The folder holds `.lock`, locked (flock) while the delivery lives: the kernel lets go of it
@@ -52,6 +52,11 @@ final class BucketInputs: Sendable {
                 let address = try Self.address(chapters, field: "chapters", under: bucket, jobId: job.jobId)
                 spooled.chaptersPath = try Self.fetch(address, shown: "chapters", client: roots.client,
                                                       into: folder.appendingPathComponent("chapters"), maxBytes: Int64(ChapterFile.maximumBytes))
+            }
+            for (index, named) in OpenedInputs.audioFields(job).enumerated() {
+                let address = try Self.address(named.path, field: named.field, under: bucket, jobId: job.jobId)
+                spooled.audioFiles[index].path = try Self.fetch(address, shown: named.field, client: roots.client,
+                                                                into: folder.appendingPathComponent("audio-\(index)"), maxBytes: maxBytes)
             }
             root = try ConfinedRoot(folder.path)
         } catch {

@@ -37,8 +37,8 @@ enum FailurePolicy {
 }
 
 extension JobPlan {
-    /// The engine's options for this plan, reading the subtitles through `inputs` (the worker's
-    /// opened and checked files) or, without them, at the plan's paths.
+    /// The engine's options for this plan, reading the subtitles, chapters and added audio through
+    /// `inputs` (the worker's opened and checked files) or, without them, at the plan's paths.
     func transcodeOptions(inputs: OpenedInputs? = nil) -> TranscodeOptions {
         var options = TranscodeOptions()
         options.ladder = ladder
@@ -59,6 +59,10 @@ extension JobPlan {
         options.overwrite = false
         options.progressive = progressive
         options.audioOnlyVariantBitrate = job.audioOnlyVariant
+        options.audioFiles = audioFiles.enumerated().map { index, file in
+            AudioTrackFile(language: file.language, path: inputs?.audioFiles[index].descriptorPath ?? file.path,
+                           describesVideo: file.describesVideo)
+        }
         return options
     }
 }
@@ -72,20 +76,31 @@ extension JobEvent.Completion {
                       bytes: $0.bytes, encodedFrames: $0.encodedFrames, rateControl: $0.encoder.rateControl, crf: $0.encoder.crf,
                       quality: $0.quality)
         }
-        let audio = report.audio.map { reported in
+        func audio(_ reported: TranscodeReport.Audio) -> Audio {
             var audio = Audio(codec: reported.codec, bitrate: reported.bitrate, channels: reported.channels,
                               sampleRate: reported.sampleRate, segments: reported.segments, bytes: reported.bytes)
             audio.loudness = reported.loudness?.output
             return audio
         }
-        let segments = report.renditions.reduce(0) { $0 + $1.segments } + (report.audio?.segments ?? 0)
+        let tracks = report.audioTracks.map { reported in
+            var track = audio(reported)
+            track.language = reported.language
+            track.name = reported.name
+            track.isDefault = reported.isDefault
+            track.describesVideo = reported.describesVideo
+            track.playlist = output + "/" + reported.playlist
+            return track
+        }
+        let audioSegments = report.audioTracks.isEmpty ? report.audio?.segments ?? 0 : report.audioTracks.reduce(0) { $0 + $1.segments }
+        let segments = report.renditions.reduce(0) { $0 + $1.segments } + audioSegments
         let speed = report.elapsedSeconds > 0 ? report.durationSeconds / report.elapsedSeconds : 0
         self.init(output: output, master: output + "/" + CompletionMarker.masterPlaylist, segmentFormat: report.segmentFormat,
-                  segmentDuration: report.segmentDuration, renditions: renditions, audio: audio,
+                  segmentDuration: report.segmentDuration, renditions: renditions, audio: report.audio.map(audio),
                   subtitles: report.subtitles.map { Subtitles(language: $0.language, cues: $0.cues) },
                   durationSeconds: report.durationSeconds, elapsedSeconds: report.elapsedSeconds,
                   bytes: Self.folderBytes(folder), segments: segments, speed: speed)
         redundantRungs = report.redundantRungs
+        audioTracks = tracks.isEmpty ? nil : tracks
         storyboard = report.storyboard.map { output + "/" + $0.vtt }
         poster = report.poster.map { output + "/" + $0.file }
         chapters = report.chapters.map { output + "/" + $0.vtt }

@@ -11,6 +11,8 @@ final class OpenedInputs: Sendable {
     let subtitles: [ConfinedFile]
     /// The plan's chapters file, when it names one.
     let chapters: ConfinedFile?
+    /// In the order of the plan's `audioFiles` (the job's `audio`, then `audioDescription`).
+    let audioFiles: [ConfinedFile]
 
     /// - Throws: `JobRejection` (`unsafe-path`) for a file that now lies outside the root or is
     ///   not a regular file; `TranscodeError.inputMissing` for a file that is gone;
@@ -22,6 +24,15 @@ final class OpenedInputs: Sendable {
             try Self.open(pair.0.path, field: "subtitles[\(index)].path", shown: pair.1.path, root: root, jobId: job.jobId)
         }
         chapters = try plan.chaptersPath.map { try Self.open($0, field: "chapters", shown: job.chapters ?? $0, root: root, jobId: job.jobId) }
+        audioFiles = try zip(plan.audioFiles, Self.audioFields(job)).map { file, named in
+            try Self.open(file.path, field: named.field, shown: named.path, root: root, jobId: job.jobId)
+        }
+    }
+
+    /// The job's added audio files as it names them, in the plan's order: field and path.
+    static func audioFields(_ job: TranscodeJob) -> [(field: String, path: String)] {
+        job.audio.enumerated().map { ("audio[\($0)].path", $1.path) }
+            + job.audioDescription.enumerated().map { ("audioDescription[\($0)].path", $1.path) }
     }
 
     private static func open(_ path: String, field: String, shown: String, root: ConfinedRoot, jobId: String) throws -> ConfinedFile {

@@ -529,6 +529,7 @@ public final class TranscodeWorker: Service, @unchecked Sendable {  // immutable
         let names = [(inputs.video.descriptorPath, plan.job.input)]
             + zip(inputs.subtitles, plan.job.subtitles).map { ($0.descriptorPath, $1.path) }
             + [inputs.chapters.flatMap { file in plan.job.chapters.map { (file.descriptorPath, $0) } }].compactMap { $0 }
+            + zip(inputs.audioFiles, OpenedInputs.audioFields(plan.job)).map { ($0.descriptorPath, $1.path) }
         return names.sorted { $0.0.count > $1.0.count }.reduce(error) { $0.naming($1.0, as: $1.1) }
     }
 
