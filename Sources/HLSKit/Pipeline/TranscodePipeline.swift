@@ -113,6 +113,9 @@ final class TranscodePipeline {
                                             + tracks.streams.map { ($0.info.index, $0.info.sampleRate) })
         let loudness = source.audioStream.flatMap { measured[$0] }
         let alternates = try openAlternates(tracks, input: input, measured: measured)
+        if options.audioOnlyVariantBitrate != nil, audioDecoder == nil, !alternates.isEmpty {
+            warnings.append("no audio-only variant: it is made from the source's own default audio, and the source has none")
+        }
         let plans = source.isAudioOnly ? [] : LadderPlanner.plan(
             ladder: options.ladder, source: source.geometry, frameRate: source.outputPeakFrameRate,
             rateControl: options.rateControl, crf: options.crf)
