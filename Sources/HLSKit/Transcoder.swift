@@ -36,6 +36,8 @@ public enum Transcoder {
         if let chapters, let duration = InputFile.probeDuration(input, limits: options.limits) {
             _ = try chapters.resolved(durationSeconds: duration)
         }
+        // So are the added audio files.
+        try TranscodePipeline.checkAudioFiles(options.audioFiles, input: input, limits: options.limits)
         // Every staged run journals its segments; only with `resume` does it take up a dead run's.
         let journaled = !options.progressive
         let staging = try OutputStaging(target: output, overwrite: options.overwrite, inPlace: options.progressive,

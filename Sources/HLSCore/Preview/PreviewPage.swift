@@ -190,10 +190,11 @@ public struct PreviewPage: Sendable, Equatable {
         let rows = audio.map { a -> [String] in
             [a.uri.isEmpty ? "<span class=\"none\">in the variant streams</span>" : link(a.uri),
              HTMLText.escape(a.groupID), HTMLText.escape(a.language ?? ""), HTMLText.escape(a.name),
-             a.channels.map(String.init) ?? "", a.isDefault ? "yes" : "no"]
+             a.channels.map(String.init) ?? "", a.isDefault ? "yes" : "no",
+             a.characteristics.map { $0 == MediaRendition.describesVideo ? "describes the video" : HTMLText.escape($0) }.joined(separator: ", ")]
         }
         return table(id: "audio", caption: "Audio renditions (\(audio.count))",
-                     headers: ["Playlist", "Group", "Language", "Name", "Channels", "Default"],
+                     headers: ["Playlist", "Group", "Language", "Name", "Channels", "Default", "Characteristics"],
                      numeric: [4], rows: rows, rowData: audio.map { ["uri": $0.uri] })
     }
 
@@ -468,12 +469,29 @@ public struct PreviewPage: Sendable, Equatable {
               }
             }
             select.addEventListener("change", function () {
-              for (var i = 0; i < video.audioTracks.length; i++) { video.audioTracks[i].enabled = String(i) === select.value; }
+              // The chosen track first, so that some track is always on.
+              var chosen = video.audioTracks[Number(select.value)];
+              if (chosen) { chosen.enabled = true; }
+              for (var i = 0; i < video.audioTracks.length; i++) {
+                if (String(i) !== select.value) { video.audioTracks[i].enabled = false; }
+              }
             });
             video.audioTracks.addEventListener("addtrack", refill);
+            video.audioTracks.addEventListener("removetrack", refill);
+            // A track switched elsewhere (the browser's own controls): the menu follows.
+            video.audioTracks.addEventListener("change", function () {
+              for (var i = 0; i < select.options.length; i++) {
+                var track = video.audioTracks[i];
+                select.options[i].selected = !!(track && track.enabled);
+              }
+            });
             refill();
             menu.textContent = "Audio: ";
             menu.appendChild(select);
+            var later = document.createElement("span");
+            later.className = "none";
+            later.textContent = " (a switch is heard once the audio already buffered has played)";
+            menu.appendChild(later);
           } else {
             menu.textContent = "This browser does not switch audio renditions; the table below lists them.";
           }

@@ -15,16 +15,8 @@ extension TranscodePipeline {
     /// - Throws: `TranscodeError.invalidInput` for an added file's language that is not a BCP 47
     ///   tag, or added files with a source that has no video.
     func audioTracks(source: SourceInfo, readsAudio: Bool) throws -> AudioTracks {
-        var files: [AudioTrackFile] = []
-        for file in options.audioFiles {
-            guard let language = LanguageTag.parse(file.language) else {
-                throw TranscodeError.invalidInput("\(file.path): rejected: '\(file.language)' is not a BCP 47 language tag (like es or pt-BR)")
-            }
-            files.append(AudioTrackFile(language: language, path: file.path, describesVideo: file.describesVideo))
-        }
-        if !files.isEmpty, source.isAudioOnly {
-            throw TranscodeError.invalidInput("\(inputPath): rejected: added audio tracks need a source with video")
-        }
+        let files = try Self.normalized(options.audioFiles)
+        if !files.isEmpty, source.isAudioOnly { throw Self.needsVideo(inputPath) }
         let mainInfo = source.audioStreams.first { $0.index == source.audioStream }
         let mainTrack = AudioTrackLabels.Track(language: mainInfo?.language ?? source.audioLanguage,
                                                describesVideo: mainInfo?.describesVideo ?? false)
@@ -80,16 +72,53 @@ extension TranscodePipeline {
         return alternates
     }
 
+    /// The added files with their languages normalised (`spa` → `es`).
+    /// - Throws: `TranscodeError.invalidInput` for a language that is not a BCP 47 tag.
+    static func normalized(_ files: [AudioTrackFile]) throws -> [AudioTrackFile] {
+        try files.map { file in
+            guard let language = LanguageTag.parse(file.language) else {
+                throw TranscodeError.invalidInput("\(file.path): rejected: '\(file.language)' is not a BCP 47 language tag (like es or pt-BR)")
+            }
+            return AudioTrackFile(language: language, path: file.path, describesVideo: file.describesVideo)
+        }
+    }
+
+    private static func needsVideo(_ input: String) -> TranscodeError {
+        .invalidInput("\(input): rejected: added audio tracks need a source with video")
+    }
+
+    /// Checks the added audio files before the output is touched (so a bad one leaves no staging
+    /// folder and, with `--progressive --force`, the previous output in place): each language a
+    /// BCP 47 tag, each file a media file with audio that decodes, and a source with video.
+    /// Costs opening each file and decoding its first audio frame.
+    /// - Throws: `TranscodeError` (`inputMissing` for a missing file, `invalidInput` otherwise).
+    static func checkAudioFiles(_ files: [AudioTrackFile], input: String, limits: InputLimits) throws {
+        guard !files.isEmpty else { return }
+        let cancel = InterruptFlag()
+        cancel.expire(after: min(limits.timeLimit ?? 120, 120))
+        for file in try normalized(files) {
+            try Transcoder.checkInputFile(file.path)
+            _ = try openAudioFile(file.path, limits: limits, cancel: cancel)
+        }
+        // A source that cannot be opened is the pipeline's to report.
+        if let source = try? InputFile(path: input, limits: limits, interrupt: cancel), source.bestStream(AVMEDIA_TYPE_VIDEO) == nil {
+            throw needsVideo(input)
+        }
+    }
+
     /// An added audio file opened within the input limits, up to its first decoded frame.
     private func openAudioFile(_ path: String) throws -> AudioFileReader {
-        let limits = options.limits
+        try Self.openAudioFile(path, limits: options.limits, cancel: cancel)
+    }
+
+    private static func openAudioFile(_ path: String, limits: InputLimits, cancel: InterruptFlag) throws -> AudioFileReader {
         do {
             let input = try InputFile(path: path, limits: limits, interrupt: cancel) { header in
                 try InputPolicy(limits: limits, path: path).checkHeader(header)
             }
             return try AudioFileReader(input: input, limits: limits, cancel: cancel)
         } catch let error as LibAVError {
-            throw openFailure(error, path: path)
+            throw TranscodePipeline.openFailure(error, path: path, limits: limits, cancel: cancel)
         } catch let error as InputPolicy.Rejection {
             throw TranscodeError.invalidInput(error.message)
         }

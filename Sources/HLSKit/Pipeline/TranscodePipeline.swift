@@ -155,18 +155,22 @@ final class TranscodePipeline {
 
     /// The error for an input (the source, or `path`) libavformat would not open, naming the rule where one applies.
     func openFailure(_ error: LibAVError, path: String? = nil) -> TranscodeError {
-        let path = path ?? inputPath
+        Self.openFailure(error, path: path ?? inputPath, limits: options.limits, cancel: cancel)
+    }
+
+    /// The error for `path`, which libavformat would not open within `limits`.
+    static func openFailure(_ error: LibAVError, path: String, limits: InputLimits, cancel: InterruptFlag) -> TranscodeError {
         if cancel.isExpired { return .timeLimit("\(path): rejected: opening took longer than the time limit") }
         if cancel.isRaised { return .cancelled }
         if error.code == hlsify_averror(ENOENT) { return .inputMissing("\(path): no such file") }
         if error.code == hlsify_averror(EACCES) { return .inputMissing("\(path): permission denied") }
         if error.code == hlsify_averror(ENOMEM) {
             // avformat_new_stream fails this way past max_streams.
-            return .invalidInput("\(path): rejected: more than \(options.limits.maxStreams) streams")
+            return .invalidInput("\(path): rejected: more than \(limits.maxStreams) streams")
         }
         if let detected = InputFile.probeFormatName(path: path),
-           !options.limits.containers.isEmpty,
-           !detected.split(separator: ",").contains(where: { options.limits.containers.contains(String($0)) }) {
+           !limits.containers.isEmpty,
+           !detected.split(separator: ",").contains(where: { limits.containers.contains(String($0)) }) {
             return .invalidInput("\(path): rejected: container '\(detected)' is not an accepted upload format")
         }
         return .invalidInput("\(path): not a media file this engine can read (\(error.reason))")
