@@ -120,6 +120,13 @@ extension ChunkPlanFile {
                                   segments: 0, bytes: 0, peakBandwidth: 0, averageBandwidth: 0)
         }
         let hasAudio = source.audioStream != nil
+        // A split takes the main audio alone: the group's one rendition, labelled as a whole run labels it.
+        var main = audio(folder: "audio", bitrate: options.audioBitrate)
+        let label = AudioTrackLabels.labels([.init(language: source.audioLanguage, describesVideo: false)], defaultIndex: 0)[0]
+        main.name = label.name
+        main.isDefault = true
+        main.describesVideo = false
+        main.from = source.audioStream.map { "stream \($0)" }
         return ReportTemplate(
             input: input,
             source: .init(width: source.geometry.width, height: source.geometry.height, frameRate: source.frameRateValue,
@@ -127,7 +134,7 @@ extension ChunkPlanFile {
                           displayHeight: source.geometry.displayHeight, rotation: source.geometry.rotation,
                           container: source.container, videoCodec: source.videoCodec),
             videos: videos,
-            audio: hasAudio ? audio(folder: "audio", bitrate: options.audioBitrate) : nil,
+            audio: hasAudio ? main : nil,
             audioOnlyVariant: hasAudio ? options.audioOnlyVariantBitrate.map {
                 audio(folder: DecodeLoop.lowBandwidthAudioFolder(bitrate: $0), bitrate: $0)
             } : nil,

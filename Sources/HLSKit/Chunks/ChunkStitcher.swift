@@ -173,11 +173,12 @@ struct ChunkStitcher {
             return audio
         }
         let segments = (published.video + published.audio + published.audioOnly).reduce(0) { $0 + $1.segments }
+        let mainAudio = measured(main.flatMap { _ in template.audio }, published.audio.first)
         var report = TranscodeReport(
             input: template.input, output: directory.path, master: PlaylistPublisher.masterName,
             segmentFormat: format.rawValue, segmentDuration: plan.layout.segmentDuration, durationSeconds: end,
             elapsedSeconds: 0, source: template.source, decodedVideoFrames: 0, renditions: renditions,
-            audio: measured(main.flatMap { _ in template.audio }, published.audio.first),
+            audio: mainAudio, audioTracks: [mainAudio].compactMap { $0 },
             audioOnlyVariant: measured(lowBandwidth.flatMap { _ in template.audioOnlyVariant }, published.audioOnly.first),
             subtitles: subtitles.map { .init(language: $0.rendition.language ?? "und", cues: $0.cues) },
             warnings: template.warnings + published.warnings + subtitles.flatMap(\.warnings))

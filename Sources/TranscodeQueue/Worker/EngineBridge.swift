@@ -92,7 +92,7 @@ extension JobEvent.Completion {
             return track
         }
         let audioSegments = report.audioTracks.isEmpty ? report.audio?.segments ?? 0 : report.audioTracks.reduce(0) { $0 + $1.segments }
-        let segments = report.renditions.reduce(0) { $0 + $1.segments } + audioSegments
+        let segments = report.renditions.reduce(0) { $0 + $1.segments } + audioSegments + (report.audioOnlyVariant?.segments ?? 0)
         let speed = report.elapsedSeconds > 0 ? report.durationSeconds / report.elapsedSeconds : 0
         self.init(output: output, master: output + "/" + CompletionMarker.masterPlaylist, segmentFormat: report.segmentFormat,
                   segmentDuration: report.segmentDuration, renditions: renditions, audio: report.audio.map(audio),
