@@ -47,3 +47,30 @@ public enum LoudnessNormalization {
         return "the measured output differs from the target"
     }
 }
+
+/// What loudness normalisation did to one audio rendition: the target, the gain, the source's
+/// and the output's figures (a report's `audio.loudness`, a chunk manifest's audio rendition).
+public struct LoudnessOutcome: Codable, Sendable, Equatable {
+    /// Integrated loudness aimed at, LUFS.
+    public var target: Double
+    /// Gain applied before the limiter, dB.
+    public var gain: Double
+    /// The source's audio, measured before the main pass.
+    public var input: LoudnessFigures
+    /// What a player gets: the AAC packets written, decoded and measured.
+    public var output: LoudnessFigures
+    /// Seconds of audio whose level the true-peak limiter lowered.
+    public var limitedSeconds: Double
+    /// Why `output.integrated` misses `target` by more than 1 LU; nil when it does not.
+    public var shortfall: String?
+
+    public init(target: Double, gain: Double, input: LoudnessFigures, output: LoudnessFigures, limitedSeconds: Double,
+                shortfall: String?) {
+        self.target = target
+        self.gain = gain
+        self.input = input
+        self.output = output
+        self.limitedSeconds = limitedSeconds
+        self.shortfall = shortfall
+    }
+}

@@ -76,6 +76,8 @@ public struct ChunkManifest: Codable, Sendable, Equatable {
         public var segments: [Segment]
         /// A video rendition's measured quality over the chunk's segments, when the plan asks for it.
         public var quality: QualitySums?
+        /// An audio rendition's loudness normalisation (the audio chunk), when the plan asks for it.
+        public var loudness: LoudnessOutcome?
 
         public init(folder: String, codecs: String?, initSection: File?, segments: [Segment], quality: QualitySums? = nil) {
             self.folder = folder
@@ -86,7 +88,7 @@ public struct ChunkManifest: Codable, Sendable, Equatable {
         }
 
         private enum CodingKeys: String, CodingKey {
-            case folder, codecs, initSection = "init", segments, quality
+            case folder, codecs, initSection = "init", segments, quality, loudness
         }
     }
 

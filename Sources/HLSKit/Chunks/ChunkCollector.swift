@@ -30,10 +30,11 @@ final class ChunkCollector: SegmentListener, @unchecked Sendable {  // all state
     }
 
     /// The manifest's entry for the rendition in `folder`, with its init section as written.
-    func rendition(_ folder: String, initSection: FileSink.Written?, quality: QualitySums? = nil) -> ChunkManifest.Rendition {
+    func rendition(_ folder: String, initSection: FileSink.Written?, quality: QualitySums? = nil,
+                   loudness: LoudnessOutcome? = nil) -> ChunkManifest.Rendition {
         lock.withLock {
             let finished = (segments[folder] ?? []).sorted { $0.record.index < $1.record.index }
-            return ChunkManifest.Rendition(
+            var rendition = ChunkManifest.Rendition(
                 folder: folder, codecs: codecs[folder],
                 initSection: initSection.map { ChunkManifest.File(file: SegmentWriter.initName, bytes: $0.bytes, sha256: $0.sha256) },
                 segments: finished.map { segment in
@@ -41,6 +42,8 @@ final class ChunkCollector: SegmentListener, @unchecked Sendable {  // all state
                                           sha256: segment.sha256, firstPTS: segment.firstPTS, lastPTS: segment.lastPTS,
                                           frames: segment.frames, start: segment.record.startTime, duration: segment.record.duration)
                 }, quality: quality)
+            rendition.loudness = loudness
+            return rendition
         }
     }
 }

@@ -18,6 +18,8 @@ struct ChunkStitcher {
         var codecs: String?
         /// The measured quality of every chunk merged; nil unless every chunk measured it.
         var quality: QualitySums? = nil
+        /// An audio rendition's loudness normalisation, as the audio chunk measured it.
+        var loudness: LoudnessOutcome? = nil
         var frames: Int { segments.reduce(0) { $0 + $1.segment.frames } }
         var records: [SegmentRecord] { segments.map(\.segment.record) }
     }
@@ -48,7 +50,8 @@ struct ChunkStitcher {
         try checkFrames(videos, manifests: Array(manifests.values), audio: audioManifest)
         let audios = audioManifest.renditions.map { rendition in
             Joined(folder: rendition.folder, segments: rendition.segments.map { ($0, ChunkName.audio.folder) },
-                   initSection: rendition.initSection.map { ($0, ChunkName.audio.folder) }, codecs: rendition.codecs)
+                   initSection: rendition.initSection.map { ($0, ChunkName.audio.folder) }, codecs: rendition.codecs,
+                   loudness: rendition.loudness)
         }
 
         let staging = inPlace ? nil : try OutputStaging(target: output, overwrite: overwrite, exclusive: exclusive)
@@ -164,8 +167,9 @@ struct ChunkStitcher {
                                                     averageBandwidth: $0.bandwidth.average) }
             return rendition
         }
-        func measured(_ audio: TranscodeReport.Audio?, _ stats: HLSPublisher.Stats?) -> TranscodeReport.Audio? {
-            guard var audio, let stats else { return nil }
+        func measured(_ audio: TranscodeReport.Audio?, _ stats: HLSPublisher.Stats?, _ joined: Joined?) -> TranscodeReport.Audio? {
+            guard var audio, let stats, let joined else { return nil }
+            audio.loudness = joined.loudness
             audio.segments = stats.segments
             audio.bytes = stats.bytes
             audio.peakBandwidth = stats.bandwidth.peak
@@ -173,13 +177,13 @@ struct ChunkStitcher {
             return audio
         }
         let segments = (published.video + published.audio + published.audioOnly).reduce(0) { $0 + $1.segments }
-        let mainAudio = measured(main.flatMap { _ in template.audio }, published.audio.first)
+        let mainAudio = measured(template.audio, published.audio.first, main)
         var report = TranscodeReport(
             input: template.input, output: directory.path, master: PlaylistPublisher.masterName,
             segmentFormat: format.rawValue, segmentDuration: plan.layout.segmentDuration, durationSeconds: end,
             elapsedSeconds: 0, source: template.source, decodedVideoFrames: 0, renditions: renditions,
             audio: mainAudio, audioTracks: [mainAudio].compactMap { $0 },
-            audioOnlyVariant: measured(lowBandwidth.flatMap { _ in template.audioOnlyVariant }, published.audioOnly.first),
+            audioOnlyVariant: measured(template.audioOnlyVariant, published.audioOnly.first, lowBandwidth),
             subtitles: subtitles.map { .init(language: $0.rendition.language ?? "und", cues: $0.cues) },
             warnings: template.warnings + published.warnings + subtitles.flatMap(\.warnings))
         report.resume.segmentsEncoded = segments

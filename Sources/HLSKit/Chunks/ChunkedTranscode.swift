@@ -183,7 +183,7 @@ public enum ChunkedTranscode {
         do {
             let (_, outcome) = try await DecodeThread.run(cancel: cancel) { try handoff.value.runPart() }
             let renditions = outcome.videos.map { collector.rendition($0.directoryName, initSection: $0.initFile, quality: $0.qualitySums) }
-                + [outcome.audio, outcome.lowBandwidthAudio].compactMap { $0 }.map { collector.rendition($0.directoryName, initSection: $0.initFile) }
+                + [outcome.audio, outcome.lowBandwidthAudio].compactMap { $0 }.map { collector.rendition($0.directoryName, initSection: $0.initFile, loudness: $0.loudnessReport) }
             let isAudio = chunk == .audio
             let manifest = ChunkManifest(planId: plan.id, chunk: chunk.folder, firstSegment: range.first, endSegment: range.end,
                                          renditions: renditions, videoFrames: isAudio ? outcome.skippedVideoPackets : nil,

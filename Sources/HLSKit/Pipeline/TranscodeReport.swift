@@ -66,20 +66,7 @@ public struct TranscodeReport: Codable, Sendable, Equatable {
     }
 
     /// Loudness normalisation of an audio rendition (`TranscodeOptions.loudness`).
-    public struct AudioLoudness: Codable, Sendable, Equatable {
-        /// Integrated loudness aimed at, LUFS.
-        public var target: Double
-        /// Gain applied before the limiter, dB.
-        public var gain: Double
-        /// The source's audio, measured before the main pass.
-        public var input: LoudnessFigures
-        /// What a player gets: the AAC packets written, decoded and measured.
-        public var output: LoudnessFigures
-        /// Seconds of audio whose level the true-peak limiter lowered.
-        public var limitedSeconds: Double
-        /// Why `output.integrated` misses `target` by more than 1 LU; nil when it does not.
-        public var shortfall: String?
-    }
+    public typealias AudioLoudness = LoudnessOutcome
 
     public struct Audio: Codable, Sendable, Equatable {
         /// Loudness normalisation; nil with `--loudness off`.

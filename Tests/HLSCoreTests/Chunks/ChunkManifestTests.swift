@@ -33,6 +33,18 @@ final class ChunkManifestTests: XCTestCase {
         XCTAssertEqual(decoded.rendition("720p")?.quality, quality)
     }
 
+    func testTheAudioChunksLoudnessTravelsToTheStitch() throws {
+        var rendition = ChunkManifest.Rendition(folder: "audio", codecs: "mp4a.40.2", initSection: nil, segments: [segment])
+        XCTAssertNil(try object(rendition)["loudness"])
+        let outcome = LoudnessOutcome(target: -16, gain: 5.5, input: .init(integrated: -21.5, range: 2, truePeak: -9),
+                                      output: .init(integrated: -16.1, range: 2, truePeak: -3.2), limitedSeconds: 0.25, shortfall: nil)
+        rendition.loudness = outcome
+        XCTAssertEqual(try XCTUnwrap(object(rendition)["loudness"] as? [String: Any])["gain"] as? Double, 5.5)
+        let manifest = ChunkManifest(planId: "p", chunk: "audio", firstSegment: 0, endSegment: nil, renditions: [rendition])
+        let decoded = try JSONDecoder().decode(ChunkManifest.self, from: try JSONEncoder().encode(manifest))
+        XCTAssertEqual(decoded.rendition("audio")?.loudness, outcome)
+    }
+
     func testNoQualityIsLeftOut() throws {
         let rendition = ChunkManifest.Rendition(folder: "audio", codecs: "mp4a.40.2", initSection: nil, segments: [segment])
         XCTAssertNil(rendition.quality)
