@@ -9,6 +9,10 @@ chapters). The server class and HTML helpers come from test_preview.py; the brow
 module-scoped headless Chromium, and each browser test loads the page afresh and waits for what it
 checks (events, polled state) with a deadline, never a guessed sleep. The expected tiles, chapters
 and sizes come from webvtt-py, the chapters JSON written here and ffprobe, not from the page.
+
+The audio menu with several renditions has a source of its own (`dubbed`, at the end): two audio
+streams (eng 440 Hz, fra 660 Hz) plus an --audio-description file (880 Hz), so the rendition that
+plays can be told by ear (a WebAudio analyser on the video) as well as by the segments fetched.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import os
 import time
 from html.parser import HTMLParser
 
+import m3u8
 import pytest
 import webvtt
 
@@ -513,5 +518,330 @@ def test_audio_menu_lists_the_renditions_where_the_browser_exposes_audio_tracks(
         assert menu["inMenu"], menu
         assert menu["tracks"] == ["Main"], menu  # the one AAC rendition hlsify writes, NAME="Main"
         assert menu["options"] == menu["tracks"], menu
+    finally:
+        driver.quit()
+
+
+# ---------------------------------------------------------------------------
+# several audio renditions: the menu and the table
+# ---------------------------------------------------------------------------
+
+# 40 s, not a few: Chromium's native HLS player buffers about 10 s ahead of the play position and a
+# switch only changes what it fetches next (audio already buffered keeps playing, even after a seek
+# back into it), so each switch is observed past everything buffered so far, twice. At 320x180 and
+# 10 fps with one 180p rung this still transcodes in a few seconds.
+DUB_SECONDS = 40
+DUB_SEGMENT = 2.0
+DESCRIBES_VIDEO = "public.accessibility.describes-video"
+# What hlsify is asked to write, in master order (default first): NAME in the track's own language,
+# LANGUAGE, DEFAULT, CHARACTERISTICS, and the tone each one carries here.
+DUB_RENDITIONS = [
+    {"name": "English", "language": "en", "default": True, "characteristics": None, "hz": 440},
+    {"name": "Français", "language": "fr", "default": False, "characteristics": None, "hz": 660},
+    {"name": "English (audio description)", "language": "en", "default": False,
+     "characteristics": DESCRIBES_VIDEO, "hz": 880},
+]
+
+
+def tone(path: str, hz: int, seconds: float) -> None:
+    h.run(["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
+           "-f", "lavfi", "-i", f"sine=frequency={hz}:sample_rate=48000:duration={seconds}",
+           "-c:a", "aac", "-b:a", "64k", "-ac", "2", path], timeout=60)
+
+
+@pytest.fixture(scope="module")
+def dubbed(tmp_path_factory) -> dict:
+    """An output with three audio renditions: the source's two streams (eng, its default, and fra)
+    and an English audio description. No storyboard or poster (not what is checked here).
+    -> {"folder", "renditions": DUB_RENDITIONS each with its "uri" from the master}."""
+    parent = tmp_path_factory.mktemp("learner-dubbed")
+    src, described = str(parent / "dubbed.mp4"), str(parent / "described.m4a")
+    h.run(["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
+           "-f", "lavfi", "-i", f"testsrc2=size={WIDTH}x{HEIGHT}:rate=10:duration={DUB_SECONDS}",
+           "-f", "lavfi", "-i", f"sine=frequency={DUB_RENDITIONS[0]['hz']}:sample_rate=48000:duration={DUB_SECONDS}",
+           "-f", "lavfi", "-i", f"sine=frequency={DUB_RENDITIONS[1]['hz']}:sample_rate=48000:duration={DUB_SECONDS}",
+           "-map", "0:v", "-map", "1:a", "-map", "2:a",
+           "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", "20",
+           "-c:a", "aac", "-b:a", "64k", "-ac", "2",
+           "-metadata:s:a:0", "language=eng", "-metadata:s:a:1", "language=fra", src], timeout=120)
+    tone(described, DUB_RENDITIONS[2]["hz"], DUB_SECONDS)
+    folder = make_output(src, parent, "dubbed", "--no-storyboard", "--no-poster",
+                         "--audio-description", f"en={described}")
+    # The master as an HLS parser reads it: the renditions asked for, in this order, one group.
+    media = [m for m in m3u8.load(os.path.join(folder, "master.m3u8")).media if m.type == "AUDIO"]
+    got = [{"name": m.name, "language": m.language, "default": m.default == "YES",
+            "characteristics": m.characteristics, "group": m.group_id} for m in media]
+    want = [{**{k: r[k] for k in ("name", "language", "default", "characteristics")}, "group": "audio"}
+            for r in DUB_RENDITIONS]
+    assert got == want, f"the master's audio renditions: {got}"
+    uris = [m.uri for m in media]
+    assert len(set(uris)) == len(uris) and all(os.path.isfile(os.path.join(folder, u)) for u in uris), uris
+    return {"folder": folder, "renditions": [{**r, "uri": u} for r, u in zip(DUB_RENDITIONS, uris)]}
+
+
+def rendition_dir(uri: str) -> str:
+    return uri.rsplit("/", 1)[0] + "/"
+
+
+class AudioTableParser(HTMLParser):
+    """The header cells and the rows (data-uri and cell texts) of <table id="audio">."""
+
+    def __init__(self):
+        super().__init__()
+        self.headers: list[str] = []
+        self.rows: list[dict] = []
+        self._in = False
+        self._row = None
+        self._cell = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "table" and a.get("id") == "audio":
+            self._in = True
+        elif self._in and tag == "tr":
+            self._row = {"uri": a.get("data-uri"), "cells": []}
+        elif self._in and tag in ("td", "th"):
+            self._cell = ""
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell += data
+
+    def handle_endtag(self, tag):
+        if not self._in:
+            return
+        if tag in ("td", "th") and self._cell is not None:
+            self._row["cells"].append(self._cell.strip())
+            self._cell = None
+        elif tag == "tr" and self._row is not None:
+            if self._row["uri"] is None:
+                self.headers = self._row["cells"]
+            else:
+                self.rows.append(self._row)
+            self._row = None
+        elif tag == "table":
+            self._in = False
+
+
+def check_audio_table(headers: list[str], rows: list[dict], renditions: list[dict]) -> None:
+    """Every rendition listed once, in master order, with its NAME, LANGUAGE and DEFAULT, and
+    CHARACTERISTICS where the table has a column for them."""
+    assert [r["uri"] for r in rows] == [r["uri"] for r in renditions], rows
+    for column in ("Language", "Name", "Default"):
+        assert column in headers, f"the audio table has no {column} column: {headers}"
+    # The table has no CHARACTERISTICS column (Playlist, Group, Language, Name, Channels, Default):
+    # the description row differs from the main English one only by its NAME. Checked if it gets one.
+    characteristics = next((i for i, hd in enumerate(headers) if "haracteristic" in hd), None)
+    for row, want in zip(rows, renditions):
+        cells = dict(zip(headers, row["cells"]))
+        assert cells["Name"] == want["name"], (cells, want)
+        assert cells["Language"] == want["language"], (cells, want)
+        assert cells["Default"] == ("yes" if want["default"] else "no"), (cells, want)
+        assert cells.get("Group") in (None, "audio"), cells
+        if characteristics is not None:
+            assert (want["characteristics"] or "") in row["cells"][characteristics], (cells, want)
+
+
+def test_audio_table_lists_every_rendition_of_the_group(dubbed, servers):
+    r = fetch(servers(dubbed["folder"]).url)
+    assert r.status == 200
+    table = AudioTableParser()
+    table.feed(r.body.decode())
+    check_audio_table(table.headers, table.rows, dubbed["renditions"])
+    menu = parse_extras(r.body.decode()).by_id.get("audio-menu")
+    assert menu is not None and menu[0] == "p", "no #audio-menu for the script to fill"
+
+
+# Instrumentation: the video's sound routed through a WebAudio analyser (the page's video is muted,
+# so it is unmuted here; Chromium runs with --mute-audio, so nothing is heard outside), and the
+# strongest frequency read from it.
+EAR_JS = """
+var v = document.getElementById('player');
+if (!window.__ear) {
+  var ctx = new AudioContext(), an = ctx.createAnalyser();
+  an.fftSize = 8192;
+  ctx.createMediaElementSource(v).connect(an);
+  an.connect(ctx.destination);
+  window.__ear = {ctx: ctx, an: an};
+}
+v.muted = false;
+return window.__ear.ctx.state;
+"""
+PEAK_JS = """
+var ear = window.__ear, bins = new Float32Array(ear.an.frequencyBinCount), best = 1;
+ear.an.getFloatFrequencyData(bins);
+for (var i = 2; i < bins.length; i++) { if (bins[i] > bins[best]) { best = i; } }
+return {hz: best * ear.ctx.sampleRate / ear.an.fftSize, db: bins[best], ctx: ear.ctx.state};
+"""
+AUDIO_JS = """
+var v = document.getElementById('player'), s = document.getElementById('audio-select');
+var tracks = null, buffered = [];
+if (v.audioTracks) {
+  tracks = [];
+  for (var i = 0; i < v.audioTracks.length; i++) {
+    var t = v.audioTracks[i];
+    tracks.push({label: t.label, language: t.language, kind: t.kind, enabled: t.enabled});
+  }
+}
+for (var j = 0; j < v.buffered.length; j++) { buffered.push([v.buffered.start(j), v.buffered.end(j)]); }
+return {tracks: tracks, buffered: buffered, time: v.currentTime, paused: v.paused,
+        menu: document.getElementById('audio-menu').textContent,
+        inMenu: !!(s && document.getElementById('audio-menu').contains(s)),
+        options: s ? Array.prototype.map.call(s.options, function (o) {
+          return {text: o.textContent, value: o.value, selected: o.selected}; }) : null,
+        value: s ? s.value : null,
+        fetched: performance.getEntriesByType('resource').map(function (e) { return e.name; })};
+"""
+
+
+def poll(driver, script: str, predicate, timeout: float, what: str):
+    """Runs `script` until predicate holds on its result; fails on a page or media error or at the
+    deadline (with the last result)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        page = driver.execute_script(PAGE_JS)
+        if page["error"] or (page["preview"] and page["preview"]["errors"]):
+            pytest.fail(f"page or media error while waiting for {what}: {page['error']} {page['preview']}")
+        got = driver.execute_script(script)
+        if predicate(got):
+            return got
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what}: not within {timeout}s; last {got}")
+        time.sleep(0.1)
+
+
+def audio_state(driver, server: Server) -> dict:
+    """AUDIO_JS with the fetched URLs made relative to the server."""
+    state = driver.execute_script(AUDIO_JS)
+    state["fetched"] = [u[len(server.url):] for u in state["fetched"] if u.startswith(server.url)]
+    return state
+
+
+def wait_for_tone(driver, hz: int, what: str, timeout: float = 20) -> dict:
+    """Until the strongest frequency of what plays is `hz` (within two analyser bins, 12 Hz)."""
+    return poll(driver, PEAK_JS, lambda p: abs(p["hz"] - hz) < 12 and p["db"] > -70, timeout,
+                f"a {hz} Hz tone playing ({what})")
+
+
+def segments_of(fetched: list[str], uri: str) -> list[str]:
+    return [u for u in fetched if u.startswith(rendition_dir(uri)) and u.endswith(".m4s")]
+
+
+@pytest.mark.timeout(180)
+def test_without_audio_tracks_the_page_notes_it_and_the_table_lists_every_rendition(dubbed, servers, browser):
+    """Chromium without the Blink feature has no `video.audioTracks`: the page takes the note
+    branch, the table (the fallback) shows every rendition, and what plays is the default one."""
+    server = servers(dubbed["folder"])
+    renditions = dubbed["renditions"]
+    state = open_page(browser, server)
+    assert state["preview"]["audioMenu"] is False, state["preview"]
+    audio = audio_state(browser, server)
+    assert audio["tracks"] is None and audio["options"] is None and not audio["inMenu"], audio
+    assert "does not switch audio renditions" in audio["menu"] and "table below lists them" in audio["menu"], audio
+    # The table in the live page (after the script ran): every rendition, shown (laid out, not hidden).
+    live = browser.execute_script("""
+        var t = document.getElementById('audio');
+        if (!t || t.tagName !== 'TABLE') { return null; }
+        var rows = Array.prototype.map.call(t.rows, function (tr) {
+          return {uri: tr.getAttribute('data-uri'), cells: Array.prototype.map.call(tr.cells, function (c) {
+            return c.textContent.trim(); }), shown: tr.getBoundingClientRect().height > 0}; });
+        return {headers: rows[0].cells, rows: rows.slice(1), shown: t.getBoundingClientRect().height > 0};""")
+    assert live is not None and live["shown"], live
+    assert all(r["shown"] for r in live["rows"]), live
+    check_audio_table(live["headers"], live["rows"], renditions)
+    # The default rendition is the one the player fetches and plays; the others are never fetched.
+    assert browser.execute_script(EAR_JS) == "running"
+    browser.execute_script("document.getElementById('player').play();")
+    wait_for_tone(browser, renditions[0]["hz"], "the default rendition, no menu")
+    fetched = audio_state(browser, server)["fetched"]
+    assert segments_of(fetched, renditions[0]["uri"]), fetched
+    for other in renditions[1:]:
+        assert not [u for u in fetched if u.startswith(rendition_dir(other["uri"]))], (other["name"], fetched)
+
+
+def served_paths(server: Server) -> list[str]:
+    """The paths of the GETs the preview server logged with 200 or 206, in order."""
+    paths = []
+    for line in server.stderr().splitlines():
+        parts = line.split()
+        if len(parts) >= 3 and parts[0] == "GET" and parts[2] in ("200", "206"):
+            paths.append(parts[1].lstrip("/"))
+    return paths
+
+
+@pytest.mark.timeout(240)
+def test_audio_menu_switches_between_every_rendition_chromium_exposes(dubbed, servers, tmp_path):
+    """With `video.audioTracks` (the AudioVideoTracks Blink feature), Chromium 156's native HLS
+    player exposes every rendition of the audio group, not only the default: one track each, in
+    master order, label = NAME, language = LANGUAGE, the DEFAULT=YES one enabled (all of kind
+    "main", the description included: CHARACTERISTICS is not mapped to "main-desc"). The page must
+    give one option per track labelled with its NAME, the enabled one selected, and choosing an
+    option must enable that track alone; Chromium then fetches the chosen rendition's playlist and,
+    past what it has buffered, its segments, and that rendition is what plays."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    server = servers(dubbed["folder"])
+    renditions = dubbed["renditions"]
+    names = [r["name"] for r in renditions]
+    driver = start_chromium(tmp_path, "--enable-blink-features=AudioVideoTracks")
+    try:
+        state = open_page(driver, server)
+        assert state["preview"]["audioMenu"] is True, "the browser has audioTracks but the page took the note branch"
+        audio = poll(driver, AUDIO_JS, lambda a: a["tracks"] and len(a["tracks"]) == len(renditions)
+                     and a["options"] and len(a["options"]) == len(a["tracks"]), 15,
+                     f"{len(renditions)} audio tracks and as many options")
+        # What Chromium exposes (the premise of the menu): every rendition, as the master lists it.
+        assert [(t["label"], t["language"], t["enabled"]) for t in audio["tracks"]] == \
+               [(r["name"], r["language"], r["default"]) for r in renditions], audio["tracks"]
+        # What the page makes of it: one option per track, labelled with the NAME, the enabled one selected.
+        assert audio["inMenu"], audio
+        assert [o["text"] for o in audio["options"]] == names, audio["options"]
+        assert [o["selected"] for o in audio["options"]] == [t["enabled"] for t in audio["tracks"]], audio
+        assert audio["value"] == audio["options"][0]["value"], audio
+        # The table still lists every rendition beside the menu.
+        table = AudioTableParser()
+        table.feed(driver.page_source)
+        check_audio_table(table.headers, table.rows, renditions)
+
+        assert driver.execute_script(EAR_JS) == "running"
+        wait_for_tone(driver, renditions[0]["hz"], "the default rendition")
+        select = Select(driver.find_element(By.ID, "audio-select"))
+        for index in (1, 2):  # French (a stream of the source), then the description (an added file)
+            chosen = renditions[index]
+            driver.execute_script("document.getElementById('player').pause();")
+            wait_for(driver, lambda s: s["paused"], 10, "the video paused")
+            fetched_before = audio_state(driver, server)["fetched"]
+            select.select_by_visible_text(chosen["name"])  # a user's choice: fires `change`
+            enabled = [i == index for i in range(len(renditions))]
+            audio = poll(driver, AUDIO_JS, lambda a: [t["enabled"] for t in a["tracks"]] == enabled, 10,
+                         f"{chosen['name']} enabled alone")
+            assert [o["selected"] for o in audio["options"]] == enabled, audio["options"]
+            # Past what is buffered (one segment of margin for a fetch under way at the switch), the
+            # player must fetch the chosen rendition; the tone says it is what plays.
+            end = max((b[1] for b in audio["buffered"]), default=0.0)
+            segment = int(end // DUB_SEGMENT) + 2
+            target = segment * DUB_SEGMENT + DUB_SEGMENT / 2
+            assert target < DUB_SECONDS - 1, f"the source is too short to switch past the buffer: {audio}"
+            seeks = len(driver.execute_script("return window.__seeks;"))
+            driver.execute_script("var v = document.getElementById('player'); v.currentTime = arguments[0]; v.play();",
+                                  target)
+            wait_for(driver, lambda s: len(s["seeks"]) > seeks and not s["paused"], 15, f"a seek to {target}s")
+            wanted = f"{rendition_dir(chosen['uri'])}segment-{segment:05d}.m4s"
+            audio = poll(driver, AUDIO_JS, lambda a: wanted in [u[len(server.url):] for u in a["fetched"]], 20,
+                         f"{wanted} fetched after choosing {chosen['name']}")
+            wait_for_tone(driver, chosen["hz"], f"after choosing {chosen['name']} and seeking to {target}s")
+            audio = audio_state(driver, server)
+            assert [t["enabled"] for t in audio["tracks"]] == enabled, audio["tracks"]
+            new = audio["fetched"][len(fetched_before):]
+            assert audio["fetched"][:len(fetched_before)] == fetched_before, "performance entries reordered"
+            assert chosen["uri"] in new, f"no fresh {chosen['uri']} after the switch: {new}"
+            # The segment at the seek target came from the chosen rendition only.
+            for other in renditions:
+                if other is not chosen:
+                    assert f"{rendition_dir(other['uri'])}segment-{segment:05d}.m4s" not in audio["fetched"], \
+                        (other["name"], audio["fetched"])
+            # The preview server handed it out (its log, independent of the browser's entries).
+            assert wanted in served_paths(server), server.stderr()[-2000:]
     finally:
         driver.quit()

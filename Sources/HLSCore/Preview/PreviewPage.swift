@@ -191,7 +191,7 @@ public struct PreviewPage: Sendable, Equatable {
             [a.uri.isEmpty ? "<span class=\"none\">in the variant streams</span>" : link(a.uri),
              HTMLText.escape(a.groupID), HTMLText.escape(a.language ?? ""), HTMLText.escape(a.name),
              a.channels.map(String.init) ?? "", a.isDefault ? "yes" : "no",
-             a.characteristics.map { $0 == MediaRendition.describesVideo ? "describes the video" : HTMLText.escape($0) }.joined(separator: ", ")]
+             HTMLText.escape(a.characteristics.joined(separator: ","))]
         }
         return table(id: "audio", caption: "Audio renditions (\(audio.count))",
                      headers: ["Playlist", "Group", "Language", "Name", "Channels", "Default", "Characteristics"],
