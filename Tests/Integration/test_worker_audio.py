@@ -173,7 +173,9 @@ def assert_audio_group(out: str, expected: list[Track]) -> m3u8.M3U8:
     master = m3u8.load(os.path.join(out, "master.m3u8"))
     entries = audio_media(master)
     got = [(m.uri, m.group_id, m.language, m.default, m.autoselect, characteristics(m)) for m in entries]
-    want = [(f"{t.folder}/index.m3u8", GROUP, t.language, "YES" if i == 0 else "NO", "YES",
+    # AUTOSELECT=YES but for a track whose language and kind an earlier one has (RFC 8216 4.3.4.1.1).
+    kinds = [(t.language, t.describes) for t in expected]
+    want = [(f"{t.folder}/index.m3u8", GROUP, t.language, "YES" if i == 0 else "NO", "NO" if kinds[i] in kinds[:i] else "YES",
              [DESCRIBES_VIDEO] if t.describes else []) for i, t in enumerate(expected)]
     assert got == want, f"the master's audio group:\n{master.dumps()}"
     names = [m.name for m in entries]

@@ -12,13 +12,18 @@ public struct AudioTrackLabel: Sendable, Equatable, Codable {
     public var describesVideo: Bool
     /// The rendition's folder in the output (`audio` for the default track).
     public var folder: String
+    /// AUTOSELECT=YES: a player may pick it by the viewer's language and needs. NO for a track
+    /// whose language and characteristics an earlier one has (RFC 8216 4.3.4.1.1: the
+    /// autoselected renditions of a group must be told apart by them).
+    public var autoselect: Bool
 
-    public init(language: String, name: String, isDefault: Bool, describesVideo: Bool, folder: String) {
+    public init(language: String, name: String, isDefault: Bool, describesVideo: Bool, folder: String, autoselect: Bool = true) {
         self.language = language
         self.name = name
         self.isDefault = isDefault
         self.describesVideo = describesVideo
         self.folder = folder
+        self.autoselect = autoselect
     }
 }
 
@@ -40,19 +45,23 @@ public enum AudioTrackLabels {
 
     /// Labels for `tracks`, `defaultIndex` the one marked DEFAULT=YES (listed first, in folder
     /// `audio`); the others keep their order in folders `audio-LANG` (`-ad` for a description).
-    /// Names and folders are made unique with a number ("English 2", `audio-en-2`).
+    /// Names and folders are made unique with a number ("English 2", `audio-en-2`); of tracks
+    /// with the same language and characteristics only the first is autoselected.
     public static func labels(_ tracks: [Track], defaultIndex: Int) -> [AudioTrackLabel] {
         guard tracks.indices.contains(defaultIndex) else { return [] }
         let ordered = [tracks[defaultIndex]] + tracks.enumerated().filter { $0.offset != defaultIndex }.map(\.element)
         var names = Set<String>(), folders = Set<String>()
+        var selectable = Set<String>()
         var labels: [AudioTrackLabel] = []
         for (position, track) in ordered.enumerated() {
+            let kind = "\(track.language)|\(track.describesVideo)"
             let name = unique(name(language: track.language, describesVideo: track.describesVideo, position: position),
                               in: &names, separator: " ")
             let base = position == 0 ? defaultFolder : folder(language: track.language, describesVideo: track.describesVideo)
             let folder = unique(base, in: &folders, separator: "-")
             labels.append(AudioTrackLabel(language: track.language, name: name, isDefault: position == 0,
-                                          describesVideo: track.describesVideo, folder: folder))
+                                          describesVideo: track.describesVideo, folder: folder,
+                                          autoselect: selectable.insert(kind).inserted))
         }
         return labels
     }

@@ -145,12 +145,14 @@ public enum LanguageTag {
     }
 
     /// The ISO 639-2 terminology code of a tag's primary language (`es` → `spa`, `de-AT` → `deu`),
-    /// as MP4's `mdhd` and MPEG-TS's language descriptor carry it; nil for `und` or an unknown code.
+    /// as MP4's `mdhd` and MPEG-TS's language descriptor carry it (a three-letter code as it is);
+    /// nil for `und` or an unknown two-letter code.
     public static func alpha3(_ tag: String) -> String? {
         let primary = tag.split(separator: "-").first.map { $0.lowercased() } ?? ""
         if let entry = byCode[primary] { return entry.alpha3.last }
         if let entry = byAlpha3[primary] { return entry.alpha3.last }
-        return nil
+        // A three-letter code the table does not know (`ast`) is already ISO 639-2/3.
+        return primary.count == 3 && primary != "und" && primary.allSatisfy({ $0.isASCII && $0.isLetter }) ? primary : nil
     }
 
     /// The English name of a language tag's primary language (`en-GB` → "English"), or the tag itself.

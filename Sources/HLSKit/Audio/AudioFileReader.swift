@@ -21,15 +21,17 @@ final class AudioFileReader {
     private let maxDuration: Double
     /// The first decoded frame's timestamp, once there is one.
     private var origin: Int64?
-    /// Decoded while priming and not yet laid on a rendition.
+    /// Decoded and not yet handed over.
     private var held: [Frame] = []
     private var corrupt = 0
-    /// The file is read to its end (the decoder drained).
-    private(set) var ended = false
+    /// The file is read to its end and every decoded frame handed over.
+    var ended: Bool { drained && held.isEmpty }
+    /// The decoder is drained.
+    private var drained = false
     private(set) var warnings: [String] = []
 
-    /// Opens `input` (already opened and header-checked), takes its best audio stream and decodes
-    /// up to its first frame.
+    /// Takes `input`'s best audio stream (the file opened and its header checked) and decodes up
+    /// to its first frame.
     /// - Throws: `TranscodeError.invalidInput` when the file has no audio stream or none of its
     ///   audio can be decoded; `.cancelled`/`.timeLimit`; `.io` for a read error.
     init(input: InputFile, limits: InputLimits, cancel: InterruptFlag) throws {
@@ -52,21 +54,16 @@ final class AudioFileReader {
         }
         packet = try Packet()
         frame = try Frame()
-        while held.isEmpty, !ended { try readOne() }
+        while held.isEmpty, !drained { try readOne() }
         guard origin != nil else {
             throw TranscodeError.invalidInput("\(input.path): rejected: no audio could be decoded from this audio file")
         }
     }
 
-    /// Lays decoded audio on `rendition` until it holds audio up to `horizon` (microseconds on
-    /// the video's timeline) or the file ends.
-    func feed(_ rendition: AudioRendition, upTo horizon: Int64) throws {
-        while true {
-            for frame in held { try rendition.push(frame, timeBase: timeBase) }
-            held.removeAll()
-            guard !ended, rendition.placedMicroseconds < horizon else { return }
-            try readOne()
-        }
+    /// The next decoded frame (nil at the file's end); valid until the next call.
+    func next() throws -> Frame? {
+        while held.isEmpty, !drained { try readOne() }
+        return held.isEmpty ? nil : held.removeFirst()
     }
 
     /// Reads one packet of the stream (draining the decoder at the end) into `held`.
@@ -83,7 +80,7 @@ final class AudioFileReader {
         }
         if !more {
             try decode(nil)
-            ended = true
+            drained = true
         } else if packet.streamIndex == stream {
             try decode(packet)
         }

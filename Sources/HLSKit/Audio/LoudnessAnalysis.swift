@@ -11,10 +11,12 @@ enum LoudnessAnalysis {
     /// - Parameters:
     ///   - input: the file opened afresh (this pass reads it to the end).
     ///   - streams: the audio streams to measure, each with the sample rate its rendition encodes at.
+    ///   - seconds: measure only this much of each stream from its first packet (an added file is
+    ///     cut at the video's end); nil: to the end.
     ///   - cancel: polled between packets.
     /// - Throws: `TranscodeError.cancelled`/`.timeLimit` when `cancel` is raised, `LibAVError`
     ///   from a decoder or resampler, `TranscodeError.io` for a read error.
-    static func measure(input: InputFile, streams: [(index: Int, sampleRate: Int)], maxCorruptPackets: Int,
+    static func measure(input: InputFile, streams: [(index: Int, sampleRate: Int)], seconds: Double? = nil, maxCorruptPackets: Int,
                         cancel: InterruptFlag) throws -> [Int: LoudnessFigures] {
         input.discardAllBut(Set(streams.map(\.index)))
         var meters: [Int: StreamMeter] = [:]
@@ -36,7 +38,18 @@ enum LoudnessAnalysis {
                 break  // a truncated file: measure what could be read, as the main pass encodes it
             }
             guard more else { break }
-            try meters[packet.streamIndex]?.decode(packet, into: frame, corrupt: note)
+            guard let meter = meters[packet.streamIndex], !meter.done else { continue }
+            if let seconds, packet.pts != noPTS {
+                let base = input.stream(packet.streamIndex).pointee.time_base
+                let first = meter.firstPTS ?? packet.pts
+                meter.firstPTS = first
+                if Double(packet.pts - first) * Double(base.num) / Double(base.den) > seconds {
+                    meter.done = true
+                    if meters.values.allSatisfy(\.done) { break }
+                    continue
+                }
+            }
+            try meter.decode(packet, into: frame, corrupt: note)
         }
         var figures: [Int: LoudnessFigures] = [:]
         for (index, meter) in meters {
@@ -51,6 +64,9 @@ enum LoudnessAnalysis {
         let decoder: MediaDecoder
         let resampler: Resampler
         let meter: LoudnessMeter
+        /// The stream's first packet's timestamp, and whether enough of it is measured.
+        var firstPTS: Int64?
+        var done = false
 
         init(stream: UnsafeMutablePointer<AVStream>, sampleRate: Int) throws {
             decoder = try MediaDecoder(stream: stream)

@@ -62,7 +62,7 @@ final class InputFile {
             }
             try checkHeader(Header(streams: count, pictureSizes: sizes))
         }
-        if checkHeader != nil { discardAllButFirstAudioAndVideo(count: count) }
+        if checkHeader != nil { discardAllButFirstStreams(count: count) }
         // Probing decoders: one thread each and the picture-size cap, so a header that lies cannot
         // make them allocate huge frames.
         var streamOptions = [OpaquePointer?](repeating: nil, count: max(count, 1))
@@ -82,7 +82,7 @@ final class InputFile {
 
     /// Before probing, keeps only the first video stream (not cover art) and the first
     /// `maxAudioStreams` audio streams, so other streams are neither probed nor decoded.
-    private func discardAllButFirstAudioAndVideo(count: Int) {
+    private func discardAllButFirstStreams(count: Int) {
         var keptVideo = false, keptAudio = 0
         for index in 0..<count {
             let stream = formatContext.pointee.streams[index]!

@@ -36,10 +36,10 @@ enum PlaylistPublisher {
     }
 
     /// One EXT-X-MEDIA entry of the audio group, as `label` says (NAME in the track's language,
-    /// DEFAULT, AUTOSELECT=YES, CHARACTERISTICS for an audio description).
+    /// DEFAULT, AUTOSELECT, CHARACTERISTICS for an audio description).
     static func audioRendition(_ label: AudioTrackLabel, uri: String) -> MediaRendition {
         MediaRendition(kind: .audio, groupID: audioGroup, language: label.language,
-                       name: label.name, isDefault: label.isDefault, autoselect: true, channels: 2, uri: uri,
+                       name: label.name, isDefault: label.isDefault, autoselect: label.autoselect, channels: 2, uri: uri,
                        characteristics: label.describesVideo ? [MediaRendition.describesVideo] : [])
     }
 

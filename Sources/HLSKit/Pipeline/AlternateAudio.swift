@@ -5,6 +5,12 @@ import Foundation
 /// decoded as the demuxer hands over its packets, or an added file read in lockstep with the
 /// video (`AudioFileReader`). Its `AudioRendition` is made with the timeline; lives on the
 /// decoding thread.
+///
+/// A decoded frame is laid on the rendition only once the video is near its start (`feed`):
+/// a frame that starts further ahead is held, so a jump in the track's timestamps becomes
+/// silence as the video reaches it, never minutes of audio encoded ahead of the video (which
+/// would all land in the segment being written). At most `maximumHeld` frames are held; past
+/// that the track's newest frames are dropped, with a warning.
 final class AlternateAudio {
     enum Source {
         case stream(index: Int, decoder: MediaDecoder, timeBase: AVRational)
@@ -20,8 +26,20 @@ final class AlternateAudio {
     /// Where the track comes from, for the report: "stream N" or the file's path.
     let from: String
     private(set) var rendition: AudioRendition?
-    /// A source stream's frames decoded before the timeline starts.
-    private var pending: [Frame] = []
+    private(set) var warnings: [String] = []
+    /// The track's own timeline (a file's origin is its first sample); set with the rendition.
+    private var timeline: MediaTimeline?
+    /// Frames decoded and not yet laid on the rendition: before the timeline starts, or starting
+    /// past the video's position.
+    private var held: [Frame] = []
+    /// Timeline position the video has reached, plus the read-ahead (microseconds).
+    private var horizon: Int64 = 0
+    /// Corrupt packets of a source stream; past the limit the stream is left (silence from there).
+    private var corrupt = 0
+    private(set) var abandoned = false
+
+    /// Frames held at most (about a minute of 48 kHz AAC).
+    static let maximumHeld = 2_500
 
     init(label: AudioTrackLabel, source: Source, sampleRate: Int, loudness: LoudnessPlan?) {
         self.label = label
@@ -40,43 +58,60 @@ final class AlternateAudio {
         return nil
     }
 
-    /// Makes the rendition on the video's timeline (a file's own origin at the video's first frame)
-    /// and lays on it what was decoded before.
-    func start(directory: URL, timeline: MediaTimeline, options: TranscodeOptions, kept: KeptSegments) throws {
-        let ownTimeline: MediaTimeline
+    private var timeBase: AVRational {
         switch source {
-        case .stream: ownTimeline = timeline
+        case .stream(_, _, let timeBase): return timeBase
+        case .file(let reader): return reader.timeBase
+        }
+    }
+
+    /// Makes the rendition on the video's timeline (a file's own origin at the video's first frame).
+    func start(directory: URL, timeline: MediaTimeline, options: TranscodeOptions, kept: KeptSegments) throws {
+        let own: MediaTimeline
+        switch source {
+        case .stream: own = timeline
         case .file(let reader):
-            ownTimeline = MediaTimeline(videoTimeBase: reader.timeBase, firstVideoTimestamp: reader.firstTimestamp, segments: timeline.segments)
+            own = MediaTimeline(videoTimeBase: reader.timeBase, firstVideoTimestamp: reader.firstTimestamp, segments: timeline.segments)
         }
-        let rendition = try AudioRendition(directory: directory.appendingPathComponent(label.folder), timeline: ownTimeline,
-                                           sourceSampleRate: sampleRate, bitrate: options.audioBitrate, label: label,
-                                           format: options.segmentFormat, notify: options.onSegment, kept: kept, loudness: loudness)
-        self.rendition = rendition
-        if case .stream(_, _, let timeBase) = source {
-            for frame in pending { try rendition.push(frame, timeBase: timeBase) }
-        }
-        pending.removeAll()
+        self.timeline = own
+        rendition = try AudioRendition(directory: directory.appendingPathComponent(label.folder), timeline: own,
+                                       sourceSampleRate: sampleRate, bitrate: options.audioBitrate, label: label,
+                                       format: options.segmentFormat, notify: options.onSegment, kept: kept, loudness: loudness)
     }
 
-    /// A decoded frame of the source stream: laid on the rendition, or held until it exists.
+    /// A decoded frame of the source stream: laid on the rendition when the video is near its
+    /// start, else held.
     func take(_ frame: Frame) throws {
-        guard case .stream(_, _, let timeBase) = source else { return }
-        if let rendition {
-            try rendition.push(frame, timeBase: timeBase)
-        } else if pending.count < 20_000 {
-            pending.append(try Frame(referencing: frame))
+        guard case .stream = source, !abandoned else { return }
+        try hold(frame)
+        try release()
+    }
+
+    /// A corrupt packet of the source stream: counted; past `limit` the stream is left, with a
+    /// warning (the rendition is padded with silence to the video's end).
+    func noteCorrupt(_ error: Error, limit: Int) {
+        corrupt += 1
+        guard !abandoned, corrupt > limit else { return }
+        abandoned = true
+        held.removeAll()
+        warnings.append("\(from): more than \(limit) corrupt packets; the track is silent from here (\(error))")
+    }
+
+    /// The video has reached `position` (microseconds on the timeline): lays on the rendition the
+    /// frames that start before `position` plus the read-ahead, reading a file as far as that.
+    func feed(upTo position: Int64) throws {
+        guard rendition != nil else { return }
+        horizon = max(horizon, position)
+        try release()
+        guard case .file(let reader) = source, held.isEmpty else { return }
+        while !reader.ended, held.isEmpty, let frame = try reader.next() {
+            try hold(frame)
+            try release()
         }
     }
 
-    /// A file: reads it up to `horizon` microseconds of the timeline (a stream is fed by the demuxer).
-    func feed(upTo horizon: Int64) throws {
-        guard case .file(let reader) = source, let rendition else { return }
-        try reader.feed(rendition, upTo: horizon)
-    }
-
-    /// Reads a file past the video's end (`videoEnd` microseconds) far enough to tell whether it
-    /// runs more than a second longer.
+    /// Reads past the video's end (`videoEnd` microseconds) far enough to tell whether the track
+    /// runs more than `lengthTolerance` longer; what starts later is dropped (the end is cut).
     func feedToEnd(videoEnd: Int64) throws {
         try feed(upTo: videoEnd + Self.lengthTolerance * 3 / 2)
     }
@@ -89,14 +124,37 @@ final class AlternateAudio {
     func lengthWarning(videoEnd: Int64) -> String? {
         guard case .file(let reader) = source, let rendition else { return nil }
         let placed = rendition.placedMicroseconds
-        if reader.ended, videoEnd - placed > Self.lengthTolerance {
+        if reader.ended, held.isEmpty, videoEnd - placed > Self.lengthTolerance {
             return String(format: "%@: the audio file lasts %.1f s, the video %.1f s: its end is padded with silence",
                           reader.path, Double(placed) / 1e6, Double(videoEnd) / 1e6)
         }
-        if !reader.ended || placed - videoEnd > Self.lengthTolerance {
+        if !reader.ended || !held.isEmpty || placed - videoEnd > Self.lengthTolerance {
             return String(format: "%@: the audio file runs past the video's end (%.1f s) by more than a second: it is cut there",
                           reader.path, Double(videoEnd) / 1e6)
         }
         return nil
+    }
+
+    private func hold(_ frame: Frame) throws {
+        guard held.count < Self.maximumHeld else {
+            if !warnings.contains(where: { $0.hasSuffix(Self.aheadWarning) }) { warnings.append("\(from): \(Self.aheadWarning)") }
+            return
+        }
+        held.append(try Frame(referencing: frame))
+    }
+
+    static let aheadWarning = "audio timestamped far ahead of the video was dropped"
+
+    /// Lays the held frames that start before the horizon on the rendition, in order.
+    private func release() throws {
+        guard let rendition, let timeline else { return }
+        var laid = 0
+        for frame in held {
+            let stamp = frame.timestamp
+            if stamp != noPTS, timeline.relativeMicroseconds(stamp, timeBase: timeBase) > horizon + DecodeLoop.fileReadAhead { break }
+            try rendition.push(frame, timeBase: timeBase)
+            laid += 1
+        }
+        held.removeFirst(laid)
     }
 }

@@ -206,19 +206,24 @@ final class DecodeLoop {
         for alternate in alternateByStream.values { try decodeAlternate(nil, alternate) }
     }
 
-    /// A packet (nil drains) of another audio stream of the source.
+    /// A packet (nil drains) of another audio stream of the source. Its corrupt packets are
+    /// counted apart: a damaged secondary track is left (silent), not the transcode.
     private func decodeAlternate(_ packet: Packet?, _ alternate: AlternateAudio) throws {
-        guard case .stream(_, let decoder, _) = alternate.source else { return }
-        try decode(packet, with: decoder, stream: "audio") { try alternate.take(frame) }
+        guard case .stream(_, let decoder, _) = alternate.source, !alternate.abandoned else { return }
+        let limit = pipeline.options.limits.maxCorruptPackets
+        try decode(packet, with: decoder, stream: "audio", onCorrupt: { alternate.noteCorrupt($0, limit: limit) }) {
+            try alternate.take(frame)
+        }
     }
 
-    /// Reads the added audio files up to a little past `position` (microseconds on the timeline),
-    /// so their renditions can encode up to it.
-    private func feedFiles(upTo position: Int64) throws {
-        for alternate in alternates { try alternate.feed(upTo: position + Self.fileReadAhead) }
+    /// Lets the alternate tracks lay their audio up to a little past `position` (microseconds on
+    /// the timeline; a file is read as far as that), so their renditions can encode up to it.
+    private func feedAlternates(upTo position: Int64) throws {
+        for alternate in alternates { try alternate.feed(upTo: position) }
     }
 
-    /// How far ahead of the video the added files are read (covers the limiter's lookahead and a frame).
+    /// How far ahead of the video an alternate track's audio is laid (covers the limiter's
+    /// lookahead and a frame).
     static let fileReadAhead: Int64 = 500_000
 
     private func checkCancelled() throws { try pipeline.cancel.check(reading: input.path) }
@@ -234,15 +239,17 @@ final class DecodeLoop {
 
     /// Sends one packet (nil drains) and hands every decoded frame to `handle`. Corrupt data is
     /// counted and skipped, up to the limit.
-    private func decode(_ packet: Packet?, with decoder: MediaDecoder, stream: String, handle: () throws -> Void) throws {
+    private func decode(_ packet: Packet?, with decoder: MediaDecoder, stream: String, onCorrupt: ((Error) throws -> Void)? = nil,
+                        handle: () throws -> Void) throws {
+        let corrupt = onCorrupt ?? { try self.noteDecodeError($0, stream: stream) }
         do { try decoder.send(packet) } catch let error as LibAVError {
-            try noteDecodeError(error, stream: stream)
+            try corrupt(error)
             return
         }
         while true {
             let got: Bool
             do { got = try decoder.receive(into: frame) } catch let error as LibAVError {
-                try noteDecodeError(error, stream: stream)
+                try corrupt(error)
                 break
             }
             guard got else { break }
@@ -352,7 +359,7 @@ final class DecodeLoop {
         try pictures?.offer(frame, atMicroseconds: relative)
         let end = relative + av_rescale_q(duration, videoTimeBase, MediaTimeline.microseconds)
         timelineEnd = max(timelineEnd, end)
-        try feedFiles(upTo: relative)
+        try feedAlternates(upTo: relative)
         for rendition in audioRenditions { try rendition.advance(toVideoMicroseconds: relative, videoSegment: segment) }
         reportProgress(atMicroseconds: relative)
     }
@@ -426,7 +433,7 @@ final class DecodeLoop {
                                    notify: options.onSegment, kept: session?.kept(folder, video: false) ?? .none,
                                    loudness: loudness)
             }
-            audio = try rendition("audio", bitrate: options.audioBitrate)
+            audio = try rendition(mainLabel.folder, bitrate: options.audioBitrate)
             if let bitrate = options.audioOnlyVariantBitrate {
                 lowBandwidthAudio = try rendition(Self.lowBandwidthAudioFolder(bitrate: bitrate), bitrate: bitrate)
             }
@@ -579,7 +586,7 @@ final class DecodeLoop {
         let handed = try skipper.offer(packet, time: time)
         if handed.isEmpty, let time, time >= 0 {
             let segment = timeline.segments.index(atMicroseconds: time)
-            try feedFiles(upTo: time)
+            try feedAlternates(upTo: time)
             for rendition in audioRenditions { try rendition.advance(toVideoMicroseconds: time, videoSegment: segment) }
             reportProgress(atMicroseconds: time)
         }
@@ -616,6 +623,7 @@ final class DecodeLoop {
                 try alternate.feedToEnd(videoEnd: timelineEnd)
                 if let warning = alternate.lengthWarning(videoEnd: timelineEnd) { warnings.append(warning) }
                 if case .file(let reader) = alternate.source { warnings += reader.warnings }
+                warnings += alternate.warnings
             }
             for rendition in audioRenditions {
                 try rendition.finish(videoEndMicroseconds: timelineEnd, lastVideoSegment: max(0, lastSegment))

@@ -52,7 +52,9 @@ extension TranscodePipeline {
     /// - Parameter measured: the source streams' loudness plans, by stream index.
     /// - Throws: `TranscodeError` for an added file that cannot be opened, has no audio, or whose
     ///   audio cannot be decoded.
-    func openAlternates(_ tracks: AudioTracks, input: InputFile, measured: [Int: LoudnessPlan]) throws -> [AlternateAudio] {
+    /// - Parameter duration: the source's declared duration: an added file's loudness is measured
+    ///   over that much of it (and a little more), the part laid on the video.
+    func openAlternates(_ tracks: AudioTracks, input: InputFile, measured: [Int: LoudnessPlan], duration: Double?) throws -> [AlternateAudio] {
         var alternates: [AlternateAudio] = []
         for (info, label) in tracks.streams {
             let stream = input.stream(info.index)
@@ -66,7 +68,8 @@ extension TranscodePipeline {
         }
         for (file, label) in tracks.files {
             let reader = try openAudioFile(file.path)
-            let loudness = try loudnessPlans(path: file.path, streams: [(reader.stream, reader.sampleRate)])[reader.stream]
+            let loudness = try loudnessPlans(path: file.path, streams: [(reader.stream, reader.sampleRate)],
+                                             seconds: duration.map { $0 + 1.5 })[reader.stream]
             alternates.append(AlternateAudio(label: label, source: .file(reader), sampleRate: reader.sampleRate, loudness: loudness))
         }
         return alternates

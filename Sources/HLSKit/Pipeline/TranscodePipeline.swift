@@ -112,7 +112,7 @@ final class TranscodePipeline {
         let measured = try loudnessPlans(streams: (audioDecoder == nil ? [] : [source.audioStream].compactMap { $0 }.map { ($0, source.audioSampleRate) })
                                             + tracks.streams.map { ($0.info.index, $0.info.sampleRate) })
         let loudness = source.audioStream.flatMap { measured[$0] }
-        let alternates = try openAlternates(tracks, input: input, measured: measured)
+        let alternates = try openAlternates(tracks, input: input, measured: measured, duration: source.durationSeconds)
         if options.audioOnlyVariantBitrate != nil, audioDecoder == nil, !alternates.isEmpty {
             warnings.append("no audio-only variant: it is made from the source's own default audio, and the source has none")
         }
@@ -132,7 +132,8 @@ final class TranscodePipeline {
     /// With `options.loudness`: the loudness of each audio stream of `path` (the source by
     /// default) in `streams` (with its source sample rate), measured by one pass over that audio
     /// alone, and the gain that takes it to the target; by stream index.
-    func loudnessPlans(path: String? = nil, streams: [(index: Int, sampleRate: Int)]) throws -> [Int: LoudnessPlan] {
+    /// `seconds`: only so much of each stream from its start is measured (nil: all).
+    func loudnessPlans(path: String? = nil, streams: [(index: Int, sampleRate: Int)], seconds: Double? = nil) throws -> [Int: LoudnessPlan] {
         if case .plan = part { return [:] }  // planning a split encodes nothing
         guard let target = options.loudness, !streams.isEmpty else { return [:] }
         let path = path ?? inputPath
@@ -146,7 +147,7 @@ final class TranscodePipeline {
         do {
             let figures = try LoudnessAnalysis.measure(
                 input: input, streams: streams.map { ($0.index, AudioRendition.outputSampleRate(source: $0.sampleRate)) },
-                maxCorruptPackets: limits.maxCorruptPackets, cancel: cancel)
+                seconds: seconds, maxCorruptPackets: limits.maxCorruptPackets, cancel: cancel)
             return figures.mapValues { LoudnessPlan(target: target, input: $0, gain: LoudnessNormalization.gain(input: $0, target: target)) }
         } catch let error as LibAVError {
             throw DecodeLoop.classify(error)

@@ -31,6 +31,9 @@ final class AudioTrackLabelsTests: XCTestCase {
         XCTAssertEqual(Set(labels.map(\.name)).count, 4, "\(labels.map(\.name))")
         XCTAssertEqual(labels.map(\.folder), ["audio", "audio-en", "audio-und", "audio-und-2"])
         XCTAssertEqual(labels.map(\.name), ["English", "English 2", "Audio 3", "Audio 4"])
+        XCTAssertEqual(labels.map(\.autoselect), [true, false, true, false], "a second track of one language and kind is not autoselected")
+        let described = AudioTrackLabels.labels([track("en"), track("en", described: true)], defaultIndex: 0)
+        XCTAssertEqual(described.map(\.autoselect), [true, true], "a description differs by its characteristics")
     }
 
     func testAnUnknownLanguageOnTheDefaultIsMain() {
@@ -58,5 +61,7 @@ final class AudioTrackLabelsTests: XCTestCase {
         XCTAssertEqual(LanguageTag.alpha3("fr-CA"), "fra")
         XCTAssertEqual(LanguageTag.alpha3("ger"), "deu")
         XCTAssertNil(LanguageTag.alpha3("und"))
+        XCTAssertEqual(LanguageTag.alpha3("ast"), "ast")
+        XCTAssertNil(LanguageTag.alpha3("xx"))
     }
 }
