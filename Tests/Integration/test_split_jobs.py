@@ -90,6 +90,16 @@ def check_queue(bus: Bus) -> str:
     return f"{bus.jobs}.check"
 
 
+def close_split_site(site) -> None:
+    """close_site, then the split jobs' check queue deleted (it outlives the jobs)."""
+    close_site(site)
+    try:
+        with site.bus.channel() as ch:
+            ch.queue_delete(check_queue(site.bus))
+    except Exception:
+        pass
+
+
 @pytest.fixture(params=["node", "cluster"])
 def split_site(request, clips, tmp_path):
     """A site on the private node of `make test`, or on the three-node cluster of `make
@@ -98,12 +108,7 @@ def split_site(request, clips, tmp_path):
     bus = Bus(amqp_url()) if request.param == "node" else ClusterBus(cluster_urls())
     site = open_site(bus, clips, tmp_path)
     yield site
-    close_site(site)
-    try:
-        with site.bus.channel() as ch:
-            ch.queue_delete(check_queue(site.bus))
-    except Exception:
-        pass
+    close_split_site(site)
 
 
 def queue_totals(bus: Bus) -> dict[str, int]:

@@ -53,7 +53,7 @@ from typing import Optional
 import pytest
 
 from s3servers import FaultProxy
-from test_split_jobs import (CHUNK_NAMES, JOB_TIMEOUT, assert_chunk_events, assert_same_structure, check_queue,
+from test_split_jobs import (CHUNK_NAMES, JOB_TIMEOUT, assert_chunk_events, assert_same_structure, close_split_site,
                              chunk_events, completions, final_failures, log_lines, split_job, start, wait_quiet)
 from test_storage_worker import (IN_PREFIX, SERVER_FIXTURES, BucketSite, assert_complete_output, open_bucket_site)
 from test_worker import Worker, clips, close_site, states  # noqa: F401  (clips is a fixture, used by name)
@@ -78,15 +78,6 @@ def open_split_site(request, clips, tmp_path, server_id: str, endpoint=None) -> 
     for name in (clips.long, clips.short):
         site.store.put(site.in_bucket, f"{IN_PREFIX}/{name}", os.path.join(clips.folder, name))
     return site
-
-
-def close_split_site(site: BucketSite) -> None:
-    close_site(site)
-    try:
-        with site.bus.channel() as ch:
-            ch.queue_delete(check_queue(site.bus))
-    except Exception:
-        pass
 
 
 @pytest.fixture

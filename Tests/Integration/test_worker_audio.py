@@ -38,7 +38,7 @@ import pytest
 
 import hlscheck as h
 from test_chapters import make_clip
-from test_split_jobs import check_queue, wait_quiet
+from test_split_jobs import close_split_site, wait_quiet
 from test_storage_worker import (CLIP as BUCKET_CLIP, IN_PREFIX, PUBLISHING_SERVERS, SERVER_FIXTURES, SUBTITLE,
                                  WAIT, BucketSite, assert_complete_output, completed_once_after_stop, open_bucket_site)
 from test_worker import Bus, Clips, Site, amqp_url, assert_plays, close_site, states, work_leftovers, worker_bin
@@ -120,15 +120,6 @@ def open_audio_site(tmp_path, media: str) -> Site:
     shutil.copytree(media, input_root)
     output_root.mkdir()
     return Site(Bus(amqp_url()), str(input_root), str(output_root), Clips(str(input_root)), str(tmp_path))
-
-
-def close_audio_site(site: Site) -> None:
-    close_site(site)
-    try:
-        with site.bus.channel() as ch:
-            ch.queue_delete(check_queue(site.bus))
-    except Exception:
-        pass
 
 
 def submit_flags(bus: Bus, job_id: str, *extra: str) -> None:
@@ -302,7 +293,7 @@ def local_jobs(media, tmp_path_factory) -> LocalRun:
         assert bus.drain_dead_letters() == []
         yield LocalRun(site, worker)
     finally:
-        close_audio_site(site)
+        close_split_site(site)
 
 
 def test_submit_flags_build_the_audio_fields(local_jobs):
@@ -441,7 +432,7 @@ def bad_jobs(media, tmp_path_factory):
         dead = {props.message_id: headers for headers, _, props in bus.dead}
         yield site, str(outside), dead
     finally:
-        close_audio_site(site)
+        close_split_site(site)
 
 
 @pytest.mark.parametrize("job_id", list(BAD_JOBS))

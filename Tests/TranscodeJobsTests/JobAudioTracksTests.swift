@@ -8,18 +8,8 @@ import XCTest
 final class JobAudioTracksTests: XCTestCase {
     private let decoder = JobDecoder()
 
-    private func decode(_ fields: String) throws(JobRejection) -> TranscodeJob {
-        try decoder.decode(Data(#"{"jobId": "a", "input": "a.mp4", "output": "a", \#(fields)}"#.utf8)).job
-    }
-
-    private func rejection(_ fields: String) -> JobRejection? {
-        do {
-            _ = try decode(fields)
-            return nil
-        } catch {
-            return error
-        }
-    }
+    private func decode(_ fields: String) throws(JobRejection) -> TranscodeJob { try JobBodies.decode(fields, with: decoder) }
+    private func rejection(_ fields: String) -> JobRejection? { JobBodies.rejection(fields) }
 
     func testFilesAreReadWithTheirLanguages() throws {
         let job = try decode(#""audio": [{"language": "es", "path": "up/a.es.m4a"}], "audioDescription": [{"language": "en", "path": "up/a.ad.m4a"}]"#)

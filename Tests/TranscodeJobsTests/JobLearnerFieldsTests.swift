@@ -8,18 +8,8 @@ import XCTest
 final class JobLearnerFieldsTests: XCTestCase {
     private let decoder = JobDecoder()
 
-    private func decode(_ fields: String) throws(JobRejection) -> TranscodeJob {
-        try decoder.decode(Data(#"{"jobId": "a", "input": "a.mp4", "output": "a", \#(fields)}"#.utf8)).job
-    }
-
-    private func rejection(_ fields: String) -> JobRejection? {
-        do {
-            _ = try decode(fields)
-            return nil
-        } catch {
-            return error
-        }
-    }
+    private func decode(_ fields: String) throws(JobRejection) -> TranscodeJob { try JobBodies.decode(fields, with: decoder) }
+    private func rejection(_ fields: String) -> JobRejection? { JobBodies.rejection(fields) }
 
     func testLoudnessIsANumberOfLUFSOrOff() throws {
         XCTAssertEqual(try decode(#""loudness": -23"#).loudness, .target(-23))
