@@ -17,6 +17,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.0"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.0"),
     ],
     targets: [
         // libav* (FFmpeg 5.1 on Debian 12) through its C API.
@@ -76,6 +81,22 @@ let package = Package(
                 "CPosix", "TranscodeJobs", "HLSKit", "ObjectStorage",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
+        // The worker's operator endpoints: Prometheus metrics (swift-metrics with swift-prometheus)
+        // and health checks, served by Hummingbird on a loopback port by default.
+        .target(
+            name: "OperatorHTTP",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // `hlsify preview`: a small loopback HTTP server on POSIX sockets (request, range and path
@@ -88,8 +109,9 @@ let package = Package(
         .executableTarget(
             name: "transcode-worker",
             dependencies: [
-                "TranscodeQueue", "HLSKit", "ObjectStorage",
+                "TranscodeQueue", "HLSKit", "ObjectStorage", "OperatorHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -101,6 +123,10 @@ let package = Package(
         .testTarget(name: "TranscodeJobsTests", dependencies: ["TranscodeJobs"]),
         .testTarget(name: "TranscodeQueueTests", dependencies: ["TranscodeQueue"]),
         .testTarget(name: "PreviewServerTests", dependencies: ["PreviewServer"]),
+        .testTarget(name: "OperatorHTTPTests", dependencies: [
+            "OperatorHTTP",
+            .product(name: "Metrics", package: "swift-metrics"),
+        ]),
         .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage"]),
     ]
 )

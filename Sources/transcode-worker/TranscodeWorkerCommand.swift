@@ -2,7 +2,9 @@ import ArgumentParser
 import Foundation
 import HLSKit
 import Logging
+import Metrics
 import ObjectStorage
+import OperatorHTTP
 import ServiceLifecycle
 import TranscodeQueue
 
@@ -21,18 +23,30 @@ struct TranscodeWorkerCommand: AsyncParsableCommand {
         defaultSubcommand: RunCommand.self)
 }
 
-/// Sets up swift-log on stderr once, at the given level.
+/// Sets up swift-log on stderr once, at the given level: human-readable lines, or one JSON
+/// object per line (`--log-format json`, each with `workerId` when given).
 enum Logs {
-    static func bootstrap(level text: String?) throws -> Logger.Level {
+    enum Format: String, CaseIterable, ExpressibleByArgument {
+        case text, json
+    }
+
+    static func bootstrap(level text: String?, format: Format = .text, workerId: String? = nil) throws -> Logger.Level {
         let name = Environment.resolve(text, "HLSIFY_LOG_LEVEL", default: "info")
         guard let level = Logger.Level(rawValue: name.lowercased()) else {
             throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         LoggingSystem.bootstrap { label in
-            // Job ids, paths and error texts come from messages: escaped, so they cannot forge a line.
-            var handler = EscapingLogHandler(StreamLogHandler.standardError(label: label))
-            handler.logLevel = level
-            return handler
+            switch format {
+            case .text:
+                // Job ids, paths and error texts come from messages: escaped, so they cannot forge a line.
+                var handler = EscapingLogHandler(StreamLogHandler.standardError(label: label))
+                handler.logLevel = level
+                return handler
+            case .json:
+                var handler = JSONLogHandler(label: label, fixed: workerId.map { [("workerId", $0)] } ?? [])
+                handler.logLevel = level
+                return handler
+            }
         }
         return level
     }
@@ -109,8 +123,36 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("trace, debug, info, notice, warning, error or critical (env HLSIFY_LOG_LEVEL; default info).", valueName: "level"))
     var logLevel: String?
 
+    @Option(name: .long, help: ArgumentHelp("text (human-readable lines) or json (one JSON object per line: timestamp, level, message, workerId, jobId, attempt, …) (env HLSIFY_LOG_FORMAT; default text).", valueName: "format"))
+    var logFormat: Logs.Format?
+
+    @Option(name: .long, help: ArgumentHelp("Serve Prometheus metrics (/metrics) and health checks (/healthz, /readyz) on this port; 0 takes a free one, logged at start (env HLSIFY_METRICS_PORT; default: not served).", valueName: "port"))
+    var metricsPort: Int?
+
+    @Option(name: .long, help: ArgumentHelp("Address the metrics port listens on (env HLSIFY_METRICS_HOST; default 127.0.0.1: exposing it beyond the machine is a decision).", valueName: "host"))
+    var metricsHost: String?
+
+    @Option(name: .long, help: ArgumentHelp("Seconds between two readings of the jobs queue's depth for the metrics (env HLSIFY_METRICS_INTERVAL; default 5).", valueName: "seconds"))
+    var metricsInterval: Double?
+
     func validate() throws {
         _ = try workerConfiguration()
+        _ = try operatorEndpoint()
+    }
+
+    /// Where the metrics and health endpoints listen, when asked for.
+    func operatorEndpoint() throws -> (host: String, port: Int)? {
+        let port = try Environment.resolve(metricsPort, "HLSIFY_METRICS_PORT", default: -1, option: "--metrics-port")
+        guard port >= 0 else {
+            if metricsHost != nil { throw ValidationError("--metrics-host needs --metrics-port") }
+            return nil
+        }
+        guard port <= 65_535 else { throw ValidationError("--metrics-port must be between 0 and 65535") }
+        let host = Environment.resolve(metricsHost, "HLSIFY_METRICS_HOST", default: "127.0.0.1")
+        guard !host.isEmpty, host.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || ".-:".contains($0)) }) else {
+            throw ValidationError("--metrics-host must be a host name or an IP address")
+        }
+        return (host, port)
     }
 
     func workerConfiguration() throws -> WorkerConfiguration {
@@ -177,15 +219,28 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError("--shutdown-grace, --retry-delay and --progress-interval must be 0 or more, --reconnect-max-delay more than 0")
         }
         configuration.reconnectInitialDelay = min(0.5, configuration.reconnectMaxDelay)
+        if try operatorEndpoint() != nil {
+            configuration.observeInterval = try Environment.resolve(metricsInterval, "HLSIFY_METRICS_INTERVAL", default: 5,
+                                                                    option: "--metrics-interval")
+            guard (0.1...3600).contains(configuration.observeInterval!) else {
+                throw ValidationError("--metrics-interval must be between 0.1 and 3600")
+            }
+        }
         return configuration
     }
 
     func run() async throws {
         signal(SIGPIPE, SIG_IGN)
-        _ = try Logs.bootstrap(level: logLevel)
+        let configuration = try workerConfiguration()
+        let format = try Environment.resolve(logFormat, "HLSIFY_LOG_FORMAT", default: .text, option: "--log-format")
+        _ = try Logs.bootstrap(level: logLevel, format: format, workerId: configuration.workerId)
         LibAVLog.setLevel(.quiet)
         let logger = Logger(label: "hlsify.worker")
-        let configuration = try workerConfiguration()
+        let endpoint = try operatorEndpoint()
+        let metrics = endpoint.map { _ in
+            PrometheusMetrics(catalogue: WorkerMetrics.catalogue.map { .init(name: $0.name, help: $0.help, buckets: $0.buckets) })
+        }
+        if let metrics { MetricsSystem.bootstrap(metrics) }
         let worker: TranscodeWorker
         do {
             worker = try TranscodeWorker(configuration: configuration, logger: logger)
@@ -193,7 +248,19 @@ struct RunCommand: AsyncParsableCommand {
             logger.critical("cannot start: \(error)")
             throw ExitCode(78)
         }
-        let group = ServiceGroup(services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // Shut down in reverse order: the worker drains first while /readyz says so, then the
+        // metrics server stops. The worker ending, for any reason, ends the group.
+        var services = [ServiceGroupConfiguration.ServiceConfiguration(service: worker, successTerminationBehavior: .gracefullyShutdownGroup,
+                                                                        failureTerminationBehavior: .gracefullyShutdownGroup)]
+        if let endpoint, let metrics {
+            let server = OperatorServer(host: endpoint.host, port: endpoint.port, metrics: metrics, health: WorkerHealth(worker: worker),
+                                        logger: Logger(label: "hlsify.metrics")) { host, port in
+                logger.info("metrics and health checks listening",
+                            metadata: ["url": "http://\(host.contains(":") ? "[\(host)]" : host):\(port)/metrics"])
+            }
+            services.insert(.init(service: server), at: 0)
+        }
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 }

@@ -89,6 +89,8 @@ public final class AMQPClient: @unchecked Sendable {  // shared state under `loc
     private var started = false
     private var finished = false
     private var connectedFlag = false
+    private var connectionsMade = 0
+    private var lastTurnTime: Double = 0
 
     // Owned by the connection thread.
     private var connection: AMQPConnection?
@@ -128,6 +130,29 @@ public final class AMQPClient: @unchecked Sendable {  // shared state under `loc
         lock.lock()
         defer { lock.unlock() }
         return connectedFlag
+    }
+
+    /// Connections made to the broker so far (each reconnect adds one).
+    public var connections: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return connectionsMade
+    }
+
+    /// Seconds since the connection thread last went round its loop (it turns at least every
+    /// `pollInterval` while connected, every 50 ms while waiting to reconnect); nil before `start()`.
+    public var secondsSinceLastTurn: Double? {
+        lock.lock()
+        defer { lock.unlock() }
+        return lastTurnTime == 0 ? nil : Self.now() - lastTurnTime
+    }
+
+    /// A queue's ready messages and consumers, read with a passive declare on a channel of its own
+    /// (never the consuming one). nil when not connected, or the queue cannot be inspected.
+    public func inspectQueue(_ name: String) async -> QueueCounts? {
+        await withCheckedContinuation { continuation in
+            enqueue(.inspect(queue: name) { continuation.resume(returning: $0) })
+        }
     }
 
     /// The current channel generation (changes at every reconnect or channel replacement).
@@ -195,6 +220,13 @@ public final class AMQPClient: @unchecked Sendable {  // shared state under `loc
         case settle(generation: Int, tag: UInt64, Settlement, completion: @Sendable (Bool) -> Void)
         case stopConsuming
         case close(drain: Double, completion: @Sendable () -> Void)
+        case inspect(queue: String, completion: @Sendable (QueueCounts?) -> Void)
+    }
+
+    /// A queue's ready messages and consumers, as a passive declare reports them.
+    public struct QueueCounts: Sendable, Equatable {
+        public var messages: Int
+        public var consumers: Int
     }
 
     private struct CloseRequest {
@@ -220,6 +252,7 @@ public final class AMQPClient: @unchecked Sendable {  // shared state under `loc
         case .settle(_, _, _, let completion): completion(false)
         case .stopConsuming: break
         case .close(_, let completion): completion()
+        case .inspect(_, let completion): completion(nil)
         }
     }
 
@@ -244,6 +277,7 @@ public final class AMQPClient: @unchecked Sendable {  // shared state under `loc
 
     private func runLoop() {
         while true {
+            noteTurn()
             for command in takeInbox() { execute(command) }
             if let closing {
                 if publications.isDrained || Self.now() >= closing.deadline || finalError != nil {
@@ -276,8 +310,16 @@ public final class AMQPClient: @unchecked Sendable {  // shared state under `loc
         }
     }
 
+    private func noteTurn() {
+        lock.lock()
+        lastTurnTime = Self.now()
+        lock.unlock()
+    }
+
     private func execute(_ command: Command) {
         switch command {
+        case .inspect(let queue, let completion):
+            completion(inspect(queue))
         case .publish(let publication, let policy):
             let entry = PublicationStateMachine.Entry(item: publication, policy: policy, mandatory: publication.message.mandatory,
                                                       messageId: publication.message.properties.messageId)
@@ -309,6 +351,30 @@ public final class AMQPClient: @unchecked Sendable {  // shared state under `loc
         }
     }
 
+    /// The channel queue inspections use: above the numbers `openNextChannel` cycles through
+    /// (1…2000) and within RabbitMQ's default channel_max (2047).
+    static let inspectionChannel: UInt16 = 2001
+    /// Whether `inspectionChannel` is open on the current connection.
+    private var inspectionChannelOpen = false
+
+    /// A passive declare of `queue` on the inspection channel (opened when needed; the broker
+    /// closes it when the queue is missing, and it is opened again next time).
+    private func inspect(_ queue: String) -> QueueCounts? {
+        guard let connection else { return nil }
+        do {
+            if !inspectionChannelOpen {
+                try connection.openChannel(Self.inspectionChannel)
+                inspectionChannelOpen = true
+            }
+            let counts = try connection.declareQueue(Self.inspectionChannel, name: queue, passive: true)
+            return QueueCounts(messages: counts.messages, consumers: counts.consumers)
+        } catch {
+            inspectionChannelOpen = false
+            if !error.isChannelOnly { connectionLost(error) }
+            return nil
+        }
+    }
+
     private func stopConsumer() {
         guard wantsToConsume else { return }
         wantsToConsume = false
@@ -337,7 +403,11 @@ public final class AMQPClient: @unchecked Sendable {  // shared state under `loc
                                                 connectTimeout: configuration.connectTimeout,
                                                 rpcTimeout: configuration.rpcTimeout, clientProperties: properties)
             self.connection = connection
+            inspectionChannelOpen = false
             try setUpChannel()
+            lock.lock()
+            connectionsMade += 1
+            lock.unlock()
             backoff.reset()
             logger.info("connected to the broker", metadata: ["broker": "\(endpoint)", "heartbeat": "\(connection.heartbeat)",
                                                             "channel": "\(channel)"])

@@ -55,6 +55,10 @@ public final class TranscodeWorker: Service, @unchecked Sendable {  // immutable
     /// Jobs being handled, for the log.
     private let runningJobs = Atomic<Int>(0)
     private let shuttingDown = Atomic<Bool>(false)
+    /// When the observer loop last turned (milliseconds since 1970).
+    private let lastObserved = Atomic<Int>(TranscodeWorker.nowMilliseconds())
+
+    private static func nowMilliseconds() -> Int { Int(Date().timeIntervalSince1970 * 1000) }
     /// Finished by `shutdown()`: the grace period starts.
     private let shutdownRequested: AsyncStream<Never>
     private let shutdownContinuation: AsyncStream<Never>.Continuation
@@ -101,6 +105,9 @@ public final class TranscodeWorker: Service, @unchecked Sendable {  // immutable
             "queue": "\(configuration.topology.jobsQueue)", "inputRoot": "\(storage?.input?.description ?? resolver.inputRoot.path)",
             "outputRoot": "\(storage?.output?.description ?? resolver.outputRoot.path)", "prefetch": "\(configuration.prefetch)",
             "maxAttempts": "\(configuration.maxAttempts)"])
+        WorkerMetrics.prime()
+        let observer = configuration.observeInterval.map { interval in Task { [self] in await observe(every: interval) } }
+        defer { observer?.cancel() }
         await withGracefulShutdownHandler {
             await withTaskCancellationHandler {
                 await runJobs()
@@ -112,6 +119,48 @@ public final class TranscodeWorker: Service, @unchecked Sendable {  // immutable
         }
         await client.close(drainTimeout: 10)
         logger.info("worker stopped", metadata: ["workerId": "\(configuration.workerId)"])
+    }
+
+    /// Why the worker is not alive (`/healthz`): its broker thread or its observer loop stopped
+    /// turning for more than 30 s; nil while both turn.
+    public func livenessProblem() -> String? {
+        guard let turned = client.secondsSinceLastTurn else { return "the broker connection thread has not started" }
+        if turned > Self.stalledAfter { return String(format: "the broker connection thread has not turned for %.0f s", turned) }
+        if let interval = configuration.observeInterval {
+            let observed = Double(Self.nowMilliseconds() - lastObserved.load(ordering: .relaxed)) / 1000
+            if observed > max(Self.stalledAfter, interval * 3) {
+                return String(format: "the observer loop has not turned for %.0f s", observed)
+            }
+        }
+        return nil
+    }
+
+    /// Why the worker should not be given work (`/readyz`): not connected to the broker, or
+    /// draining after SIGTERM; nil when ready.
+    public func readinessProblem() -> String? {
+        if shuttingDown.load(ordering: .relaxed) { return "draining: shutting down" }
+        if !client.isConnected { return "not connected to the broker" }
+        return nil
+    }
+
+    /// Seconds a loop may go without turning before the worker is not alive.
+    static let stalledAfter: Double = 30
+
+    /// Every `interval` seconds until cancelled: the broker's connection and reconnects, and the
+    /// jobs queue's depth and consumers, into the metrics.
+    private func observe(every interval: Double) async {
+        var connections = 0
+        while !Task.isCancelled {
+            lastObserved.store(Self.nowMilliseconds(), ordering: .relaxed)
+            let made = client.connections
+            WorkerMetrics.broker(connected: client.isConnected, reconnectsSinceLast: max(0, made - max(1, connections)))
+            connections = max(connections, made)
+            if client.isConnected, let counts = await client.inspectQueue(configuration.topology.jobsQueue) {
+                WorkerMetrics.queue(messages: counts.messages, consumers: counts.consumers)
+            }
+            WorkerMetrics.jobsInFlight(runningJobs.load(ordering: .relaxed))
+            try? await Task.sleep(nanoseconds: UInt64(max(0.1, interval) * 1e9))
+        }
     }
 
     /// Stops taking jobs; `run()` returns once the running ones are done (or the grace period is over).
@@ -134,10 +183,11 @@ public final class TranscodeWorker: Service, @unchecked Sendable {  // immutable
             group.addTask { [self] in
                 await withDiscardingTaskGroup { jobs in
                     for await delivery in client.deliveries {
-                        runningJobs.add(1, ordering: .relaxed)
+                        WorkerMetrics.jobsInFlight(runningJobs.add(1, ordering: .relaxed).newValue)
+                        WorkerMetrics.deliveryReceived(delivery)
                         jobs.addTask { [self] in
                             await handle(delivery)
-                            runningJobs.subtract(1, ordering: .relaxed)
+                            WorkerMetrics.jobsInFlight(runningJobs.subtract(1, ordering: .relaxed).newValue)
                         }
                     }
                     let running = runningJobs.load(ordering: .relaxed)
@@ -580,6 +630,8 @@ public final class TranscodeWorker: Service, @unchecked Sendable {  // immutable
         }
         let settled = if let settlement { await client.settle(delivery, settlement) } else { false }
         Self.logSettled(outcome, disposition, settlement: settlement, settled: settled, log: log)
+        if let state = WorkerMetrics.state(of: outcome, disposition) { WorkerMetrics.settled(state) }
+        if case .completed(let completion) = outcome, case .ack = disposition { WorkerMetrics.completed(completion) }
     }
 
     /// The log line that says how a delivery ended.
@@ -656,6 +708,7 @@ public final class TranscodeWorker: Service, @unchecked Sendable {  // immutable
             copyError = error
         }
         let settlement = DeliveryPolicy.settlement(afterCopy: copyError)
+        if settlement != nil { WorkerMetrics.deadLetter(reason) }
         switch settlement {
         case .ack? where reason == .jobFailed:
             break  // the job's job.failed went out once, with the chunk that failed it

@@ -39,6 +39,10 @@ public struct WorkerConfiguration: Sendable {
     public var chunkCheckInterval: Double = 60
     /// Largest message body accepted, bytes.
     public var maximumBodySize: Int = 1 << 20
+    /// Seconds between two readings of the jobs queue's depth and consumers (a passive declare on
+    /// a channel of its own) and the broker's connection for the metrics; nil reads nothing
+    /// (no metrics are served).
+    public var observeInterval: Double?
 
     public init(endpoint: AMQPEndpoint, inputRoot: String, outputRoot: String, workerId: String) {
         self.endpoint = endpoint
