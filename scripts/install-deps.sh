@@ -39,6 +39,9 @@ APT_WORKER=(librabbitmq-dev rabbitmq-server)
 APT_BROWSER=(chromium chromium-driver)
 # Object storage (Sources/ObjectStorage): libcurl for the CCurl system-library target (HTTP and TLS).
 APT_STORAGE=(libcurl4-openssl-dev)
+# The worker's metrics: promtool lints a scrape and a real Prometheus server scrapes a worker
+# (Tests/Integration/test_worker_metrics.py).
+APT_METRICS=(prometheus)
 # Later issues add their packages here.
 APT_LATER=()
 
@@ -68,7 +71,7 @@ apt_install_missing() {
     apt-get install -y -qq "${missing[@]}" >&2
 }
 
-apt_install_missing "${APT_BUILD[@]}" "${APT_TEST[@]}" "${APT_WORKER[@]}" "${APT_BROWSER[@]}" "${APT_STORAGE[@]}" ${APT_LATER[@]+"${APT_LATER[@]}"}
+apt_install_missing "${APT_BUILD[@]}" "${APT_TEST[@]}" "${APT_WORKER[@]}" "${APT_BROWSER[@]}" "${APT_STORAGE[@]}" "${APT_METRICS[@]}" ${APT_LATER[@]+"${APT_LATER[@]}"}
 
 # ---------------------------------------------------------------------------
 # Python test helpers in .cache/venv
