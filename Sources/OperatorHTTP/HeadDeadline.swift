@@ -1,28 +1,31 @@
 import NIOCore
 import NIOHTTPTypes
 
-/// Closes a connection whose request head does not arrive whole within `seconds` of the
-/// connection opening or of the previous response's end: a client that sends its request line
-/// and headers a byte at a time (slow loris) cannot hold a connection open.
+/// Closes a connection whose first request head does not arrive whole within `first` seconds of
+/// the connection opening, or whose next one not within `between` seconds of the previous
+/// response's end (an idle keep-alive connection): a client that sends its request line and
+/// headers a byte at a time (slow loris) cannot hold a connection open.
 final class HeadDeadline: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
     typealias OutboundIn = HTTPResponsePart
     typealias OutboundOut = HTTPResponsePart
 
-    private let timeout: TimeAmount
+    private let first: TimeAmount
+    private let between: TimeAmount
     private var timer: Scheduled<Void>?
 
-    init(seconds: Int64) {
-        timeout = .seconds(seconds)
+    init(first: Int64, between: Int64) {
+        self.first = .seconds(first)
+        self.between = .seconds(between)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        if context.channel.isActive { arm(context) }
+        if context.channel.isActive { arm(context, first) }
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        arm(context)
+        arm(context, first)
         context.fireChannelActive()
     }
 
@@ -40,11 +43,11 @@ final class HeadDeadline: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) { arm(context) }
+        if case .end = unwrapOutboundIn(data) { arm(context, between) }
         context.write(data, promise: promise)
     }
 
-    private func arm(_ context: ChannelHandlerContext) {
+    private func arm(_ context: ChannelHandlerContext, _ timeout: TimeAmount) {
         timer?.cancel()
         let channel = context.channel
         timer = context.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }

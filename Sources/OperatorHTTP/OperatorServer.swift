@@ -1,3 +1,4 @@
+import Glibc
 import Hummingbird
 import HummingbirdCore
 import Logging
@@ -7,8 +8,9 @@ import ServiceLifecycle
 /// The worker's operator endpoints on one Hummingbird HTTP/1.1 server: `GET /metrics` (the
 /// Prometheus exposition), `GET /healthz` and `GET /readyz` (200, or 503 with the reason). HEAD
 /// is answered like GET without a body; other methods get 405 with `Allow`, other paths 404.
-/// Request heads are limited to 8 KiB (larger ones are refused while being read) and must arrive
-/// within 10 s; idle connections are closed after 30 s.
+/// Request heads (request line and headers together) are limited to 8 KiB (a larger one is
+/// answered 400 and the connection closed while it is read); the first must arrive within 10 s
+/// of connecting, the next within 30 s of the previous response (an idle connection is closed).
 public struct OperatorServer: Service {
     public let host: String
     public let port: Int
@@ -19,8 +21,10 @@ public struct OperatorServer: Service {
 
     /// Largest request head (request line and headers) read, bytes.
     public static let maximumHeadBytes = 8 * 1024
-    /// Seconds a client has to send a whole request head (default).
+    /// Seconds a client has to send its first request head (default).
     public static let headSeconds: Int64 = 10
+    /// Seconds a kept-alive connection may stay idle between a response and the next request head.
+    public static let idleSeconds: Int64 = 30
     private let headTimeout: Int64
 
     /// - Parameters:
@@ -45,8 +49,8 @@ public struct OperatorServer: Service {
         let responder = CallbackResponder<BasicRequestContext> { request, _ in
             Self.respond(to: request, metrics: metrics, health: health)
         }
-        var http = HTTP1Channel.Configuration(additionalChannelHandlers: [HeadDeadline(seconds: headTimeout)],
-                                              idleTimeout: .seconds(30))
+        var http = HTTP1Channel.Configuration(additionalChannelHandlers: [HeadDeadline(first: headTimeout, between: Self.idleSeconds)],
+                                              idleTimeout: .seconds(Self.idleSeconds))
         http.httpDecoder = .init(maxHeaderFieldSize: Self.maximumHeadBytes, maxHeaderListSize: Self.maximumHeadBytes,
                                  maxHeaderFieldCount: 100)
         let application = Application(
@@ -90,5 +94,29 @@ public struct OperatorServer: Service {
         headers[.contentType] = "text/plain; charset=utf-8"
         headers[.contentLength] = String(text.utf8.count)
         return Response(status: status, headers: headers, body: head ? ResponseBody() : ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    /// Whether `host:port` can be listened on now (port 0 always can): nil, or why not. Run
+    /// before the worker starts, so that a port in use is a start failure, not a shutdown.
+    public static func bindProblem(host: String, port: Int) -> String? {
+        guard port != 0 else { return nil }
+        var hints = addrinfo()
+        hints.ai_flags = AI_PASSIVE
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var found: UnsafeMutablePointer<addrinfo>?
+        let looked = getaddrinfo(host, String(port), &hints, &found)
+        guard looked == 0, let first = found else {
+            return "\(host): " + (looked == 0 ? "no address" : String(cString: gai_strerror(looked)))
+        }
+        defer { freeaddrinfo(found) }
+        let fd = socket(first.pointee.ai_family, first.pointee.ai_socktype, first.pointee.ai_protocol)
+        guard fd >= 0 else { return "socket: " + String(cString: strerror(errno)) }
+        defer { close(fd) }
+        var on: Int32 = 1
+        _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
+        guard bind(fd, first.pointee.ai_addr, first.pointee.ai_addrlen) == 0 else {
+            return String(cString: strerror(errno))
+        }
+        return nil
     }
 }

@@ -142,12 +142,17 @@ struct RunCommand: AsyncParsableCommand {
 
     /// Where the metrics and health endpoints listen, when asked for.
     func operatorEndpoint() throws -> (host: String, port: Int)? {
-        let port = try Environment.resolve(metricsPort, "HLSIFY_METRICS_PORT", default: -1, option: "--metrics-port")
-        guard port >= 0 else {
+        let given = try metricsPort ?? Environment.string("HLSIFY_METRICS_PORT").map { text in
+            guard let value = Int(text.trimmingCharacters(in: .whitespaces)) else {
+                throw ValidationError("HLSIFY_METRICS_PORT=\(text): --metrics-port takes a whole number")
+            }
+            return value
+        }
+        guard let port = given else {
             if metricsHost != nil { throw ValidationError("--metrics-host needs --metrics-port") }
             return nil
         }
-        guard port <= 65_535 else { throw ValidationError("--metrics-port must be between 0 and 65535") }
+        guard (0...65_535).contains(port) else { throw ValidationError("--metrics-port must be between 0 and 65535") }
         let host = Environment.resolve(metricsHost, "HLSIFY_METRICS_HOST", default: "127.0.0.1")
         guard !host.isEmpty, host.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || ".-:".contains($0)) }) else {
             throw ValidationError("--metrics-host must be a host name or an IP address")
@@ -237,6 +242,10 @@ struct RunCommand: AsyncParsableCommand {
         LibAVLog.setLevel(.quiet)
         let logger = Logger(label: "hlsify.worker")
         let endpoint = try operatorEndpoint()
+        if let endpoint, let problem = OperatorServer.bindProblem(host: endpoint.host, port: endpoint.port) {
+            logger.critical("cannot start: the metrics address \(endpoint.host):\(endpoint.port) cannot be listened on: \(problem)")
+            throw ExitCode(78)
+        }
         let metrics = endpoint.map { _ in
             PrometheusMetrics(catalogue: WorkerMetrics.catalogue.map { .init(name: $0.name, help: $0.help, buckets: $0.buckets) })
         }
@@ -261,7 +270,12 @@ struct RunCommand: AsyncParsableCommand {
             services.insert(.init(service: server), at: 0)
         }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            logger.critical("stopped: \(error)")
+            throw error
+        }
     }
 }
 
