@@ -87,15 +87,7 @@ final class AudioFileReader {
     }
 
     private func decode(_ packet: Packet?) throws {
-        do { try decoder.send(packet) } catch let error as LibAVError {
-            return try noteCorrupt(error)
-        }
-        while true {
-            let got: Bool
-            do { got = try decoder.receive(into: frame) } catch let error as LibAVError {
-                return try noteCorrupt(error)
-            }
-            guard got else { return }
+        try decoder.decode(packet, into: frame, corrupt: noteCorrupt) {
             let stamp = frame.timestamp
             if origin == nil { origin = stamp == noPTS ? 0 : stamp }
             if let origin, stamp != noPTS, Double(stamp - origin) * Double(timeBase.num) / Double(timeBase.den) > maxDuration {

@@ -25,7 +25,7 @@ enum LoudnessAnalysis {
         }
         let packet = try Packet(), frame = try Frame()
         var corrupt = 0
-        func note() throws {
+        func note(_: LibAVError) throws {
             corrupt += 1
             if corrupt > maxCorruptPackets { throw TranscodeError.invalidInput("\(input.path): rejected: more than \(maxCorruptPackets) corrupt packets") }
         }
@@ -75,12 +75,8 @@ enum LoudnessAnalysis {
         }
 
         /// Decodes `packet` (nil drains) and meters every frame; corrupt data calls `corrupt`.
-        func decode(_ packet: Packet?, into frame: Frame, corrupt: () throws -> Void) throws {
-            do { try decoder.send(packet) } catch is LibAVError { return try corrupt() }
-            while true {
-                let got: Bool
-                do { got = try decoder.receive(into: frame) } catch is LibAVError { return try corrupt() }
-                guard got else { return }
+        func decode(_ packet: Packet?, into frame: Frame, corrupt: (LibAVError) throws -> Void) throws {
+            try decoder.decode(packet, into: frame, corrupt: corrupt) {
                 try resampler.convert(frame) { planes, count in try meter.add(planes, count: count) }
             }
         }

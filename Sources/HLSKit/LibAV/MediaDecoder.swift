@@ -70,4 +70,18 @@ final class MediaDecoder {
         try check(result, "avcodec_receive_frame")
         return true
     }
+
+    /// Sends `packet` (nil drains) and hands every frame it decodes into `frame` to `handle`.
+    /// Corrupt data is not thrown: `corrupt` is told (a packet refused, or a frame that failed,
+    /// after which the rest of the packet is skipped) and may throw to stop.
+    func decode(_ packet: Packet?, into frame: Frame, corrupt: (LibAVError) throws -> Void,
+                handle: () throws -> Void) throws {
+        do { try send(packet) } catch let error as LibAVError { return try corrupt(error) }
+        while true {
+            let got: Bool
+            do { got = try receive(into: frame) } catch let error as LibAVError { return try corrupt(error) }
+            guard got else { return }
+            try handle()
+        }
+    }
 }

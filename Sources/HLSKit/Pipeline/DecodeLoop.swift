@@ -241,20 +241,7 @@ final class DecodeLoop {
     /// counted and skipped, up to the limit.
     private func decode(_ packet: Packet?, with decoder: MediaDecoder, stream: String, onCorrupt: ((Error) throws -> Void)? = nil,
                         handle: () throws -> Void) throws {
-        let corrupt = onCorrupt ?? { try self.noteDecodeError($0, stream: stream) }
-        do { try decoder.send(packet) } catch let error as LibAVError {
-            try corrupt(error)
-            return
-        }
-        while true {
-            let got: Bool
-            do { got = try decoder.receive(into: frame) } catch let error as LibAVError {
-                try corrupt(error)
-                break
-            }
-            guard got else { break }
-            try handle()
-        }
+        try decoder.decode(packet, into: frame, corrupt: onCorrupt ?? { try self.noteDecodeError($0, stream: stream) }, handle: handle)
     }
 
     private func decodeVideo(_ packet: Packet?) throws {
