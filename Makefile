@@ -8,7 +8,7 @@ DEMO_INPUT ?= Fixtures/landscape-720p.mp4
 DEMO_OUT   ?= demo-output/lecture
 
 .NOTPARALLEL:
-.PHONY: all deps build debug demo test test-busy unit-test fuzz integration-test asan-test cluster-test cluster-integration-test test-broker-shell fixtures bench audit clean
+.PHONY: all deps build debug demo test test-busy unit-test docs fuzz integration-test asan-test cluster-test cluster-integration-test test-broker-shell fixtures bench audit clean
 
 all: build
 
@@ -30,13 +30,13 @@ demo: deps build
 	@echo
 	@echo "HLS set written to $(CURDIR)/$(DEMO_OUT) (open $(DEMO_OUT)/master.m3u8 in an HLS player)"
 
-## test: install, build, and run every test (Swift unit tests, the SRT fuzzer, the Python integration
-##       suite, then the unit and hostile-input tests again under AddressSanitizer) against a private
-##       RabbitMQ node started for the run and stopped after it (own ports, own epmd, data in a
-##       temporary folder; see scripts/rabbitmq-test-node.sh). The tests find it through
-##       HLSIFY_TEST_AMQP_URL and HLSIFY_TEST_RABBITMQCTL.
+## test: install, build, and run every test (Swift unit tests, the HLSKit documentation build, the SRT
+##       fuzzer, the Python integration suite, then the unit and hostile-input tests again under
+##       AddressSanitizer) against a private RabbitMQ node started for the run and stopped after it
+##       (own ports, own epmd, data in a temporary folder; see scripts/rabbitmq-test-node.sh). The
+##       tests find it through HLSIFY_TEST_AMQP_URL and HLSIFY_TEST_RABBITMQCTL.
 test: deps debug
-	scripts/rabbitmq-test-node.sh run -- $(MAKE) --no-print-directory unit-test fuzz integration-test asan-test
+	scripts/rabbitmq-test-node.sh run -- $(MAKE) --no-print-directory unit-test docs fuzz integration-test asan-test
 	$(MAKE) --no-print-directory cluster-test
 
 ## test-busy: `make test` with one CPU-bound process (`yes > /dev/null`) beside it the whole time, as on
@@ -47,6 +47,13 @@ test-busy:
 ## unit-test: Swift tests (the broker tests skip unless HLSIFY_TEST_AMQP_URL is set)
 unit-test:
 	$(SWIFT) test
+
+## docs: HLSKit's DocC documentation (Sources/HLSKit/HLSKit.docc and every public symbol's doc
+##       comment) through swift-docc-plugin; any warning fails it (an unresolved ``link``, an
+##       undocumented parameter). Output: .build/plugins/Swift-DocC/outputs/HLSKit.doccarchive
+##       (coverage: add --experimental-documentation-coverage --coverage-summary-level detailed)
+docs:
+	$(SWIFT) package generate-documentation --target HLSKit --warnings-as-errors
 
 ## fuzz: build the libFuzzer target for the SRT parser (Fuzz/) and run it for 30 s
 fuzz:

@@ -13,14 +13,20 @@ public enum Transcoder {
     /// The source is decoded once; every rung is scaled and encoded on its own thread. Work
     /// happens in a staging folder beside `output`, which appears only when complete.
     ///
+    /// With `options.resume` (the default) a staging folder a dead run left for `output` is
+    /// resumed from when its plan matches (``TranscodeOptions/resume``, the report's
+    /// ``TranscodeReport/resume``).
+    ///
     /// - Parameters:
+    ///   - input: path of the source media file (a regular local file, never a URL or protocol).
+    ///   - output: the folder to create (missing parents are created); it must not exist unless
+    ///     `options.overwrite` is set.
+    ///   - options: what to make; the defaults are the command line's.
     ///   - progress: called about four times a second from the decoding thread; keep it cheap.
     /// - Returns: the report (sizes, measured bandwidths, frame counts).
-    /// With `options.resume` (the default) a staging folder a dead run left for `output` is
-    /// resumed from when its plan matches (`TranscodeOptions.resume`, the report's `resume`).
-    ///
-    /// - Throws: `TranscodeError`; cancelling the calling task stops the work promptly,
-    ///   removes the staging folder (keeps it with `ownsOutputSlot`) and throws `.cancelled`.
+    /// - Throws: ``TranscodeError``; cancelling the calling task stops the work promptly,
+    ///   removes the staging folder (keeps it with `ownsOutputSlot` when it holds committed
+    ///   segments) and throws ``TranscodeError/cancelled``.
     /// - Cost: CPU-bound for about the x264 encoding time of the whole ladder; memory bounded by the
     ///   per-rendition queues, independent of the source's length.
     public static func transcode(input: String, output: URL, options: TranscodeOptions = TranscodeOptions(),

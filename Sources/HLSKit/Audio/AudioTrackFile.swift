@@ -9,6 +9,8 @@ public struct AudioTrackFile: Sendable, Equatable {
     /// The track describes the video (CHARACTERISTICS="public.accessibility.describes-video").
     public var describesVideo: Bool
 
+    /// An added track of `language` from the media file at `path`; with `describesVideo`, an
+    /// audio description. Nothing is opened or checked until a transcode starts.
     public init(language: String, path: String, describesVideo: Bool = false) {
         self.language = language
         self.path = path

@@ -14,6 +14,7 @@ public enum ChunkError: Error, CustomStringConvertible, Sendable, Equatable {
     /// The job failed (a chunk gave up): its failed marker is in the work folder.
     case jobFailed(String)
 
+    /// The message: one line naming the work folder, chunk or source at fault, and why.
     public var description: String {
         switch self {
         case .noPlan(let message), .planExists(let message), .unknownChunk(let message), .mismatch(let message),

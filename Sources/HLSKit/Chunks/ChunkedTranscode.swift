@@ -11,11 +11,15 @@ import Foundation
 public enum ChunkedTranscode {
     /// What `plan` decided.
     public struct Plan: Sendable, Codable, Equatable {
+        /// The plan's id (a lowercased UUID), which every chunk's manifest names.
         public var planId: String
         /// Every chunk, as `encode` takes them: `0` … `K-1`, then `audio`.
         public var chunks: [String]
+        /// How many video chunks (K); the audio chunk is not counted.
         public var videoChunks: Int
+        /// Segments per video chunk (the last chunk may hold fewer).
         public var chunkSegments: Int
+        /// Target segment duration in seconds, as the options gave it.
         public var segmentDuration: Double
         /// The container's duration (nil when it does not say).
         public var durationSeconds: Double?
@@ -25,6 +29,8 @@ public enum ChunkedTranscode {
 
     /// What `encode` did.
     public struct Chunk: Sendable {
+        /// The committed chunk's `manifest.json`: its segments per rendition (bytes, SHA-256,
+        /// timing), the worker and the encoding time.
         public var manifest: ChunkManifest
         /// The chunk was committed before (by another run); nothing was encoded.
         public var alreadyCommitted: Bool
@@ -34,9 +40,14 @@ public enum ChunkedTranscode {
     /// video frame, then writes `plan.json` atomically (the first planner wins; a plan already there
     /// for the same source and settings is reused).
     ///
-    /// - Parameter chunkDuration: seconds of media per video chunk (whole segments); 0: one chunk.
-    /// - Parameter replace: a plan for another source or other settings is removed with everything
-    ///   in `work` (otherwise that is `ChunkError.planExists`).
+    /// - Parameters:
+    ///   - input: path of the source media file, as for ``Transcoder/transcode(input:output:options:progress:)``.
+    ///   - work: the shared work folder (created when missing) every machine sees.
+    ///   - options: the settings every chunk is encoded with, pinned in the plan (added audio
+    ///     files are refused; chapters, storyboard and poster are not made by split transcodes).
+    ///   - chunkDuration: seconds of media per video chunk (whole segments); 0: one chunk.
+    ///   - replace: a plan for another source or other settings is removed with everything
+    ///     in `work` (otherwise that is `ChunkError.planExists`).
     /// - Throws: `TranscodeError` for the input (as `Transcoder.transcode`), `ChunkError`.
     /// - Cost: opening the source and decoding one frame; subtitle files are copied into `work`.
     public static func plan(input: String, work: URL, options: TranscodeOptions, chunkDuration: Double,
@@ -132,6 +143,10 @@ public enum ChunkedTranscode {
     ///
     /// Stops (commits nothing) when the job's failed marker appears.
     /// - Parameters:
+    ///   - input: path of the source media file: the one the plan was made for (checked by its
+    ///     size, modification time and content).
+    ///   - work: the work folder holding the plan.
+    ///   - chunk: which chunk: a video chunk `0` … `K-1` or the audio.
     ///   - worker: who encodes it, noted in the manifest.
     ///   - progress: as `Transcoder.transcode`'s, the fraction of this chunk.
     /// - Throws: `ChunkError` (no plan, unknown chunk, the source or engine differ from the plan's,
@@ -206,8 +221,11 @@ public enum ChunkedTranscode {
 
     /// Which chunks of the plan in `work` are committed, which are not, and whether the job failed.
     public struct Status: Sendable, Equatable {
+        /// The id of the plan in the work folder.
         public var planId: String
+        /// The chunks committed so far, in plan order.
         public var committed: [ChunkName]
+        /// The chunks not committed yet, in plan order (empty when `stitch` can run).
         public var missing: [ChunkName]
         /// Why the job failed, when its failed marker is there.
         public var failure: String?
@@ -269,6 +287,8 @@ extension ChunkedTranscode {
     /// once, like a transcode's), no encoding. `work` is left as it is.
     ///
     /// - Parameters:
+    ///   - work: the work folder holding the plan and the committed chunks.
+    ///   - output: the HLS set's folder, as `Transcoder.transcode`'s `output`.
     ///   - overwrite: replace an existing output.
     ///   - ownsOutputSlot: the caller holds the output's lock (`TranscodeOptions.ownsOutputSlot`).
     ///   - inPlace: finish a progressive set `publishProgress` has been publishing at `output`.

@@ -21,6 +21,7 @@ public struct LibAVError: Error, CustomStringConvertible, Sendable {
         self.reason = reason
     }
 
+    /// `CALL failed: REASON`, e.g. `avcodec_open2 failed: Invalid argument`.
     public var description: String { "\(call) failed: \(reason)" }
 
     /// True for AVERROR_INVALIDDATA and friends: the input bytes, not the machine, are at fault.

@@ -28,6 +28,7 @@ public struct InputLimits: Sendable, Equatable {
     /// accepted duration, at 12 Mb/s); a larger one is refused by its size before it is read.
     public var maxObjectBytes: Int64 = 32 << 30
 
+    /// The limits for untrusted uploads, each at its default above.
     public init() {}
 
     /// 10 MiB. A 3-hour lecture's SRT is under 1 MB even with a two-line cue every 1.5 s; the

@@ -17,6 +17,8 @@ public enum TranscodeError: Error, CustomStringConvertible, Sendable {
     /// A libav call failed in a way that is not the input's fault.
     case engine(LibAVError)
 
+    /// The message: one line naming the file and the reason (`cancelled` for ``cancelled``, the
+    /// libav call and its reason for ``engine(_:)``), as the command line prints it after `hlsify: `.
     public var description: String {
         switch self {
         case .inputMissing(let message), .invalidInput(let message), .outputExists(let message),

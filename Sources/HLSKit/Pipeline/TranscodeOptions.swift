@@ -91,6 +91,9 @@ public struct TranscodeOptions: Sendable {
     /// Called (from an encoder thread) each time a segment file of any rendition is complete.
     public var onSegment: (@Sendable (SegmentEvent) -> Void)?
 
+    /// The defaults: the command line's and the worker's (`EncodingDefaults`): the `auto` ladder
+    /// at capped constant quality, 4 s fMP4 segments, `veryfast`, AAC at 128 kb/s, loudness
+    /// normalised to -16 LUFS, storyboard and poster, staged output with crash-resume.
     public init() {}
 }
 
@@ -134,6 +137,7 @@ extension SegmentEvent {
 
 /// Whether a transcode resumed an earlier run's work, and how much of it (the report's `resume`).
 public struct ResumeStatus: Sendable, Equatable, Codable {
+    /// True when the run took up a staging folder a dead run left and kept its committed segments.
     public var resumed: Bool
     /// First segment index the video was encoded again from (0 when not resumed).
     public var fromSegment: Int
@@ -146,8 +150,11 @@ public struct ResumeStatus: Sendable, Equatable, Codable {
     /// seconds from the first decoded frame to the resume point, and frames (of the rendition that
     /// dropped most; renditions that were ahead encode through their kept segments too).
     public var preRollSeconds: Double
+    /// Video frames of the pre-roll dropped, in the rendition that dropped most (see
+    /// `preRollSeconds`; 0 when not resumed).
     public var preRollFrames: Int
 
+    /// A status with every field given; the defaults are a run that did not resume.
     public init(resumed: Bool = false, fromSegment: Int = 0, segmentsReused: Int = 0, segmentsEncoded: Int = 0,
                 preRollSeconds: Double = 0, preRollFrames: Int = 0) {
         self.resumed = resumed

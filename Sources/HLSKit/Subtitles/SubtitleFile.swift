@@ -10,12 +10,17 @@ public enum SubtitleFile {
     /// as `/dev/zero`, a socket or a folder is refused), and read at most `maxBytes + 1` bytes
     /// deep, so a file that grows after the check is refused too and memory never exceeds the bound.
     ///
+    /// - Parameters:
+    ///   - path: the file's path.
+    ///   - maxBytes: the largest size accepted, in bytes (by default
+    ///     ``InputLimits/defaultMaxSubtitleBytes``, 10 MiB).
+    ///   - what: the `kind:` argument, what the messages call the file ("subtitle", "chapters").
+    /// - Returns: the file's bytes, at most `maxBytes` of them.
     /// - Throws: `TranscodeError.inputMissing` when the file does not exist or cannot be opened;
     ///   `.invalidInput` (exit 65, final for the worker) when it is not a regular file or is over
     ///   `maxBytes`; `.io` when reading fails. Each message names the file and the reason.
     /// - Cost: one `open`, one `fstat` and reads of at most `maxBytes + 1` bytes; memory about the
     ///   file's size.
-    /// - Parameter kind: what the messages call the file ("subtitle", "chapters").
     public static func read(_ path: String, maxBytes: Int = InputLimits.defaultMaxSubtitleBytes, kind what: String = "subtitle") throws -> Data {
         precondition(maxBytes >= 0, "maxBytes must not be negative")
         let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)

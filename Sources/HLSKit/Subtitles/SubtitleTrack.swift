@@ -9,6 +9,8 @@ public struct SubtitleTrack: Sendable, Equatable {
     /// Path of the SRT file.
     public var path: String
 
+    /// A subtitle rendition of `language` read from the SRT file at `path`, shown as `name` (nil:
+    /// the language's English name). The file is read when the transcode (or a plan) starts.
     public init(language: String, name: String? = nil, path: String) {
         self.language = language
         self.name = name
