@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.4.0"),
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
@@ -100,12 +101,34 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        // `hlsify preview`: a small loopback HTTP server on POSIX sockets (request, range and path
-        // parsing pure and unit-tested) serving an output folder and its PreviewPage.
-        .target(name: "PreviewServer", dependencies: ["HLSCore"]),
+        // `hlsify preview`: a loopback HTTP server on Hummingbird (connection and request policy as
+        // NIO handlers; range, path and host rules pure and unit-tested) serving an output folder
+        // and its PreviewPage.
+        .target(
+            name: "PreviewServer",
+            dependencies: [
+                "HLSCore",
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "hlsify",
-            dependencies: ["HLSKit", "PreviewServer", "ObjectStorage", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "HLSKit", "PreviewServer", "ObjectStorage",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         .executableTarget(
             name: "transcode-worker",
@@ -123,10 +146,16 @@ let package = Package(
         .testTarget(name: "HLSKitTests", dependencies: ["HLSKit", "TestSupport"]),
         .testTarget(name: "TranscodeJobsTests", dependencies: ["TranscodeJobs"]),
         .testTarget(name: "TranscodeQueueTests", dependencies: ["TranscodeQueue"]),
-        .testTarget(name: "PreviewServerTests", dependencies: ["PreviewServer"]),
+        .testTarget(name: "PreviewServerTests", dependencies: [
+            "PreviewServer",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
         .testTarget(name: "OperatorHTTPTests", dependencies: [
             "OperatorHTTP",
             .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage"]),
     ]

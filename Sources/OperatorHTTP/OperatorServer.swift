@@ -1,4 +1,3 @@
-import Glibc
 import Hummingbird
 import HummingbirdCore
 import Logging
@@ -18,6 +17,9 @@ public struct OperatorServer: Service {
     private let health: any HealthProbe
     private let logger: Logger
     private let onListening: @Sendable (String, Int) -> Void
+    /// Says when the server listens, or why it could not (a port in use): start the services
+    /// that depend on it with `AfterListening`.
+    public let listening = ListeningSignal()
 
     /// Largest request head (request line and headers) read, bytes.
     public static let maximumHeadBytes = 8 * 1024
@@ -43,9 +45,10 @@ public struct OperatorServer: Service {
     }
 
     /// Serves until the service group shuts it down.
-    /// - Throws: when the address cannot be bound.
+    /// - Throws: when the address cannot be bound (`listening` says so too).
     public func run() async throws {
         let metrics = self.metrics, health = self.health, host = self.host, onListening = self.onListening
+        let listening = self.listening
         let responder = CallbackResponder<BasicRequestContext> { request, _ in
             Self.respond(to: request, metrics: metrics, health: health)
         }
@@ -56,9 +59,19 @@ public struct OperatorServer: Service {
         let application = Application(
             responder: responder, server: .http1(configuration: http),
             configuration: .init(address: .hostname(host, port: port), serverName: nil),
-            onServerRunning: { channel in onListening(host, channel.localAddress?.port ?? 0) },
+            onServerRunning: { channel in
+                onListening(host, channel.localAddress?.port ?? 0)
+                listening.listened()
+            },
             logger: logger)
-        try await application.run()
+        do {
+            try await application.run()
+        } catch {
+            listening.failed(error)
+            throw error
+        }
+        // Stopped before it listened (a shutdown at start): nothing waits for ever.
+        listening.failed(CancellationError())
     }
 
     static func respond(to request: Request, metrics: PrometheusMetrics, health: any HealthProbe) -> Response {
@@ -94,29 +107,5 @@ public struct OperatorServer: Service {
         headers[.contentType] = "text/plain; charset=utf-8"
         headers[.contentLength] = String(text.utf8.count)
         return Response(status: status, headers: headers, body: head ? ResponseBody() : ResponseBody(byteBuffer: ByteBuffer(string: text)))
-    }
-
-    /// Whether `host:port` can be listened on now (port 0 always can): nil, or why not. Run
-    /// before the worker starts, so that a port in use is a start failure, not a shutdown.
-    public static func bindProblem(host: String, port: Int) -> String? {
-        guard port != 0 else { return nil }
-        var hints = addrinfo()
-        hints.ai_flags = AI_PASSIVE
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var found: UnsafeMutablePointer<addrinfo>?
-        let looked = getaddrinfo(host, String(port), &hints, &found)
-        guard looked == 0, let first = found else {
-            return "\(host): " + (looked == 0 ? "no address" : String(cString: gai_strerror(looked)))
-        }
-        defer { freeaddrinfo(found) }
-        let fd = socket(first.pointee.ai_family, first.pointee.ai_socktype, first.pointee.ai_protocol)
-        guard fd >= 0 else { return "socket: " + String(cString: strerror(errno)) }
-        defer { close(fd) }
-        var on: Int32 = 1
-        _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
-        guard bind(fd, first.pointee.ai_addr, first.pointee.ai_addrlen) == 0 else {
-            return String(cString: strerror(errno))
-        }
-        return nil
     }
 }

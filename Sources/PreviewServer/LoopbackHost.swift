@@ -11,8 +11,7 @@
 /// port, so the comparison would refuse real uses and stop no attack.
 ///
 /// HTTP/1.0 without Host is served (browsers always send Host, so a rebinding page cannot
-/// leave it out; `curl -0` and small scripts can); HTTP/1.1 without exactly one Host is already
-/// a 400 from `HTTPRequest.parse`. An absolute-form target (`GET http://host/path`) must name
+/// leave it out; `curl -0` and small scripts can); HTTP/1.1 without exactly one Host is a 400. An absolute-form target (`GET http://host/path`) must name
 /// loopback too, since RFC 9112 §3.2.2 makes its authority override Host.
 public enum LoopbackHost {
     /// Whether `authority` (a Host field value, or the authority of an absolute-form target) is
@@ -30,11 +29,11 @@ public enum LoopbackHost {
     }
 
     /// Throws a 421 (Misdirected Request) when `request` names anything but loopback in its
-    /// Host field or its absolute-form target, and a 400 for an HTTP/1.1 request without Host.
+    /// Host field or its absolute-form target, and a 400 for an HTTP/1.1 request without exactly one Host.
     public static func check(_ request: HTTPRequest) throws {
         let hosts = request.headers.values("Host")
-        if hosts.isEmpty, request.minorVersion >= 1 {
-            throw HTTPRequestError(.badRequest, "an HTTP/1.1 request needs a Host field")
+        if hosts.count != 1, request.minorVersion >= 1 {
+            throw HTTPRequestError(.badRequest, "an HTTP/1.1 request needs exactly one Host field")
         }
         for host in hosts where !accepts(host) {
             throw HTTPRequestError(.misdirectedRequest, "this server answers only to localhost and loopback addresses, not to Host '\(host)'")

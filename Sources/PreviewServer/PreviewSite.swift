@@ -22,16 +22,9 @@ public struct PreviewSite: Sendable {
         self.init(content: files, title: title)
     }
 
-    /// The response to `request` (the server leaves out the body for HEAD). A request that does
-    /// not name loopback (see `LoopbackHost`) gets 421 and the connection is closed.
+    /// The response to `request` (the server leaves out the body for HEAD). The server has
+    /// already refused requests not naming loopback (see `LoopbackHost`).
     public func respond(to request: HTTPRequest) -> HTTPResponse {
-        do {
-            try LoopbackHost.check(request)
-        } catch let error as HTTPRequestError {
-            return .error(error.status, error.message, close: true)
-        } catch {
-            return .error(.badRequest, nil, close: true)
-        }
         guard request.method == "GET" || request.method == "HEAD" else {
             return .error(.methodNotAllowed, "only GET and HEAD")
         }

@@ -1,10 +1,14 @@
 import ArgumentParser
 import Foundation
+import Logging
+import NIOCore
 import ObjectStorage
 import PreviewServer
+import ServiceLifecycle
+import Synchronization
 
 /// `hlsify preview DIR [--port N] [--host 127.0.0.1]`
-struct PreviewCommand: ParsableCommand {
+struct PreviewCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "preview",
         abstract: "Serve an output folder or bucket prefix on a loopback port with a page that plays it (the browser's own HLS).",
@@ -39,36 +43,40 @@ struct PreviewCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run() async throws {
         let site = S3Address.isAddress(dir) ? try bucketSite() : try folderSite()
 
-        // A client that goes away mid-response must not kill the server (sends use MSG_NOSIGNAL too).
-        signal(SIGPIPE, SIG_IGN)
         let address = LoopbackAddress.parse(host)!
-        var configuration = HTTPServer.Configuration(host: address, port: UInt16(port))
-        configuration.maxConnections = 64
-        var log: HTTPServer.Logger?
-        if !quiet { log = { line in Console.error(line) } }
-        let server: HTTPServer
+        let listening = Listening()
+        let log: PreviewHTTPServer.Log? = quiet ? nil : { @Sendable line in Console.error(line) }
+        let server = PreviewHTTPServer(
+            configuration: PreviewHTTPServer.Configuration(host: address, port: port), log: log,
+            onListening: { (boundPort: Int) in
+                listening.flag.store(true, ordering: .sequentiallyConsistent)
+                FileHandle.standardOutput.write(Data("http://\(address):\(boundPort)/\n".utf8))
+            }, handler: { request in site.respond(to: request) })
+        // SIGINT and SIGTERM: stop accepting, close idle connections, let responses under way
+        // end (3 s at most), exit 0.
+        var configuration = ServiceGroupConfiguration(services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint],
+                                                      logger: Logger(label: "hlsify.preview", factory: { _ in SwiftLogNoOpLogHandler() }))
+        configuration.maximumGracefulShutdownDuration = Duration.seconds(3)
         do {
-            server = try HTTPServer(configuration: configuration, log: log) { request in site.respond(to: request) }
+            try await ServiceGroup(configuration: configuration).run()
         } catch {
-            Console.error("hlsify: cannot serve on \(address):\(port): \(error)")
-            let call = (error as? SystemCallError)?.call ?? ""
-            throw ExitCode(call.hasPrefix("bind") || call.hasPrefix("listen") ? 69 : 71)
-        }
-
-        let signals = SignalCanceller { server.stop() }
-        defer { signals.stop() }
-
-        FileHandle.standardOutput.write(Data("http://\(address):\(server.port)/\n".utf8))
-        do {
-            try server.run()
-        } catch {
-            Console.error("hlsify: preview stopped: \(error)")
+            let reason = (error as? IOError).map { SystemCallError.text($0.errnoCode) } ?? "\(error)"
+            guard listening.flag.load(ordering: .sequentiallyConsistent) else {
+                Console.error("hlsify: cannot serve on \(address):\(port): \(reason)")
+                throw ExitCode(error is IOError ? 69 : 71)
+            }
+            Console.error("hlsify: preview stopped: \(reason)")
             throw ExitCode(71)
         }
         if !quiet { Console.error("hlsify: preview stopped") }
+    }
+
+    /// Whether the server got as far as listening (a failure before is a start failure).
+    private final class Listening: Sendable {
+        let flag = Atomic<Bool>(false)
     }
 
     private func folderSite() throws -> PreviewSite {

@@ -242,10 +242,6 @@ struct RunCommand: AsyncParsableCommand {
         LibAVLog.setLevel(.quiet)
         let logger = Logger(label: "hlsify.worker")
         let endpoint = try operatorEndpoint()
-        if let endpoint, let problem = OperatorServer.bindProblem(host: endpoint.host, port: endpoint.port) {
-            logger.critical("cannot start: the metrics address \(endpoint.host):\(endpoint.port) cannot be listened on: \(problem)")
-            throw ExitCode(78)
-        }
         let metrics = endpoint.map { _ in
             PrometheusMetrics(catalogue: WorkerMetrics.catalogue.map { .init(name: $0.name, help: $0.help, buckets: $0.buckets) })
         }
@@ -258,21 +254,32 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode(78)
         }
         // Shut down in reverse order: the worker drains first while /readyz says so, then the
-        // metrics server stops. The worker ending, for any reason, ends the group.
-        var services = [ServiceGroupConfiguration.ServiceConfiguration(service: worker, successTerminationBehavior: .gracefullyShutdownGroup,
-                                                                        failureTerminationBehavior: .gracefullyShutdownGroup)]
+        // metrics server stops. The worker ending, for any reason, ends the group. With a metrics
+        // port, the worker starts only once the server listens: a port in use stops it before it
+        // connects to the broker or takes a job.
+        let workerService: any Service
+        var server: OperatorServer?
         if let endpoint, let metrics {
-            let server = OperatorServer(host: endpoint.host, port: endpoint.port, metrics: metrics, health: WorkerHealth(worker: worker),
-                                        logger: Logger(label: "hlsify.metrics")) { host, port in
+            server = OperatorServer(host: endpoint.host, port: endpoint.port, metrics: metrics, health: WorkerHealth(worker: worker),
+                                    logger: Logger(label: "hlsify.metrics")) { host, port in
                 logger.info("metrics and health checks listening",
                             metadata: ["url": "http://\(host.contains(":") ? "[\(host)]" : host):\(port)/metrics"])
             }
-            services.insert(.init(service: server), at: 0)
+            workerService = AfterListening(server!.listening, worker)
+        } else {
+            workerService = worker
         }
+        var services = [ServiceGroupConfiguration.ServiceConfiguration(service: workerService, successTerminationBehavior: .gracefullyShutdownGroup,
+                                                                        failureTerminationBehavior: .gracefullyShutdownGroup)]
+        if let server { services.insert(.init(service: server), at: 0) }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()
         } catch {
+            if let endpoint, let problem = server?.listening.failure {
+                logger.critical("cannot start: the metrics address \(endpoint.host):\(endpoint.port) cannot be listened on: \(problem)")
+                throw ExitCode(78)
+            }
             logger.critical("stopped: \(error)")
             throw error
         }

@@ -26,6 +26,7 @@ from typing import Optional
 import m3u8
 import pytest
 
+from http_probes import Timed, exchange, send_oversized, time_to_disconnect
 import hlscheck as h
 from conftest import expected_rungs, fixture_path, hlsify_bin, run_hlsify
 
@@ -682,6 +683,43 @@ def test_a_client_vanishing_mid_download_does_not_hurt_the_server(outputs, fmp4_
     time.sleep(0.3)
     assert fmp4_server.proc.poll() is None, fmp4_server.stderr()
     assert fetch(fmp4_server.url + "master.m3u8").status == 200
+
+
+def test_oversized_heads_and_slow_clients_are_cut_off(outputs, fmp4_server):
+    """Heads over 16 KiB (a long request line, a long header, 32 MB of either) are answered 431 at
+    once, without reading them whole, and the connection closed; a client sending a header byte a
+    second is cut off by the 10 s head deadline; an idle keep-alive connection is closed after
+    15 s. The server serves normally throughout."""
+    port = fmp4_server.port
+    loris = Timed(time_to_disconnect, port, b"GET /master.m3u8 HTTP/1.1\r\nHost: localhost\r\nX-Slow: ", b"abcdefgh", 1.0, 40)
+    idle = Timed(time_to_disconnect, port, b"GET /master.m3u8 HTTP/1.1\r\nHost: localhost\r\n\r\n", b"", 0.5, 45)
+    oversized = {
+        "request line": b"GET /master.m3u8?" + b"a" * 17000 + b" HTTP/1.1\r\nHost: localhost\r\n\r\n",
+        "one header": b"GET /master.m3u8 HTTP/1.1\r\nHost: localhost\r\nX-Big: " + b"b" * 17000 + b"\r\n\r\n",
+        "32 MB header": b"GET /master.m3u8 HTTP/1.1\r\nHost: localhost\r\nX-Huge: " + b"h" * (32 << 20) + b"\r\n\r\n",
+        "32 MB request line": b"GET /" + b"a" * (32 << 20) + b" HTTP/1.1\r\nHost: localhost\r\n\r\n",
+    }
+    master = file_bytes(outputs["fmp4"], "master.m3u8")
+    for name, payload in oversized.items():
+        r = send_oversized(port, payload)
+        assert r.status == 431, f"{name}: {r}"
+        assert r.answered_after is not None and r.answered_after < 2, f"{name}: answered after {r.answered_after}s"
+        assert r.closed_after is not None and r.closed_after < 3, f"{name}: the connection stayed open ({r})"
+        if len(payload) > 1 << 20:
+            assert r.sent < len(payload) // 2, f"{name}: the server took {r.sent} of {len(payload)} bytes"
+        assert fetch(fmp4_server.url + "master.m3u8").body == master, f"the server after the {name}"
+    # A 15 KiB head is still served.
+    (status, _, body), = exchange(port, ("GET", "/master.m3u8?" + "q" * 15000))
+    assert (status, body) == (200, master)
+
+    seconds, received = loris.value(60)
+    assert seconds is not None, "a client sending a byte a second kept its connection for 40 s"
+    assert 8 <= seconds <= 25, f"the slow-loris connection was closed after {seconds:.1f}s"
+    assert re.match(rb"HTTP/1\.1 408 ", received), received[:200]
+    seconds, received = idle.value(60)
+    assert received.startswith(b"HTTP/1.1 200 ") and received.endswith(master), received[:200]
+    assert seconds is not None and 12 <= seconds <= 40, f"the idle keep-alive connection: closed after {seconds}"
+    assert fmp4_server.proc.poll() is None
 
 
 # ---------------------------------------------------------------------------

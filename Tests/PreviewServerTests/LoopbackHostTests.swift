@@ -2,10 +2,6 @@ import XCTest
 @testable import PreviewServer
 
 final class LoopbackHostTests: XCTestCase {
-    private func request(_ text: String) throws -> HTTPRequest {
-        try HTTPRequest.parse(head: Array(text.utf8))
-    }
-
     func testLoopbackNamesWithOrWithoutAPort() {
         for authority in ["localhost", "LOCALHOST", "localhost:8080", "127.0.0.1", "127.0.0.1:8080", "127.1.2.3:1",
                           "[::1]", "[::1]:8080", "localhost:65535", "127.0.0.1:00080"] {
@@ -38,11 +34,11 @@ final class LoopbackHostTests: XCTestCase {
                 XCTAssertEqual((error as? HTTPRequestError)?.status, .misdirectedRequest, text)
             }
         }
-        // A request built without going through the parser's Host rule.
-        let hostless = HTTPRequest(method: "GET", target: "/", minorVersion: 1, headers: HTTPHeaders(), bodyLength: 0,
-                                   hasChunkedBody: false)
-        XCTAssertThrowsError(try LoopbackHost.check(hostless)) { error in
-            XCTAssertEqual((error as? HTTPRequestError)?.status, .badRequest)
+        // HTTP/1.1 needs exactly one Host.
+        for text in ["GET / HTTP/1.1\r\n\r\n", "GET / HTTP/1.1\r\nHost: localhost\r\nHost: localhost\r\n\r\n"] {
+            XCTAssertThrowsError(try LoopbackHost.check(request(text)), text) { error in
+                XCTAssertEqual((error as? HTTPRequestError)?.status, .badRequest, text)
+            }
         }
     }
 
