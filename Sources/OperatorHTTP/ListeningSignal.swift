@@ -80,7 +80,12 @@ public struct AfterListening<Wrapped: Service>: Service {
     }
 
     public func run() async throws {
-        try await signal.wait()
+        do {
+            try await cancelWhenGracefulShutdown { try await signal.wait() }
+        } catch is CancellationError where Task.isShuttingDownGracefully {
+            return  // asked to stop while the server was starting: never start
+        }
+        guard !Task.isShuttingDownGracefully else { return }
         try await service.run()
     }
 }

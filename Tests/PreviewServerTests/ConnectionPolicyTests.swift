@@ -12,17 +12,25 @@ final class ConnectionPolicyTests: XCTestCase {
         typealias InboundIn = HTTPServerRequestPart
         typealias OutboundOut = HTTPServerResponsePart
         var heads: [HTTPRequestHead] = []
+        /// Answer as soon as the head is in, before the body (as the server does a POST's 405).
+        var answersAtHead = false
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             switch unwrapInboundIn(data) {
-            case .head(let head): heads.append(head)
+            case .head(let head):
+                heads.append(head)
+                if answersAtHead { answer(context) }
             case .body: break
             case .end:
-                var headers = NIOHTTP1.HTTPHeaders([("Content-Length", "0")])
-                headers.add(name: "Connection", value: heads.last?.headers["Connection"].first ?? "keep-alive")
-                context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
-                context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+                if !answersAtHead { answer(context) }
             }
+        }
+
+        private func answer(_ context: ChannelHandlerContext) {
+            var headers = NIOHTTP1.HTTPHeaders([("Content-Length", "0")])
+            headers.add(name: "Connection", value: heads.last?.headers["Connection"].first ?? "keep-alive")
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         }
     }
 
@@ -165,5 +173,31 @@ final class ConnectionPolicyTests: XCTestCase {
         XCTAssertEqual(answerer.heads.map(\.uri), ["/a", "/b"])
         let reply = try written(channel)
         XCTAssertEqual(reply.components(separatedBy: "HTTP/1.1 ").dropFirst().map { String($0.prefix(3)) }, ["200", "200", "421"], reply)
+    }
+
+    func testAClosingRequestEndsTheConnectionAfterItsResponseAndNothingAfterItIsRead() throws {
+        let (channel, answerer) = try connection()
+        try send(channel, "POST /a HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+                 + "GET /b HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        XCTAssertEqual(answerer.heads.map(\.uri), ["/a"])
+        XCTAssertTrue(try written(channel).hasPrefix("HTTP/1.1 200 "))
+        channel.embeddedEventLoop.advanceTime(by: .seconds(1))
+        XCTAssertFalse(channel.isActive, "a connection whose last request was answered stays open")
+    }
+
+    func testBodyBytesAfterTheResponseAreNotTakenForTheNextHead() throws {
+        let (channel, answerer) = try connection()
+        answerer.answersAtHead = true
+        let body = String(repeating: "b", count: 90)
+        try send(channel, "POST /a HTTP/1.1\r\nHost: localhost\r\nContent-Length: 90\r\n\r\n")
+        // The limits' head size is 1 KiB, the body under the 100 bytes a kept-alive request may send.
+        XCTAssertEqual(answerer.heads.map(\.uri), ["/a"])
+        channel.embeddedEventLoop.advanceTime(by: .seconds(9))
+        try send(channel, body)
+        channel.embeddedEventLoop.advanceTime(by: .seconds(11))  // past a head deadline from the body's bytes
+        XCTAssertTrue(channel.isActive, "the body's late bytes were taken for a slow head")
+        try send(channel, "GET /b HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        XCTAssertEqual(answerer.heads.map(\.uri), ["/a", "/b"])
+        XCTAssertEqual(try written(channel).components(separatedBy: "HTTP/1.1 200 ").count - 1, 2)
     }
 }

@@ -42,7 +42,7 @@ final class ConnectionGate: ChannelInboundHandler, RemovableChannelHandler {
     /// Armed while the socket's send buffer is full (the client does not read).
     private var stallTimer: Scheduled<Void>?
 
-    /// No request head is being answered: bytes read now belong to the next head.
+    /// Every request passed on was read to its end: bytes read now belong to the next head.
     private var awaitingHead = true
     /// Awaiting a head and no byte of it read yet, after a response (counted idle by the registry).
     private var idle = false
@@ -52,8 +52,12 @@ final class ConnectionGate: ChannelInboundHandler, RemovableChannelHandler {
     /// The awaited head's first bytes, up to its request line's end (for `requestLineEndsInVersion`).
     private var requestLine: [UInt8] = []
     private var requestLineDone = false
-    /// Heads passed on whose responses have not ended (pipelined requests).
+    /// Heads passed on whose responses have not been sent whole (pipelined requests).
     private var inFlight = 0
+    /// Heads passed on whose request (body included) has not been read to its end.
+    private var openRequests = 0
+    /// The response being answered is the connection's last (`Connection: close`).
+    private var closeAfterResponses = false
     /// A refusal to send once the responses in flight have ended.
     private var pendingRefusal: [UInt8]?
     /// Refused: nothing more is passed on.
@@ -156,6 +160,7 @@ final class ConnectionGate: ChannelInboundHandler, RemovableChannelHandler {
         requestLine = []
         requestLineDone = false
         inFlight += 1
+        openRequests += 1
         awaitingHead = false
         idle = false
         headBytes = 0
@@ -164,7 +169,20 @@ final class ConnectionGate: ChannelInboundHandler, RemovableChannelHandler {
         timer = nil
     }
 
-    /// A response was written to its end.
+    /// The request passed on last was read to its end (its body too): what follows is the next head.
+    func requestEnded() {
+        openRequests = max(0, openRequests - 1)
+        guard openRequests == 0 else { return }
+        awaitingHead = true
+        settleIfDone()
+    }
+
+    /// The request passed on last is the connection's last: close once its response is sent.
+    func closeAfterResponse() {
+        closeAfterResponses = true
+    }
+
+    /// A response was sent to its end (its last bytes handed to the socket).
     func responseEnded() {
         inFlight = max(0, inFlight - 1)
         guard inFlight == 0 else { return }
@@ -173,8 +191,27 @@ final class ConnectionGate: ChannelInboundHandler, RemovableChannelHandler {
             refuse(refusal)
             return
         }
-        guard !refused else { return }
-        awaitingHead = true
+        if closeAfterResponses, let context {
+            refused = true
+            answered = true
+            timer?.cancel()
+            timer = nil
+            let channel = context.channel
+            channel.close(mode: .output, promise: nil)
+            channel.eventLoop.scheduleTask(in: limits.linger) { channel.close(promise: nil) }
+            return
+        }
+        settleIfDone()
+    }
+
+    /// With no request open and no response under way: the head deadline when the next head has
+    /// begun, else idle (evictable, closed after `idleTimeout`).
+    private func settleIfDone() {
+        guard inFlight == 0, openRequests == 0, !refused else { return }
+        if headBegun {
+            arm(limits.headTimeout)
+            return
+        }
         idle = true
         if let id { registry.becameIdle(id) }
         arm(limits.idleTimeout)

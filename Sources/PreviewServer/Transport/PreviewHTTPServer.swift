@@ -33,6 +33,8 @@ public struct PreviewHTTPServer: Service {
         /// Request bodies up to this size are read and dropped (the connection stays usable); a
         /// larger one, or a chunked one, closes the connection after the response.
         public var maxDiscardedBody = 1024 * 1024
+        /// Threads the handler runs on (requests answered at once, a slow bucket holding some).
+        public var handlerThreads = 8
 
         public init(host: String, port: Int) {
             self.host = host
@@ -61,13 +63,19 @@ public struct PreviewHTTPServer: Service {
     /// - Throws: `NIOCore.IOError` when the address cannot be bound (`errnoCode` EADDRINUSE, …).
     public func run() async throws {
         let configuration = self.configuration, handler = self.handler, log = self.log
+        // The handler may block (a bucket's object fetched over HTTP, retried): it runs on threads
+        // of its own, never on the task pool the server's connections share.
+        let pool = NIOThreadPool(numberOfThreads: configuration.handlerThreads)
+        pool.start()
+        defer { pool.shutdownGracefully { _ in } }
         let limits = ConnectionGate.Limits(headTimeout: .seconds(configuration.headTimeout),
                                            idleTimeout: .seconds(configuration.idleTimeout),
                                            maxHeadSize: configuration.maxHeadSize, sendTimeout: .seconds(configuration.sendTimeout))
         let channel = PreviewChannel(
             responder: { request, writer, _ in
-                try await Self.respond(to: request, writer: writer, handler: handler,
-                                       chunkSize: configuration.chunkSize, log: log)
+                try await Self.respond(to: request, writer: writer, chunkSize: configuration.chunkSize, log: log) { ours in
+                    try await pool.runIfActive { handler(ours) }
+                }
             },
             registry: ConnectionRegistry(capacity: configuration.maxConnections, log: log),
             limits: limits, maxDiscardedBody: configuration.maxDiscardedBody, log: log)
@@ -87,10 +95,10 @@ public struct PreviewHTTPServer: Service {
 
     /// Answers one request: `handler`'s response, with `Connection` as the request asked
     /// (`RequestGate` made it `close` or `keep-alive`), the body left out for HEAD.
-    static func respond(to request: Request, writer: consuming ResponseWriter, handler: Handler,
-                        chunkSize: Int, log: Log?) async throws {
+    static func respond(to request: Request, writer: consuming ResponseWriter, chunkSize: Int, log: Log?,
+                        handler: (HTTPRequest) async throws -> HTTPResponse) async throws {
         let ours = HTTPRequest(request)
-        let response = handler(ours)
+        let response = try await handler(ours)
         let keepAlive = request.headers[.connection] != "close"
         var fields = HTTPFields()
         fields[.date] = HTTPDate.format(secondsSince1970: Int(time(nil)))

@@ -14,7 +14,8 @@ import NIOHTTP1
 /// - an absolute-form target (`GET http://127.0.0.1:8080/a`), once its authority is checked, is
 ///   passed on in origin form (`/a`).
 ///
-/// It tells `ConnectionGate` when a head is passed on and when its response has ended.
+/// It tells `ConnectionGate` when a head is passed on, when its request has been read to its end,
+/// when it is the connection's last, and when its response has been sent.
 final class RequestGate: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
@@ -26,6 +27,9 @@ final class RequestGate: ChannelDuplexHandler, RemovableChannelHandler {
     private let maxDiscardedBody: Int
     /// A request was refused: nothing more is passed on.
     private var refused = false
+    /// The request passed on last closes the connection: nothing after it is passed on.
+    private var lastRequest = false
+    private var lastRequestEnded = false
 
     init(connection: ConnectionGate, maxDiscardedBody: Int, log: (@Sendable (String) -> Void)?) {
         self.connection = connection
@@ -34,8 +38,12 @@ final class RequestGate: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !refused else { return }
+        guard !refused, !lastRequestEnded else { return }
         guard case .head(var head) = unwrapInboundIn(data) else {
+            if case .end = unwrapInboundIn(data) {
+                lastRequestEnded = lastRequest
+                connection.requestEnded()
+            }
             context.fireChannelRead(data)
             return
         }
@@ -46,10 +54,16 @@ final class RequestGate: ChannelDuplexHandler, RemovableChannelHandler {
             connection.refuse(refusal, withBody: head.method != .HEAD)
             return
         }
+        // An Upgrade request makes NIO's decoder stop reading the connection after it.
         let keepAlive = request.keepAlive && !request.hasChunkedBody && request.bodyLength <= maxDiscardedBody
+            && request.headers["Upgrade"] == nil
         head.headers.replaceOrAdd(name: "Connection", value: keepAlive ? "keep-alive" : "close")
         if let origin = Self.originForm(head.uri) { head.uri = origin }
         connection.headArrived()
+        if !keepAlive {
+            lastRequest = true
+            connection.closeAfterResponse()
+        }
         context.fireChannelRead(wrapInboundOut(.head(head)))
     }
 
@@ -70,11 +84,20 @@ final class RequestGate: ChannelDuplexHandler, RemovableChannelHandler {
         connection.refuse(.error(status, "malformed request (\(parserError))", close: true), withBody: true)
     }
 
+    /// A response's end counts once its bytes are handed to the socket (or the write failed),
+    /// not when it is queued: until then the connection is busy, neither idle nor evictable.
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        let ended: Bool
-        if case .end = unwrapOutboundIn(data) { ended = true } else { ended = false }
-        context.write(data, promise: promise)
-        if ended { connection.responseEnded() }
+        guard case .end = unwrapOutboundIn(data) else {
+            context.write(data, promise: promise)
+            return
+        }
+        let written = context.eventLoop.makePromise(of: Void.self)
+        let gate = NIOLoopBound(connection, eventLoop: context.eventLoop)
+        written.futureResult.whenComplete { result in
+            gate.value.responseEnded()
+            promise?.completeWith(result)
+        }
+        context.write(data, promise: written)
     }
 
     /// The request as `PreviewSite` and `LoopbackHost` read it.
