@@ -28,6 +28,14 @@ final class AudioRendition {
     private var currentSegment = 0
     /// Highest segment index the video has reached; audio never opens a segment the video lacks.
     private var segmentLimit = 0
+    /// Encoded packets waiting for the video to reach their segment, from `heldHead` on.
+    private var held: [(packet: Packet, segment: Int)] = []
+    private var heldHead = 0
+    private var heldBytes = 0
+    private var warnedHeld = false
+    /// Encoded audio held at most (about 30 min at 128 kb/s); past it, audio goes into the
+    /// video's current segment as it comes.
+    static let maximumHeldBytes = 32 << 20
     private(set) var log = SegmentLog()
     private(set) var warnings: [String] = []
     /// Loudness normalisation: the gain and limiter, the samples they see after each frame, and
@@ -172,6 +180,7 @@ final class AudioRendition {
     /// into a segment the video does not have). `videoSegment` is that frame's segment.
     func advance(toVideoMicroseconds horizon: Int64, videoSegment: Int) throws {
         segmentLimit = max(segmentLimit, videoSegment)
+        try releaseHeld()
         let limit = samples(atMicroseconds: horizon)
         let backlogCap = Int64(sampleRate * 30)  // badly interleaved files: don't hold more than 30 s
         while fifo.count >= Self.frameSize + lookahead,
@@ -184,6 +193,7 @@ final class AudioRendition {
     /// frame queued, into whatever segment its time falls in.
     func advanceAlone() throws {
         segmentLimit = Int.max
+        try releaseHeld()
         while fifo.count >= Self.frameSize + lookahead { try encodeFrame(samples: Self.frameSize) }
     }
 
@@ -197,6 +207,7 @@ final class AudioRendition {
     /// With `videoEndMicroseconds` nil (an audio-only source) the audio ends where it ends.
     func finish(videoEndMicroseconds: Int64?, lastVideoSegment: Int) throws {
         segmentLimit = lastVideoSegment
+        try releaseHeld()
         try resampler.convert(nil) { planes, count in try self.append(planes, count) }
         let end = videoEndMicroseconds.map(samples(atMicroseconds:)) ?? placed
         if placed < end { try appendSilence(end - placed, limit: end) }
@@ -205,6 +216,11 @@ final class AudioRendition {
         }
         try encoder.send(nil)
         try drain()
+        try releaseHeld()
+        // Whatever is still held lies past the video's last segment: the audio ends with the video.
+        held.removeAll()
+        heldHead = 0
+        heldBytes = 0
         try measureOutput(nil)
         try writer.finish()
         listener?.streamEnded(rendition: directoryName, records: log.records(), codecs: CodecString.aacLC)
@@ -263,13 +279,49 @@ final class AudioRendition {
     private func drain() throws {
         while try encoder.receive(into: packet) {
             try measureOutput(packet)
-            let relative = packet.pts - offsetSamples
-            let us = av_rescale(relative, 1_000_000, Int64(sampleRate))
-            let index = min(timeline.segments.index(atMicroseconds: us), segmentLimit)
-            currentSegment = max(currentSegment, index)
-            log.addMedia(segment: currentSegment, start: Double(relative) / Double(sampleRate),
-                         duration: Double(packet.duration) / Double(sampleRate))
-            try writer.write(packet, segment: currentSegment)
+            let us = av_rescale(packet.pts - offsetSamples, 1_000_000, Int64(sampleRate))
+            let index = timeline.segments.index(atMicroseconds: us)
+            // Audio ahead of the video's segment (a hole in the video, a badly interleaved file)
+            // waits for the video to get there, so that it lands in its own segment.
+            if index > segmentLimit || heldHead < held.count {
+                if heldBytes + Int(packet.pointer.pointee.size) <= Self.maximumHeldBytes {
+                    held.append((try Packet(referencing: packet), index))
+                    heldBytes += Int(packet.pointer.pointee.size)
+                    continue
+                }
+                if !warnedHeld {
+                    warnings.append("audio ran more than \(Self.maximumHeldBytes >> 20) MB ahead of the video; the excess went into the video's current segment")
+                    warnedHeld = true
+                }
+                try releaseHeld(all: true)
+            }
+            try write(packet, segment: min(index, segmentLimit))
         }
+    }
+
+    /// Writes the held packets whose segment the video has reached (`all`: every one, into the
+    /// video's current segment at most).
+    private func releaseHeld(all: Bool = false) throws {
+        while heldHead < held.count, all || held[heldHead].segment <= segmentLimit {
+            let first = held[heldHead]
+            heldHead += 1
+            heldBytes -= Int(first.packet.pointer.pointee.size)
+            try write(first.packet, segment: min(first.segment, segmentLimit))
+        }
+        if heldHead == held.count {
+            held.removeAll(keepingCapacity: true)
+            heldHead = 0
+        } else if heldHead > 4096, heldHead * 2 > held.count {
+            held.removeFirst(heldHead)
+            heldHead = 0
+        }
+    }
+
+    private func write(_ packet: Packet, segment index: Int) throws {
+        let relative = packet.pts - offsetSamples
+        currentSegment = max(currentSegment, index)
+        log.addMedia(segment: currentSegment, start: Double(relative) / Double(sampleRate),
+                     duration: Double(packet.duration) / Double(sampleRate))
+        try writer.write(packet, segment: currentSegment)
     }
 }

@@ -28,6 +28,8 @@ final class DecodeLoop {
         var skippedVideoPackets: Int
         /// The storyboard's tiles and the poster candidate, to be written (`PictureSampler.finish`).
         var pictures: PictureSampler?
+        /// Holes and jumps back in the video's timestamps.
+        var timeline: SourceTimeline
     }
 
     private unowned let pipeline: TranscodePipeline
@@ -71,6 +73,10 @@ final class DecodeLoop {
     private var lastProgress = Date.distantPast
     private var warnings: [String] = []
     private var warnedNonMonotonic = false
+    /// The last picture handed to the rungs: what a hole in the video shows (`fillGap`).
+    private var lastPicture: Frame?
+    /// Holes and backward jumps met in the video's timestamps.
+    private var timelineReport = SourceTimeline()
 
     private let subtitles: [LoadedSubtitles]
     private var publisher: HLSPublisher?
@@ -300,6 +306,10 @@ final class DecodeLoop {
                 warnings.append("video timestamps go backwards or repeat; renumbered to keep them increasing")
                 warnedNonMonotonic = true
             }
+            if let timeline, last - timestamp > defaultDuration {
+                timelineReport.recordJump(atSeconds: Double(timeline.relativeMicroseconds(last, timeBase: videoTimeBase)) / 1e6,
+                                          seconds: timeline.seconds(ticks: timestamp - last))
+            }
             timestamp = last + max(1, lastDuration)
         }
         if case .plan = part {
@@ -309,15 +319,17 @@ final class DecodeLoop {
         }
         let timeline = try timelineStarting(at: timestamp)
         var duration = frame.pointer.pointee.pkt_duration > 0 ? frame.pointer.pointee.pkt_duration : defaultDuration
-        lastTimestamp = timestamp
-        lastDuration = duration
-
         let relative = timeline.relativeMicroseconds(timestamp, timeBase: videoTimeBase)
         if let endMicroseconds, relative >= endMicroseconds {
             stopped = true
             return
         }
         try checkDuration(relative, stream: "video")
+        // The picture after a hole is a keyframe: x264 counts its interval in frames, which the hole spaced out.
+        let filled = try lastTimestamp.map { try fillGap(after: $0, before: timestamp, timeline: timeline) } ?? false
+        lastTimestamp = timestamp
+        lastDuration = duration
+
         decodedFrames += 1
         if firstDecoded == nil { firstDecoded = relative }
         if source.needsDecimation {
@@ -332,13 +344,21 @@ final class DecodeLoop {
             lastKeptSlot = slot
             duration = max(duration, av_rescale_q(1, AVRational(num: 1, den: Int32(SourceInfo.maxOutputFrameRate)), videoTimeBase))
         }
+        try present(frame, at: timestamp, duration: duration, timeline: timeline, keyframe: filled)
+        lastPicture = try Frame(referencing: frame)
+    }
+
+    /// Hands one picture to every rung and to the picture sampler, then lets the audio follow it.
+    private func present(_ frame: Frame, at timestamp: Int64, duration: Int64, timeline: MediaTimeline, keyframe: Bool = false) throws {
+        let relative = timeline.relativeMicroseconds(timestamp, timeBase: videoTimeBase)
         let segment = timeline.segments.index(atMicroseconds: relative)
         let startsSegment = segment != lastSegment
         lastSegment = segment
         let output = timeline.outputVideoTimestamp(timestamp)
         for video in videos {
-            let item = VideoWorkItem(frame: try Frame(referencing: frame), outputTimestamp: output,
+            var item = VideoWorkItem(frame: try Frame(referencing: frame), outputTimestamp: output,
                                      duration: duration, startsSegment: startsSegment)
+            item.keyframe = keyframe
             if !video.queue.put(item) {
                 throw video.failure ?? TranscodeError.cancelled
             }
@@ -349,6 +369,48 @@ final class DecodeLoop {
         try feedAlternates(upTo: relative)
         for rendition in audioRenditions { try rendition.advance(toVideoMicroseconds: relative, videoSegment: segment) }
         reportProgress(atMicroseconds: relative)
+    }
+
+    /// Microseconds between the repeats of a held picture in a hole.
+    static let heldPictureInterval: Int64 = 1_000_000
+
+    /// A hole in the video between the frame at `last` and the next at `next` (a recorder paused,
+    /// frames dropped): the picture before it stays on screen, repeated every
+    /// `heldPictureInterval` and at every segment boundary inside it (where it is an IDR), so no
+    /// segment outgrows the target duration and the audio, laid by its own timestamps, stays in
+    /// sync. Holes longer than two frames are reported.
+    /// Returns whether the picture was held (the hole was longer than two frames).
+    private func fillGap(after last: Int64, before next: Int64, timeline: MediaTimeline) throws -> Bool {
+        let nominal = min(lastDuration, defaultDuration)
+        guard next - last > 2 * nominal, let picture = lastPicture else { return false }
+        let lastMicroseconds = timeline.relativeMicroseconds(last, timeBase: videoTimeBase)
+        let nextMicroseconds = timeline.relativeMicroseconds(next, timeBase: videoTimeBase)
+        let holeStart = lastMicroseconds + av_rescale_q(nominal, videoTimeBase, MediaTimeline.microseconds)
+        timelineReport.recordGap(atSeconds: Double(holeStart) / 1e6, seconds: Double(nextMicroseconds - holeStart) / 1e6)
+        // The held picture is shown again each second (a frame that repeats the one before costs
+        // a few bytes; players expect pictures more often than once a segment) and at every
+        // segment boundary, where it is an IDR.
+        let step = Self.heldPictureInterval
+        var times = Set<Int64>()
+        var time = (lastMicroseconds / step + 1) * step
+        while time < nextMicroseconds {
+            times.insert(time)
+            time += step
+        }
+        var segment = timeline.segments.index(atMicroseconds: lastMicroseconds) + 1
+        while timeline.segments.startMicroseconds(ofSegment: segment) < nextMicroseconds {
+            times.insert(timeline.segments.startMicroseconds(ofSegment: segment))
+            segment += 1
+        }
+        let ticks = { (us: Int64) in timeline.firstVideoTimestamp + av_rescale_q(us, MediaTimeline.microseconds, self.videoTimeBase) }
+        let held = times.filter { ticks($0) > last && ticks($0) < next }.sorted()
+        for (index, start) in held.enumerated() {
+            let until = index + 1 < held.count ? ticks(held[index + 1]) : next
+            // A keyframe every interval (x264 counts its own interval in frames, which a hole spaces out).
+            let keyframe = start % Int64(VideoRendition.keyframeInterval * 1_000_000) == 0
+            try present(picture, at: ticks(start), duration: max(1, until - ticks(start)), timeline: timeline, keyframe: keyframe)
+        }
+        return true
     }
 
     /// An audio-only source: the audio frame anchors the timeline (the first one) and is encoded
@@ -637,7 +699,7 @@ final class DecodeLoop {
                            + alternates.compactMap(\.rendition).flatMap { rendition in rendition.warnings.map { "\(rendition.directoryName): \($0)" } },
                        videoStartInSource: videoStartInSource, publisher: publisher,
                        preRollSeconds: Double(preRoll) / 1_000_000, preRollFrames: videos.map(\.preRollPackets).max() ?? 0,
-                       skippedVideoPackets: skippedVideoPackets, pictures: pictures)
+                       skippedVideoPackets: skippedVideoPackets, pictures: pictures, timeline: timelineReport)
     }
 
     /// x264 threads and thread weights for this ladder on this machine, with the options' overrides.

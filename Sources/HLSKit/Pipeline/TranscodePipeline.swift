@@ -225,6 +225,10 @@ final class TranscodePipeline {
 
     private func finish(source: SourceInfo, outcome: DecodeLoop.Outcome, subtitles: [LoadedSubtitles]) throws -> TranscodeReport {
         warnings += outcome.warnings
+        if outcome.timeline.gapCount > 0 {
+            warnings.append(String(format: "the video has %d hole(s) in its timestamps, %.3f s in all, shown as the picture before each (sourceTimeline.gaps)",
+                                   outcome.timeline.gapCount, outcome.timeline.filledSeconds))
+        }
         var pictures: PictureSampler.Written?
         do {
             pictures = try outcome.pictures?.finish(durationSeconds: outcome.durationSeconds)
@@ -290,6 +294,7 @@ final class TranscodePipeline {
         report.resume.preRollFrames = outcome.preRollFrames
         report.redundantRungs = published.redundant
         report.chapters = chaptersReport
+        report.sourceTimeline = outcome.timeline
         report.storyboard = pictures?.storyboard
         report.poster = pictures?.poster
         return report

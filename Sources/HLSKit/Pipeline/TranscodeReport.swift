@@ -209,6 +209,10 @@ public struct TranscodeReport: Codable, Sendable, Equatable {
     public var poster: Poster?
     /// The chapters written (`TranscodeOptions.chapters`); nil without.
     public var chapters: Chapters?
+    /// Holes in the source's video timestamps (shown as the picture before them) and jumps back
+    /// (closed up); empty lists when there were none. nil for a stitched set (its chunks' own
+    /// reports tell it).
+    public var sourceTimeline: SourceTimeline?
 
     /// `chapters.vtt` and Apple's `chapters.json`, relative to the output folder.
     public struct Chapters: Codable, Sendable, Equatable {
@@ -266,7 +270,7 @@ public struct TranscodeReport: Codable, Sendable, Equatable {
     private enum CodingKeys: String, CodingKey {
         case input, output, master, segmentFormat, segmentDuration, durationSeconds, elapsedSeconds
         case source, decodedVideoFrames, renditions, audio, audioTracks, audioOnlyVariant, subtitles, warnings, resume, chunks
-        case redundantRungs, storyboard, poster, chapters
+        case redundantRungs, storyboard, poster, chapters, sourceTimeline
     }
 
     /// Encodes the report as the command line's `--json` prints it: `audio`, `audioOnlyVariant`,
@@ -295,5 +299,6 @@ public struct TranscodeReport: Codable, Sendable, Equatable {
         try container.encode(storyboard, forKey: .storyboard)  // null when none was made
         try container.encode(poster, forKey: .poster)
         try container.encode(chapters, forKey: .chapters)
+        try container.encode(sourceTimeline, forKey: .sourceTimeline)
     }
 }

@@ -8,6 +8,8 @@ struct VideoWorkItem: @unchecked Sendable {  // hand-off of a reference-counted 
     let outputTimestamp: Int64
     let duration: Int64
     let startsSegment: Bool
+    /// An I frame without a cut (a held picture in a hole, every `VideoRendition.keyframeInterval`).
+    var keyframe = false
 }
 
 /// One rung of the ladder: scales the shared decoded frames to its size, encodes H.264 and cuts
@@ -168,8 +170,9 @@ final class VideoRendition: @unchecked Sendable {  // set up before start(), the
             input = try scaler.scale(source)
         }
         input.pointer.pointee.pts = item.outputTimestamp
-        input.pointer.pointee.pict_type = item.startsSegment ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE
-        input.pointer.pointee.key_frame = item.startsSegment ? 1 : 0
+        let keyframe = item.startsSegment || item.keyframe
+        input.pointer.pointee.pict_type = keyframe ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE
+        input.pointer.pointee.key_frame = keyframe ? 1 : 0
         durations[item.outputTimestamp] = item.duration
         try meter?.hold(input, timestamp: item.outputTimestamp)
         try encoder.send(input)

@@ -1,0 +1,63 @@
+/// Where a source's video timestamps had holes or jumped back, as the report tells it.
+///
+/// A hole (the next frame more than two frame durations after the last: a recorder paused, a
+/// phone dropped frames) is presented as the picture before it, for as long as it lasts. A jump
+/// back (two recordings joined, a timestamp reset) is closed up: the frames after it follow the
+/// last one. Times are seconds on the output timeline from its start (where the player's clock
+/// reads them). At most `maxListed` of each are listed; the counts and the filled total cover all.
+public struct SourceTimeline: Codable, Sendable, Equatable {
+    public struct Gap: Codable, Sendable, Equatable {
+        /// Where the held picture starts to be held.
+        public var at: Double
+        /// How long it is held past its own duration.
+        public var seconds: Double
+
+        public init(at: Double, seconds: Double) {
+            self.at = at
+            self.seconds = seconds
+        }
+    }
+
+    public struct Jump: Codable, Sendable, Equatable {
+        /// The last frame before the jump.
+        public var at: Double
+        /// How far the source's clock moved (negative: back).
+        public var seconds: Double
+
+        public init(at: Double, seconds: Double) {
+            self.at = at
+            self.seconds = seconds
+        }
+    }
+
+    /// Most gaps and jumps listed.
+    public static let maxListed = 100
+
+    public var gaps: [Gap] = []
+    public var gapCount = 0
+    /// Seconds of the output that show a held picture, over every gap.
+    public var filledSeconds: Double = 0
+    public var backwardJumps: [Jump] = []
+    public var backwardJumpCount = 0
+
+    public init() {}
+
+    /// Nothing to tell: no gap and no jump.
+    public var isEmpty: Bool { gapCount == 0 && backwardJumpCount == 0 }
+
+    public mutating func recordGap(atSeconds at: Double, seconds: Double) {
+        gapCount += 1
+        filledSeconds = Self.milliseconds(filledSeconds + seconds)
+        if gaps.count < Self.maxListed { gaps.append(Gap(at: Self.milliseconds(at), seconds: Self.milliseconds(seconds))) }
+    }
+
+    public mutating func recordJump(atSeconds at: Double, seconds: Double) {
+        backwardJumpCount += 1
+        if backwardJumps.count < Self.maxListed {
+            backwardJumps.append(Jump(at: Self.milliseconds(at), seconds: Self.milliseconds(seconds)))
+        }
+    }
+
+    /// Rounded to the millisecond, for a report that reads well.
+    private static func milliseconds(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
+}

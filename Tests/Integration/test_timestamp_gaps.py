@@ -1,0 +1,250 @@
+"""Recordings with holes: a source whose video timestamps pause (a screen recorder paused for the
+break) or drop frames for seconds. The hole keeps its place on the timeline (the audio and the
+subtitles stay where they were), shows the picture before it, and no segment outgrows the target
+duration: every segment boundary inside the hole starts with that picture again (and it is repeated each
+second between). The ffmpeg command line writes one segment as long as the hole instead.
+
+Sources (made with ffmpeg, frame timestamps passed through as they are):
+- `pause`: 20 s of video at 25 fps with a 60 s hole after 10 s; the audio pauses too (a 440 Hz
+  tone before, 880 Hz after);
+- `pause-audio-runs`: the same video, the audio runs through the hole (440 Hz until 70 s, 880 Hz after);
+- `phone-drop`: a 12 s 30 fps MP4 whose frames from 5 s to 8 s were dropped (the container gives
+  the frame before the hole a 3 s duration).
+Each in both segment formats, with subtitles (one cue before the hole, one after it)."""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+import pytest
+import webvtt
+
+import apple_rules as ar
+import hlscheck as h
+from conftest import FORMATS, MATRIX_PRESET, run_hlsify
+from test_audio_tracks import decoded, dominant_frequency
+from test_playback import play_once, played
+
+SEGMENT = 4
+KEYFRAME_INTERVAL = 2
+AAC_FRAME = 1024 / 48_000
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    duration: float          # presented, hole included
+    rate: int                # frames per second
+    hole: tuple[float, float]  # (last frame's end, next frame) in source seconds from the first frame
+    tone_switch: float       # where the audio goes from 440 Hz to 880 Hz
+    audio_hole: bool         # the audio pauses with the video
+
+
+SOURCES = [
+    Source("pause", 80.0, 25, (10.0, 70.0), 70.0, True),
+    Source("pause-audio-runs", 80.0, 25, (10.0, 70.0), 70.0, False),
+    Source("phone-drop", 12.0, 30, (5.0, 8.0), 8.0, False),
+]
+
+SRT = """1
+00:00:02,000 --> 00:00:04,000
+before the break
+
+2
+00:00:{after:02d},000 --> 00:00:{after_end:02d},000
+after the break
+"""
+
+
+def ffmpeg(*args: str) -> None:
+    h.run(["ffmpeg", "-v", "error", "-nostdin", "-y", *args])
+
+
+def make_source(folder: str, s: Source) -> str:
+    rest = s.duration - s.hole[1]
+    if s.name == "phone-drop":
+        path = os.path.join(folder, "phone-drop.mp4")
+        ffmpeg("-f", "lavfi", "-i", f"testsrc2=size=640x360:rate={s.rate}:duration={s.duration}",
+               "-f", "lavfi", "-i", f"sine=frequency=440:duration={s.tone_switch}",
+               "-f", "lavfi", "-i", f"sine=frequency=880:duration={s.duration - s.tone_switch}",
+               "-filter_complex", f"[0:v]select='not(between(t,{s.hole[0]},{s.hole[1] - 0.01}))'[v];[1:a][2:a]concat=n=2:v=0:a=1[a]",
+               "-map", "[v]", "-map", "[a]", "-fps_mode", "passthrough",
+               "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-c:a", "aac", path)
+        return path
+    path = os.path.join(folder, f"{s.name}.mkv")
+    shift = f"setpts='if(gte(T,{s.hole[0]}),PTS+{s.hole[1] - s.hole[0]}/TB,PTS)'"
+    if s.audio_hole:
+        audio = f"[1:a][2:a]concat=n=2:v=0:a=1,asetpts='if(gte(T,{s.hole[0]}),PTS+{s.hole[1] - s.hole[0]}/TB,PTS)'[a]"
+    else:
+        audio = "[1:a][2:a]concat=n=2:v=0:a=1[a]"
+    ffmpeg("-f", "lavfi", "-i", f"testsrc2=size=640x360:rate={s.rate}:duration={s.hole[0] + rest}",
+           "-f", "lavfi", "-i", f"sine=frequency=440:duration={s.hole[0] if s.audio_hole else s.tone_switch}",
+           "-f", "lavfi", "-i", f"sine=frequency=880:duration={rest if s.audio_hole else s.duration - s.tone_switch}",
+           "-filter_complex", f"[0:v]{shift}[v];{audio}", "-map", "[v]", "-map", "[a]", "-fps_mode", "passthrough",
+           "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-g", str(2 * s.rate), "-c:a", "aac", path)
+    return path
+
+
+@dataclass
+class Run:
+    source: Source
+    fmt: str
+    out: str
+    path: str
+    report: dict
+    hls: h.HLSSet
+
+    @property
+    def id(self) -> str:
+        return f"{self.source.name}[{self.fmt}]"
+
+    @property
+    def first_pts(self) -> float:
+        playlist = self.hls.variants[0].playlist
+        with h.TempMedia(playlist.standalone(0), playlist.suffix) as p:
+            return min(h.packet_times(p, "v:0"))
+
+
+@pytest.fixture(scope="module", params=[(s, f) for s in SOURCES for f in FORMATS],
+                ids=[f"{s.name}-{f}" for s in SOURCES for f in FORMATS])
+def run(request, tmp_path_factory) -> Run:
+    source, fmt = request.param
+    folder = str(tmp_path_factory.mktemp(f"gap-{source.name}-{fmt}"))
+    path = make_source(folder, source)
+    srt = os.path.join(folder, "en.srt")
+    after = int(source.hole[1]) + 1
+    with open(srt, "w") as f:
+        f.write(SRT.format(after=after, after_end=after + 1))
+    out = os.path.join(folder, "out")
+    res = run_hlsify(path, "--out", out, "--segment-duration", str(SEGMENT), "--segment-format", fmt,
+                     "--preset", MATRIX_PRESET, "--subtitles", f"en={srt}", "--json", "--quiet")
+    assert res.returncode == 0, res.describe()
+    return Run(source, fmt, out, path, json.loads(res.stdout), h.load_hls_set(os.path.join(out, "master.m3u8")))
+
+
+def media_playlists(r: Run) -> list[h.MediaPlaylist]:
+    lists = r.hls.media_playlists()
+    assert len(lists) >= 4, r.id  # two rungs at least, the audio, the subtitles
+    return lists
+
+
+def test_no_segment_outgrows_the_target_and_the_hole_keeps_its_length(run):
+    frame = 1 / run.source.rate
+    for pl in media_playlists(run):
+        assert pl.target_duration == SEGMENT, f"{run.id} {pl.path}: TARGETDURATION {pl.target_duration}"
+        # Half a frame of slack for video; audio segments end on AAC frames (two at most past the boundary).
+        slack = 2 * AAC_FRAME if "audio" in pl.uri else frame / 2
+        longest = max(s.duration for s in pl.segments)
+        assert longest <= SEGMENT + slack, f"{run.id} {pl.path}: a {longest:.3f} s segment"
+        total = sum(s.duration for s in pl.segments)
+        assert abs(total - run.source.duration) <= frame, f"{run.id} {pl.path}: EXTINF sum {total:.3f}, presented {run.source.duration}"
+    assert abs(run.report["durationSeconds"] - run.source.duration) <= frame, run.report["durationSeconds"]
+
+
+def test_the_report_says_where_the_hole_was(run):
+    s = run.source
+    timeline = run.report["sourceTimeline"]
+    frame = 1 / s.rate
+    assert timeline["gapCount"] == 1 and len(timeline["gaps"]) == 1, timeline
+    gap = timeline["gaps"][0]
+    assert abs(gap["at"] - s.hole[0]) <= frame + 0.001, gap
+    assert abs(gap["seconds"] - (s.hole[1] - s.hole[0])) <= frame + 0.001, gap
+    assert abs(timeline["filledSeconds"] - gap["seconds"]) < 0.002, timeline
+    assert timeline["backwardJumpCount"] == 0 and timeline["backwardJumps"] == [], timeline
+    assert any("hole" in w for w in run.report["warnings"]), run.report["warnings"]
+
+
+def test_the_hole_shows_the_picture_before_once_a_second_and_at_each_boundary_as_an_idr(run):
+    """Inside the hole each rung repeats the held picture once a second (GStreamer's HLS player
+    stalls on a picture held for a whole segment), as a keyframe every 2 s (Apple's rule; every
+    segment boundary among them); the first frame after the hole is where the source put it."""
+    s = run.source
+    first = run.first_pts
+    half = 0.5 / s.rate
+    whole_seconds = [float(k) for k in range(int(s.hole[0]) + 1, int(np.ceil(s.hole[1]))) if s.hole[0] + half < k < s.hole[1] - half]
+    for variant in run.hls.variants:
+        pl = variant.playlist
+        with h.TempMedia(pl.whole(), pl.suffix) as p:
+            packets = [(round(q["pts"] - first, 3), "K" in q["flags"]) for q in h.video_packets(p) if q["pts"] is not None]
+        inside = sorted(p for p in packets if s.hole[0] + half < p[0] < s.hole[1] - half)
+        assert [t for t, _ in inside] == whole_seconds, f"{run.id} {pl.path}: {inside}"
+        keys = [t for t, key in inside if key]
+        assert keys == [t for t in whole_seconds if t % KEYFRAME_INTERVAL == 0], f"{run.id} {pl.path}: keyframes at {keys}"
+        after = min(t for t, _ in packets if t >= s.hole[1] - half)
+        assert abs(after - s.hole[1]) <= half, f"{run.id}: the first frame after the hole is at {after}"
+    # A held second costs little: the hole's segments are a small part of the rung.
+    sizes = [os.path.getsize(seg.path) for seg in run.hls.variants[0].playlist.segments]
+    inside_segments = [size for k, size in enumerate(sizes) if s.hole[0] <= k * SEGMENT and (k + 1) * SEGMENT <= s.hole[1]]
+    if inside_segments:
+        moving = [size for k, size in enumerate(sizes) if (k + 1) * SEGMENT <= s.hole[0]]
+        assert max(inside_segments) < min(moving) / 4, f"{run.id}: held segments {inside_segments}, moving ones {moving}"
+
+
+def test_audio_stays_in_sync_across_the_hole(run):
+    """The tone changes where the source has it change, within one AAC frame, on the video's clock;
+    an audio hole is silence, a running audio track plays on."""
+    s = run.source
+    audio = decoded(run.hls.audio_renditions[0].playlist.path)
+    first = run.first_pts
+    window = int(0.05 * audio.rate)
+
+    def frequency_at(t: float) -> float:
+        i = audio.at(first + t)
+        return dominant_frequency(audio.samples[i:i + window], audio.rate)
+
+    assert abs(frequency_at(s.hole[0] - 1) - 440) < 30
+    assert abs(frequency_at(s.tone_switch + 0.5) - 880) < 30
+    # The switch: the last 440 Hz and the first 880 Hz sample, found by short windows' peak frequency.
+    step = int(AAC_FRAME * audio.rate / 4)
+    start, end = audio.at(first + s.tone_switch - 1), audio.at(first + s.tone_switch + 1)
+    switch = None
+    for i in range(start, end, step):
+        if abs(dominant_frequency(audio.samples[i:i + step], audio.rate) - 880) < 60:
+            switch = audio.time_of(i) - first
+            break
+    assert switch is not None and abs(switch - s.tone_switch) <= AAC_FRAME + step / audio.rate, \
+        f"{run.id}: 880 Hz starts at {switch}, the source has it at {s.tone_switch}"
+    middle = audio.samples[audio.at(first + s.hole[0] + 1):audio.at(first + s.hole[1] - 1)]
+    if s.audio_hole:
+        assert np.abs(middle).max() < 1e-3, f"{run.id}: sound in the audio's hole"
+    else:
+        assert np.abs(middle).max() > 0.1, f"{run.id}: the running audio went silent in the video's hole"
+
+
+def test_apple_rules_hold(run):
+    """Every rule but one: a lecture that is mostly a held picture has a low average bit rate,
+    so its peak is more than twice it (the rule is about rate control on moving pictures)."""
+    ctx = ar.Context(os.path.join(run.out, "master.m3u8"), source=run.path, nominal_segment=SEGMENT)
+    broken = {k: v for k, v in ar.check_all(ctx).items() if v and k != "peak_within_twice_average"}
+    assert not broken, broken
+
+
+def test_gstreamer_plays_through_the_hole_to_the_end(run, http_root):
+    log = play_once(http_root(os.path.join(run.out, "master.m3u8")))
+    first = run.first_pts
+    frame = 1 / run.source.rate
+    v, a = played(log, "vsink"), played(log, "asink")
+    assert v is not None and v.last >= first + run.source.duration - 2 * frame - 0.05, f"{run.id}: video played {v}"
+    assert a is not None and a.last >= first + run.source.duration - 0.25, f"{run.id}: audio played {a}"
+
+
+def test_subtitles_stay_on_time_across_the_hole(run):
+    """The cue after the hole is shown at its SRT time on the video's clock (the segment's
+    X-TIMESTAMP-MAP and the cue time put together)."""
+    subtitles = [x for x in run.hls.media if x.type == "SUBTITLES"]
+    assert len(subtitles) == 1, run.id
+    after = int(run.source.hole[1]) + 1
+    found = []
+    for seg in subtitles[0].playlist.segments:
+        vtt = webvtt.read(seg.path)
+        header = next(line for line in open(seg.path, encoding="utf-8") if line.startswith("X-TIMESTAMP-MAP="))
+        fields = dict(part.split(":", 1) for part in header.strip()[len("X-TIMESTAMP-MAP="):].split(","))
+        local = webvtt.Caption(fields["LOCAL"], fields["LOCAL"], "").start_in_seconds
+        for caption in vtt.captions:
+            if caption.text == "after the break":
+                on_video = Fraction(caption.start_in_seconds) - Fraction(local) + Fraction(int(fields["MPEGTS"]), 90_000)
+                found.append(float(on_video) - run.first_pts)
+    assert found and all(abs(t - after) < 0.002 for t in found), f"{run.id}: the cue after the hole is at {found}, not {after}"
