@@ -286,12 +286,14 @@ class Context:
     source: the file it was made from (enables the source-duration half of `extinf_accuracy`).
     nominal_segment: the segment duration asked for (default: each playlist's TARGETDURATION).
     segment_checks: optional precomputed {variant URI: [hlscheck.SegmentVideoCheck per segment]}.
+    progressive: the set was published with --progressive (its playlists stay EVENT).
     """
     master_path: str
     source: Optional[str] = None
     nominal_segment: Optional[float] = None
     max_h264_level: int = MAX_H264_LEVEL
     segment_checks: dict = field(default_factory=dict)
+    progressive: bool = False
 
     @functools.cached_property
     def master_text(self) -> str:
@@ -1135,11 +1137,16 @@ def independent_segments(ctx: Context) -> list[str]:
 
 def vod_playlists(ctx: Context) -> list[str]:
     """Apple 8.6: media playlists made from static content MUST say EXT-X-PLAYLIST-TYPE:VOD, and
-    (RFC 8216 4.3.3.4, 6.2.1) a finished VOD playlist ends with EXT-X-ENDLIST."""
+    (RFC 8216 4.3.3.4, 6.2.1) a finished VOD playlist ends with EXT-X-ENDLIST. A set published
+    progressively (`ctx.progressive`) was live while it was made: its playlists stay EVENT, which
+    may only be appended to (RFC 8216 6.2.1), and end with EXT-X-ENDLIST; its I-frame playlists,
+    written once at the end, are VOD."""
     out = []
+    iframes = {t.uri for t in master_tags(ctx.master_text) if t.name == "EXT-X-I-FRAME-STREAM-INF"}
     for uri, text in _raw_media_playlists(ctx):
-        if not re.search(r"^#EXT-X-PLAYLIST-TYPE:VOD\s*$", text, re.M):
-            out.append(f"{uri}: no EXT-X-PLAYLIST-TYPE:VOD")
+        kind = "EVENT" if ctx.progressive and uri not in iframes else "VOD"
+        if not re.search(rf"^#EXT-X-PLAYLIST-TYPE:{kind}\s*$", text, re.M):
+            out.append(f"{uri}: no EXT-X-PLAYLIST-TYPE:{kind}")
         if not re.search(r"^#EXT-X-ENDLIST\s*$", text, re.M):
             out.append(f"{uri}: no EXT-X-ENDLIST")
     return out

@@ -551,6 +551,16 @@ def test_rule_vod_playlists(compliant_set, tmp_path):
         "360p/index.m3u8: no EXT-X-PLAYLIST-TYPE:VOD", "540p/iframes.m3u8: no EXT-X-ENDLIST"]
 
 
+def test_rule_vod_playlists_of_a_progressive_set(compliant_set, tmp_path):
+    """A progressive set's media playlists stay EVENT (with ENDLIST); its I-frame playlists are VOD."""
+    event = broken_copy(compliant_set, tmp_path, {
+        rel: [("#EXT-X-PLAYLIST-TYPE:VOD\n", "#EXT-X-PLAYLIST-TYPE:EVENT\n")]
+        for rel in ("360p/index.m3u8", "540p/index.m3u8", "720p/index.m3u8", "audio/index.m3u8")})
+    assert rule_findings(event, "vod_playlists", progressive=True) == []
+    assert sorted(rule_findings(compliant_set, "vod_playlists", progressive=True)) == sorted(
+        f"{rel}: no EXT-X-PLAYLIST-TYPE:EVENT" for rel in ("360p/index.m3u8", "540p/index.m3u8", "720p/index.m3u8", "audio/index.m3u8"))
+
+
 def test_rule_iframe_playlists(compliant_set, tmp_path):
     lines = open(compliant_set).read().splitlines()
     iframe_720 = next(l for l in lines if l.endswith('URI="720p/iframes.m3u8"'))

@@ -149,10 +149,17 @@ final class HLSPublisher: SegmentListener, @unchecked Sendable {  // all state i
 
     // MARK: - Playlists
 
-    /// One EXT-X-TARGETDURATION for every rendition (Apple's rule): the longest final segment, rounded.
+    /// One EXT-X-TARGETDURATION for every rendition (Apple's rule): the longest final segment,
+    /// rounded; for a progressive set, the one its EVENT playlists were published with (larger
+    /// only if a segment outgrew it, which the playlists then cannot hide).
     var targetDuration: Int {
-        lock.withLock { max(1, ended.values.flatMap { $0 }.map { Int($0.duration.rounded()) }.max() ?? 1) }
+        let longest = lock.withLock { max(1, ended.values.flatMap { $0 }.map { Int($0.duration.rounded()) }.max() ?? 1) }
+        return progressive ? max(progressiveTarget, longest) : longest
     }
+
+    /// The final media playlists' type: VOD; a progressive set's stay EVENT and only gain their
+    /// last segments and EXT-X-ENDLIST (RFC 8216 §6.2.1: an EVENT playlist is only appended to).
+    var finalKind: MediaPlaylist.Kind { progressive ? .event : .vod }
 
     private func writeProgressiveMasterIfReady() throws {
         guard !masterWritten, all.allSatisfy({ !(segments[$0.folder] ?? []).isEmpty }) else { return }
@@ -180,12 +187,17 @@ final class HLSPublisher: SegmentListener, @unchecked Sendable {  // all state i
     func publishFinal(subtitles: [MediaRendition] = [], redundant policy: RedundantRungPolicy = .drop) throws -> Published {
         let (ended, codecs) = lock.withLock { (self.ended, self.codecs) }
         let target = targetDuration
+        var warnings: [String] = []
+        if progressive, target > progressiveTarget {
+            warnings.append("a segment outgrew the \(progressiveTarget) s target duration the progressive playlists were published with; the final playlists say \(target) s")
+        }
         let redundant = settleRedundantRungs(ended: ended, policy: policy)
         let dropped = Set(redundant.filter(\.dropped).map(\.name))
         func stats(_ rendition: RenditionSummary, codecs: String) throws -> Stats {
             let records = ended[rendition.folder] ?? []
             if !dropped.contains(rendition.folder) {
-                _ = try PlaylistPublisher.writeMediaPlaylist(records, to: rendition.playlist, in: directory, target: target, mapURI: mapURI)
+                _ = try PlaylistPublisher.writeMediaPlaylist(records, to: rendition.playlist, in: directory, target: target,
+                                                             kind: finalKind, complete: true, mapURI: mapURI)
             }
             return Stats(playlist: rendition.playlist, segments: records.count, bytes: records.reduce(0) { $0 + $1.byteSize },
                          bandwidth: Bandwidth.measure(records, targetDuration: target), codecs: codecs)
@@ -196,7 +208,6 @@ final class HLSPublisher: SegmentListener, @unchecked Sendable {  // all state i
 
         let iFrameWriter = IFramePlaylistWriter(directory: directory, format: format)
         var iFrames: [IFramePlaylistWriter.Written?] = []
-        var warnings: [String] = []
         for video in videos {
             guard !dropped.contains(video.folder) else {
                 iFrames.append(nil)

@@ -9,11 +9,12 @@ enum PlaylistPublisher {
     static let audioGroup = "audio"
 
     /// Writes one media playlist at `path` (relative to `directory`) with the set's shared target
-    /// duration: VOD with ENDLIST, or EVENT without it while a progressive transcode runs.
+    /// duration: VOD with ENDLIST; EVENT without it while a progressive transcode runs, and with it
+    /// (`complete`) when that transcode ends.
     @discardableResult
     static func writeMediaPlaylist(_ records: [SegmentRecord], to path: String, in directory: URL, target: Int,
-                                   kind: MediaPlaylist.Kind = .vod, mapURI: String?) throws -> MediaPlaylist {
-        var playlist = MediaPlaylist(segments: records, kind: kind, isComplete: kind == .vod, mediaSequence: 0, mapURI: mapURI)
+                                   kind: MediaPlaylist.Kind = .vod, complete: Bool? = nil, mapURI: String?) throws -> MediaPlaylist {
+        var playlist = MediaPlaylist(segments: records, kind: kind, isComplete: complete ?? (kind == .vod), mediaSequence: 0, mapURI: mapURI)
         playlist.targetDurationOverride = target
         try writeAtomically(playlist.render(), to: directory.appendingPathComponent(path))
         return playlist

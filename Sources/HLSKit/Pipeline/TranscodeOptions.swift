@@ -47,9 +47,9 @@ public struct TranscodeOptions: Sendable {
     public var audioFiles: [AudioTrackFile] = []
     /// SRT files published as subtitle renditions (the first is the default).
     public var subtitles: [SubtitleTrack] = []
-    /// Write in place and publish playlists as segments complete (EVENT playlists, then VOD with
-    /// ENDLIST at the end), so players can start after the first segment. Without it the output
-    /// is staged and appears all at once.
+    /// Write in place and publish playlists as segments complete (EVENT playlists, finished by
+    /// appending their last segments and ENDLIST: RFC 8216 §6.2.1), so players can start after
+    /// the first segment. Without it the output is staged and appears all at once.
     public var progressive: Bool = false
     /// What an input may be: containers, picture size, duration, streams, time.
     public var limits = InputLimits()

@@ -195,11 +195,11 @@ final class TranscodePipeline {
         if let reference = outcome.videos.first {
             return try Self.publishSubtitles(subtitles, directory: directory, folder: reference.directoryName,
                                              records: reference.log.records(), format: options.segmentFormat,
-                                             targetDuration: target, totalDuration: outcome.durationSeconds,
-                                             sourceOffset: outcome.videoStartInSource)
+                                             targetDuration: target, kind: outcome.publisher.finalKind,
+                                             totalDuration: outcome.durationSeconds, sourceOffset: outcome.videoStartInSource)
         }
         guard let audio = outcome.audio else { return [] }
-        return try SubtitlePublisher(directory: directory, targetDuration: target)
+        return try SubtitlePublisher(directory: directory, targetDuration: target, kind: outcome.publisher.finalKind)
             .publish(subtitles, spans: SubtitleSegmentSpan.spans(of: audio.log.records()), totalDuration: outcome.durationSeconds,
                      firstVideoPTS90k: DecodeLoop.audioOnlyFirstPTS90k, sourceOffset: outcome.videoStartInSource)
     }
@@ -208,8 +208,8 @@ final class TranscodePipeline {
     /// `folder` (`records`, its segments as written there), mapped to its first segment's
     /// presentation timestamp. Also what a stitch of time chunks publishes.
     static func publishSubtitles(_ subtitles: [LoadedSubtitles], directory: URL, folder: String, records: [SegmentRecord],
-                                 format: SegmentFormat, targetDuration: Int, totalDuration: Double,
-                                 sourceOffset: Double) throws -> [SubtitlePublisher.Published] {
+                                 format: SegmentFormat, targetDuration: Int, kind: MediaPlaylist.Kind = .vod,
+                                 totalDuration: Double, sourceOffset: Double) throws -> [SubtitlePublisher.Published] {
         guard !subtitles.isEmpty, let first = records.first else { return [] }
         let firstPTS: Int64
         do {
@@ -218,7 +218,7 @@ final class TranscodePipeline {
         } catch {
             throw DecodeLoop.classify(error)
         }
-        return try SubtitlePublisher(directory: directory, targetDuration: targetDuration)
+        return try SubtitlePublisher(directory: directory, targetDuration: targetDuration, kind: kind)
             .publish(subtitles, spans: SubtitleSegmentSpan.spans(of: records), totalDuration: totalDuration,
                      firstVideoPTS90k: firstPTS, sourceOffset: sourceOffset)
     }

@@ -15,6 +15,8 @@ struct SubtitlePublisher {
 
     let directory: URL
     let targetDuration: Int
+    /// VOD; EVENT (with ENDLIST) to finish what a progressive run published.
+    var kind: MediaPlaylist.Kind = .vod
 
     /// - Parameters:
     ///   - spans: the video's segments (start and duration on the timeline from the first frame).
@@ -44,7 +46,7 @@ struct SubtitlePublisher {
                 try PlaylistPublisher.writeAtomically(text, to: folder.appendingPathComponent(record.uri))
             }
             try PlaylistPublisher.writeMediaPlaylist(cut.records, to: layout.playlistPath(position), in: directory,
-                                                     target: targetDuration, mapURI: nil)
+                                                     target: targetDuration, kind: kind, complete: true, mapURI: nil)
 
             let kept = subtitle.cues.filter { $0.start < Int(((totalDuration + sourceOffset) * 1000).rounded()) }
             let sidecar = "\(Self.folder)/\(name).vtt"
