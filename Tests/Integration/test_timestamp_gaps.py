@@ -17,6 +17,7 @@ import json
 import os
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Optional
 
 import numpy as np
 import pytest
@@ -248,3 +249,104 @@ def test_subtitles_stay_on_time_across_the_hole(run):
                 on_video = Fraction(caption.start_in_seconds) - Fraction(local) + Fraction(int(fields["MPEGTS"]), 90_000)
                 found.append(float(on_video) - run.first_pts)
     assert found and all(abs(t - after) < 0.002 for t in found), f"{run.id}: the cue after the hole is at {found}, not {after}"
+
+
+# ---------------------------------------------------------------------------
+# jumps back: two recordings joined, an MPEG-TS clock wrapping at 2^33
+# ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Joined:
+    name: str
+    duration: float
+    switch: Optional[float]  # where the second recording (880 Hz) starts, None: one recording
+    jumps: int
+
+
+JOINED = [Joined("joined", 20.0, 10.0, 1), Joined("wrap", 10.0, None, 0)]
+
+
+def make_joined(folder: str, j: Joined) -> str:
+    path = os.path.join(folder, f"{j.name}.ts")
+    if j.name == "wrap":
+        # Starts 5 s before the 33-bit clock wraps (2^33 / 90 kHz = 95443.7 s).
+        ffmpeg("-f", "lavfi", "-i", f"testsrc2=size=640x360:rate=25:duration={j.duration}", "-f", "lavfi",
+               "-i", f"sine=frequency=440:duration={j.duration}", "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
+               "-g", "50", "-c:a", "aac", "-output_ts_offset", str(2 ** 33 / 90_000 - 5), path)
+        return path
+    parts = []
+    for k, (pattern, tone) in enumerate([("testsrc2", 440), ("smptebars", 880)]):
+        part = os.path.join(folder, f"part{k}.ts")
+        ffmpeg("-f", "lavfi", "-i", f"{pattern}=size=640x360:rate=25:duration={j.switch}", "-f", "lavfi",
+               "-i", f"sine=frequency={tone}:duration={j.switch}", "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
+               "-g", "50", "-c:a", "aac", part)
+        parts.append(part)
+    with open(path, "wb") as joined:
+        for part in parts:
+            with open(part, "rb") as f:
+                joined.write(f.read())  # the second recording's clock starts again where the first's did
+    return path
+
+
+@pytest.fixture(scope="module", params=[(j, f) for j in JOINED for f in FORMATS],
+                ids=[f"{j.name}-{f}" for j in JOINED for f in FORMATS])
+def joined(request, tmp_path_factory) -> tuple[Joined, str, dict, h.HLSSet]:
+    j, fmt = request.param
+    folder = str(tmp_path_factory.mktemp(f"jump-{j.name}-{fmt}"))
+    path = make_joined(folder, j)
+    out = os.path.join(folder, "out")
+    res = run_hlsify(path, "--out", out, "--segment-duration", str(SEGMENT), "--segment-format", fmt,
+                     "--preset", MATRIX_PRESET, "--json", "--quiet")
+    assert res.returncode == 0, res.describe()
+    return j, out, json.loads(res.stdout), h.load_hls_set(os.path.join(out, "master.m3u8"))
+
+
+def test_a_jump_back_is_closed_up_and_reported(joined):
+    j, out, report, hls = joined
+    timeline = report["sourceTimeline"]
+    assert timeline["gapCount"] == 0, timeline
+    assert timeline["backwardJumpCount"] == j.jumps, timeline
+    if j.jumps:
+        jump = timeline["backwardJumps"][0]
+        assert abs(jump["at"] - j.switch) < 0.1 and jump["seconds"] < -5, jump
+    assert abs(report["durationSeconds"] - j.duration) < 0.1, report["durationSeconds"]
+    for pl in hls.media_playlists():
+        assert pl.target_duration == SEGMENT, pl.path
+        assert abs(sum(s.duration for s in pl.segments) - j.duration) < 0.1, pl.path
+    # The pictures go on without a hole or an overlap.
+    pl = hls.variants[0].playlist
+    with h.TempMedia(pl.whole(), pl.suffix) as p:
+        times = h.packet_times(p, "v:0")
+    steps = [b - a for a, b in zip(times, times[1:])]
+    assert max(steps) < 1.5 / 25 and min(steps) > 0.5 / 25, (min(steps), max(steps))
+
+
+def test_audio_stays_in_step_across_a_jump_back(joined):
+    j, out, report, hls = joined
+    if j.switch is None:
+        pytest.skip("one recording")
+    audio = decoded(hls.audio_renditions[0].playlist.path)
+    pl = hls.variants[0].playlist
+    with h.TempMedia(pl.standalone(0), pl.suffix) as p:
+        first = min(h.packet_times(p, "v:0"))
+    step = int(AAC_FRAME * audio.rate / 4)
+    start, end = audio.at(first + j.switch - 1), audio.at(first + j.switch + 1)
+    switch = next((audio.time_of(i) - first for i in range(start, end, step)
+                   if abs(dominant_frequency(audio.samples[i:i + step], audio.rate) - 880) < 60), None)
+    assert switch is not None and abs(switch - j.switch) <= 2 * AAC_FRAME + step / audio.rate, \
+        f"880 Hz starts at {switch}, the second recording at {j.switch}"
+    sounding = np.abs(audio.samples[audio.at(first + 0.5):audio.at(first + j.duration - 0.5)])
+    window = int(0.1 * audio.rate)
+    quiet = [k for k in range(0, len(sounding) - window, window) if sounding[k:k + window].max() < 0.05]
+    assert not quiet, f"silent stretches at {[round(0.5 + k / audio.rate, 2) for k in quiet[:5]]} s: audio was dropped"
+
+
+def test_gstreamer_plays_a_joined_recording_to_the_end(joined, http_root):
+    j, out, report, hls = joined
+    log = play_once(http_root(os.path.join(out, "master.m3u8")))
+    pl = hls.variants[0].playlist
+    with h.TempMedia(pl.standalone(0), pl.suffix) as p:
+        first = min(h.packet_times(p, "v:0"))
+    v, a = played(log, "vsink"), played(log, "asink")
+    assert v is not None and v.last >= first + j.duration - 0.13, f"video played {v}"
+    assert a is not None and a.last >= first + j.duration - 0.25, f"audio played {a}"

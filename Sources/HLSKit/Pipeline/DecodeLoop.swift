@@ -73,6 +73,8 @@ final class DecodeLoop {
     private var lastProgress = Date.distantPast
     private var warnings: [String] = []
     private var warnedNonMonotonic = false
+    /// Per stream index: the offset that keeps its timestamps going forward (`keepContinuous`).
+    private var continuity: [Int: TimestampContinuity] = [:]
     /// The last picture handed to the rungs: what a hole in the video shows (`fillGap`).
     private var lastPicture: Frame?
     /// Holes and backward jumps met in the video's timestamps.
@@ -191,6 +193,7 @@ final class DecodeLoop {
                 break
             }
             guard more else { break }
+            keepContinuous(packet)
             if packet.streamIndex == source.videoStream, videoDecoder != nil {
                 if let skipper, !skipper.isDone {
                     for held in try skip(packet, with: skipper) { try decodeVideo(held) }
@@ -210,6 +213,27 @@ final class DecodeLoop {
         if videoDecoder != nil { try decodeVideo(nil) }
         if audioDecoder != nil { try decodeAudio(nil) }
         for alternate in alternateByStream.values { try decodeAlternate(nil, alternate) }
+    }
+
+    /// Moves the timestamps of a packet of a stream the transcode uses past any jump back in the
+    /// source's clock (joined recordings, a reset), so that every stream stays continuous; a
+    /// jump in the video is reported.
+    private func keepContinuous(_ packet: Packet) {
+        let index = packet.streamIndex
+        guard index == source.videoStream || index == source.audioStream || alternateByStream[index] != nil else { return }
+        let timeBase = input.stream(index).pointee.time_base
+        var keeper = continuity[index] ?? TimestampContinuity(threshold: av_rescale_q(1_000_000, MediaTimeline.microseconds, timeBase))
+        let decode = packet.dts != noPTS ? packet.dts : packet.pts != noPTS ? packet.pts : nil
+        let (offset, jump) = keeper.adjust(decode: decode, duration: packet.duration)
+        continuity[index] = keeper
+        if offset != 0 {
+            if packet.pts != noPTS { packet.pointer.pointee.pts += offset }
+            if packet.dts != noPTS { packet.pointer.pointee.dts += offset }
+        }
+        if let jump, index == source.videoStream, let decode {
+            let at = timeline.map { Double($0.relativeMicroseconds(decode + offset, timeBase: videoTimeBase)) / 1e6 } ?? 0
+            timelineReport.recordJump(atSeconds: at, seconds: Double(av_rescale_q(jump, videoTimeBase, MediaTimeline.microseconds)) / 1e6)
+        }
     }
 
     /// A packet (nil drains) of another audio stream of the source. Its corrupt packets are
@@ -305,10 +329,6 @@ final class DecodeLoop {
             if !warnedNonMonotonic {
                 warnings.append("video timestamps go backwards or repeat; renumbered to keep them increasing")
                 warnedNonMonotonic = true
-            }
-            if let timeline, last - timestamp > defaultDuration {
-                timelineReport.recordJump(atSeconds: Double(timeline.relativeMicroseconds(last, timeBase: videoTimeBase)) / 1e6,
-                                          seconds: timeline.seconds(ticks: timestamp - last))
             }
             timestamp = last + max(1, lastDuration)
         }
