@@ -14,6 +14,7 @@ Each in both segment formats, with subtitles (one cue before the hole, one after
 from __future__ import annotations
 
 import json
+import re
 import os
 from dataclasses import dataclass
 from fractions import Fraction
@@ -350,3 +351,41 @@ def test_gstreamer_plays_a_joined_recording_to_the_end(joined, http_root):
     v, a = played(log, "vsink"), played(log, "asink")
     assert v is not None and v.last >= first + j.duration - 0.13, f"video played {v}"
     assert a is not None and a.last >= first + j.duration - 0.25, f"audio played {a}"
+
+
+# ---------------------------------------------------------------------------
+# Chromium: the preview page plays every set to its end (at 8x, so an 80 s set takes 10 s)
+# ---------------------------------------------------------------------------
+
+def chromium_plays_to_the_end(out: str, duration: float, tmp_path) -> None:
+    from test_preview import Server
+    from test_preview import wait_for as wait_for_page
+    from test_preview_learner import start_chromium
+
+    server = Server(out, str(tmp_path / "preview.log"))
+    driver = None
+    try:
+        driver = start_chromium(tmp_path)
+        driver.get(server.url)
+        wait_for_page(driver, lambda s: s["readyState"] >= 2, 30, "the first picture")
+        driver.execute_script("document.getElementById('player').playbackRate = 8;")
+        final = wait_for_page(driver, lambda s: s["ended"], 60 + duration / 4, "the end of the set")
+        assert final["time"] >= duration - 0.1, final
+        assert final["audioBytes"] > 0 and final["videoBytes"] > 0, final
+        severe = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        assert severe == [], severe
+        log = server.stderr()
+        assert not re.search(r" (4\d\d|5\d\d) \d+$", log, re.M), log[-3000:]
+    finally:
+        if driver is not None:
+            driver.quit()
+        server.close()
+
+
+def test_chromium_plays_through_the_hole_to_the_end(run, tmp_path):
+    chromium_plays_to_the_end(run.out, run.source.duration, tmp_path)
+
+
+def test_chromium_plays_a_joined_recording_to_the_end(joined, tmp_path):
+    j, out, report, hls = joined
+    chromium_plays_to_the_end(out, j.duration, tmp_path)
