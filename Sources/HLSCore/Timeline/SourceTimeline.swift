@@ -6,10 +6,9 @@
 /// last one. Times are seconds on the output timeline from its start (where the player's clock
 /// reads them). At most `maxListed` of each are listed; the counts and the filled total cover all.
 public struct SourceTimeline: Codable, Sendable, Equatable {
-    public struct Gap: Codable, Sendable, Equatable {
-        /// Where the held picture starts to be held.
+    /// A place on the output's clock and a length in seconds.
+    public struct Mark: Codable, Sendable, Equatable {
         public var at: Double
-        /// How long it is held past its own duration.
         public var seconds: Double
 
         public init(at: Double, seconds: Double) {
@@ -18,17 +17,11 @@ public struct SourceTimeline: Codable, Sendable, Equatable {
         }
     }
 
-    public struct Jump: Codable, Sendable, Equatable {
-        /// The last frame before the jump.
-        public var at: Double
-        /// How far the source's clock moved (negative: back).
-        public var seconds: Double
-
-        public init(at: Double, seconds: Double) {
-            self.at = at
-            self.seconds = seconds
-        }
-    }
+    /// A hole: `at`, where the held picture starts being held; `seconds`, how long it is held
+    /// past its own duration.
+    public typealias Gap = Mark
+    /// A jump back: `at`, where the source's clock jumped; `seconds`, how far (negative).
+    public typealias Jump = Mark
 
     /// Most gaps and jumps listed.
     public static let maxListed = 100
