@@ -393,20 +393,25 @@ final class DecodeLoop {
 
     /// Microseconds between the repeats of a held picture in a hole.
     static let heldPictureInterval: Int64 = 1_000_000
+    /// Holes at least this long (microseconds) are reported; shorter ones are a jittery clock's
+    /// (a phone alternating 33 and 67 ms frames), held the same way but not worth a line.
+    static let reportedHole: Int64 = 250_000
 
     /// A hole in the video between the frame at `last` and the next at `next` (a recorder paused,
     /// frames dropped): the picture before it stays on screen, repeated every
     /// `heldPictureInterval` and at every segment boundary inside it (where it is an IDR), so no
     /// segment outgrows the target duration and the audio, laid by its own timestamps, stays in
-    /// sync. Holes longer than two frames are reported.
-    /// Returns whether the picture was held (the hole was longer than two frames).
+    /// sync. Holes of `reportedHole` or more are reported. Returns whether the picture was held
+    /// (the hole was longer than two frames).
     private func fillGap(after last: Int64, before next: Int64, timeline: MediaTimeline) throws -> Bool {
         let nominal = min(lastDuration, defaultDuration)
         guard next - last > 2 * nominal, let picture = lastPicture else { return false }
         let lastMicroseconds = timeline.relativeMicroseconds(last, timeBase: videoTimeBase)
         let nextMicroseconds = timeline.relativeMicroseconds(next, timeBase: videoTimeBase)
         let holeStart = lastMicroseconds + av_rescale_q(nominal, videoTimeBase, MediaTimeline.microseconds)
-        timelineReport.recordGap(atSeconds: Double(holeStart) / 1e6, seconds: Double(nextMicroseconds - holeStart) / 1e6)
+        if nextMicroseconds - holeStart >= Self.reportedHole {
+            timelineReport.recordGap(atSeconds: Double(holeStart) / 1e6, seconds: Double(nextMicroseconds - holeStart) / 1e6)
+        }
         // The held picture is shown again each second (a frame that repeats the one before costs
         // a few bytes; players expect pictures more often than once a segment) and at every
         // segment boundary, where it is an IDR.
