@@ -393,25 +393,24 @@ final class DecodeLoop {
 
     /// Microseconds between the repeats of a held picture in a hole.
     static let heldPictureInterval: Int64 = 1_000_000
-    /// Holes at least this long (microseconds) are reported; shorter ones are a jittery clock's
-    /// (a phone alternating 33 and 67 ms frames), held the same way but not worth a line.
+    /// Holes at least this long (microseconds) are held and reported; shorter ones are a jittery
+    /// clock's (a phone alternating 33 and 67 ms frames), left as they are.
     static let reportedHole: Int64 = 250_000
 
     /// A hole in the video between the frame at `last` and the next at `next` (a recorder paused,
     /// frames dropped): the picture before it stays on screen, repeated every
     /// `heldPictureInterval` and at every segment boundary inside it (where it is an IDR), so no
     /// segment outgrows the target duration and the audio, laid by its own timestamps, stays in
-    /// sync. Holes of `reportedHole` or more are reported. Returns whether the picture was held
-    /// (the hole was longer than two frames).
+    /// sync. Only holes of `reportedHole` or more are held and reported. Returns whether the
+    /// picture was shown again.
     private func fillGap(after last: Int64, before next: Int64, timeline: MediaTimeline) throws -> Bool {
         let nominal = min(lastDuration, defaultDuration)
         guard next - last > 2 * nominal, let picture = lastPicture else { return false }
         let lastMicroseconds = timeline.relativeMicroseconds(last, timeBase: videoTimeBase)
         let nextMicroseconds = timeline.relativeMicroseconds(next, timeBase: videoTimeBase)
         let holeStart = lastMicroseconds + av_rescale_q(nominal, videoTimeBase, MediaTimeline.microseconds)
-        if nextMicroseconds - holeStart >= Self.reportedHole {
-            timelineReport.recordGap(atSeconds: Double(holeStart) / 1e6, seconds: Double(nextMicroseconds - holeStart) / 1e6)
-        }
+        guard nextMicroseconds - holeStart >= Self.reportedHole else { return false }
+        timelineReport.recordGap(atSeconds: Double(holeStart) / 1e6, seconds: Double(nextMicroseconds - holeStart) / 1e6)
         // The held picture is shown again each second (a frame that repeats the one before costs
         // a few bytes; players expect pictures more often than once a segment) and at every
         // segment boundary, where it is an IDR.
@@ -435,7 +434,7 @@ final class DecodeLoop {
             let keyframe = start % Int64(VideoRendition.keyframeInterval * 1_000_000) == 0
             try present(picture, at: ticks(start), duration: max(1, until - ticks(start)), timeline: timeline, keyframe: keyframe)
         }
-        return true
+        return !held.isEmpty
     }
 
     /// An audio-only source: the audio frame anchors the timeline (the first one) and is encoded
