@@ -46,6 +46,12 @@ public struct PreviewHTTPServer: Service {
     /// Receives one line per request (`GET /720p/index.m3u8 200 1234`) and per connection problem.
     public typealias Log = @Sendable (String) -> Void
 
+    /// One event loop: connections are admitted in the order they were accepted, and a preview's
+    /// traffic (one browser) needs no more. It lives as long as the process, like NIO's own
+    /// singletons: shut down when `run` returned, it refused the timers a connection still
+    /// closing sets (NIO logs that, and will crash on it).
+    private static let eventLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+
     public let configuration: Configuration
     private let handler: Handler
     private let log: Log?
@@ -79,10 +85,7 @@ public struct PreviewHTTPServer: Service {
             },
             registry: ConnectionRegistry(capacity: configuration.maxConnections, log: log),
             limits: limits, maxDiscardedBody: configuration.maxDiscardedBody, log: log)
-        // One event loop: connections are admitted in the order they were accepted, and a
-        // preview's traffic (one browser) needs no more.
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        defer { group.shutdownGracefully { _ in } }
+        let group = Self.eventLoop
         var quiet = Logger(label: "hlsify.preview", factory: { _ in SwiftLogNoOpLogHandler() })
         quiet.logLevel = .critical
         let onListening = self.onListening
