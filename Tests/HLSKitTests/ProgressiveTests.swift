@@ -47,9 +47,13 @@ final class ProgressiveTests: XCTestCase {
                 XCTAssertEqual(size, final, "\(path) was listed before it was complete")
             }
         }
+        // Finished by appending (RFC 8216 §6.2.1): still EVENT, every earlier version a prefix of it.
         let final = try String(contentsOf: output.appendingPathComponent("720p/index.m3u8"), encoding: .utf8)
-        XCTAssertTrue(final.contains("#EXT-X-PLAYLIST-TYPE:VOD"))
+        XCTAssertTrue(final.contains("#EXT-X-PLAYLIST-TYPE:EVENT"))
         XCTAssertTrue(final.hasSuffix("#EXT-X-ENDLIST\n"))
+        for snap in snapshots {
+            if let seen = snap.playlists["720p/index.m3u8"] { XCTAssertTrue(final.hasPrefix(seen), "rewritten, not appended to:\n\(seen)") }
+        }
         XCTAssertEqual(try PlaylistParser.parseMedia(final).segments.count, 6)
     }
 
