@@ -1,3 +1,5 @@
+import Glibc
+
 /// The statuses the preview server answers with.
 public enum HTTPStatus: Int, Sendable, Equatable {
     case ok = 200
@@ -91,6 +93,11 @@ public struct HTTPResponse: Sendable {
 
 /// HTTP dates (RFC 9110 §5.6.7, IMF-fixdate): `Sun, 06 Nov 1994 08:49:37 GMT`.
 public enum HTTPDate {
+    /// The current time.
+    public static func now() -> String {
+        format(secondsSince1970: Int(time(nil)))
+    }
+
     public static func format(secondsSince1970 seconds: Int) -> String {
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = seconds - days * 86_400

@@ -1,4 +1,3 @@
-import Glibc
 import NIOCore
 
 /// The first handler of every preview connection, on its raw bytes, before the HTTP/1 decoder.
@@ -43,7 +42,7 @@ final class ConnectionGate: ChannelInboundHandler, RemovableChannelHandler {
     private var stallTimer: Scheduled<Void>?
 
     /// Every request passed on was read to its end: bytes read now belong to the next head.
-    private var awaitingHead = true
+    private var awaitingHead: Bool { openRequests == 0 }
     /// Awaiting a head and no byte of it read yet, after a response (counted idle by the registry).
     private var idle = false
     /// Bytes read toward the awaited head, and whether any was more than an empty line.
@@ -161,7 +160,6 @@ final class ConnectionGate: ChannelInboundHandler, RemovableChannelHandler {
         requestLineDone = false
         inFlight += 1
         openRequests += 1
-        awaitingHead = false
         idle = false
         headBytes = 0
         headBegun = false
@@ -173,7 +171,6 @@ final class ConnectionGate: ChannelInboundHandler, RemovableChannelHandler {
     func requestEnded() {
         openRequests = max(0, openRequests - 1)
         guard openRequests == 0 else { return }
-        awaitingHead = true
         settleIfDone()
     }
 
@@ -196,9 +193,7 @@ final class ConnectionGate: ChannelInboundHandler, RemovableChannelHandler {
             answered = true
             timer?.cancel()
             timer = nil
-            let channel = context.channel
-            channel.close(mode: .output, promise: nil)
-            channel.eventLoop.scheduleTask(in: limits.linger) { channel.close(promise: nil) }
+            Self.closeLingering(context.channel, linger: limits.linger)
             return
         }
         settleIfDone()
@@ -257,9 +252,15 @@ final class ConnectionGate: ChannelInboundHandler, RemovableChannelHandler {
         let channel = context.channel
         let linger = limits.linger
         context.writeAndFlush(NIOAny(ByteBuffer(bytes: reply))).whenComplete { _ in
-            channel.close(mode: .output, promise: nil)
-            channel.eventLoop.scheduleTask(in: linger) { channel.close(promise: nil) }
+            Self.closeLingering(channel, linger: linger)
         }
+    }
+
+    /// Closes the output (the client reads what was sent, then EOF) and the rest after `linger`,
+    /// reading and dropping the input meanwhile, so the client meets no reset before the answer.
+    private static func closeLingering(_ channel: any Channel, linger: TimeAmount) {
+        channel.close(mode: .output, promise: nil)
+        channel.eventLoop.scheduleTask(in: linger) { channel.close(promise: nil) }
     }
 
     /// Closes the connection when a deadline passes: 408 for a head begun, quietly otherwise.
@@ -283,7 +284,7 @@ final class ConnectionGate: ChannelInboundHandler, RemovableChannelHandler {
 
     /// A whole response as bytes: status line, fields with `Connection: close`, body.
     static func reply(_ response: HTTPResponse, withBody: Bool) -> [UInt8] {
-        var bytes = response.head(keepAlive: false, date: HTTPDate.format(secondsSince1970: Int(time(nil))))
+        var bytes = response.head(keepAlive: false, date: HTTPDate.now())
         if withBody, case .bytes(let body) = response.body { bytes += body }
         return bytes
     }

@@ -104,7 +104,7 @@ public struct PreviewHTTPServer: Service {
         let response = try await handler(ours)
         let keepAlive = request.headers[.connection] != "close"
         var fields = HTTPFields()
-        fields[.date] = HTTPDate.format(secondsSince1970: Int(time(nil)))
+        fields[.date] = HTTPDate.now()
         fields[.server] = "hlsify"
         for field in response.headers.fields {
             if let name = HTTPField.Name(field.name) { fields.append(HTTPField(name: name, value: field.value)) }
