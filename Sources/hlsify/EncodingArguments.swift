@@ -59,6 +59,9 @@ struct EncodingArguments: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Chapters from a WebVTT chapters file or a JSON list of {\"start\": seconds, \"title\": ...}, written as chapters.vtt and Apple's chapters.json (named in the master).", valueName: "FILE"))
     var chapters: String?
 
+    @Flag(name: .long, help: "Cut the holes in the video's timestamps out (a recorder paused for the break): what follows moves back, audio, subtitles and chapters with it. By default a hole keeps its length and shows the picture before it.")
+    var collapseGaps = false
+
     @Option(name: .long, help: "Reject sources longer than this many seconds.")
     var maxDuration: Double = InputLimits().maxDuration
 
@@ -129,6 +132,7 @@ struct EncodingArguments: ParsableArguments {
         options.encoderThreads = encoderThreads
         options.subtitles = try subtitles.map(Self.subtitleTrack)
         options.chapters = chapters
+        options.collapseGaps = collapseGaps
         options.audioFiles = try audioFiles()
         return options
     }

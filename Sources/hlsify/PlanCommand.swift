@@ -40,6 +40,9 @@ struct PlanCommand: AsyncParsableCommand {
         guard encoding.audio.isEmpty, encoding.audioDescription.isEmpty else {
             throw ValidationError("--audio and --audio-description are not taken by split transcodes yet (transcode the file whole)")
         }
+        guard !encoding.collapseGaps else {
+            throw ValidationError("--collapse-gaps is not taken by split transcodes (transcode the file whole)")
+        }
     }
 
     func run() async throws {

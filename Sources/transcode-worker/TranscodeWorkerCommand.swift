@@ -357,6 +357,9 @@ struct SubmitCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Mark the job progressive: written in place, playlists published as segments complete.")
     var progressive = false
 
+    @Flag(name: .long, help: "Cut the holes in the video's timestamps out of the timeline instead of showing the picture before each (the job is transcoded whole).")
+    var collapseGaps = false
+
     @Flag(name: .long, help: "Send the file's bytes as they are, without checking them (for tests of bad messages).")
     var raw = false
 
@@ -368,7 +371,7 @@ struct SubmitCommand: AsyncParsableCommand {
 
     func validate() throws {
         if file != nil, jobId != nil || input != nil || output != nil || ladder != nil || segmentDuration != nil
-            || segmentFormat != nil || preset != nil || !subtitles.isEmpty || !audio.isEmpty || !audioDescription.isEmpty || progressive
+            || segmentFormat != nil || preset != nil || !subtitles.isEmpty || !audio.isEmpty || !audioDescription.isEmpty || progressive || collapseGaps
             || rateControl != nil || crf != nil || measureQuality || keepRedundantRungs || noStoryboard || noPoster || chapters != nil || loudness != nil {
             throw ValidationError("give either JOB.json (or -) or the job flags, not both")
         }
@@ -460,7 +463,8 @@ struct SubmitCommand: AsyncParsableCommand {
                             storyboard: noStoryboard ? false : nil, poster: noPoster ? false : nil, chapters: chapters,
                             loudness: try loudness.map(Self.loudnessSetting),
                             audio: try audioFiles(audio, option: "--audio"),
-                            audioDescription: try audioFiles(audioDescription, option: "--audio-description"))
+                            audioDescription: try audioFiles(audioDescription, option: "--audio-description"),
+                            collapseGaps: collapseGaps ? true : nil)
     }
 
     /// Splits `LANG=PATH` (the job's checks judge both).

@@ -36,10 +36,13 @@ public struct ResumePlan: Codable, Sendable, Equatable {
         public var storyboard: Bool?
         /// The added audio files, each as `LANG[+ad]:` and its content's fingerprint; nil without any.
         public var audioFiles: [String]?
+        /// Whether holes in the video are cut out of the timeline; nil: filled (as before the option).
+        public var collapseGaps: Bool?
 
         public init(ladder: [String], segmentDuration: Double, segmentFormat: String, preset: String,
                     audioBitrate: Int, audioOnlyVariantBitrate: Int?, rateControl: String? = nil, crf: Double? = nil,
-                    loudness: Double? = nil, storyboard: Bool? = nil, audioFiles: [String]? = nil) {
+                    loudness: Double? = nil, storyboard: Bool? = nil, audioFiles: [String]? = nil, collapseGaps: Bool? = nil) {
+            self.collapseGaps = collapseGaps
             self.ladder = ladder
             self.segmentDuration = segmentDuration
             self.segmentFormat = segmentFormat

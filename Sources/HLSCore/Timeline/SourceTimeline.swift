@@ -1,7 +1,8 @@
 /// Where a source's video timestamps had holes or jumped back, as the report tells it.
 ///
 /// A hole (the next frame more than two frame durations after the last: a recorder paused, a
-/// phone dropped frames) is presented as the picture before it, for as long as it lasts. A jump
+/// phone dropped frames) is presented as the picture before it, for as long as it lasts, or cut
+/// out of the timeline when asked (`collapsed`). A jump
 /// back (two recordings joined, a timestamp reset) is closed up: the frames after it follow the
 /// last one. Times are seconds on the output timeline from its start (where the player's clock
 /// reads them). At most `maxListed` of each are listed; the counts and the filled total cover all.
@@ -32,6 +33,12 @@ public struct SourceTimeline: Codable, Sendable, Equatable {
     public var filledSeconds: Double = 0
     public var backwardJumps: [Jump] = []
     public var backwardJumpCount = 0
+    /// Whether holes were cut out of the timeline (`--collapse-gaps`) instead of filled: then each
+    /// gap's `at` is where the cut is on the output's clock and `seconds` how much was removed;
+    /// nil when not asked.
+    public var collapsed: Bool?
+    /// Seconds removed over every gap, when collapsed.
+    public var removedSeconds: Double?
 
     public init() {}
 
@@ -41,6 +48,13 @@ public struct SourceTimeline: Codable, Sendable, Equatable {
     public mutating func recordGap(atSeconds at: Double, seconds: Double) {
         gapCount += 1
         filledSeconds = Self.milliseconds(filledSeconds + seconds)
+        if gaps.count < Self.maxListed { gaps.append(Gap(at: Self.milliseconds(at), seconds: Self.milliseconds(seconds))) }
+    }
+
+    /// A hole cut out of the timeline: at `at` on the output's clock, `seconds` long.
+    public mutating func recordRemoved(atSeconds at: Double, seconds: Double) {
+        gapCount += 1
+        removedSeconds = Self.milliseconds((removedSeconds ?? 0) + seconds)
         if gaps.count < Self.maxListed { gaps.append(Gap(at: Self.milliseconds(at), seconds: Self.milliseconds(seconds))) }
     }
 

@@ -69,6 +69,10 @@ public enum ChunkedTranscode {
             if onlyIfSplit { return nil }
             throw TranscodeError.invalidInput("\(input): added audio tracks are not taken by split transcodes yet (transcode the file whole)")
         }
+        guard !options.collapseGaps else {
+            if onlyIfSplit { return nil }
+            throw TranscodeError.invalidInput("\(input): collapsing gaps is not taken by split transcodes (transcode the file whole)")
+        }
         let subtitles = try LoadedSubtitles.load(options.subtitles, maxBytes: options.limits.maxSubtitleBytes)
         let folder = ChunkWork(work)
         let fingerprint: SourceFingerprint

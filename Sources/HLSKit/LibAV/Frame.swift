@@ -40,6 +40,12 @@ final class Frame {
         return best != noPTS ? best : pointer.pointee.pts
     }
 
+    /// Moves the frame's presentation timestamps `ticks` earlier.
+    func moveTimestamps(back ticks: Int64) {
+        if pointer.pointee.pts != noPTS { pointer.pointee.pts -= ticks }
+        if pointer.pointee.best_effort_timestamp != noPTS { pointer.pointee.best_effort_timestamp -= ticks }
+    }
+
     func makeWritable() throws { try check(av_frame_make_writable(pointer), "av_frame_make_writable") }
 
     /// Makes the frame's buffers its own before they are overwritten whole: when another holder

@@ -37,6 +37,9 @@ final class AlternateAudio {
     /// Corrupt packets of a source stream; past the limit the stream is left (silence from there).
     private var corrupt = 0
     private(set) var abandoned = false
+    /// A file's frames are moved out of the source's cut holes (microseconds from the video's
+    /// first frame, `TranscodeOptions.collapseGaps`) as the source's own streams are.
+    private var collapse: GapCollapse?
 
     /// Frames held at most (about a minute of 48 kHz AAC).
     static let maximumHeld = 2_500
@@ -65,8 +68,10 @@ final class AlternateAudio {
         }
     }
 
-    /// Makes the rendition on the video's timeline (a file's own origin at the video's first frame).
-    func start(directory: URL, timeline: MediaTimeline, options: TranscodeOptions, kept: KeptSegments) throws {
+    /// Makes the rendition on the video's timeline (a file's own origin at the video's first
+    /// frame); `collapse`: the holes cut from that timeline, microseconds from its origin.
+    func start(directory: URL, timeline: MediaTimeline, options: TranscodeOptions, kept: KeptSegments, collapse: GapCollapse? = nil) throws {
+        self.collapse = collapse
         let own: MediaTimeline
         switch source {
         case .stream: own = timeline
@@ -140,7 +145,15 @@ final class AlternateAudio {
             if !warnings.contains(where: { $0.hasSuffix(Self.aheadWarning) }) { warnings.append("\(from): \(Self.aheadWarning)") }
             return
         }
-        held.append(try Frame(referencing: frame))
+        let kept = try Frame(referencing: frame)
+        if case .file = source, let collapse, let timeline, frame.timestamp != noPTS {
+            // By the frame's middle, so that a cut's edge is within half a frame.
+            let start = timeline.relativeMicroseconds(frame.timestamp, timeBase: timeBase)
+            let middle = start + Int64(frame.sampleCount) * 500_000 / Int64(max(1, sampleRate))
+            guard let shift = collapse.shift(at: middle) else { return }
+            kept.moveTimestamps(back: av_rescale_q(shift, MediaTimeline.microseconds, timeBase))
+        }
+        held.append(kept)
     }
 
     static let aheadWarning = "audio timestamped far ahead of the video was dropped"

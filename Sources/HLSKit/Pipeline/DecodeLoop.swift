@@ -79,6 +79,9 @@ final class DecodeLoop {
     private var lastPicture: Frame?
     /// Holes and backward jumps met in the video's timestamps.
     private var timelineReport = SourceTimeline()
+    /// The holes cut out of the timeline (`TranscodeOptions.collapseGaps`), in the video stream's
+    /// ticks after `TimestampContinuity`; nil: holes are filled.
+    private let collapse: GapCollapse?
 
     private let subtitles: [LoadedSubtitles]
     private var publisher: HLSPublisher?
@@ -105,8 +108,9 @@ final class DecodeLoop {
     init(pipeline: TranscodePipeline, input: InputFile, source: SourceInfo, plans: [RenditionPlan],
          videoDecoder: MediaDecoder?, audioDecoder: MediaDecoder?, subtitles: [LoadedSubtitles] = [],
          session: ResumeSession? = nil, part: TranscodePart = .whole, loudness: LoudnessPlan? = nil,
-         mainLabel: AudioTrackLabel, alternates: [AlternateAudio] = []) throws {
+         mainLabel: AudioTrackLabel, alternates: [AlternateAudio] = [], collapse: GapCollapse? = nil) throws {
         self.loudness = loudness
+        self.collapse = collapse
         self.mainLabel = mainLabel
         self.alternates = alternates
         var byStream: [Int: AlternateAudio] = [:]
@@ -193,7 +197,7 @@ final class DecodeLoop {
                 break
             }
             guard more else { break }
-            keepContinuous(packet)
+            guard placeOnTimeline(packet) else { continue }
             if packet.streamIndex == source.videoStream, videoDecoder != nil {
                 if let skipper, !skipper.isDone {
                     for held in try skip(packet, with: skipper) { try decodeVideo(held) }
@@ -216,13 +220,19 @@ final class DecodeLoop {
     }
 
     /// Moves the timestamps of a packet of a stream the transcode uses past any jump back in the
-    /// source's clock (joined recordings, a reset), so that every stream stays continuous; a
-    /// jump in the video is reported.
-    private func keepContinuous(_ packet: Packet) {
+    /// source's clock (joined recordings, a reset), so that every stream stays continuous (a
+    /// jump in the video is reported), then, collapsing gaps, back by the holes cut before it.
+    /// Returns false for a packet to leave out: one inside a cut hole.
+    private func placeOnTimeline(_ packet: Packet) -> Bool {
         let index = packet.streamIndex
-        guard index == source.videoStream || index == source.audioStream || alternateByStream[index] != nil else { return }
-        let timeBase = input.stream(index).pointee.time_base
-        var keeper = continuity[index] ?? TimestampContinuity(threshold: av_rescale_q(1_000_000, MediaTimeline.microseconds, timeBase))
+        guard index == source.videoStream || index == source.audioStream || alternateByStream[index] != nil else { return true }
+        keepContinuous(packet, timeBase: input.stream(index).pointee.time_base)
+        return collapse.map { moveOut(packet, of: $0, timeBase: input.stream(index).pointee.time_base) } ?? true
+    }
+
+    private func keepContinuous(_ packet: Packet, timeBase: AVRational) {
+        let index = packet.streamIndex
+        var keeper = continuity[index] ?? TimestampContinuity(timeBase: timeBase)
         let decode = packet.dts != noPTS ? packet.dts : packet.pts != noPTS ? packet.pts : nil
         let (offset, jump) = keeper.adjust(decode: decode, duration: packet.duration)
         continuity[index] = keeper
@@ -231,9 +241,23 @@ final class DecodeLoop {
             if packet.dts != noPTS { packet.pointer.pointee.dts += offset }
         }
         if let jump, index == source.videoStream, let decode {
-            let at = timeline.map { Double($0.relativeMicroseconds(decode + offset, timeBase: videoTimeBase)) / 1e6 } ?? 0
+            let placed = collapse?.clampedMap(decode + offset) ?? decode + offset
+            let at = timeline.map { Double($0.relativeMicroseconds(placed, timeBase: videoTimeBase)) / 1e6 } ?? 0
             timelineReport.recordJump(atSeconds: at, seconds: Double(av_rescale_q(jump, videoTimeBase, MediaTimeline.microseconds)) / 1e6)
         }
+    }
+
+    /// Moves a packet (of a stream in `timeBase`) back by the cut holes before it; false when it
+    /// lies in one (an audio packet by its middle, so that a cut's edge is within half a frame).
+    private func moveOut(_ packet: Packet, of collapse: GapCollapse, timeBase: AVRational) -> Bool {
+        guard let stamp = packet.pts != noPTS ? packet.pts : packet.dts != noPTS ? packet.dts : nil else { return true }
+        let middle = packet.streamIndex == source.videoStream ? stamp : stamp + max(0, packet.duration) / 2
+        guard let shift = collapse.shift(at: av_rescale_q(middle, timeBase, videoTimeBase)) else { return false }
+        guard shift > 0 else { return true }
+        let ticks = av_rescale_q(shift, videoTimeBase, timeBase)
+        if packet.pts != noPTS { packet.pointer.pointee.pts -= ticks }
+        if packet.dts != noPTS { packet.pointer.pointee.dts -= ticks }
+        return true
     }
 
     /// A packet (nil drains) of another audio stream of the source. Its corrupt packets are
@@ -316,10 +340,17 @@ final class DecodeLoop {
         }
     }
 
-    private var defaultDuration: Int64 {
+    /// Seconds of holes cut out of the timeline (the output is shorter than the source by as much).
+    private var removedSeconds: Double {
+        collapse.map { Double(av_rescale_q($0.removed, videoTimeBase, MediaTimeline.microseconds)) / 1e6 } ?? 0
+    }
+
+    private var defaultDuration: Int64 { Self.frameDuration(of: source, timeBase: videoTimeBase) }
+
+    /// One frame of `source`'s nominal rate in `timeBase` ticks (at least one).
+    static func frameDuration(of source: SourceInfo, timeBase: AVRational) -> Int64 {
         let rate = source.frameRate
-        let ticks = av_rescale_q(1, AVRational(num: rate.den, den: rate.num), videoTimeBase)
-        return max(1, ticks)
+        return max(1, av_rescale_q(1, AVRational(num: rate.den, den: rate.num), timeBase))
     }
 
     private func handleVideoFrame(_ frame: Frame) throws {
@@ -466,7 +497,7 @@ final class DecodeLoop {
         if now.timeIntervalSince(lastProgress) >= 0.25 {
             lastProgress = now
             pipeline.reportProgress(mediaSeconds: Double(position) / 1_000_000, frames: decodedFrames,
-                                    duration: source.durationSeconds)
+                                    duration: source.durationSeconds.map { $0 - removedSeconds })
         }
     }
 
@@ -511,9 +542,10 @@ final class DecodeLoop {
                 lowBandwidthAudio = try rendition(Self.lowBandwidthAudioFolder(bitrate: bitrate), bitrate: bitrate)
             }
         }
+        let relativeCollapse = collapse?.converted { timeline.relativeMicroseconds($0, timeBase: self.videoTimeBase) }
         for alternate in alternates {
             try alternate.start(directory: pipeline.directory, timeline: timeline, options: options,
-                                kept: session?.kept(alternate.label.folder, video: false) ?? .none)
+                                kept: session?.kept(alternate.label.folder, video: false) ?? .none, collapse: relativeCollapse)
         }
         try startJournal(timeline: timeline)
         try startPictures()
@@ -708,11 +740,19 @@ final class DecodeLoop {
         if let failure = publisher.failure { throw failure }
         pipeline.reportProgress(mediaSeconds: Double(timelineEnd) / 1_000_000, frames: decodedFrames,
                                 duration: Double(timelineEnd) / 1_000_000)
-        if part.encodesAudio || source.isAudioOnly, let declared = source.durationSeconds, declared > 1, Double(timelineEnd) / 1_000_000 < declared * 0.9 - 0.5 {
+        if part.encodesAudio || source.isAudioOnly, let declared = source.durationSeconds.map({ $0 - removedSeconds }), declared > 1, Double(timelineEnd) / 1_000_000 < declared * 0.9 - 0.5 {
             warnings.append(String(format: "the %@ ends at %.2f s but the container says %.2f s: the file may be truncated",
                                    source.isAudioOnly ? "audio" : "video", Double(timelineEnd) / 1_000_000, declared))
         }
         if let failure = session?.journal?.failure { throw failure }
+        if let collapse, let timeline {
+            timelineReport.collapsed = true
+            timelineReport.removedSeconds = 0
+            for place in collapse.places where place.at >= timeline.firstVideoTimestamp {
+                timelineReport.recordRemoved(atSeconds: Double(timeline.relativeMicroseconds(place.at, timeBase: videoTimeBase)) / 1e6,
+                                             seconds: Double(av_rescale_q(place.length, videoTimeBase, MediaTimeline.microseconds)) / 1e6)
+            }
+        }
         // From the first decoded frame up to the resume point, or to the end when every segment was kept.
         let preRoll: Int64 = skipper.map { skipper in
             let end = min(skipper.resumePoint, timelineEnd)

@@ -51,6 +51,12 @@ public struct TranscodeOptions: Sendable {
     /// appending their last segments and ENDLIST: RFC 8216 §6.2.1), so players can start after
     /// the first segment. Without it the output is staged and appears all at once.
     public var progressive: Bool = false
+    /// Cut the holes in the video's timestamps out of the timeline (a recorder paused for the
+    /// break) instead of showing the picture before each for as long as it lasts: everything
+    /// after a hole moves back by its length (audio, alternate tracks, subtitles and chapters
+    /// with it) and what the other streams have inside it is left out. Costs a demux-only pass
+    /// over the file before the transcode. Not taken by split transcodes.
+    public var collapseGaps: Bool = false
     /// What an input may be: containers, picture size, duration, streams, time.
     public var limits = InputLimits()
     /// Replace an existing output folder.

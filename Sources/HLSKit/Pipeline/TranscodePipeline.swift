@@ -8,7 +8,8 @@ final class TranscodePipeline {
     let inputPath: String
     let directory: URL
     let options: TranscodeOptions
-    let subtitles: [LoadedSubtitles]
+    /// Collapsing gaps, moved onto the output's clock once the holes are known.
+    private(set) var subtitles: [LoadedSubtitles]
     /// `options.chapters` read and parsed; nil without.
     let chapters: LoadedChapters?
     let cancel: InterruptFlag
@@ -20,6 +21,9 @@ final class TranscodePipeline {
     let collector: SegmentListener?
     private let started = Date()
     var warnings: [String] = []
+    /// Collapsing gaps: the holes cut, in microseconds from the container's start (the clock of
+    /// SRT files); nil otherwise.
+    private var collapse: GapCollapse?
 
     /// - Parameter subtitles: `options.subtitles` already read and parsed (before the output was touched).
     init(inputPath: String, directory: URL, options: TranscodeOptions, subtitles: [LoadedSubtitles],
@@ -121,12 +125,35 @@ final class TranscodePipeline {
             rateControl: options.rateControl, crf: options.crf)
         guard source.isAudioOnly || !plans.isEmpty else { throw TranscodeError.invalidInput("\(inputPath): no rendition fits the source") }
 
+        let holes = try collapsedHoles(source: source, input: input)
         // The audio part encodes no video rendition (it decodes only where the video ends).
         let loop = try DecodeLoop(pipeline: self, input: input, source: source, plans: part.isAudio ? [] : plans,
                                   videoDecoder: videoDecoder, audioDecoder: audioDecoder, subtitles: subtitles,
                                   session: session, part: part, loudness: loudness,
-                                  mainLabel: tracks.main, alternates: alternates)
+                                  mainLabel: tracks.main, alternates: alternates, collapse: holes)
         return Opened(source: source, plans: plans, loop: loop, warnings: warnings)
+    }
+
+    /// With `options.collapseGaps` (a whole transcode of a video): the holes in the video, found
+    /// by a demux-only pass, in the video stream's ticks; the subtitles are moved onto the
+    /// output's clock and `collapse` is set. Nil otherwise.
+    private func collapsedHoles(source: SourceInfo, input: InputFile) throws -> GapCollapse? {
+        guard options.collapseGaps, let video = source.videoStream, case .whole = part else { return nil }
+        let scanned: InputFile
+        do {
+            scanned = try InputFile(path: inputPath, limits: options.limits, interrupt: cancel)
+        } catch let error as LibAVError {
+            throw openFailure(error)
+        }
+        let timeBase = input.stream(video).pointee.time_base
+        let holes = try GapScan.holes(input: scanned, videoStream: video,
+                                      frameDuration: DecodeLoop.frameDuration(of: source, timeBase: timeBase), cancel: cancel)
+        let start = Int64((input.startSeconds * 1_000_000).rounded())
+        let fromStart = holes.converted { av_rescale_q($0, timeBase, MediaTimeline.microseconds) - start }
+        collapse = fromStart
+        let milliseconds = fromStart.converted { ($0 + 500) / 1000 }
+        subtitles = subtitles.map { LoadedSubtitles(track: $0.track, cues: milliseconds.mapping($0.cues), warnings: $0.warnings) }
+        return holes
     }
 
     /// With `options.loudness`: the loudness of each audio stream of `path` (the source by
@@ -225,7 +252,10 @@ final class TranscodePipeline {
 
     private func finish(source: SourceInfo, outcome: DecodeLoop.Outcome, subtitles: [LoadedSubtitles]) throws -> TranscodeReport {
         warnings += outcome.warnings
-        if outcome.timeline.gapCount > 0 {
+        if outcome.timeline.collapsed == true, outcome.timeline.gapCount > 0 {
+            warnings.append(String(format: "the video has %d hole(s) in its timestamps, %.3f s in all, removed from the timeline (--collapse-gaps; sourceTimeline.gaps)",
+                                   outcome.timeline.gapCount, outcome.timeline.removedSeconds ?? 0))
+        } else if outcome.timeline.gapCount > 0 {
             warnings.append(String(format: "the video has %d hole(s) in its timestamps, %.3f s in all, shown as the picture before each (sourceTimeline.gaps)",
                                    outcome.timeline.gapCount, outcome.timeline.filledSeconds))
         }
@@ -237,7 +267,12 @@ final class TranscodePipeline {
         }
         warnings += pictures?.warnings ?? []
         var chaptersReport: TranscodeReport.Chapters?
-        if let chapters {
+        if var chapters {
+            if let collapse {
+                // Chapters count from the first frame.
+                let first = Int64((outcome.videoStartInSource * 1_000_000).rounded())
+                chapters = LoadedChapters(path: chapters.path, chapters: collapse.converted { $0 - first }.mapping(chapters.chapters))
+            }
             let language = source.audioLanguage != "und" ? source.audioLanguage : subtitles.first?.track.language ?? "und"
             let written = try chapters.write(into: directory, durationSeconds: outcome.durationSeconds, language: language)
             warnings += written.warnings

@@ -59,7 +59,8 @@ final class ResumeSession {
                             audioBitrate: options.audioBitrate, audioOnlyVariantBitrate: options.audioOnlyVariantBitrate,
                             rateControl: options.rateControl == .abr ? nil : options.rateControl.rawValue,
                             crf: options.rateControl == .cappedCRF ? options.crf : nil, loudness: options.loudness,
-                            storyboard: options.storyboard, audioFiles: audioFileEntries(options.audioFiles))
+                            storyboard: options.storyboard, audioFiles: audioFileEntries(options.audioFiles),
+                            collapseGaps: options.collapseGaps ? true : nil)
     }
 
     /// The added audio files as a plan records them: language, whether described, and a

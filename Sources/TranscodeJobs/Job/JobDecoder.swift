@@ -214,7 +214,7 @@ private struct WireJob: Decodable {
     enum Keys: String, CodingKey {
         case jobId, input, output, subtitles, ladder, segmentDuration, segmentFormat, preset, progressive, audioOnlyVariant
         case chunkDuration, rateControl, crf, measureQuality, keepRedundantRungs, storyboard, poster, chapters, loudness
-        case audio, audioDescription
+        case audio, audioDescription, collapseGaps
     }
 
     init(from decoder: Decoder) throws {
@@ -258,7 +258,8 @@ private struct WireJob: Decodable {
             chapters: try container.decodeIfPresent(String.self, forKey: .chapters),
             loudness: try container.decodeIfPresent(TranscodeJob.Loudness.self, forKey: .loudness),
             audio: try container.decodeIfPresent([TranscodeJob.AudioFile].self, forKey: .audio) ?? [],
-            audioDescription: try container.decodeIfPresent([TranscodeJob.AudioFile].self, forKey: .audioDescription) ?? [])
+            audioDescription: try container.decodeIfPresent([TranscodeJob.AudioFile].self, forKey: .audioDescription) ?? [],
+            collapseGaps: try container.decodeIfPresent(Bool.self, forKey: .collapseGaps))
     }
 
     /// The ladder: an array of rungs, or the string "auto" (read as `["auto"]`).

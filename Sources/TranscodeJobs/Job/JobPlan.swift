@@ -59,6 +59,8 @@ public struct JobPlan: Sendable, Equatable {
     /// Written in place and published as segments complete (the engine's progressive mode),
     /// instead of appearing all at once.
     public var progressive: Bool
+    /// Holes in the video's timestamps are cut out of the timeline instead of filled.
+    public var collapseGaps: Bool
     /// Seconds of media per time chunk; 0 never splits.
     public var chunkDuration: Double
 }
@@ -124,7 +126,9 @@ public struct JobResolver: Sendable {
                        segmentDuration: job.segmentDuration ?? defaults.segmentDuration,
                        segmentFormat: job.segmentFormat ?? defaults.segmentFormat,
                        preset: job.preset ?? defaults.preset.rawValue, progressive: job.progressive ?? false,
-                       // Split transcodes take no chapters or added audio: a job with them is transcoded whole.
-                       chunkDuration: chapters != nil || !audioFiles.isEmpty ? 0 : job.chunkDuration ?? defaults.chunkDuration)
+                       collapseGaps: job.collapseGaps ?? false,
+                       // Split transcodes take no chapters, added audio or cut holes: a job with them is transcoded whole.
+                       chunkDuration: chapters != nil || !audioFiles.isEmpty || job.collapseGaps == true ? 0
+                           : job.chunkDuration ?? defaults.chunkDuration)
     }
 }

@@ -97,13 +97,18 @@ public struct TranscodeJob: Sendable, Equatable, Encodable {
     /// Audio descriptions (narration of what is on screen; CHARACTERISTICS
     /// "public.accessibility.describes-video"); a job with any is transcoded whole.
     public var audioDescription: [AudioFile]
+    /// Cut the holes in the video's timestamps out of the timeline (`TranscodeOptions.collapseGaps`);
+    /// nil or false: a hole keeps its length and shows the picture before it. A job with it is
+    /// transcoded whole, never split.
+    public var collapseGaps: Bool?
 
     public init(jobId: String, input: String, output: String, subtitles: [Subtitle] = [], ladder: [String]? = nil,
                 segmentDuration: Double? = nil, segmentFormat: SegmentFormat? = nil, preset: String? = nil,
                 progressive: Bool? = nil, audioOnlyVariant: Int? = nil, chunkDuration: Double? = nil,
                 rateControl: RateControl? = nil, crf: Double? = nil, measureQuality: Bool? = nil,
                 keepRedundantRungs: Bool? = nil, storyboard: Bool? = nil, poster: Bool? = nil, chapters: String? = nil,
-                loudness: Loudness? = nil, audio: [AudioFile] = [], audioDescription: [AudioFile] = []) {
+                loudness: Loudness? = nil, audio: [AudioFile] = [], audioDescription: [AudioFile] = [], collapseGaps: Bool? = nil) {
+        self.collapseGaps = collapseGaps
         self.jobId = jobId
         self.input = input
         self.output = output
@@ -177,7 +182,7 @@ public struct TranscodeJob: Sendable, Equatable, Encodable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case jobId, input, output, subtitles, ladder, segmentDuration, segmentFormat, preset, progressive, audioOnlyVariant
         case chunkDuration, rateControl, crf, measureQuality, keepRedundantRungs, storyboard, poster, chapters, loudness
-        case audio, audioDescription
+        case audio, audioDescription, collapseGaps
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -203,5 +208,6 @@ public struct TranscodeJob: Sendable, Equatable, Encodable {
         try container.encodeIfPresent(loudness, forKey: .loudness)
         if !audio.isEmpty { try container.encode(audio, forKey: .audio) }
         if !audioDescription.isEmpty { try container.encode(audioDescription, forKey: .audioDescription) }
+        try container.encodeIfPresent(collapseGaps, forKey: .collapseGaps)
     }
 }

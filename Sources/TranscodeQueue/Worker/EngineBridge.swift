@@ -58,6 +58,7 @@ extension JobPlan {
         }
         options.overwrite = false
         options.progressive = progressive
+        options.collapseGaps = collapseGaps
         options.audioOnlyVariantBitrate = job.audioOnlyVariant
         options.audioFiles = audioFiles.enumerated().map { index, file in
             AudioTrackFile(language: file.language, path: inputs?.audioFiles[index].descriptorPath ?? file.path,
