@@ -439,7 +439,8 @@ def test_a_failed_split_job_submitted_again_does_not_end_silently(split_site: Si
 def test_a_progressive_split_job_publishes_its_committed_prefix_then_finishes_in_place(split_site: Site):
     """A progressive job is split too: its audio chunk goes first, and after each commit what is
     committed from the start of the plan is published in place (EVENT playlists, the master once
-    the audio and a video chunk are there); the stitch finishes the same folder with VOD playlists.
+    the audio and a video chunk are there); the stitch finishes the same folder by appending to
+    the EVENT playlists (the last segments and ENDLIST: RFC 8216 §6.2.1), never rewriting them.
     The only worker kills itself after its third commit (audio, video-000, video-001), before it
     publishes the third, so the published prefix is exactly the audio and video-000 until a fresh
     worker takes over."""
@@ -458,8 +459,10 @@ def test_a_progressive_split_job_publishes_its_committed_prefix_then_finishes_in
     master = os.path.join(out, "master.m3u8")
     assert os.path.isfile(master), f"no progressive master after the audio and the first video chunk: {files_of(out)}"
     assert not os.path.exists(os.path.join(out, ".hlsify-complete.json")), "a completion marker before the stitch"
+    published = {}
     for rendition in ("360p", "240p"):
         text = open(os.path.join(out, rendition, "index.m3u8")).read()
+        published[rendition] = text
         assert "#EXT-X-PLAYLIST-TYPE:EVENT" in text and "#EXT-X-ENDLIST" not in text, text
         uris = [line for line in text.splitlines() if line and not line.startswith("#")]
         assert uris == [f"segment-{i:05d}.m4s" for i in range(CHUNK_DURATION // 2)], (rendition, uris)
@@ -476,6 +479,7 @@ def test_a_progressive_split_job_publishes_its_committed_prefix_then_finishes_in
         assert int(probe.stdout.strip()) == CHUNK_DURATION * 30, probe.stdout
     audio = open(os.path.join(out, "audio", "index.m3u8")).read()
     assert "#EXT-X-PLAYLIST-TYPE:EVENT" in audio, audio
+    published["audio"] = audio
 
     fresh = start(site, "w-fresh")
     bus.wait(lambda: completions(bus, job["jobId"]), JOB_TIMEOUT, "job.completed", (fresh,))
@@ -484,7 +488,11 @@ def test_a_progressive_split_job_publishes_its_committed_prefix_then_finishes_in
     assert len(completions(bus, job["jobId"])) == 1
     hls = assert_plays(out)
     for playlist in hls.media_playlists():
-        assert "#EXT-X-PLAYLIST-TYPE:VOD" in playlist.text, playlist.uri
+        assert "#EXT-X-PLAYLIST-TYPE:EVENT" in playlist.text and playlist.text.rstrip().endswith("#EXT-X-ENDLIST"), playlist.uri
+    for rendition, before in published.items():
+        after = open(os.path.join(out, rendition, "index.m3u8")).read()
+        assert after.startswith(before), f"{rendition}: the finished playlist does not start with the published one:\n{before}\n---\n{after}"
+        assert len(after) > len(before), rendition
     assert not os.path.exists(os.path.join(out, ".hlsify-progress.json"))
     assert work_leftovers(site.output_root) == []
     site.stop_all_and_assert_drained()

@@ -253,6 +253,50 @@ def test_subtitles_stay_on_time_across_the_hole(run):
 
 
 # ---------------------------------------------------------------------------
+# a split transcode: the hole runs across several chunks
+# ---------------------------------------------------------------------------
+
+SPLIT_CHUNK = 8  # seconds: the 60 s hole covers chunks that end in it, lie in it, and start in it
+
+
+@pytest.fixture(scope="module", params=FORMATS)
+def split_run(request, tmp_path_factory) -> Run:
+    """`pause` planned in 8 s chunks, each encoded on its own, then stitched: a chunk that ends
+    inside the hole fills it to its end, one that starts inside it has only the picture before
+    the hole (decoded in its pre-roll) to show."""
+    source, fmt = SOURCES[0], request.param
+    folder = str(tmp_path_factory.mktemp(f"gap-split-{fmt}"))
+    path = make_source(folder, source)
+    srt = os.path.join(folder, "en.srt")
+    after = int(source.hole[1]) + 1
+    with open(srt, "w") as f:
+        f.write(SRT.format(after=after, after_end=after + 1))
+    work, out = os.path.join(folder, "work"), os.path.join(folder, "out")
+    planned = run_hlsify("plan", path, "--work", work, "--chunk-duration", str(SPLIT_CHUNK), "--segment-duration", str(SEGMENT),
+                         "--segment-format", fmt, "--preset", MATRIX_PRESET, "--subtitles", f"en={srt}")
+    assert planned.returncode == 0, planned.describe()
+    chunks = planned.stdout.split()
+    assert len(chunks) >= 10, chunks
+    for chunk in chunks:
+        encoded = run_hlsify("encode-chunk", path, "--work", work, "--chunk", chunk, "--quiet")
+        assert encoded.returncode == 0, encoded.describe()
+    stitched = run_hlsify("stitch", "--work", work, "--out", out, "--json", "--quiet")
+    assert stitched.returncode == 0, stitched.describe()
+    return Run(source, fmt, out, path, json.loads(stitched.stdout), h.load_hls_set(os.path.join(out, "master.m3u8")))
+
+
+def test_a_hole_across_chunks_is_held_as_in_a_whole_transcode(split_run, http_root):
+    """The stitched set holds the hole as a whole transcode does: segments within the target,
+    the picture once a second with its keyframes, the audio and the subtitles on time, and it
+    plays to the end."""
+    test_no_segment_outgrows_the_target_and_the_hole_keeps_its_length(split_run)
+    test_the_hole_shows_the_picture_before_once_a_second_and_at_each_boundary_as_an_idr(split_run)
+    test_audio_stays_in_sync_across_the_hole(split_run)
+    test_subtitles_stay_on_time_across_the_hole(split_run)
+    test_gstreamer_plays_through_the_hole_to_the_end(split_run, http_root)
+
+
+# ---------------------------------------------------------------------------
 # jumps back: two recordings joined, an MPEG-TS clock wrapping at 2^33
 # ---------------------------------------------------------------------------
 

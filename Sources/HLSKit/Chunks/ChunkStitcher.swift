@@ -26,7 +26,8 @@ struct ChunkStitcher {
 
     /// The stitch. With `inPlace` (a progressive split job) the set is finished where
     /// `publishPrefix` has been publishing it: every file written again (the same bytes, renamed
-    /// over), then the final playlists; otherwise it is staged beside `output` and appears at once.
+    /// over), then the final playlists, which stay EVENT and gain their last segments and ENDLIST
+    /// (RFC 8216 §6.2.1); otherwise it is staged beside `output` and appears at once.
     /// - Throws: `ChunkError.notReady` (a chunk is not committed), `.jobFailed`, `.mismatch` (a
     ///   chunk does not fit the plan, or a file is not what its manifest says), `TranscodeError`
     ///   for the output.
@@ -65,7 +66,7 @@ struct ChunkStitcher {
                 }
             }
             var report = try write(videos: videos, audios: audios, into: directory, videoEnd: audioManifest.videoEnd,
-                                   redundant: try plan.options().redundantRungPolicy(inPlace: inPlace))
+                                   redundant: try plan.options().redundantRungPolicy(inPlace: inPlace), progressive: inPlace)
             if let staging {
                 try staging.commit()
             } else {
@@ -132,7 +133,7 @@ struct ChunkStitcher {
 
     /// Copies every file into `directory` and writes the playlists; the report without the run's figures.
     private func write(videos: [Joined], audios: [Joined], into directory: URL, videoEnd: Double?,
-                       redundant: HLSPublisher.RedundantRungPolicy) throws -> TranscodeReport {
+                       redundant: HLSPublisher.RedundantRungPolicy, progressive: Bool) throws -> TranscodeReport {
         for rendition in videos { try copy(rendition, into: directory, format: format, renumber: true) }
         for rendition in audios { try copy(rendition, into: directory, format: format, renumber: false) }
 
@@ -140,13 +141,13 @@ struct ChunkStitcher {
         let main = audios.first { $0.folder == template.audio.map { Self.folder(of: $0) } }
         let lowBandwidth = audios.first { $0.folder == template.audioOnlyVariant.map { Self.folder(of: $0) } }
         let publisher = publisher(into: directory, videoCodecs: videos.map(\.codecs), audioFolders: Set(audios.map(\.folder)),
-                                  progressive: false)
+                                  progressive: progressive)
         for rendition in videos + audios {
             publisher.streamEnded(rendition: rendition.folder, records: rendition.records, codecs: rendition.codecs)
         }
         let end = videoEnd ?? videos.first?.records.last.map { $0.startTime + $0.duration } ?? 0
         let subtitles = try publishSubtitles(into: directory, timing: videos.first, format: format,
-                                             target: publisher.targetDuration, totalDuration: end)
+                                             target: publisher.targetDuration, kind: publisher.finalKind, totalDuration: end)
         let published = try publisher.publishFinal(subtitles: subtitles.map(\.rendition), redundant: redundant)
         let dropped = published.droppedFolders
 
@@ -277,12 +278,12 @@ struct ChunkStitcher {
 
     /// The subtitle renditions, from the copies the plan made, on the first video rendition's boundaries.
     private func publishSubtitles(into directory: URL, timing: Joined?, format: SegmentFormat, target: Int,
-                                  totalDuration: Double) throws -> [SubtitlePublisher.Published] {
+                                  kind: MediaPlaylist.Kind, totalDuration: Double) throws -> [SubtitlePublisher.Published] {
         guard let timing, !plan.subtitles.isEmpty else { return [] }
         let tracks = plan.subtitles.map { SubtitleTrack(language: $0.language, name: $0.name, path: work.root.appendingPathComponent($0.file).path) }
         let loaded = try LoadedSubtitles.load(tracks, maxBytes: InputLimits().maxSubtitleBytes)
         return try TranscodePipeline.publishSubtitles(loaded, directory: directory, folder: timing.folder, records: timing.records,
-                                                      format: format, targetDuration: target, totalDuration: totalDuration,
+                                                      format: format, targetDuration: target, kind: kind, totalDuration: totalDuration,
                                                       sourceOffset: plan.videoStartInSource)
     }
 }

@@ -372,6 +372,11 @@ final class DecodeLoop {
         var duration = frame.pointer.pointee.pkt_duration > 0 ? frame.pointer.pointee.pkt_duration : defaultDuration
         let relative = timeline.relativeMicroseconds(timestamp, timeBase: videoTimeBase)
         if let endMicroseconds, relative >= endMicroseconds {
+            // A hole across the chunk's end: the picture before it fills the chunk to its end.
+            if let last = lastTimestamp {
+                let end = timeline.firstVideoTimestamp + av_rescale_q(endMicroseconds, MediaTimeline.microseconds, videoTimeBase)
+                _ = try fillGap(after: last, before: timestamp, until: end, timeline: timeline)
+            }
             stopped = true
             return
         }
@@ -434,7 +439,10 @@ final class DecodeLoop {
     /// segment outgrows the target duration and the audio, laid by its own timestamps, stays in
     /// sync. Only holes of `reportedHole` or more are held and reported. Returns whether the
     /// picture was shown again.
-    private func fillGap(after last: Int64, before next: Int64, timeline: MediaTimeline) throws -> Bool {
+    ///
+    /// A video chunk that ends inside the hole (`until`, in ticks) shows it only that far; one
+    /// that starts inside it (resuming too) shows it from its pre-roll on.
+    private func fillGap(after last: Int64, before next: Int64, until: Int64? = nil, timeline: MediaTimeline) throws -> Bool {
         let nominal = min(lastDuration, defaultDuration)
         guard next - last > 2 * nominal, let picture = lastPicture else { return false }
         let lastMicroseconds = timeline.relativeMicroseconds(last, timeBase: videoTimeBase)
@@ -458,12 +466,14 @@ final class DecodeLoop {
             segment += 1
         }
         let ticks = { (us: Int64) in timeline.firstVideoTimestamp + av_rescale_q(us, MediaTimeline.microseconds, self.videoTimeBase) }
-        let held = times.filter { ticks($0) > last && ticks($0) < next }.sorted()
+        let from = skipper?.preRollStart ?? .min
+        let end = min(next, until ?? next)
+        let held = times.filter { ticks($0) > last && ticks($0) < end && $0 >= from }.sorted()
         for (index, start) in held.enumerated() {
-            let until = index + 1 < held.count ? ticks(held[index + 1]) : next
+            let shownUntil = index + 1 < held.count ? ticks(held[index + 1]) : end
             // A keyframe every interval (x264 counts its own interval in frames, which a hole spaces out).
             let keyframe = start % Int64(VideoRendition.keyframeInterval * 1_000_000) == 0
-            try present(picture, at: ticks(start), duration: max(1, until - ticks(start)), timeline: timeline, keyframe: keyframe)
+            try present(picture, at: ticks(start), duration: max(1, shownUntil - ticks(start)), timeline: timeline, keyframe: keyframe)
         }
         return !held.isEmpty
     }
