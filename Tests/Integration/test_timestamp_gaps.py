@@ -252,6 +252,36 @@ def test_subtitles_stay_on_time_across_the_hole(run):
     assert found and all(abs(t - after) < 0.002 for t in found), f"{run.id}: the cue after the hole is at {found}, not {after}"
 
 
+def test_every_audio_track_plays_on_through_a_long_hole(tmp_path):
+    """A 90 s pause in the video of a recording with two audio tracks that run through it: both
+    renditions keep their sound for the whole hole (the second track's frames used to be held
+    until the video caught up, about a minute of them, and the rest dropped)."""
+    path = str(tmp_path / "two-tracks.mkv")
+    shift = "setpts='if(gte(T,5),PTS+90/TB,PTS)'"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=426x240:rate=25:duration=10",
+           "-f", "lavfi", "-i", "sine=frequency=440:duration=100", "-f", "lavfi", "-i", "sine=frequency=660:duration=100",
+           "-filter_complex", f"[0:v]{shift}[v]", "-map", "[v]", "-map", "1:a", "-map", "2:a", "-fps_mode", "passthrough",
+           "-metadata:s:a:0", "language=eng", "-metadata:s:a:1", "language=spa",
+           "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-c:a", "aac", path)
+    out = str(tmp_path / "out")
+    res = run_hlsify(path, "--out", out, "--segment-duration", str(SEGMENT), "--preset", MATRIX_PRESET,
+                     "--ladder", "240p", "--json", "--quiet")
+    assert res.returncode == 0, res.describe()
+    report = json.loads(res.stdout)
+    assert not [w for w in report["warnings"] if "dropped" in w or "ahead of the video" in w], report["warnings"]
+    assert abs(report["durationSeconds"] - 100) <= 0.04, report["durationSeconds"]
+    hls = h.load_hls_set(os.path.join(out, "master.m3u8"))
+    assert len(hls.audio_renditions) == 2, [r.uri for r in hls.audio_renditions]
+    for rendition, tone in zip(hls.audio_renditions, (440, 660)):
+        audio = decoded(rendition.playlist.path)
+        window = int(0.05 * audio.rate)
+        for t in (2, 10, 30, 50, 70, 90, 97):
+            i = audio.at(audio.first_pts + t)
+            assert abs(dominant_frequency(audio.samples[i:i + window], audio.rate) - tone) < 30, f"{rendition.uri} at {t} s"
+        longest = max(seg.duration for seg in rendition.playlist.segments)
+        assert longest <= SEGMENT + 2 * AAC_FRAME, f"{rendition.uri}: a {longest:.3f} s segment"
+
+
 # ---------------------------------------------------------------------------
 # a split transcode: the hole runs across several chunks
 # ---------------------------------------------------------------------------

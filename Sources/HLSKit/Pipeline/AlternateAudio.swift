@@ -6,11 +6,12 @@ import Foundation
 /// video (`AudioFileReader`). Its `AudioRendition` is made with the timeline; lives on the
 /// decoding thread.
 ///
-/// A decoded frame is laid on the rendition only once the video is near its start (`feed`):
-/// a frame that starts further ahead is held, so a jump in the track's timestamps becomes
-/// silence as the video reaches it, never minutes of audio encoded ahead of the video (which
-/// would all land in the segment being written). At most `maximumHeld` frames are held; past
-/// that the track's newest frames are dropped, with a warning.
+/// A source stream's frames are laid on the rendition as they are decoded, as the main audio's
+/// are (the rendition holds what runs ahead of the video's segment, encoded); only those decoded
+/// before the timeline starts are held. A file's frame is laid only once the video is near its
+/// start (`feed`): a frame that starts further ahead is held and the file is not read on, so a
+/// jump in its timestamps becomes silence as the video reaches it. At most `maximumHeld` frames
+/// are held; past that the track's newest frames are dropped, with a warning.
 final class AlternateAudio {
     enum Source {
         case stream(index: Int, decoder: MediaDecoder, timeBase: AVRational)
@@ -84,10 +85,10 @@ final class AlternateAudio {
                                        format: options.segmentFormat, notify: options.onSegment, kept: kept, loudness: loudness)
     }
 
-    /// A decoded frame of the source stream: laid on the rendition when the video is near its
-    /// start, else held.
+    /// A decoded frame of the source stream: laid on the rendition, or held until it is made.
     func take(_ frame: Frame) throws {
         guard case .stream = source, !abandoned else { return }
+        if let rendition, held.isEmpty { return try rendition.push(frame, timeBase: timeBase) }
         try hold(frame)
         try release()
     }
@@ -158,13 +159,14 @@ final class AlternateAudio {
 
     static let aheadWarning = "audio timestamped far ahead of the video was dropped"
 
-    /// Lays the held frames that start before the horizon on the rendition, in order.
+    /// Lays the held frames on the rendition, in order: a file's only those that start before the horizon.
     private func release() throws {
         guard let rendition, let timeline else { return }
         var laid = 0
         for frame in held {
             let stamp = frame.timestamp
-            if stamp != noPTS, timeline.relativeMicroseconds(stamp, timeBase: timeBase) > horizon + DecodeLoop.fileReadAhead { break }
+            if case .file = source, stamp != noPTS,
+               timeline.relativeMicroseconds(stamp, timeBase: timeBase) > horizon + DecodeLoop.fileReadAhead { break }
             try rendition.push(frame, timeBase: timeBase)
             laid += 1
         }

@@ -159,7 +159,14 @@ final class AudioRendition {
             started = true
         }
         try resampler.convert(decoded) { planes, count in try self.append(planes, count) }
+        // Audio running through a hole in the video: encoded as it comes (the packets wait for
+        // the video's segment in `held`), so the queue of samples stays bounded.
+        while fifo.count >= Self.frameSize + lookahead, Int64(fifo.count) > backlogCap { try encodeFrame(samples: Self.frameSize) }
     }
+
+    /// Samples queued at most before they are encoded whatever the video's position (30 s): a
+    /// badly interleaved file, or audio running through a hole in the video.
+    private var backlogCap: Int64 { Int64(sampleRate * 30) }
 
     private func append(_ planes: UnsafeMutablePointer<UnsafeMutableRawPointer?>, _ count: Int) throws {
         let skip = min(pendingDrop, count)
@@ -182,7 +189,6 @@ final class AudioRendition {
         segmentLimit = max(segmentLimit, videoSegment)
         try releaseHeld()
         let limit = samples(atMicroseconds: horizon)
-        let backlogCap = Int64(sampleRate * 30)  // badly interleaved files: don't hold more than 30 s
         while fifo.count >= Self.frameSize + lookahead,
               encoded + Int64(Self.frameSize) <= limit || Int64(fifo.count) > backlogCap {
             try encodeFrame(samples: Self.frameSize)
