@@ -595,6 +595,34 @@ def test_audio_only_variant_is_made_from_the_default_track(with_audio_only_varia
     assert rate < 100_000, f"the 64k variant's files run at {rate:.0f} b/s"
 
 
+def test_an_added_file_joined_from_two_recordings_plays_on_without_a_hole(media, tmp_path):
+    """A dub made of two MPEG-TS recordings joined byte for byte (the second's clock starts again
+    at the first's): the jump back is closed up as in the source's own streams, so the second
+    recording follows the first (660 Hz, then 1100 Hz from 3 s) with no silence between."""
+    parts = []
+    for k, tone in enumerate((660, 1100)):
+        part = str(tmp_path / f"dub{k}.ts")
+        ffmpeg("-f", "lavfi", "-i", sine(tone, 3, 48000), "-ac", "2", "-c:a", "aac", part)
+        parts.append(part)
+    dub = str(tmp_path / "joined-dub.ts")
+    with open(dub, "wb") as joined:
+        for part in parts:
+            with open(part, "rb") as f:
+                joined.write(f.read())
+    out = str(tmp_path / "out")
+    res = run_hlsify(media.source, "--out", out, "--segment-duration", str(SEGMENT), "--preset", MATRIX_PRESET,
+                     "--json", "--quiet", "--ladder", "180p", "--audio", f"es={dub}")
+    assert res.returncode == 0, res.describe()
+    a = decoded(os.path.join(out, "audio-es", "index.m3u8"))
+    window = int(0.05 * a.rate)
+    for t, tone in ((1.0, 660), (2.8, 660), (3.2, 1100), (5.5, 1100)):
+        i = a.at(a.first_pts + t)
+        assert abs(dominant_frequency(a.samples[i:i + window], a.rate) - tone) < 30, f"at {t} s"
+    sounding = np.abs(a.samples[a.at(a.first_pts + 0.2):a.at(a.first_pts + 5.8)])
+    quiet = [k for k in range(0, len(sounding) - window, window) if sounding[k:k + window].max() < 0.05]
+    assert not quiet, f"silent stretches at {[round(0.2 + k / a.rate, 2) for k in quiet[:5]]} s"
+
+
 def test_a_jump_in_an_added_files_timestamps_becomes_silence_not_a_long_segment(media, tmp_path):
     """A dub whose timestamps jump 3000 s ahead after 2 s: the audio is laid on the video only as
     the video reaches it, so the jump is silence to the video's end (the file is cut there, with

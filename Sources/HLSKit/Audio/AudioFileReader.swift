@@ -2,7 +2,8 @@ import CFFmpeg
 
 /// An added audio file (`AudioTrackFile`) read in lockstep with the video: the decode loop asks
 /// it for audio up to a little past the video's position, so the file is never read further
-/// ahead than the encoders need. Its first decoded sample lands on the video's first frame.
+/// ahead than the encoders need. Its first decoded sample lands on the video's first frame; a
+/// jump back in its clock (two recordings joined) is closed up as the source's (`TimestampContinuity`).
 /// Runs on the decoding thread; owns its demuxer, decoder, packet and frame.
 final class AudioFileReader {
     let path: String
@@ -24,6 +25,7 @@ final class AudioFileReader {
     /// Decoded and not yet handed over.
     private var held: [Frame] = []
     private var corrupt = 0
+    private var continuity: TimestampContinuity
     /// The file is read to its end and every decoded frame handed over.
     var ended: Bool { drained && held.isEmpty }
     /// The decoder is drained.
@@ -47,6 +49,7 @@ final class AudioFileReader {
         input.discardAllBut([stream])
         timeBase = input.stream(stream).pointee.time_base
         sampleRate = Int(input.stream(stream).pointee.codecpar.pointee.sample_rate)
+        continuity = TimestampContinuity(timeBase: timeBase)
         do {
             decoder = try MediaDecoder(stream: input.stream(stream))
         } catch let error as LibAVError {
@@ -82,6 +85,7 @@ final class AudioFileReader {
             try decode(nil)
             drained = true
         } else if packet.streamIndex == stream {
+            _ = continuity.keep(packet)
             try decode(packet)
         }
     }

@@ -233,15 +233,10 @@ final class DecodeLoop {
     private func keepContinuous(_ packet: Packet, timeBase: AVRational) {
         let index = packet.streamIndex
         var keeper = continuity[index] ?? TimestampContinuity(timeBase: timeBase)
-        let decode = packet.dts != noPTS ? packet.dts : packet.pts != noPTS ? packet.pts : nil
-        let (offset, jump) = keeper.adjust(decode: decode, duration: packet.duration)
+        let (decode, jump) = keeper.keep(packet)
         continuity[index] = keeper
-        if offset != 0 {
-            if packet.pts != noPTS { packet.pointer.pointee.pts += offset }
-            if packet.dts != noPTS { packet.pointer.pointee.dts += offset }
-        }
         if let jump, index == source.videoStream, let decode {
-            let placed = collapse?.clampedMap(decode + offset) ?? decode + offset
+            let placed = collapse?.clampedMap(decode + keeper.offset) ?? decode + keeper.offset
             let at = timeline.map { Double($0.relativeMicroseconds(placed, timeBase: videoTimeBase)) / 1e6 } ?? 0
             timelineReport.recordJump(atSeconds: at, seconds: Double(av_rescale_q(jump, videoTimeBase, MediaTimeline.microseconds)) / 1e6)
         }

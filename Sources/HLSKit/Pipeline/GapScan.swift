@@ -29,19 +29,11 @@ enum GapScan {
             }
             guard more else { break }
             guard packet.streamIndex == videoStream else { continue }
-            let decode = packet.dts != noPTS ? packet.dts : packet.pts != noPTS ? packet.pts : nil
-            let offset = continuity.adjust(decode: decode, duration: packet.duration).offset
-            guard let time = packet.pts != noPTS ? packet.pts : decode else { continue }
-            frames.append(.init(time: time + offset, duration: packet.duration > 0 ? packet.duration : frameDuration))
+            _ = continuity.keep(packet)
+            guard let time = packet.pts != noPTS ? packet.pts : packet.dts != noPTS ? packet.dts : nil else { continue }
+            frames.append(.init(time: time, duration: packet.duration > 0 ? packet.duration : frameDuration))
         }
         return GapCollapse.holes(in: frames, nominalDuration: frameDuration,
                                  minimumHole: av_rescale_q(DecodeLoop.reportedHole, MediaTimeline.microseconds, timeBase))
-    }
-}
-
-extension TimestampContinuity {
-    /// A stream's keeper for `timeBase`: a decode timestamp more than a second back is a jump.
-    init(timeBase: AVRational) {
-        self.init(threshold: av_rescale_q(1_000_000, MediaTimeline.microseconds, timeBase))
     }
 }
