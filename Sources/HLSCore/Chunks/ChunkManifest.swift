@@ -17,6 +17,9 @@ public struct ChunkManifest: Codable, Sendable, Equatable {
     /// skipped) and where the video ends on the timeline, seconds.
     public var videoFrames: Int?
     public var videoEnd: Double?
+    /// A video chunk: pictures it showed again in its segments to fill a hole in the source's
+    /// video (they are in its renditions' frame counts, not in the source's); nil: none.
+    public var heldFrames: Int?
     /// What the encoder warned about (corrupt data skipped, …).
     public var warnings: [String]
     /// Who encoded it and how long it took (for events and the speed-up model).
@@ -93,8 +96,9 @@ public struct ChunkManifest: Codable, Sendable, Equatable {
     }
 
     public init(planId: String, chunk: String, firstSegment: Int, endSegment: Int?, renditions: [Rendition],
-                videoFrames: Int? = nil, videoEnd: Double? = nil, warnings: [String] = [], worker: String? = nil,
-                encodeSeconds: Double = 0) {
+                videoFrames: Int? = nil, videoEnd: Double? = nil, heldFrames: Int? = nil, warnings: [String] = [],
+                worker: String? = nil, encodeSeconds: Double = 0) {
+        self.heldFrames = heldFrames
         formatVersion = Self.formatVersion
         self.planId = planId
         self.chunk = chunk

@@ -126,8 +126,11 @@ struct ChunkStitcher {
         for video in videos.dropFirst() where video.frames != first.frames {
             throw ChunkError.mismatch("\(work.root.path): \(video.folder) holds \(video.frames) frames, \(first.folder) \(first.frames)")
         }
-        if let expected = audio.videoFrames, !plan.decimated, manifests.allSatisfy({ $0.warnings.isEmpty }), first.frames != expected {
-            throw ChunkError.mismatch("\(work.root.path): the renditions hold \(first.frames) frames, the source has \(expected)")
+        // Pictures shown again to fill holes are in the renditions, not in the source.
+        let held = manifests.reduce(0) { $0 + ($1.heldFrames ?? 0) }
+        if let source = audio.videoFrames, !plan.decimated, manifests.allSatisfy({ $0.warnings.isEmpty }), first.frames != source + held {
+            throw ChunkError.mismatch("\(work.root.path): the renditions hold \(first.frames) frames, the source has \(source)"
+                                      + (held > 0 ? " and \(held) were shown again in holes" : ""))
         }
     }
 

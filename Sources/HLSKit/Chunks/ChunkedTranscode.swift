@@ -206,7 +206,8 @@ public enum ChunkedTranscode {
             let isAudio = chunk == .audio
             let manifest = ChunkManifest(planId: plan.id, chunk: chunk.folder, firstSegment: range.first, endSegment: range.end,
                                          renditions: renditions, videoFrames: isAudio ? outcome.skippedVideoPackets : nil,
-                                         videoEnd: isAudio ? outcome.durationSeconds : nil, warnings: outcome.warnings,
+                                         videoEnd: isAudio ? outcome.durationSeconds : nil,
+                                         heldFrames: isAudio || outcome.heldFrames == 0 ? nil : outcome.heldFrames, warnings: outcome.warnings,
                                          worker: worker, encodeSeconds: Date().timeIntervalSince(started))
             try folder.checkNotFailed()
             try ChunkWork.writeDurably(try ChunkWork.encoder.encode(manifest),

@@ -20,8 +20,11 @@ struct PublishedPrefix: Codable, Equatable {
     init(planId: String) { self.planId = planId }
 
     /// Each rendition's playlist records: a segment's duration runs to the next one's start.
-    func records(_ folder: String) -> [SegmentRecord] {
-        ChunkJoin.measuredToNextStart(renditions[folder]?.segments ?? []).map(\.record)
+    /// `holdingLast`: the last is left out (its duration is known once the next one is there:
+    /// a published EVENT line never changes, RFC 8216 §6.2.1).
+    func records(_ folder: String, holdingLast: Bool = false) -> [SegmentRecord] {
+        let records = ChunkJoin.measuredToNextStart(renditions[folder]?.segments ?? []).map(\.record)
+        return holdingLast ? Array(records.dropLast()) : records
     }
 }
 
@@ -29,7 +32,8 @@ extension ChunkStitcher {
     /// A progressive split job: publishes in place, at `output`, what is committed of the plan
     /// from its start (video chunks 0, 1, … up to the first missing one; the audio once it is
     /// there), renumbered to continue what was published before: the segment files, each
-    /// rendition's EVENT playlist, and the master once every rendition has a segment. The
+    /// rendition's EVENT playlist (a video rendition's last segment held back until the next
+    /// chunk or the stitch measures it), and the master once every rendition has a segment. The
     /// caller holds the output's lock (one publisher at a time). Returns the video chunks published.
     ///
     /// - Throws: `ChunkError.mismatch` when a chunk's file differs from its manifest, `TranscodeError`
@@ -60,7 +64,10 @@ extension ChunkStitcher {
         guard state != before else { return state.videoChunks }
         let publisher = publisher(into: output, videoCodecs: videoFolders.map { state.renditions[$0]?.codecs },
                                   audioFolders: Set(state.renditions.keys).subtracting(videoFolders), progressive: true)
-        try publisher.publishProgressive(Dictionary(uniqueKeysWithValues: state.renditions.keys.map { ($0, state.records($0)) }))
+        let open = state.videoChunks < plan.layout.videoChunks
+        try publisher.publishProgressive(Dictionary(uniqueKeysWithValues: state.renditions.keys.map { folder in
+            (folder, state.records(folder, holdingLast: open && videoFolders.contains(folder)))
+        }))
         try ChunkWork.writeDurably(try ChunkWork.encoder.encode(state), to: stateURL)
         return state.videoChunks
     }

@@ -33,6 +33,16 @@ final class AudioRendition {
     private var heldHead = 0
     private var heldBytes = 0
     private var warnedHeld = false
+    /// Decoded frames after a jump forward in the audio's own timestamps that lands far ahead of
+    /// the video: laid (with the silence before them) only as the video gets near, so a jump is
+    /// never minutes of silence encoded at once (`push`).
+    private var deferred: [Frame] = []
+    private var deferredTimeBase = AVRational(num: 1, den: 1)
+    /// Timeline position of the latest video frame, samples; nil until there is one (and for an
+    /// audio-only source, which leads the timeline).
+    private var videoHorizon: Int64?
+    /// Decoded frames deferred at most (about a minute at 48 kHz); later ones are dropped.
+    static let maximumDeferred = 2_500
     /// Encoded audio held at most (about 30 min at 128 kb/s); past it, audio goes into the
     /// video's current segment as it comes.
     static let maximumHeldBytes = 32 << 20
@@ -136,8 +146,42 @@ final class AudioRendition {
         av_rescale(us, Int64(sampleRate), 1_000_000)
     }
 
-    /// Lays one decoded frame (timestamp in `timeBase`) on the timeline.
+    /// Lays one decoded frame (timestamp in `timeBase`) on the timeline; a frame after a jump
+    /// forward that lands more than the backlog ahead of the video waits, with those after it.
     func push(_ decoded: Frame, timeBase: AVRational) throws {
+        let timestamp = decoded.timestamp
+        if deferred.isEmpty, timestamp != noPTS, let horizon = videoHorizon {
+            let target = samples(atMicroseconds: timeline.relativeMicroseconds(timestamp, timeBase: timeBase))
+            let jumped = target - (placed - Int64(pendingDrop)) > Int64(sampleRate / 25)
+            if jumped, target > horizon + backlogCap { return try deferFrame(decoded, timeBase: timeBase) }
+        }
+        if !deferred.isEmpty { return try deferFrame(decoded, timeBase: timeBase) }
+        try lay(decoded, timeBase: timeBase)
+    }
+
+    private func deferFrame(_ decoded: Frame, timeBase: AVRational) throws {
+        guard deferred.count < Self.maximumDeferred else {
+            let warning = "audio timestamped far ahead of the video was dropped"
+            if !warnings.contains(warning) { warnings.append(warning) }
+            return
+        }
+        deferredTimeBase = timeBase
+        deferred.append(try Frame(referencing: decoded))
+    }
+
+    /// Lays the deferred frames the video has come near (all of them with `through` nil), in order.
+    private func releaseDeferred(through limit: Int64?) throws {
+        var laid = 0
+        for frame in deferred {
+            if let limit, frame.timestamp != noPTS,
+               samples(atMicroseconds: timeline.relativeMicroseconds(frame.timestamp, timeBase: deferredTimeBase)) > limit { break }
+            try lay(frame, timeBase: deferredTimeBase)
+            laid += 1
+        }
+        deferred.removeFirst(laid)
+    }
+
+    private func lay(_ decoded: Frame, timeBase: AVRational) throws {
         let timestamp = decoded.timestamp
         if timestamp != noPTS {
             let target = samples(atMicroseconds: timeline.relativeMicroseconds(timestamp, timeBase: timeBase))
@@ -189,6 +233,8 @@ final class AudioRendition {
         segmentLimit = max(segmentLimit, videoSegment)
         try releaseHeld()
         let limit = samples(atMicroseconds: horizon)
+        videoHorizon = max(videoHorizon ?? limit, limit)
+        if !deferred.isEmpty { try releaseDeferred(through: limit + backlogCap) }
         while fifo.count >= Self.frameSize + lookahead,
               encoded + Int64(Self.frameSize) <= limit || Int64(fifo.count) > backlogCap {
             try encodeFrame(samples: Self.frameSize)
@@ -200,6 +246,7 @@ final class AudioRendition {
     func advanceAlone() throws {
         segmentLimit = Int.max
         try releaseHeld()
+        try releaseDeferred(through: nil)
         while fifo.count >= Self.frameSize + lookahead { try encodeFrame(samples: Self.frameSize) }
     }
 
@@ -214,6 +261,9 @@ final class AudioRendition {
     func finish(videoEndMicroseconds: Int64?, lastVideoSegment: Int) throws {
         segmentLimit = lastVideoSegment
         try releaseHeld()
+        // What was deferred past the video's end is cut with the rest of the audio there.
+        try releaseDeferred(through: videoEndMicroseconds.map(samples(atMicroseconds:)))
+        deferred.removeAll()
         try resampler.convert(nil) { planes, count in try self.append(planes, count) }
         let end = videoEndMicroseconds.map(samples(atMicroseconds:)) ?? placed
         if placed < end { try appendSilence(end - placed, limit: end) }

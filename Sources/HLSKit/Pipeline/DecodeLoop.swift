@@ -30,6 +30,8 @@ final class DecodeLoop {
         var pictures: PictureSampler?
         /// Holes and jumps back in the video's timestamps.
         var timeline: SourceTimeline
+        /// Pictures shown again in the written segments to fill holes.
+        var heldFrames: Int
     }
 
     private unowned let pipeline: TranscodePipeline
@@ -79,6 +81,8 @@ final class DecodeLoop {
     private var lastPicture: Frame?
     /// Holes and backward jumps met in the video's timestamps.
     private var timelineReport = SourceTimeline()
+    /// Pictures shown again in the written segments (a chunk's pre-roll not counted).
+    private var heldFrames = 0
     /// The holes cut out of the timeline (`TranscodeOptions.collapseGaps`), in the video stream's
     /// ticks after `TimestampContinuity`; nil: holes are filled.
     private let collapse: GapCollapse?
@@ -349,6 +353,8 @@ final class DecodeLoop {
     }
 
     private func handleVideoFrame(_ frame: Frame) throws {
+        // Packets handed over together (the pre-roll skipper's) may hold frames past a chunk's end.
+        guard !stopped else { return }
         var timestamp = frame.timestamp
         if timestamp == noPTS { timestamp = (lastTimestamp ?? 0) + (lastTimestamp == nil ? 0 : lastDuration) }
         if let last = lastTimestamp, timestamp <= last {
@@ -443,8 +449,14 @@ final class DecodeLoop {
         let lastMicroseconds = timeline.relativeMicroseconds(last, timeBase: videoTimeBase)
         let nextMicroseconds = timeline.relativeMicroseconds(next, timeBase: videoTimeBase)
         let holeStart = lastMicroseconds + av_rescale_q(nominal, videoTimeBase, MediaTimeline.microseconds)
-        guard nextMicroseconds - holeStart >= Self.reportedHole else { return false }
-        timelineReport.recordGap(atSeconds: Double(holeStart) / 1e6, seconds: Double(nextMicroseconds - holeStart) / 1e6)
+        // A hole across a chunk's edge (its end, or the segment it starts with) is filled however
+        // short it is: the chunk must reach that edge, or its join shows a gap.
+        let acrossEdge = until != nil || skipper.map { $0.resumePoint > lastMicroseconds && $0.resumePoint < nextMicroseconds } ?? false
+        let reported = nextMicroseconds - holeStart >= Self.reportedHole
+        guard reported || acrossEdge else { return false }
+        if reported {
+            timelineReport.recordGap(atSeconds: Double(holeStart) / 1e6, seconds: Double(nextMicroseconds - holeStart) / 1e6)
+        }
         // The held picture is shown again each second (a frame that repeats the one before costs
         // a few bytes; players expect pictures more often than once a segment) and at every
         // segment boundary, where it is an IDR.
@@ -463,12 +475,15 @@ final class DecodeLoop {
         let ticks = { (us: Int64) in timeline.firstVideoTimestamp + av_rescale_q(us, MediaTimeline.microseconds, self.videoTimeBase) }
         let from = skipper?.preRollStart ?? .min
         let end = min(next, until ?? next)
-        let held = times.filter { ticks($0) > last && ticks($0) < end && $0 >= from }.sorted()
+        var held = times.filter { ticks($0) > last && ticks($0) < end && $0 >= from }.sorted()
+        // A chunk ending before the next whole second or boundary still shows the picture up to its end.
+        if until != nil, held.isEmpty, ticks(holeStart) > last, ticks(holeStart) < end { held = [holeStart] }
         for (index, start) in held.enumerated() {
             let shownUntil = index + 1 < held.count ? ticks(held[index + 1]) : end
             // A keyframe every interval (x264 counts its own interval in frames, which a hole spaces out).
             let keyframe = start % Int64(VideoRendition.keyframeInterval * 1_000_000) == 0
             try present(picture, at: ticks(start), duration: max(1, shownUntil - ticks(start)), timeline: timeline, keyframe: keyframe)
+            if start >= firstWrittenSegment.map(timeline.segments.startMicroseconds(ofSegment:)) ?? 0 { heldFrames += 1 }
         }
         return !held.isEmpty
     }
@@ -634,7 +649,7 @@ final class DecodeLoop {
         do {
             pictures = try PictureSampler(
                 settings: .init(storyboard: options.storyboard, posterSize: options.poster ? (top.width, top.height) : nil),
-                directory: pipeline.directory, durationSeconds: source.durationSeconds,
+                directory: pipeline.directory, durationSeconds: source.durationSeconds.map { $0 - removedSeconds },
                 displayWidth: source.geometry.displayWidth, displayHeight: source.geometry.displayHeight,
                 rotation: source.geometry.rotation, journal: session?.journal,
                 kept: (kept?.entries ?? []) + [kept?.initSection].compactMap { $0 })
@@ -768,7 +783,7 @@ final class DecodeLoop {
                            + alternates.compactMap(\.rendition).flatMap { rendition in rendition.warnings.map { "\(rendition.directoryName): \($0)" } },
                        videoStartInSource: videoStartInSource, publisher: publisher,
                        preRollSeconds: Double(preRoll) / 1_000_000, preRollFrames: videos.map(\.preRollPackets).max() ?? 0,
-                       skippedVideoPackets: skippedVideoPackets, pictures: pictures, timeline: timelineReport)
+                       skippedVideoPackets: skippedVideoPackets, pictures: pictures, timeline: timelineReport, heldFrames: heldFrames)
     }
 
     /// x264 threads and thread weights for this ladder on this machine, with the options' overrides.
