@@ -74,16 +74,18 @@ NOTES_BEGIN = "<!-- notes:begin (hand-written; kept when run.py rewrites this fi
 NOTES_END = "<!-- notes:end -->"
 RESUME_BEGIN = "<!-- resume:begin (written by resume.py) -->"   # Benchmarks/resume.py's block, kept as it is
 RESUME_END = "<!-- resume:end -->"
+SHARED_BEGIN, SHARED_END = "<!-- shared:begin -->", "<!-- shared:end -->"
 # Benchmarks/chunks.py's block and the markers it writes, kept as it is.
 KEPT_BLOCKS = [(RESUME_BEGIN, RESUME_END), ("<!-- chunks:begin -->", "<!-- chunks:end -->"),
                ("<!-- chunkquality:begin -->", "<!-- chunkquality:end -->"),
                ("<!-- storage:begin -->", "<!-- storage:end -->"),
                ("<!-- ladder:begin -->", "<!-- ladder:end -->"),   # Benchmarks/ladder.py (issue 16)
-               ("<!-- learner:begin -->", "<!-- learner:end -->")]   # Benchmarks/learner.py (issue 17)
+               ("<!-- learner:begin -->", "<!-- learner:end -->"),   # Benchmarks/learner.py (issue 17)
+               (SHARED_BEGIN, SHARED_END)]   # the shared-machine case (issue 21), written by this script
 
 TARGETS = {
     "wall_a": 0.95, "cpu_a": 1.0, "rss_a": 0.6, "psnr_a": -0.1, "wall_b": 0.8,
-    "rss_long": 1.10, "first_playable": 0.25,
+    "rss_long": 1.10, "first_playable": 0.25, "shared_wall_a": 1.0, "shared_cpu_a": 1.0,
 }
 
 _current: subprocess.Popen | None = None   # the process group we started and are waiting for
@@ -250,11 +252,14 @@ def busy_seconds() -> float:
 
 
 def measure(steps: list[list[str]], out: Path, *, stdout_file: Path | None = None,
-            sampler: ThreadSampler | None = None, time_wrap: bool = True, wrapped: int = 0) -> dict:
+            sampler: ThreadSampler | None = None, time_wrap: bool = True, wrapped: int = 0,
+            own_session: bool = True) -> dict:
     """Runs the commands one after another, each under GNU time; polls `out` for playability.
 
     `wrapped`: how many wrapper processes (e.g. perf) stand between the command and the measured
-    process, on top of GNU time. Returns wall (whole sequence), cpu (sum of user+sys), rss (max of the peaks, KB),
+    process, on top of GNU time. `own_session`: each command in a session of its own (Linux's
+    autogroup then shares the CPU between it and other sessions, whatever its threads' nice);
+    False keeps it in this script's session, in a process group of its own. Returns wall (whole sequence), cpu (sum of user+sys), rss (max of the peaks, KB),
     first_playable (seconds from the start, or None), and whether any process had children.
     """
     global _current
@@ -271,7 +276,8 @@ def measure(steps: list[list[str]], out: Path, *, stdout_file: Path | None = Non
         errfile = CACHE / "stderr.txt"
         with open(errfile, "w") as err, \
                 open(stdout_file if (stdout_file and i == 0) else os.devnull, "w") as so:
-            _current = subprocess.Popen(full, stdout=so, stderr=err, start_new_session=True)
+            _current = subprocess.Popen(full, stdout=so, stderr=err, start_new_session=own_session,
+                                        process_group=None if own_session else 0)
             pid = None
             while _current.poll() is None:
                 if pid is None:
@@ -590,6 +596,112 @@ def bench_input(kind: str, src: Path, args, sides_log: dict) -> dict:
     return {"runs": runs, "median": {k: medians(v) for k, v in runs.items()}, "report": report}
 
 
+# ---------------------------------------------------------------------------- a shared machine (issue 21)
+
+BUSY_LOOP = "while True:\n    pass\n"
+
+
+def start_busy() -> subprocess.Popen:
+    """One CPU-bound process at the benchmark's own priority (nice 0 unless the benchmark was
+    started niced): a Python busy loop on one thread, in this script's session (as the measured
+    command is in the shared case: see `bench_shared`), in a process group of its own."""
+    return subprocess.Popen([sys.executable, "-c", BUSY_LOOP], stdin=subprocess.DEVNULL, process_group=0)
+
+
+def stop_busy(busy: subprocess.Popen) -> float:
+    """Stops the busy process by its PID; returns the CPU seconds it got."""
+    try:
+        cpu = _stat_cpu(Path(f"/proc/{busy.pid}/stat").read_text())
+    except OSError:
+        cpu = float("nan")
+    os.kill(busy.pid, signal.SIGKILL)
+    busy.wait()
+    return cpu
+
+
+SHARED_SIDES = ("ours", "ours-always", "a")
+
+
+def bench_shared(kind: str, src: Path, runs: int, report: dict | None) -> dict:
+    """The comparison with (a) on a machine another process keeps busy: each run of each side
+    with one CPU-bound process started just before it and stopped (by its PID) just after.
+    Sides: ours as shipped (thread weights on only while the machine is otherwise quiet), ours
+    with `--thread-weights always` (the weights on regardless: how the engine behaved before),
+    and (a). `report`: ours' report from the quiet runs, else the first run's here.
+
+    The busy process and the measured command run in the same session: with the kernel's
+    autogroup (on in most distributions), processes in different sessions (and, with cgroups, in
+    different services, containers or pods) get the CPU shared between their groups first, so a
+    transcode's thread weights could not reach a busy process there. The same group is where they
+    do: the case the weights must not lose."""
+    out_root = CACHE / "out" / f"{kind}-shared"
+    result = {side: [] for side in SHARED_SIDES}
+    for rnd in range(runs):
+        for side in SHARED_SIDES:
+            out = out_root / f"{side}-{rnd + 1}"
+            prepare_out(out)
+            jf = CACHE / "report.json"
+            if side == "a":
+                cmd = ref_a_cmd(src, out, report)
+            else:
+                cmd = ours_cmd(src, out, False) + (["--thread-weights", "always"] if side == "ours-always" else [])
+            busy = start_busy()
+            try:
+                res = measure([cmd], out, stdout_file=jf if side != "a" else None, own_session=False)
+            finally:
+                busy_cpu = stop_busy(busy)
+            res["busy_cores"] = busy_cpu / res["wall"]
+            if side != "a":
+                rep = json.loads(jf.read_text())
+                report = report or rep
+                res["weights"] = rep.get("threadWeights")
+            result[side].append(res)
+            log(f"{kind} shared round {rnd + 1} {side:12s} wall {res['wall']:6.1f} s  cpu {res['cpu']:6.1f} s  "
+                f"busy process {res['busy_cores']:.2f} cores  weights {res.get('weights')}")
+            shutil.rmtree(out, ignore_errors=True)
+    return {"runs": result, "median": {k: medians(v) | {"busy_cores": statistics.median(x["busy_cores"] for x in v)}
+                                       for k, v in result.items()}}
+
+
+def shared_rows(shared: dict) -> list[dict]:
+    rows = []
+    for kind, r in shared.items():
+        o, a = r["median"]["ours"], r["median"]["a"]
+        rows.append({"input": f"{kind}, shared", "target": "wall ≤ 1.0 × (a)", "value": o["wall"] / a["wall"],
+                     "ok": o["wall"] / a["wall"] <= TARGETS["shared_wall_a"]})
+        rows.append({"input": f"{kind}, shared", "target": "CPU ≤ 1.0 × (a)", "value": o["cpu"] / a["cpu"],
+                     "ok": o["cpu"] / a["cpu"] <= TARGETS["shared_cpu_a"]})
+    return rows
+
+
+def shared_lines(shared: dict, machine_info: dict) -> list[str]:
+    labels = {"ours": "ours (weights only while quiet)", "ours-always": "ours --thread-weights always", "a": "(a) ffmpeg, one command"}
+    L = ["## A shared machine (issue 21)", "",
+         f"`python3 Benchmarks/run.py --shared-only` or part of the full run; {machine_info['date']}, hlsify commit "
+         f"{machine_info['commit']}. Each run of each side has one CPU-bound process (a Python busy loop, one thread, "
+         "nice 0) started just before it and stopped by its PID just after; the sides alternate. *busy process*: "
+         "the cores that process got during the run. *weights*: the report's `threadWeights` (seconds on/off).", ""]
+    for kind, r in shared.items():
+        L += [f"**{kind}**", "", "| side | runs | wall s | CPU s | cores used | busy process (cores) |",
+              "|---|---:|---:|---:|---:|---:|"]
+        for side in SHARED_SIDES:
+            m = r["median"][side]
+            L.append(f"| {labels[side]} | {m['runs']} | {fmt(m['wall'])} | {fmt(m['cpu'])} | {m['cpu'] / m['wall']:.2f} | "
+                     f"{m['busy_cores']:.2f} |")
+        L += ["", "| round | side | wall s | CPU s | busy process (cores) | weights |", "|---:|---|---:|---:|---:|---|"]
+        for i in range(len(r["runs"]["ours"])):
+            for side in SHARED_SIDES:
+                x = r["runs"][side][i]
+                w = x.get("weights")
+                wtext = "–" if not w else f"{w['mode']}: on {w['weightedSeconds']:g} s, off {w['unweightedSeconds']:g} s"
+                L.append(f"| {i + 1} | {side} | {x['wall']:.1f} | {x['cpu']:.1f} | {x['busy_cores']:.2f} | {wtext} |")
+        L.append("")
+    L += ["| input | target | measured | verdict |", "|---|---|---:|---|"]
+    for row in shared_rows(shared):
+        L.append(f"| {row['input']} | {row['target']} | {row['value']:.2f}× | {verdict(row['ok'])} |")
+    return L
+
+
 # ---------------------------------------------------------------------------- memory
 
 RUNGS = ("1080p", "720p", "480p")
@@ -781,7 +893,7 @@ def profile_lines(kind: str, prof: dict) -> list[str]:
             top = max(st, key=st.get) if st else None
             if t is dec or top == "decode + AAC (libavcodec)":
                 role = "decode (decode thread + libavcodec's frame threads)"
-            elif t["comm"].startswith("hlsify-") and t["comm"] != "hlsify-decode":
+            elif t["comm"].startswith("hlsify-") and t["comm"] not in ("hlsify-decode", "hlsify-load"):
                 role = f"{t['comm']} thread (scale, x264 unless it has threads of its own, mux)"
             elif top in ("encode (x264)", "scale (swscale)"):
                 role = f"x264's own worker threads (named `{t['comm']}` after the thread that opened the encoder)"
@@ -946,6 +1058,9 @@ def main() -> None:
     ap.add_argument("--no-perf", action="store_true", help="profile with /proc sampling only")
     ap.add_argument("--long-runs", type=int, default=1, help="runs of ours on the 120 s clip (default 1)")
     ap.add_argument("--results", type=Path, default=RESULTS_MD, help="where to write RESULTS.md")
+    ap.add_argument("--shared-runs", type=int, default=3, help="alternating runs of each side in the shared-machine case (default 3)")
+    ap.add_argument("--shared-only", action="store_true",
+                    help="only the shared-machine case, on the real clip (writes its block of RESULTS.md)")
     ap.add_argument("--render", type=Path, metavar="RESULTS_JSON",
                     help="only rewrite RESULTS.md from a saved .cache/bench/results.json (no runs)")
     args = ap.parse_args()
@@ -965,6 +1080,15 @@ def main() -> None:
         run_checked(["swift", "build", "-c", "release"], cwd=ROOT)
     if not hlsify_bin().exists():
         sys.exit(f"{hlsify_bin()} is missing (run swift build -c release)")
+
+    if args.shared_only:
+        src = make_input("real")
+        shared = {"real": bench_shared("real", src, args.shared_runs, None)}
+        (CACHE / "shared-results.json").write_text(json.dumps(shared, indent=1, default=str))
+        write_block(shared_lines(shared, machine()), args.results, SHARED_BEGIN, SHARED_END)
+        print("\n".join(shared_lines(shared, machine())))
+        log(f"wrote the shared-machine block of {args.results}")
+        return
 
     kinds = ["synthetic"] if args.quick else ["real", "synthetic"]
     sources = {k: make_input(k) for k in kinds}
@@ -995,6 +1119,10 @@ def main() -> None:
             shutil.rmtree(out, ignore_errors=True)
         results["long"] = medians(long_runs)
         results["long_runs"] = long_runs
+    shared = {}
+    for kind in kinds[:1]:
+        log(f"benchmarking {kind} on a shared machine")
+        shared[kind] = bench_shared(kind, sources[kind], 1 if args.quick else args.shared_runs, results["inputs"][kind]["report"])
     if not args.quick:
         log("memory breakdown")
         results["memory"] = memory_breakdown(sources["real"])
@@ -1023,6 +1151,9 @@ def main() -> None:
     for kind, prof in results["profiles"].items():
         print("\n".join(profile_lines(kind, prof)))
     write_results(results, rows, args.results)
+    write_block(shared_lines(shared, results["machine"]), args.results, SHARED_BEGIN, SHARED_END)
+    for row in shared_rows(shared):
+        print(f"  {row['input']:26s} {row['target']:48s} {row['value']:.2f}x  {verdict(row['ok']).strip('*')}")
     log(f"wrote {args.results}")
 
 

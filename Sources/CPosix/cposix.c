@@ -30,6 +30,32 @@ int hlsify_lower_thread_priority(int increment) {
     return setpriority(PRIO_PROCESS, (id_t)thread, target);
 }
 
+int hlsify_thread_id(void) {
+    return (int)syscall(SYS_gettid);
+}
+
+int hlsify_thread_nice(int tid, int *nice) {
+    errno = 0;
+    int value = getpriority(PRIO_PROCESS, (id_t)tid);
+    if (value == -1 && errno != 0) return -1;
+    *nice = value;
+    return 0;
+}
+
+int hlsify_set_thread_nice(int tid, int nice) {
+    if (nice < -20) nice = -20;
+    if (nice > 19) nice = 19;
+    return setpriority(PRIO_PROCESS, (id_t)tid, nice);
+}
+
+int hlsify_may_lower_nice_to(int nice) {
+    if (geteuid() == 0) return 1;
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_NICE, &limit) != 0) return 0;
+    if (limit.rlim_cur == RLIM_INFINITY) return 1;
+    return 20 - (long)limit.rlim_cur <= nice;
+}
+
 int hlsify_open_path(const char *path) {
     return open(path, O_PATH | O_CLOEXEC);
 }

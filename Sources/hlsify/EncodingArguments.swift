@@ -77,6 +77,9 @@ struct EncodingArguments: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("x264 threads per rendition (default: from each rung's share of the cores, see README).", valueName: "N"))
     var encoderThreads: Int?
 
+    @Option(name: .long, help: ArgumentHelp("The engine's thread weights on 2 cores (nice increments that give the heaviest rung a core): auto, only while other processes leave the machine quiet; always; off.", valueName: "auto|always|off"))
+    var threadWeights: ThreadWeightsSetting = .auto
+
     func validate() throws {
         guard EncodingDefaults.segmentDurations.contains(segmentDuration) else {
             throw ValidationError("--segment-duration must be \(EncodingDefaults.segmentDurationsText)")
@@ -130,6 +133,8 @@ struct EncodingArguments: ParsableArguments {
         options.limits.timeLimit = timeLimit
         if let maxInputBytes { options.limits.maxObjectBytes = maxInputBytes }
         options.encoderThreads = encoderThreads
+        options.weightsThreads = threadWeights != .off
+        options.weightsOnlyWhenQuiet = threadWeights == .auto
         options.subtitles = try subtitles.map(Self.subtitleTrack)
         options.chapters = chapters
         options.collapseGaps = collapseGaps
@@ -178,4 +183,9 @@ struct EncodingArguments: ParsableArguments {
         }
         return (language, String(entry[entry.index(after: equals)...]))
     }
+}
+
+/// `--thread-weights`: `TranscodeOptions.weightsThreads` and `.weightsOnlyWhenQuiet`.
+enum ThreadWeightsSetting: String, ExpressibleByArgument, CaseIterable {
+    case auto, always, off
 }

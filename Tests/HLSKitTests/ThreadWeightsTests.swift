@@ -39,13 +39,14 @@ final class ThreadWeightsTests: XCTestCase {
 
     /// Transcodes a 720p clip to 720p/480p/360p and returns the report with the nice of every
     /// thread, read once a second segment is complete.
-    private func transcodeReadingPriorities(weights: Bool) async throws -> (TranscodeReport, [String: Int]) {
+    private func transcodeReadingPriorities(weights: Bool, onlyWhenQuiet: Bool = false) async throws -> (TranscodeReport, [String: Int]) {
         let input = try TestMedia.clip("weights.mp4", size: "1280x720", seconds: 4)
         var options = TranscodeOptions()
         options.preset = "ultrafast"
         options.ladder = try Ladder(parsing: "720p,480p,360p")
         options.segmentDuration = 1
         options.weightsThreads = weights
+        options.weightsOnlyWhenQuiet = onlyWhenQuiet
         let sample = Sample()
         options.onSegment = { event in
             if event.index >= 1 { sample.take(Self.niceByThreadName) }
@@ -67,6 +68,11 @@ final class ThreadWeightsTests: XCTestCase {
         }
         XCTAssertEqual(seen["hlsify-decode"], min(19, base + plan.decoderNice), "decoding on \(cores) cores: \(seen)")
         if cores <= 2 { XCTAssertTrue(plan.encoderNice.contains { $0 > 0 }, "weights are planned on \(cores) cores: \(plan)") }
+        if plan.encoderNice.contains(where: { $0 > 0 }) {
+            XCTAssertEqual(report.threadWeights?.mode, "always")
+            XCTAssertEqual(report.threadWeights?.unweightedSeconds, 0)
+            XCTAssertEqual(report.threadWeights?.changes, 0)
+        }
 
         // x264 writes its settings into an SEI of the first keyframe.
         for (rendition, (threads, sliced)) in zip(report.renditions, zip(plan.encoderThreads, plan.slicedThreads)) {
@@ -79,9 +85,34 @@ final class ThreadWeightsTests: XCTestCase {
     }
 
     func testWeightsCanBeTurnedOff() async throws {
-        let (_, seen) = try await transcodeReadingPriorities(weights: false)
-        let engine = seen.filter { $0.key.hasPrefix("hlsify-") }
+        let (report, seen) = try await transcodeReadingPriorities(weights: false)
+        let engine = seen.filter { $0.key.hasPrefix("hlsify-") && $0.key != "hlsify-load" }
         XCTAssertEqual(engine.count, 4, "\(seen)")
         XCTAssertEqual(Set(engine.values).count, 1, "\(engine)")
+        XCTAssertEqual(report.threadWeights?.mode, "never")
+    }
+
+    /// Two other processes keep both cores busy (as many as there are cores): the adaptive weights
+    /// never go on, so every engine thread keeps the caller's priority, and the report says so.
+    func testAdaptiveWeightsStayOffWhileOtherProcessesKeepTheMachineBusy() async throws {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let plan = CoreShares(rungPixels: [1280 * 720, 854 * 480, 640 * 360], cores: cores,
+                              decoderThreads: CoreShares.decoderThreads(cores: cores))
+        try XCTSkipUnless(plan.encoderNice.contains { $0 > 0 }, "no weights are planned on \(cores) cores")
+        let busy = try (0..<cores).map { _ in
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "while :; do :; done"]
+            try process.run()
+            return process
+        }
+        // SIGKILL: a process started from a Swift concurrency thread inherits its blocked signals, SIGTERM among them.
+        defer { for process in busy { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() } }
+        let (report, seen) = try await transcodeReadingPriorities(weights: true, onlyWhenQuiet: true)
+        let engine = seen.filter { $0.key.hasPrefix("hlsify-") && $0.key != "hlsify-load" }
+        XCTAssertEqual(engine.count, 4, "\(seen)")
+        XCTAssertEqual(Set(engine.values).count, 1, "the weights went on with the machine busy: \(engine)")
+        XCTAssertEqual(report.threadWeights?.mode, "adaptive")
+        XCTAssertEqual(report.threadWeights?.weightedSeconds, 0, "\(String(describing: report.threadWeights))")
     }
 }

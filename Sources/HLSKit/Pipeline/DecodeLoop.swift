@@ -182,6 +182,7 @@ final class DecodeLoop {
     private func stopAll(after error: Error) -> Error {
         for video in videos { video.queue.abort() }
         for video in videos { video.join() }
+        pipeline.weights.end()
         if pipeline.cancel.isExpired { return TranscodeError.timeLimit(InterruptFlag.timeLimitMessage(input.path)) }
         if pipeline.cancel.isRaised { return TranscodeError.cancelled }
         if let failure = videos.compactMap(\.failure).first { return DecodeLoop.classify(failure) }
@@ -544,7 +545,7 @@ final class DecodeLoop {
                     frameRate: source.outputFrameRate, rotation: source.geometry.rotation, colors: colors,
                     options: options, threads: pinned?[index].threads ?? shares.encoderThreads[index],
                     sliced: pinned?[index].slicedThreads ?? shares.slicedThreads[index],
-                    nice: shares.encoderNice[index], kept: session?.kept(plan.name, video: true) ?? .none,
+                    nice: shares.encoderNice[index], weights: pipeline.weights, kept: session?.kept(plan.name, video: true) ?? .none,
                     firstWritten: firstWrittenSegment)
                 videos.append(rendition)
             }
@@ -578,7 +579,8 @@ final class DecodeLoop {
         }
         for video in videos { video.start() }
         // After every codec is open: threads libavcodec and x264 start inherit their opener's nice.
-        ThreadPriority.lowerCurrentThread(by: shares.decoderNice)
+        pipeline.weights.registerCurrentThread(increment: shares.decoderNice)
+        pipeline.weights.begin(planned: shares.decoderNice > 0 || shares.encoderNice.contains { $0 > 0 })
         return timeline
     }
 
@@ -755,6 +757,7 @@ final class DecodeLoop {
             }
         }
         for video in videos { video.join() }
+        pipeline.weights.end()
         if let failure = videos.compactMap(\.failure).first { throw failure }
         guard let publisher else { throw TranscodeError.invalidInput("\(input.path): nothing could be decoded") }
         if let failure = publisher.failure { throw failure }

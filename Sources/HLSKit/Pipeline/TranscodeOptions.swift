@@ -72,6 +72,11 @@ public struct TranscodeOptions: Sendable {
     /// rungs' threads and the decoder's so the heaviest rung keeps a core (`CoreShares`). Only
     /// threads the engine starts for this transcode are touched. Ignored with `encoderThreads`.
     public var weightsThreads: Bool = true
+    /// With `weightsThreads`: the weights are on only while other processes leave the machine
+    /// quiet (under a quarter of a core busy; off again from half a core), read from /proc once
+    /// a second, so that against another busy process the transcode as a whole is not the one
+    /// that yields (`ThreadWeights`). false: always on while the transcode runs (as before).
+    public var weightsOnlyWhenQuiet: Bool = true
 
     /// Resume from a staging folder a dead run left for this output when its plan matches this
     /// run's source, settings and engine (`hlsify --no-resume` turns it off): the segments it

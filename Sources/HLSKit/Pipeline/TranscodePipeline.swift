@@ -21,6 +21,8 @@ final class TranscodePipeline {
     let collector: SegmentListener?
     private let started = Date()
     var warnings: [String] = []
+    /// The engine's thread weights, reading the machine's load from the start (`ThreadWeights`).
+    let weights: ThreadWeights
     /// Collapsing gaps: the holes cut, in microseconds from the container's start (the clock of
     /// SRT files); nil otherwise.
     private var collapse: GapCollapse?
@@ -39,6 +41,8 @@ final class TranscodePipeline {
         self.chapters = chapters
         self.cancel = cancel
         self.progress = progress
+        let weighted = options.weightsThreads && options.encoderThreads == nil
+        weights = ThreadWeights(mode: !weighted ? .never : options.weightsOnlyWhenQuiet ? .adaptive : .always)
     }
 
     func run() throws -> TranscodeReport {
@@ -330,6 +334,7 @@ final class TranscodePipeline {
         report.redundantRungs = published.redundant
         report.chapters = chaptersReport
         report.sourceTimeline = outcome.timeline
+        report.threadWeights = weights.summary
         report.storyboard = pictures?.storyboard
         report.poster = pictures?.poster
         return report

@@ -213,6 +213,18 @@ public struct TranscodeReport: Codable, Sendable, Equatable {
     /// (closed up); empty lists when there were none. nil for a stitched set (its chunks' own
     /// reports tell it).
     public var sourceTimeline: SourceTimeline?
+    /// How the engine's thread weights ran (``TranscodeOptions/weightsThreads``); nil for a stitched set.
+    public var threadWeights: ThreadWeights?
+
+    /// The engine's thread weights over the run: `mode` "always", "adaptive" (on only while the
+    /// machine was otherwise quiet) or "never" (off, or none planned: more cores than threads);
+    /// how many seconds they were on and off from the first frame, and how often they changed.
+    public struct ThreadWeights: Codable, Sendable, Equatable {
+        public var mode: String
+        public var weightedSeconds: Double
+        public var unweightedSeconds: Double
+        public var changes: Int
+    }
 
     /// `chapters.vtt` and Apple's `chapters.json`, relative to the output folder.
     public struct Chapters: Codable, Sendable, Equatable {
@@ -270,7 +282,7 @@ public struct TranscodeReport: Codable, Sendable, Equatable {
     private enum CodingKeys: String, CodingKey {
         case input, output, master, segmentFormat, segmentDuration, durationSeconds, elapsedSeconds
         case source, decodedVideoFrames, renditions, audio, audioTracks, audioOnlyVariant, subtitles, warnings, resume, chunks
-        case redundantRungs, storyboard, poster, chapters, sourceTimeline
+        case redundantRungs, storyboard, poster, chapters, sourceTimeline, threadWeights
     }
 
     /// Encodes the report as the command line's `--json` prints it: `audio`, `audioOnlyVariant`,
@@ -300,5 +312,6 @@ public struct TranscodeReport: Codable, Sendable, Equatable {
         try container.encode(poster, forKey: .poster)
         try container.encode(chapters, forKey: .chapters)
         try container.encode(sourceTimeline, forKey: .sourceTimeline)
+        try container.encodeIfPresent(threadWeights, forKey: .threadWeights)
     }
 }

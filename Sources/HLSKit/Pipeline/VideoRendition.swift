@@ -24,6 +24,8 @@ final class VideoRendition: @unchecked Sendable {  // set up before start(), the
     let sliced: Bool
     /// Nice increment this rendition's thread takes when it starts.
     let nice: Int
+    /// Takes this rendition's thread with its `nice` increment.
+    private let weights: ThreadWeights?
     let gop: Int
     /// VIDEO-RANGE of the output: from the colour transfer copied from the source.
     let videoRange: VideoRange
@@ -54,7 +56,7 @@ final class VideoRendition: @unchecked Sendable {  // set up before start(), the
     ///     logs again (what the encoder makes of them is pre-roll, dropped).
     ///   - firstWritten: a time chunk: the first segment it writes (what comes before is pre-roll).
     init(plan: RenditionPlan, directory: URL, timeline: MediaTimeline, frameRate: AVRational, rotation: Int,
-         colors: ColorProperties, options: TranscodeOptions, threads: Int, sliced: Bool, nice: Int,
+         colors: ColorProperties, options: TranscodeOptions, threads: Int, sliced: Bool, nice: Int, weights: ThreadWeights? = nil,
          kept: KeptSegments = .none, firstWritten: Int? = nil) throws {
         self.plan = plan
         self.directoryName = directory.lastPathComponent
@@ -63,6 +65,7 @@ final class VideoRendition: @unchecked Sendable {  // set up before start(), the
         self.threads = threads
         self.sliced = sliced
         self.nice = nice
+        self.weights = weights
         videoRange = colors.videoRange
         queue = BoundedQueue(capacity: options.queueCapacity)
         packet = try Packet()
@@ -139,7 +142,7 @@ final class VideoRendition: @unchecked Sendable {  // set up before start(), the
     /// Starts the encoding thread.
     func start() {
         let thread = WorkerThread(name: "hlsify-\(plan.name)") { [self] in
-            ThreadPriority.lowerCurrentThread(by: nice)
+            weights?.registerCurrentThread(increment: nice)
             do {
                 while let item = queue.take() {
                     try encode(item)
