@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -49,7 +50,11 @@ int hlsify_set_thread_nice(int tid, int nice) {
 }
 
 int hlsify_may_lower_nice_to(int nice) {
-    if (geteuid() == 0) return 1;
+    // CAP_SYS_NICE in the effective set (root has it, but not in a container that drops it).
+    struct __user_cap_header_struct header = { _LINUX_CAPABILITY_VERSION_3, 0 };
+    struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+    if (syscall(SYS_capget, &header, data) == 0
+        && (data[CAP_SYS_NICE / 32].effective & (1u << (CAP_SYS_NICE % 32)))) return 1;
     struct rlimit limit;
     if (getrlimit(RLIMIT_NICE, &limit) != 0) return 0;
     if (limit.rlim_cur == RLIM_INFINITY) return 1;

@@ -22,7 +22,7 @@ int hlsify_thread_nice(int tid, int *nice);
 int hlsify_set_thread_nice(int tid, int nice);
 
 /// Whether this process may set a thread's nice value as low as `nice` (raise its priority back):
-/// root, or RLIMIT_NICE allows it (20 - rlim_cur <= nice).
+/// CAP_SYS_NICE in its effective capabilities, or RLIMIT_NICE allows it (20 - rlim_cur <= nice).
 int hlsify_may_lower_nice_to(int nice);
 
 /// Opens `path` with O_PATH | O_CLOEXEC: a descriptor that locates the file (for fstat, and

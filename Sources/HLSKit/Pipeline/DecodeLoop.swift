@@ -181,8 +181,9 @@ final class DecodeLoop {
     /// Stops every rendition thread and returns the error to throw for `error`.
     private func stopAll(after error: Error) -> Error {
         for video in videos { video.queue.abort() }
-        for video in videos { video.join() }
+        // Before the rung threads end: the watch must not renice a thread id the kernel reuses.
         pipeline.weights.end()
+        for video in videos { video.join() }
         if pipeline.cancel.isExpired { return TranscodeError.timeLimit(InterruptFlag.timeLimitMessage(input.path)) }
         if pipeline.cancel.isRaised { return TranscodeError.cancelled }
         if let failure = videos.compactMap(\.failure).first { return DecodeLoop.classify(failure) }
@@ -756,8 +757,8 @@ final class DecodeLoop {
                 try rendition.finish(videoEndMicroseconds: timelineEnd, lastVideoSegment: max(0, lastSegment))
             }
         }
+        pipeline.weights.end()  // before the rung threads end (see stopAll)
         for video in videos { video.join() }
-        pipeline.weights.end()
         if let failure = videos.compactMap(\.failure).first { throw failure }
         guard let publisher else { throw TranscodeError.invalidInput("\(input.path): nothing could be decoded") }
         if let failure = publisher.failure { throw failure }

@@ -8,9 +8,11 @@ import Foundation
 /// `.adaptive` turns them on only while the machine is otherwise quiet (`AdaptiveWeighting`):
 /// from the machine's and the process's CPU time since this object was made (opening and
 /// probing the source), then once a second on a watch thread. Turning them off raises the
-/// threads' priority back, which Linux allows root or a large enough RLIMIT_NICE only; without
-/// that, they go on only once (when the machine is quiet) and stay on. Cost: two small /proc
-/// reads a second.
+/// threads' priority back, which Linux allows with CAP_SYS_NICE (root, unless a container drops
+/// it) or a large enough RLIMIT_NICE only; without that, they go on only once (when the machine
+/// is quiet) and stay on. Cost: two small /proc reads a second.
+///
+/// `end()` must come before a registered thread ends: the kernel may give its id to another.
 final class ThreadWeights: @unchecked Sendable {  // state under `lock`; `stop` signals the watch
     enum Mode: String {
         case never, always, adaptive
