@@ -312,6 +312,6 @@ public struct TranscodeReport: Codable, Sendable, Equatable {
         try container.encode(poster, forKey: .poster)
         try container.encode(chapters, forKey: .chapters)
         try container.encode(sourceTimeline, forKey: .sourceTimeline)
-        try container.encodeIfPresent(threadWeights, forKey: .threadWeights)
+        try container.encode(threadWeights, forKey: .threadWeights)  // null for a stitched set
     }
 }
