@@ -24,6 +24,8 @@ final class Packet {
     var pts: Int64 { pointer.pointee.pts }
     var dts: Int64 { pointer.pointee.dts }
     var duration: Int64 { pointer.pointee.duration }
+    /// The presentation timestamp, else the decode timestamp; nil when it has neither.
+    var presentationOrDecodeTime: Int64? { pts != noPTS ? pts : dts != noPTS ? dts : nil }
     var size: Int { Int(pointer.pointee.size) }
     var isKeyframe: Bool { pointer.pointee.flags & AV_PKT_FLAG_KEY != 0 }
     var isCorrupt: Bool { pointer.pointee.flags & AV_PKT_FLAG_CORRUPT != 0 }

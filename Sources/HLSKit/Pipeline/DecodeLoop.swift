@@ -251,7 +251,7 @@ final class DecodeLoop {
     /// Moves a packet (of a stream in `timeBase`) back by the cut holes before it; false when it
     /// lies in one (an audio packet by its middle, so that a cut's edge is within half a frame).
     private func moveOut(_ packet: Packet, of collapse: GapCollapse, timeBase: AVRational) -> Bool {
-        guard let stamp = packet.pts != noPTS ? packet.pts : packet.dts != noPTS ? packet.dts : nil else { return true }
+        guard let stamp = packet.presentationOrDecodeTime else { return true }
         let middle = packet.streamIndex == source.videoStream ? stamp : stamp + max(0, packet.duration) / 2
         guard let shift = collapse.shift(at: av_rescale_q(middle, timeBase, videoTimeBase)) else { return false }
         guard shift > 0 else { return true }

@@ -30,7 +30,7 @@ enum GapScan {
             guard more else { break }
             guard packet.streamIndex == videoStream else { continue }
             _ = continuity.keep(packet)
-            guard let time = packet.pts != noPTS ? packet.pts : packet.dts != noPTS ? packet.dts : nil else { continue }
+            guard let time = packet.presentationOrDecodeTime else { continue }
             frames.append(.init(time: time, duration: packet.duration > 0 ? packet.duration : frameDuration))
         }
         return GapCollapse.holes(in: frames, nominalDuration: frameDuration,
